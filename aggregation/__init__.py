@@ -1,0 +1,1 @@
+"""Pure aggregation: from answers (plain data) and the instrument to figures and words."""

@@ -1,0 +1,42 @@
+"""Response figures for a wave: how many councils are where in fieldwork."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ResponseFigures:
+    eligible: int
+    completed: int
+    declined: int
+    in_progress: int
+    scheduled: int
+    not_contacted: int
+
+    @property
+    def response_rate(self) -> float:
+        """AAPOR RR1: completed interviews over eligible councils."""
+        return self.completed / self.eligible if self.eligible else 0.0
+
+    @property
+    def headline(self) -> str:
+        """E.g. '31 of 32 councils interviewed (96.9%)'."""
+        return (
+            f"{self.completed} of {self.eligible} councils interviewed "
+            f"({self.response_rate * 100:.1f}%)"
+        )
+
+
+def response_figures(statuses: Iterable[str]) -> ResponseFigures:
+    counts = Counter(statuses)
+    return ResponseFigures(
+        eligible=sum(counts.values()),
+        completed=counts["completed"],
+        declined=counts["declined"],
+        in_progress=counts["in_progress"],
+        scheduled=counts["scheduled"],
+        not_contacted=counts["not_contacted"],
+    )

@@ -1,0 +1,168 @@
+"""Fieldwork: all councils in the wave, where each stands, and the contact log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from aggregation.response import response_figures
+from app_pages.common import actor, literal, session, wave_key
+from db.fieldwork import (
+    FieldworkRow,
+    contact_attempts,
+    fieldwork_overview,
+    record_contact,
+)
+from db.interviews import get_wave, instrument_named, reopen_interview
+from db.vocabulary import CONTACT_OUTCOMES, DECLINED, STATUS_LABELS
+from instrument.values import ValueProblem
+
+SELECTED = "fieldwork_council"
+FLASH = "fieldwork_flash"
+
+
+def render() -> None:
+    st.title("Fieldwork")
+    key = wave_key()
+    with session() as s:
+        rows = fieldwork_overview(s, actor=actor(), wave_key=key)
+        instrument = instrument_named(get_wave(s, key).instrument)
+    figures = response_figures(r.status for r in rows)
+    st.subheader(figures.headline)
+    cols = st.columns(5)
+    for col, (label, n) in zip(
+        cols,
+        [
+            ("Completed", figures.completed),
+            ("In progress", figures.in_progress),
+            ("Scheduled", figures.scheduled),
+            ("Not contacted", figures.not_contacted),
+            ("Declined", figures.declined),
+        ],
+        strict=True,
+    ):
+        col.metric(label, n)
+    roles = {c.code: c.label for c in instrument.choices("respondent_role")}
+    st.dataframe(
+        _table(rows, roles),
+        hide_index=True,
+        width="stretch",
+        height=35 * (len(rows) + 1) + 3,
+        column_config={
+            "Appointment": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
+            "Last contact": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
+        },
+    )
+    st.caption(
+        "Parts A–H show questions recorded out of those that apply, given the answers so far."
+    )
+    _contact_section(rows)
+
+
+def _table(rows: list[FieldworkRow], roles: dict[str, str]) -> pd.DataFrame:
+    records = []
+    for r in rows:
+        record = {
+            "Council": r.council_name,
+            "Code": r.council_code,
+            "Status": STATUS_LABELS[r.status],
+            "Appointment": r.appointment_at,
+            "Respondent role": roles.get(r.respondent_role or "", ""),
+            "Last contact": r.last_contact_at,
+            "Outcome": CONTACT_OUTCOMES.get(r.last_contact_outcome or "", ""),
+        }
+        record.update({f"Part {p.part_id}": p.text for p in r.progress})
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def _contact_section(rows: list[FieldworkRow]) -> None:
+    st.header("Contact log")
+    by_code = {r.council_code: r for r in rows}
+    if st.session_state.get(SELECTED) not in by_code:
+        st.session_state[SELECTED] = rows[0].council_code
+    st.selectbox(
+        "Council",
+        list(by_code),
+        key=SELECTED,
+        format_func=lambda c: f"{by_code[c].council_name} · {STATUS_LABELS[by_code[c].status]}",
+    )
+    row = by_code[st.session_state[SELECTED]]
+    flash = st.session_state.pop(FLASH, None)
+    if flash:
+        (st.success if flash[0] == "ok" else st.error)(literal(flash[1]))
+    if row.status == DECLINED:
+        st.warning("Declined to take part. Reason given:")
+        st.text(row.nonresponse_reason or "")
+        st.button("Reopen this council", on_click=_reopen, args=(row.interview_id,))
+    _contact_form(row)
+    with session() as s:
+        log = contact_attempts(s, actor=actor(), interview_id=row.interview_id)
+    if log:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "When": [c.attempted_at for c in log],
+                    "Outcome": [CONTACT_OUTCOMES.get(c.outcome, c.outcome) for c in log],
+                    "Note": [c.note or "" for c in log],
+                    "Recorded by": [c.recorded_by for c in log],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={"When": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")},
+        )
+    else:
+        st.caption("No contact recorded yet.")
+
+
+def _contact_form(row: FieldworkRow) -> None:
+    k = f"contact:{row.interview_id}"
+    with st.container(border=True):
+        st.markdown(f"**Record a contact with {row.council_name}**")
+        left, right = st.columns(2)
+        left.datetime_input("When", key=f"{k}:when", step=dt.timedelta(minutes=5))
+        outcome = right.selectbox(
+            "Outcome", list(CONTACT_OUTCOMES), format_func=CONTACT_OUTCOMES.get, key=f"{k}:outcome"
+        )
+        if outcome == "appointment_made":
+            st.datetime_input(
+                "Appointment", value=None, key=f"{k}:appointment", step=dt.timedelta(minutes=15)
+            )
+        if outcome == "declined":
+            st.text_area("Reason the council gave (required)", key=f"{k}:reason")
+        st.text_input("Note", key=f"{k}:note")
+        st.button("Record contact", on_click=_record, args=(row.interview_id, k), type="primary")
+
+
+def _record(interview_id: int, k: str) -> None:
+    state = st.session_state
+    try:
+        with session() as s:
+            record_contact(
+                s,
+                actor=actor(),
+                interview_id=interview_id,
+                attempted_at=state.get(f"{k}:when") or dt.datetime.now(),
+                outcome=state[f"{k}:outcome"],
+                note=state.get(f"{k}:note"),
+                appointment_at=state.get(f"{k}:appointment"),
+                nonresponse_reason=state.get(f"{k}:reason"),
+            )
+    except ValueProblem as exc:
+        state[FLASH] = ("error", f"Not recorded: {exc}.")
+        return
+    for field in ("note", "reason", "appointment"):
+        state.pop(f"{k}:{field}", None)
+    state[FLASH] = ("ok", "Contact recorded.")
+
+
+def _reopen(interview_id: int) -> None:
+    with session() as s:
+        reopen_interview(s, actor=actor(), interview_id=interview_id)
+    st.session_state[FLASH] = ("ok", "Reopened: the council is back to not contacted.")
+
+
+render()

@@ -1,0 +1,218 @@
+"""Interview: pick a council, then Parts A–H; every answer saves as it is entered."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from app_pages.answer_widgets import NOTICES, question
+from app_pages.common import actor, from_url, literal, session, to_url, wave_key
+from db.answers import interview_answers
+from db.fieldwork import part_progress
+from db.interviews import (
+    IncompleteInterview,
+    InterviewSummary,
+    complete_interview,
+    get_wave,
+    instrument_named,
+    missing_for_completion,
+    reopen_interview,
+    update_details,
+    wave_interviews,
+)
+from db.vocabulary import COMPLETED, DECLINED, STATUS_LABELS
+from instrument.schedule import Instrument
+from instrument.values import ValueProblem
+
+COUNCIL_KEY = "council"
+PART_KEY = "part"
+COMPLETION = "completion_missing"
+DETAILS_LOADED = "details_loaded"
+
+
+def render() -> None:
+    st.title("Interview")
+    key = wave_key()
+    with session() as s:
+        interviews = wave_interviews(s, actor=actor(), wave_key=key)
+        instrument = instrument_named(get_wave(s, key).instrument)
+    by_code = {i.council_code: i for i in interviews}
+    from_url(COUNCIL_KEY, list(by_code), None)
+    code = st.selectbox(
+        "Council",
+        list(by_code),
+        key=COUNCIL_KEY,
+        format_func=lambda c: f"{by_code[c].council_name} · {STATUS_LABELS[by_code[c].status]}",
+        placeholder="Choose the council you are interviewing",
+    )
+    to_url(COUNCIL_KEY, code)
+    if code is None:
+        st.info("Choose the council you are interviewing. Every answer is saved as you enter it.")
+        return
+    interview = by_code[code]
+    with session() as s:
+        answers = interview_answers(s, actor=actor(), interview_id=interview.id)
+    values = {k: a.value for k, a in answers.items()}
+    _header(instrument, interview)
+    if interview.status == DECLINED:
+        st.warning(
+            f"{interview.council_name} declined to take part: "
+            f"{literal(interview.nonresponse_reason)}. Reopen it on Fieldwork to interview."
+        )
+        return
+    _details(instrument, interview)
+    part = _part_picker(instrument, values)
+    for variable in part.variables:
+        if instrument.applies(variable.id, values):
+            question(instrument, interview.id, variable, answers.get(variable.id))
+        elif values.get(variable.id):
+            st.caption(
+                f"{variable.display_number or variable.label or variable.id} is skipped "
+                f"(asked only if {instrument.condition(variable.id).text}); "  # type: ignore[union-attr]
+                "the answer recorded earlier is kept but not counted."
+            )
+    _next_part(instrument, part.id)
+    _completion(instrument, interview, values)
+
+
+def _header(instrument: Instrument, interview: InterviewSummary) -> None:
+    status = STATUS_LABELS[interview.status]
+    st.subheader(f"{interview.council_name}  :gray-badge[{status}]")
+    with st.expander("Introduction to read to the respondent"):
+        st.write(instrument.introduction)
+    notice = st.session_state.get(NOTICES, {}).pop(interview.id, None)
+    if notice:
+        st.warning(notice, icon=":material/undo:")
+
+
+def _details(instrument: Instrument, interview: InterviewSummary) -> None:
+    """Who answered, who interviewed, and when; saved as each is entered."""
+    roles = {c.code: c.label for c in instrument.choices("respondent_role")}
+    current = {
+        "respondent_name": interview.respondent_name or "",
+        "respondent_role": interview.respondent_role,
+        "interviewer": interview.interviewer or "",
+        "interview_date": interview.interview_date,
+    }
+    loaded = st.session_state.setdefault(DETAILS_LOADED, {})
+    for name, value in current.items():
+        k = f"detail:{interview.id}:{name}"
+        if loaded.get(k, object()) != value or k not in st.session_state:
+            st.session_state[k] = value
+            loaded[k] = value
+    expanded = not (interview.respondent_role and interview.interview_date)
+    with st.expander("Respondent and interview details", expanded=expanded):
+        left, right = st.columns(2)
+
+        def field(name: str) -> dict:  # type: ignore[type-arg]
+            return {
+                "key": f"detail:{interview.id}:{name}",
+                "on_change": _save_detail,
+                "args": (interview.id, name),
+            }
+
+        left.text_input("Respondent's name", **field("respondent_name"))
+        right.selectbox(
+            "Respondent's role",
+            list(roles),
+            index=None,
+            format_func=roles.get,
+            placeholder="Choose the role",
+            **field("respondent_role"),
+        )
+        left.text_input("Interviewer", **field("interviewer"))
+        right.date_input(
+            "Interview date", value=None, max_value=dt.date.today(), **field("interview_date")
+        )
+
+
+def _save_detail(interview_id: int, name: str) -> None:
+    k = f"detail:{interview_id}:{name}"
+    try:
+        with session() as s:
+            update_details(s, actor=actor(), interview_id=interview_id, **{name: st.session_state[k]})
+    except ValueProblem as exc:
+        st.session_state.setdefault(NOTICES, {})[interview_id] = f"Not saved: {exc}"
+        return
+    st.session_state[DETAILS_LOADED][k] = st.session_state[k]
+
+
+def _part_picker(instrument: Instrument, values: dict[str, str | None]):  # type: ignore[no-untyped-def]
+    progress = {p.part_id: p for p in part_progress(instrument, values)}
+    ids = [p.id for p in instrument.parts]
+    from_url(PART_KEY, ids, ids[0])
+    chosen = st.segmented_control(
+        "Part",
+        ids,
+        key=PART_KEY,
+        required=True,
+        format_func=lambda p: f"{p} · {progress[p].text}",
+    )
+    to_url(PART_KEY, chosen)
+    part = next(p for p in instrument.parts if p.id == chosen)
+    done = progress[part.id]
+    st.markdown(f"#### Part {part.id}: {literal(part.title)}")
+    st.progress(
+        done.recorded / done.applicable if done.applicable else 1.0,
+        text=f"{done.recorded} of {done.applicable} questions recorded in this part",
+    )
+    return part
+
+
+def _next_part(instrument: Instrument, part_id: str) -> None:
+    ids = [p.id for p in instrument.parts]
+    position = ids.index(part_id)
+    if position + 1 < len(ids):
+        st.button(
+            f"Next: Part {ids[position + 1]} →",
+            on_click=st.session_state.__setitem__,
+            args=(PART_KEY, ids[position + 1]),
+        )
+
+
+def _completion(
+    instrument: Instrument, interview: InterviewSummary, values: dict[str, str | None]
+) -> None:
+    st.divider()
+    if interview.status == COMPLETED:
+        st.success("This interview is complete.", icon=":material/task_alt:")
+        st.button(
+            "Reopen interview",
+            on_click=_reopen,
+            args=(interview.id,),
+            help="Back to in progress, e.g. to clear an answer. Nothing recorded is lost.",
+        )
+        return
+    missing = missing_for_completion(instrument, values, interview)
+    st.caption(
+        f"{len(missing)} item(s) still unrecorded."
+        if missing
+        else "Everything that applies is recorded."
+    )
+    st.button("Complete interview", type="primary", on_click=_complete, args=(interview.id,))
+    refused = st.session_state.get(COMPLETION, {}).get(interview.id)
+    if refused:
+        st.error(
+            "Not completed. Still unrecorded: " + "; ".join(literal(m) for m in refused),
+            icon=":material/rule:",
+        )
+
+
+def _complete(interview_id: int) -> None:
+    missing = st.session_state.setdefault(COMPLETION, {})
+    try:
+        with session() as s:
+            complete_interview(s, actor=actor(), interview_id=interview_id)
+    except IncompleteInterview as exc:
+        missing[interview_id] = exc.missing
+        return
+    missing.pop(interview_id, None)
+
+
+def _reopen(interview_id: int) -> None:
+    with session() as s:
+        reopen_interview(s, actor=actor(), interview_id=interview_id)
+
+
+render()

@@ -1,0 +1,218 @@
+"""Fieldwork: where every council stands, contact attempts, appointments and declines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.actor import Actor
+from db.interviews import (
+    get_interview,
+    get_wave,
+    instrument_named,
+    summarise,
+    touch,
+    wave_interviews,
+)
+from db.models import Answer, ContactAttempt, Interview
+from db.vocabulary import (
+    ANSWERABLE_STATUSES,
+    CONTACT_OUTCOMES,
+    DECLINED,
+    NOT_CONTACTED,
+    SCHEDULED,
+)
+from instrument.schedule import Instrument
+from instrument.values import ValueProblem, check_text
+
+
+@dataclass(frozen=True)
+class PartProgress:
+    part_id: str
+    recorded: int
+    applicable: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.recorded}/{self.applicable}"
+
+
+@dataclass(frozen=True)
+class FieldworkRow:
+    interview_id: int
+    council_code: str
+    council_name: str
+    status: str
+    appointment_at: dt.datetime | None
+    respondent_role: str | None
+    last_contact_at: dt.datetime | None
+    last_contact_outcome: str | None
+    nonresponse_reason: str | None
+    progress: tuple[PartProgress, ...]
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    attempted_at: dt.datetime
+    outcome: str
+    note: str | None
+    recorded_by: str
+
+
+def part_progress(
+    instrument: Instrument, answers: dict[str, str | None]
+) -> tuple[PartProgress, ...]:
+    """Recorded over applicable questions (open and closed) for each part, given the answers."""
+    result = []
+    for part in instrument.parts:
+        applicable = [v for v in part.variables if instrument.applies(v.id, answers)]
+        recorded = sum(1 for v in applicable if answers.get(v.id))
+        result.append(PartProgress(part.id, recorded, len(applicable)))
+    return tuple(result)
+
+
+def fieldwork_overview(session: Session, *, actor: Actor, wave_key: str) -> list[FieldworkRow]:
+    """Every council in the wave, in name order, with its status, contacts and progress by part."""
+    wave = get_wave(session, wave_key)
+    instrument = instrument_named(wave.instrument)
+    interviews = wave_interviews(session, actor=actor, wave_key=wave_key)
+    answers: dict[int, dict[str, str | None]] = defaultdict(dict)
+    for interview_id, variable_id, value in session.execute(
+        select(Answer.interview_id, Answer.variable_id, Answer.value)
+        .join(Interview, Interview.id == Answer.interview_id)
+        .where(Interview.wave_id == wave.id)
+    ):
+        answers[interview_id][variable_id] = value
+    last_contact: dict[int, tuple[dt.datetime, str]] = {}
+    for interview_id, attempted_at, outcome in session.execute(
+        select(ContactAttempt.interview_id, ContactAttempt.attempted_at, ContactAttempt.outcome)
+        .join(Interview, Interview.id == ContactAttempt.interview_id)
+        .where(Interview.wave_id == wave.id)
+        .order_by(ContactAttempt.attempted_at, ContactAttempt.id)
+    ):
+        last_contact[interview_id] = (attempted_at, outcome)
+    rows = []
+    for i in interviews:
+        contact = last_contact.get(i.id)
+        rows.append(
+            FieldworkRow(
+                interview_id=i.id,
+                council_code=i.council_code,
+                council_name=i.council_name,
+                status=i.status,
+                appointment_at=i.appointment_at,
+                respondent_role=i.respondent_role,
+                last_contact_at=contact[0] if contact else None,
+                last_contact_outcome=contact[1] if contact else None,
+                nonresponse_reason=i.nonresponse_reason,
+                progress=part_progress(instrument, answers[i.id]),
+            )
+        )
+    return rows
+
+
+def contact_attempts(session: Session, *, actor: Actor, interview_id: int) -> list[ContactRecord]:
+    """The contact log of one council, newest first."""
+    rows = session.scalars(
+        select(ContactAttempt)
+        .where(ContactAttempt.interview_id == interview_id)
+        .order_by(ContactAttempt.attempted_at.desc(), ContactAttempt.id.desc())
+    )
+    return [ContactRecord(r.attempted_at, r.outcome, r.note, r.recorded_by) for r in rows]
+
+
+def record_contact(
+    session: Session,
+    *,
+    actor: Actor,
+    interview_id: int,
+    attempted_at: dt.datetime,
+    outcome: str,
+    note: str | None = None,
+    appointment_at: dt.datetime | None = None,
+    nonresponse_reason: str | None = None,
+) -> None:
+    """Log a contact attempt; an appointment schedules the interview, a decline records why.
+
+    Every problem with the entry is reported together, and nothing is written unless all is well.
+    """
+    problems = []
+    if outcome not in CONTACT_OUTCOMES:
+        problems.append(f"unknown outcome {outcome!r}")
+    if outcome == "appointment_made" and appointment_at is None:
+        problems.append("an appointment needs its date and time")
+    if outcome == "declined" and not (nonresponse_reason or "").strip():
+        problems.append("a decline needs the reason the council gave")
+    try:
+        note = check_text(note).strip() or None if note else None
+    except ValueProblem as exc:
+        problems.append(f"note {exc}")
+    if problems:
+        raise ValueProblem("; ".join(problems))
+    interview = get_interview(session, interview_id, for_update=True)
+    session.add(
+        ContactAttempt(
+            interview_id=interview_id,
+            attempted_at=attempted_at,
+            outcome=outcome,
+            note=note,
+            recorded_by=actor.username,
+        )
+    )
+    if outcome == "appointment_made":
+        _schedule(interview, appointment_at, actor)  # type: ignore[arg-type]
+    elif outcome == "declined":
+        _decline(interview, nonresponse_reason or "", actor)
+    session.commit()
+
+
+def schedule_appointment(
+    session: Session, *, actor: Actor, interview_id: int, appointment_at: dt.datetime
+) -> None:
+    interview = get_interview(session, interview_id, for_update=True)
+    _schedule(interview, appointment_at, actor)
+    session.commit()
+
+
+def mark_declined(session: Session, *, actor: Actor, interview_id: int, reason: str) -> None:
+    """The council will not take part; the reason is required because the report states it."""
+    if not reason.strip():
+        raise ValueProblem("a decline needs the reason the council gave")
+    interview = get_interview(session, interview_id, for_update=True)
+    _decline(interview, reason, actor)
+    session.commit()
+
+
+def _schedule(interview: Interview, appointment_at: dt.datetime, actor: Actor) -> None:
+    interview.appointment_at = appointment_at
+    if interview.status == NOT_CONTACTED:
+        interview.status = SCHEDULED
+    touch(interview, actor)
+
+
+def _decline(interview: Interview, reason: str, actor: Actor) -> None:
+    if interview.status in ANSWERABLE_STATUSES:
+        raise ValueProblem(
+            f"{interview.council.name} already has an interview "
+            f"{interview.status.replace('_', ' ')}; "
+            "a council that has started cannot be marked declined"
+        )
+    interview.status = DECLINED
+    interview.nonresponse_reason = check_text(reason).strip()
+    touch(interview, actor)
+
+
+__all__ = [
+    "FieldworkRow",
+    "contact_attempts",
+    "fieldwork_overview",
+    "mark_declined",
+    "part_progress",
+    "record_contact",
+    "schedule_appointment",
+    "summarise",
+]

@@ -1,0 +1,142 @@
+"""The survey database: waves, councils, interviews, contact attempts, answers and their history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC, the same on SQLite and PostgreSQL."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Wave(Base):
+    """One round of fieldwork, such as `2011`, with the instrument it uses."""
+
+    __tablename__ = "wave"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    instrument: Mapped[str] = mapped_column(String(80))
+    fieldwork_start: Mapped[dt.date | None] = mapped_column(Date)
+    fieldwork_end: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Council(Base):
+    """One of Scotland's 32 councils under its current GSS code and official name."""
+
+    __tablename__ = "council"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(9), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    aliases: Mapped[list[CouncilAlias]] = relationship(
+        back_populates="council", cascade="all, delete-orphan"
+    )
+
+
+class CouncilAlias(Base):
+    """Another way a file may name a council: an older GSS code or a familiar name."""
+
+    __tablename__ = "council_alias"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("council.id", ondelete="CASCADE"))
+    alias: Mapped[str] = mapped_column(String(100))
+    match_key: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "code" or "name"
+    council: Mapped[Council] = relationship(back_populates="aliases")
+
+
+class Interview(Base):
+    """One council in one wave: fieldwork status, who answered, and when."""
+
+    __tablename__ = "interview"
+    __table_args__ = (UniqueConstraint("wave_id", "council_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"), index=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("council.id"))
+    status: Mapped[str] = mapped_column(String(20), default="not_contacted")
+    appointment_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    respondent_name: Mapped[str | None] = mapped_column(String(200))
+    respondent_role: Mapped[str | None] = mapped_column(String(60))
+    interviewer: Mapped[str | None] = mapped_column(String(200))
+    interview_date: Mapped[dt.date | None] = mapped_column(Date)
+    nonresponse_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+
+    council: Mapped[Council] = relationship()
+    wave: Mapped[Wave] = relationship()
+
+
+class ContactAttempt(Base):
+    """A call or message to a council while arranging the interview."""
+
+    __tablename__ = "contact_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interview.id", ondelete="CASCADE"), index=True
+    )
+    attempted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Answer(Base):
+    """The current value of one variable in one interview; `version` counts its saves."""
+
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("interview_id", "variable_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interview.id", ondelete="CASCADE"), index=True
+    )
+    variable_id: Mapped[str] = mapped_column(String(80))
+    value: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class AnswerHistory(Base):
+    """Append-only: one row per saved change of an answer's value or note."""
+
+    __tablename__ = "answer_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"), index=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interview.id", ondelete="CASCADE"))
+    variable_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    old_note: Mapped[str | None] = mapped_column(Text)
+    new_note: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(20))  # "interview" or "import"

@@ -1,0 +1,28 @@
+"""Fieldwork codes the database stores, with the words people see."""
+
+from __future__ import annotations
+
+NOT_CONTACTED = "not_contacted"
+SCHEDULED = "scheduled"
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+DECLINED = "declined"
+
+STATUS_LABELS: dict[str, str] = {
+    NOT_CONTACTED: "Not contacted",
+    SCHEDULED: "Scheduled",
+    IN_PROGRESS: "In progress",
+    COMPLETED: "Completed",
+    DECLINED: "Declined",
+}
+STATUSES: tuple[str, ...] = tuple(STATUS_LABELS)
+ANSWERABLE_STATUSES = frozenset({IN_PROGRESS, COMPLETED})
+
+CONTACT_OUTCOMES: dict[str, str] = {
+    "no_reply": "No reply",
+    "left_message": "Left a message",
+    "spoke_to_council": "Spoke to the council",
+    "appointment_made": "Appointment made",
+    "declined": "Declined to take part",
+    "other": "Other",
+}

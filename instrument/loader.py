@@ -1,0 +1,171 @@
+"""Load an instrument YAML file, check it whole, and list every problem at once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from instrument.model import (
+    CLOSED_TYPES,
+    RESERVED_CODES,
+    InstrumentSpec,
+    Variable,
+    parse_condition,
+)
+from instrument.schedule import Instrument
+
+KNOWN_TYPES = ("yesno", "single", "multi", "text", "percent", "date")
+INSTRUMENT_DIR = Path(__file__).parent
+DEFAULT_INSTRUMENT = "schedule_2011"
+
+
+class InstrumentError(Exception):
+    """An instrument file that cannot be used; `problems` lists every one found."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s) in the instrument:\n{lines}")
+
+
+class _ScheduleLoader(yaml.SafeLoader):
+    """YAML 1.1 reads a bare `yes` as True; in a schedule it is the choice code `yes`."""
+
+
+_ScheduleLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def instrument_path(name: str) -> Path:
+    return INSTRUMENT_DIR / f"{name}.yaml"
+
+
+def load_instrument(source: str | Path = DEFAULT_INSTRUMENT) -> Instrument:
+    """Load by instrument name (a file in `instrument/`) or by path; raise InstrumentError."""
+    path = Path(source)
+    if path.suffix not in (".yaml", ".yml"):
+        path = instrument_path(str(source))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InstrumentError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
+    return parse_instrument(text, source=str(path))
+
+
+def parse_instrument(text: str, *, source: str = "<instrument>") -> Instrument:
+    """Parse and check YAML text; every problem names the variable (or place) and what is wrong."""
+    try:
+        raw = yaml.load(text, Loader=_ScheduleLoader)
+    except yaml.YAMLError as exc:
+        raise InstrumentError(source, [f"not valid YAML: {exc}"]) from exc
+    if not isinstance(raw, dict):
+        raise InstrumentError(
+            source, ["the file must be a mapping with 'parts' and 'choice_lists'"]
+        )
+    try:
+        spec = InstrumentSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise InstrumentError(source, [_describe(err, raw) for err in exc.errors()]) from exc
+    problems = _cross_check(spec)
+    if problems:
+        raise InstrumentError(source, problems)
+    return Instrument(spec)
+
+
+def _describe(err: dict, raw: dict) -> str:
+    """Turn a pydantic error location into the audit's words: part, variable id, field."""
+    loc = list(err["loc"])
+    where = []
+    node: object = raw
+    for step in loc:
+        try:
+            node = node[step]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            node = None
+        if isinstance(node, dict) and "id" in node and isinstance(node["id"], str):
+            kind = "part" if "variables" in node else "variable"
+            where.append(f"{kind} {node['id']}")
+    field = ".".join(str(s) for s in loc)
+    place = ", ".join(where) or "top level"
+    return f"{place}: {field}: {err['msg']}"
+
+
+def _cross_check(spec: InstrumentSpec) -> list[str]:
+    problems: list[str] = []
+    variables: list[Variable] = list(spec.record) + [v for p in spec.parts for v in p.variables]
+    for part_id, n in Counter(p.id for p in spec.parts).items():
+        if n > 1:
+            problems.append(f"part {part_id}: duplicate part id ({n} times)")
+    for var_id, n in Counter(v.id for v in variables).items():
+        if n > 1:
+            problems.append(f"variable {var_id}: duplicate id ({n} times)")
+    for list_name, choices in spec.choice_lists.items():
+        for code, n in Counter(c.code for c in choices).items():
+            if n > 1:
+                problems.append(f"choice list {list_name}: duplicate choice code {code!r}")
+        for c in choices:
+            if c.code in RESERVED_CODES:
+                problems.append(f"choice list {list_name}: {c.code!r} is a reserved code")
+    by_id = {v.id: v for v in variables}
+    for v in variables:
+        problems.extend(f"variable {v.id}: {p}" for p in _check_variable(v, spec, by_id))
+    return problems
+
+
+def _check_variable(v: Variable, spec: InstrumentSpec, by_id: dict[str, Variable]) -> list[str]:
+    problems: list[str] = []
+    if v.type not in KNOWN_TYPES:
+        problems.append(f"unknown type {v.type!r} (known: {', '.join(KNOWN_TYPES)})")
+    if v.type in ("single", "multi"):
+        if not v.choices:
+            problems.append(f"a {v.type} variable needs 'choices' naming a choice list")
+        elif v.choices not in spec.choice_lists:
+            problems.append(f"choice list {v.choices!r} does not exist")
+    elif v.choices:
+        problems.append(f"'choices' is only for single and multi variables, not {v.type}")
+    if v.type in CLOSED_TYPES and not v.label:
+        problems.append("a closed variable needs a short 'label' for reports")
+    if v.asked_if:
+        problems.extend(_check_routing(v, spec, by_id))
+    return problems
+
+
+def _check_routing(v: Variable, spec: InstrumentSpec, by_id: dict[str, Variable]) -> list[str]:
+    try:
+        condition = parse_condition(v.asked_if or "")
+    except ValueError as exc:
+        return [str(exc)]
+    problems = []
+    for clause in condition.clauses:
+        parent = by_id.get(clause.variable)
+        if parent is None:
+            problems.append(f"routing rule names unknown variable {clause.variable!r}")
+            continue
+        if parent.id == v.id:
+            problems.append("routing rule refers to the variable itself")
+            continue
+        codes = _codes_of(parent, spec)
+        if codes is None:
+            problems.append(
+                f"routing rule tests {parent.id!r}, a {parent.type} variable without codes"
+            )
+        elif clause.code not in codes:
+            problems.append(
+                f"routing rule names unknown code {clause.code!r} of {parent.id!r} "
+                f"(known: {', '.join(codes)})"
+            )
+    return problems
+
+
+def _codes_of(v: Variable, spec: InstrumentSpec) -> list[str] | None:
+    if v.type == "yesno":
+        return ["yes", "no"]
+    if v.type in ("single", "multi") and v.choices in spec.choice_lists:
+        return [c.code for c in spec.choice_lists[v.choices]]
+    return None

@@ -1,0 +1,101 @@
+"""A checked instrument: variables in schedule order, their choices, and routing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+
+from instrument.model import (
+    YES_NO_CHOICES,
+    Choice,
+    Condition,
+    InstrumentSpec,
+    Part,
+    Variable,
+    parse_condition,
+)
+
+Answers = Mapping[str, str | None]
+
+
+class Instrument:
+    """The schedule the app, the CLI and the aggregator all read; built only by the loader."""
+
+    def __init__(self, spec: InstrumentSpec) -> None:
+        self.spec = spec
+        self.name = spec.instrument
+        self.title = spec.title
+        self.introduction = spec.introduction
+        self.parts: tuple[Part, ...] = spec.parts
+        self.record_variables: tuple[Variable, ...] = spec.record
+        self.questions: tuple[Variable, ...] = tuple(v for p in spec.parts for v in p.variables)
+        self._by_id = {v.id: v for v in (*spec.record, *self.questions)}
+        self._part_of = {v.id: p for p in spec.parts for v in p.variables}
+        self._conditions: dict[str, Condition] = {
+            v.id: parse_condition(v.asked_if) for v in self._by_id.values() if v.asked_if
+        }
+
+    def __repr__(self) -> str:
+        return f"<Instrument {self.name}: {len(self.questions)} questions>"
+
+    def variable(self, variable_id: str) -> Variable:
+        return self._by_id[variable_id]
+
+    def has_variable(self, variable_id: str) -> bool:
+        return variable_id in self._by_id
+
+    def part_of(self, variable_id: str) -> Part:
+        return self._part_of[variable_id]
+
+    def choices(self, variable: Variable | str) -> tuple[Choice, ...]:
+        """The codes a yesno, single or multi variable may take, in the schedule's order."""
+        v = self.variable(variable) if isinstance(variable, str) else variable
+        if v.type == "yesno":
+            return tuple(Choice(code=c, label=label) for c, label in YES_NO_CHOICES)
+        if v.choices:
+            return self.spec.choice_lists[v.choices]
+        return ()
+
+    def choice_label(self, variable: Variable | str, code: str) -> str:
+        for choice in self.choices(variable):
+            if choice.code == code:
+                return choice.label
+        return code
+
+    def condition(self, variable_id: str) -> Condition | None:
+        return self._conditions.get(variable_id)
+
+    @cached_property
+    def closed_questions(self) -> tuple[Variable, ...]:
+        return tuple(v for v in self.questions if v.is_closed)
+
+    def applies(self, variable_id: str, answers: Answers) -> bool:
+        """Routing: is the variable asked, given the answers so far?
+
+        A rule holds only when the variable it tests is itself asked and holds the code
+        (for a multi, includes it); a blank, reserved or skipped parent skips the child.
+        """
+        condition = self._conditions.get(variable_id)
+        if condition is None:
+            return True
+        return any(
+            all(self._holds(c.variable, c.code, answers) for c in group)
+            for group in condition.groups
+        )
+
+    def _holds(self, variable_id: str, code: str, answers: Answers) -> bool:
+        value = answers.get(variable_id)
+        if not value or not self.applies(variable_id, answers):
+            return False
+        if self.variable(variable_id).type == "multi":
+            return code in value.split(";")
+        return value == code
+
+    def applicable(self, answers: Answers) -> list[Variable]:
+        """The questions asked, in schedule order, given the answers."""
+        return [v for v in self.questions if self.applies(v.id, answers)]
+
+    def unrecorded(self, answers: Answers, *, closed_only: bool = True) -> list[Variable]:
+        """Applicable questions with nothing recorded: what stops an interview completing."""
+        pool = self.closed_questions if closed_only else self.questions
+        return [v for v in pool if self.applies(v.id, answers) and not answers.get(v.id)]

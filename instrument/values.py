@@ -1,0 +1,132 @@
+"""Reading a recorded value for a variable: one set of rules for the app and the importer.
+
+Every refusal is a `ValueProblem` whose message says, in words, what is wrong, so the
+interviewer and the auditor reading an import report see the same sentence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from instrument.model import NO_ANSWER, NOT_APPLICABLE, RESERVED_CODES, Variable
+from instrument.schedule import Instrument
+
+MAX_TEXT_LENGTH = 20_000
+MULTI_SEPARATOR = ";"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_RATIO = re.compile(r"^(\d+(?:\.\d+)?)\s*[:/]\s*(\d+(?:\.\d+)?)$")
+_SHARE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*%?$")
+
+
+class ValueProblem(ValueError):
+    """A value that cannot be recorded, with the reason in words."""
+
+
+def parse_percent(text: str) -> int:
+    """The in-house share from `30:70`, `30/70`, `30%` or `30`; refusals say why in words."""
+    typed = text.strip()
+    if not typed:
+        raise ValueProblem("nothing was typed")
+    ratio = _RATIO.match(typed)
+    if ratio:
+        first, second = (_whole(ratio.group(i), typed) for i in (1, 2))
+        if first + second != 100:
+            raise ValueProblem(f"{typed} adds up to {first + second}, not 100")
+        return first
+    share = _SHARE.match(typed)
+    if not share:
+        raise ValueProblem(
+            f"{typed!r} is not a share: type the in-house share as 30, 30%, 30:70 or 30/70"
+        )
+    value = _whole(share.group(1), typed)
+    if value > 100:
+        raise ValueProblem(f"{value} is more than 100")
+    return value
+
+
+def _whole(number: str, typed: str) -> int:
+    if "." in number and float(number) != int(float(number)):
+        raise ValueProblem(f"{typed} is not a whole number of per cent")
+    value = int(float(number))
+    if value < 0:
+        raise ValueProblem(f"{value} is less than 0")
+    return value
+
+
+def check_text(text: str) -> str:
+    """Free text as typed, refusing what no person types: control characters, runaway length."""
+    if _CONTROL.search(text):
+        raise ValueProblem("contains a control character (such as a NUL or escape byte)")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ValueProblem(f"is {len(text):,} characters long; the limit is {MAX_TEXT_LENGTH:,}")
+    return text
+
+
+def parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueProblem(f"{text.strip()!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def normalise(instrument: Instrument, variable: Variable, raw: str | None) -> str | None:
+    """The canonical stored text for a value, None for blank; raise ValueProblem otherwise.
+
+    Reserved codes are accepted on every variable; whether `not_applicable` fits the
+    routing is for the caller, which knows the other answers.
+    """
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    if text in RESERVED_CODES:
+        return text
+    if variable.type == "text":
+        return check_text(raw)
+    if variable.type == "percent":
+        return str(parse_percent(text))
+    if variable.type == "date":
+        return parse_date(text).isoformat()
+    codes = [c.code for c in instrument.choices(variable)]
+    if variable.type == "multi":
+        return _normalise_multi(codes, text)
+    if text not in codes:
+        raise ValueProblem(f"{text!r} is not one of the codes: {', '.join(codes)}")
+    return text
+
+
+def _normalise_multi(codes: list[str], text: str) -> str:
+    chosen = [c.strip() for c in text.split(MULTI_SEPARATOR) if c.strip()]
+    problems = []
+    unknown = [c for c in chosen if c not in codes]
+    if unknown:
+        problems.append(
+            f"{', '.join(repr(c) for c in unknown)} "
+            f"{'is not a code' if len(unknown) == 1 else 'are not codes'} "
+            f"(codes: {', '.join(codes)})"
+        )
+    repeated = sorted({c for c in chosen if chosen.count(c) > 1})
+    if repeated:
+        problems.append(f"{', '.join(repr(c) for c in repeated)} given more than once")
+    reserved = [c for c in chosen if c in RESERVED_CODES]
+    if reserved and len(chosen) > 1:
+        problems.append(f"{reserved[0]!r} cannot be combined with other codes")
+    if problems:
+        raise ValueProblem("; ".join(problems))
+    return MULTI_SEPARATOR.join(c for c in codes if c in chosen)
+
+
+def is_recorded(value: str | None) -> bool:
+    """Recorded means anything but blank; `no_answer` and `dont_know` are recorded answers."""
+    return bool(value) and value != NOT_APPLICABLE
+
+
+__all__ = [
+    "NO_ANSWER",
+    "ValueProblem",
+    "check_text",
+    "is_recorded",
+    "normalise",
+    "parse_date",
+    "parse_percent",
+]
