@@ -80,7 +80,9 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
         f"{report.values_changed} value(s) written."
     )
     if report.replaced:
-        print(f"Replaced answers of: {', '.join(report.replaced)} (previous values in the history).")
+        print(
+            f"Replaced answers of: {', '.join(report.replaced)} (previous values in the history)."
+        )
     return 0
 
 

@@ -150,6 +150,9 @@ def question(
         _wording(variable)
         reserved = st.session_state.get(k.reserved)
         _input(instrument, interview_id, variable, k, disabled=disabled or reserved is not None)
+        if variable.type == "percent" and recorded and (recorded.value or "").isdigit():
+            share = int(recorded.value)  # type: ignore[arg-type]
+            st.caption(f"Recorded: {share}% in-house, {100 - share}% external")
         st.pills(
             "Non-response",
             RESERVED_OPTIONS,
@@ -220,9 +223,6 @@ def _input(
         )
     elif variable.type == "percent":
         st.text_input(label, placeholder="e.g. 30:70, 30/70, 30% or 30", **common)
-        stored = from_widget(variable, st.session_state.get(k.value))
-        if stored and stored.isdigit():
-            st.caption(f"Recorded: {stored}% in-house, {100 - int(stored)}% external")
     else:
         st.text_area(
             label,

@@ -73,7 +73,9 @@ def literal(text: str | None) -> str:
     out = []
     for ch in text:
         if ch in "\\`*_{}[]()<>#+-.!|~$&":
-            out.append("\\" + ch if ch not in "<>&" else {"<": "&lt;", ">": "&gt;", "&": "&amp;"}[ch])
+            out.append(
+                "\\" + ch if ch not in "<>&" else {"<": "&lt;", ">": "&gt;", "&": "&amp;"}[ch]
+            )
         else:
             out.append(ch)
     return "".join(out)

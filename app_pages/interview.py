@@ -131,7 +131,9 @@ def _save_detail(interview_id: int, name: str) -> None:
     k = f"detail:{interview_id}:{name}"
     try:
         with session() as s:
-            update_details(s, actor=actor(), interview_id=interview_id, **{name: st.session_state[k]})
+            update_details(
+                s, actor=actor(), interview_id=interview_id, **{name: st.session_state[k]}
+            )
     except ValueProblem as exc:
         st.session_state.setdefault(NOTICES, {})[interview_id] = f"Not saved: {exc}"
         return
