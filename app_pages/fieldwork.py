@@ -20,6 +20,7 @@ from db.vocabulary import CONTACT_OUTCOMES, DECLINED, STATUS_LABELS
 from instrument.values import ValueProblem
 
 SELECTED = "fieldwork_council"
+EARLIEST = dt.date(2000, 1, 1)  # date inputs default to ten years back; fieldwork may be older
 FLASH = "fieldwork_flash"
 
 
@@ -122,15 +123,20 @@ def _contact_form(row: FieldworkRow) -> None:
     k = f"contact:{row.interview_id}"
     with st.container(border=True):
         st.markdown(f"**Record a contact with {row.council_name}**")
-        left, right = st.columns(2)
-        left.datetime_input("When", key=f"{k}:when", step=dt.timedelta(minutes=5))
+        left, middle, right = st.columns(3)
+        left.date_input(
+            "Date of contact", key=f"{k}:when_date", min_value=EARLIEST, max_value=dt.date.today()
+        )
+        middle.time_input("Time", key=f"{k}:when_time", step=dt.timedelta(minutes=5))
         outcome = right.selectbox(
             "Outcome", list(CONTACT_OUTCOMES), format_func=CONTACT_OUTCOMES.get, key=f"{k}:outcome"
         )
         if outcome == "appointment_made":
-            st.datetime_input(
-                "Appointment", value=None, key=f"{k}:appointment", step=dt.timedelta(minutes=15)
+            left, middle, _ = st.columns(3)
+            left.date_input(
+                "Appointment date", value=None, min_value=EARLIEST, key=f"{k}:appointment_date"
             )
+            middle.time_input("Appointment time", value=None, key=f"{k}:appointment_time", step=900)
         if outcome == "declined":
             st.text_area("Reason the council gave (required)", key=f"{k}:reason")
         st.text_input("Note", key=f"{k}:note")
@@ -145,18 +151,24 @@ def _record(interview_id: int, k: str) -> None:
                 s,
                 actor=actor(),
                 interview_id=interview_id,
-                attempted_at=state.get(f"{k}:when") or dt.datetime.now(),
+                attempted_at=_combine(state, f"{k}:when") or dt.datetime.now(),
                 outcome=state[f"{k}:outcome"],
                 note=state.get(f"{k}:note"),
-                appointment_at=state.get(f"{k}:appointment"),
+                appointment_at=_combine(state, f"{k}:appointment"),
                 nonresponse_reason=state.get(f"{k}:reason"),
             )
     except ValueProblem as exc:
         state[FLASH] = ("error", f"Not recorded: {exc}.")
         return
-    for field in ("note", "reason", "appointment"):
+    for field in ("note", "reason", "appointment_date", "appointment_time"):
         state.pop(f"{k}:{field}", None)
     state[FLASH] = ("ok", "Contact recorded.")
+
+
+def _combine(state, prefix: str) -> dt.datetime | None:  # type: ignore[no-untyped-def]
+    """A date and a time input read as one moment; None until both are given."""
+    day, time = state.get(f"{prefix}_date"), state.get(f"{prefix}_time")
+    return dt.datetime.combine(day, time) if day and time else None
 
 
 def _reopen(interview_id: int) -> None:

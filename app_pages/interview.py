@@ -123,7 +123,11 @@ def _details(instrument: Instrument, interview: InterviewSummary) -> None:
         )
         left.text_input("Interviewer", **field("interviewer"))
         right.date_input(
-            "Interview date", value=None, max_value=dt.date.today(), **field("interview_date")
+            "Interview date",
+            value=None,
+            min_value=dt.date(2000, 1, 1),
+            max_value=dt.date.today(),
+            **field("interview_date"),
         )
 
 

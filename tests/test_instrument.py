@@ -68,7 +68,10 @@ def _broken(replacements: dict[str, str]) -> str:
             {"choices: usefulness": "choices: helpfulness"},
             "variable q11a_useful: choice list 'helpfulness' does not exist",
         ),
-        ({"        label: Usefulness\n": ""}, "variable q11a_useful: a closed variable needs a short"),
+        (
+            {"        label: Usefulness\n": ""},
+            "variable q11a_useful: a closed variable needs a short",
+        ),
     ],
 )
 def test_broken_schedule__names_the_variable_and_the_problem(
@@ -114,8 +117,17 @@ def test_unreadable_file__names_the_file(tmp_path) -> None:  # type: ignore[no-u
 
 @pytest.mark.parametrize(
     ("typed", "share"),
-    [("30:70", 30), ("30/70", 30), ("30%", 30), ("30", 30), (" 50 : 50 ", 50), ("0", 0),
-     ("100%", 100), ("100:0", 100), ("45.0", 45)],
+    [
+        ("30:70", 30),
+        ("30/70", 30),
+        ("30%", 30),
+        ("30", 30),
+        (" 50 : 50 ", 50),
+        ("0", 0),
+        ("100%", 100),
+        ("100:0", 100),
+        ("45.0", 45),
+    ],
 )
 def test_percent_input__accepts_the_ways_interviewers_type_a_share(typed: str, share: int) -> None:
     assert parse_percent(typed) == share

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from db.models import Answer, AnswerHistory, Council, Interview
-from tests.conftest import REPO
+from tests.answering import answer_everything
+from tests.conftest import INTERVIEWER, REPO
 
 FIFE = "S12000047"
 
@@ -63,9 +66,7 @@ def test_choosing_an_answer_saves_it_at_once_and_starts_the_interview(app_db: En
     assert answer is not None and answer.value == "older_people" and answer.version == 1
     with Session(app_db) as s:
         history = s.scalars(select(AnswerHistory)).all()
-        status = s.scalar(
-            select(Interview.status).join(Council).where(Council.code == FIFE)
-        )
+        status = s.scalar(select(Interview.status).join(Council).where(Council.code == FIFE))
     assert [(h.old_value, h.new_value, h.changed_by) for h in history] == [
         (None, "older_people", "interviewer")
     ]
@@ -162,3 +163,34 @@ def test_someone_elses_change_is_a_conflict_not_a_silent_overwrite(app_db: Engin
     assert "Children and families" in warning and "Older people" in warning
     next(b for b in mine.button if b.label == "Keep mine").click().run()
     assert stored(app_db, "q5_least_involved").value == "older_people"
+
+
+def test_complete_interview__succeeds_once_everything_applicable_is_recorded(
+    app_db: Engine,
+) -> None:
+    with Session(app_db) as s:
+        fife = s.scalar(select(Interview.id).join(Council).where(Council.code == FIFE))
+    with Session(app_db) as s:
+        answer_everything(s, INTERVIEWER, fife)
+    at = open_interview()
+    at.selectbox(key=f"detail:{fife}:respondent_role").select("director_of_social_work").run()
+    at.date_input(key=f"detail:{fife}:interview_date").set_value(dt.date(2011, 9, 20)).run()
+    at.text_input(key=f"detail:{fife}:respondent_name").input("A. Director").run()
+    next(b for b in at.button if b.label == "Complete interview").click().run()
+    assert any("This interview is complete" in s.value for s in at.success), [
+        e.value for e in at.error
+    ]
+    with Session(app_db) as s:
+        done = s.get(Interview, fife)
+    assert (done.status, done.respondent_role, done.interview_date, done.respondent_name) == (
+        "completed",
+        "director_of_social_work",
+        dt.date(2011, 9, 20),
+        "A. Director",
+    )
+    # Clearing a required answer afterwards moves it back to in progress, and says so.
+    widget(at, "pills", "q2_strategy_involvement").set_value("no_answer").run()
+    widget(at, "pills", "q2_strategy_involvement").set_value(None).run()
+    assert any("moved back to in progress" in w.value for w in at.warning)
+    with Session(app_db) as s:
+        assert s.get(Interview, fife).status == "in_progress"
