@@ -1,0 +1,155 @@
+"""Speed at the keyboard: from setting one answer to the page being ready again.
+
+Drives the real Interview page with Streamlit's AppTest on a fully answered interview and
+times (1) the whole rerun after one answer changes, autosave included, (2) the autosave alone
+(one `save_answer` call), and (3) the floor: AppTest rerunning a one-line script in the same
+run, so the ratio says what our page costs above Streamlit itself.
+
+    python benchmarks/interview.py [--repeats 60] [--database-url URL]
+
+Target: p95 of (1) under 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from db.actor import Actor  # noqa: E402
+from db.answers import save_answer  # noqa: E402
+from db.engine import make_engine  # noqa: E402
+from db.interviews import update_details  # noqa: E402
+from db.models import Council, Interview  # noqa: E402
+from db.setup import initialise  # noqa: E402
+from tests.answering import answer_everything  # noqa: E402
+
+TARGET_P95_MS = 200.0
+COUNCIL = "S12000047"  # Fife
+BENCH = Actor("benchmark", "interviewer")
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timed(action: Callable[[], object], repeats: int) -> list[float]:
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def prepare(url: str) -> int:
+    engine = make_engine(url)
+    initialise(engine)
+    with Session(engine) as s:
+        interview_id = s.scalar(select(Interview.id).join(Council).where(Council.code == COUNCIL))
+    with Session(engine) as s:
+        answer_everything(s, BENCH, interview_id)
+    with Session(engine) as s:
+        update_details(s, actor=BENCH, interview_id=interview_id, respondent_role="head_of_service")
+    engine.dispose()
+    return interview_id
+
+
+def page_rerun(
+    url: str, part: str, variable: str, codes: tuple[str, str], repeats: int
+) -> list[float]:
+    os.environ["DATABASE_URL"] = url
+    at = AppTest.from_file(str(REPO / "survey_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/interview.py").run()
+    at.selectbox(key="council").select(COUNCIL).run()
+    at.segmented_control(key="part").set_value(part).run()
+    radio = next(r for r in at.radio if r.key.endswith(f":{variable}"))
+    values = iter(codes * repeats)
+
+    def set_one_answer() -> None:
+        nonlocal radio
+        radio.set_value(next(values)).run()
+        radio = next(r for r in at.radio if r.key.endswith(f":{variable}"))
+
+    set_one_answer()  # warm caches
+    samples = timed(set_one_answer, repeats)
+    assert not at.exception, at.exception
+    return samples
+
+
+def autosave_alone(url: str, interview_id: int, repeats: int) -> list[float]:
+    engine = make_engine(url)
+    values = iter(("no", "yes") * repeats)
+
+    def save() -> None:
+        with Session(engine) as s:
+            save_answer(
+                s,
+                actor=BENCH,
+                interview_id=interview_id,
+                variable_id="q25_reduction_2011_12",
+                value=next(values),
+            )
+
+    samples = timed(save, repeats)
+    engine.dispose()
+    return samples
+
+
+def floor_rerun(repeats: int) -> list[float]:
+    at = AppTest.from_string("import streamlit as st\nst.radio('x', ['a', 'b'], key='x')\n")
+    at.run()
+    values = iter(("a", "b") * repeats)
+    return timed(lambda: at.radio(key="x").set_value(next(values)).run(), repeats)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=60)
+    parser.add_argument("--database-url", help="default: a throwaway SQLite file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        interview_id = prepare(url)
+        rows = {
+            "floor: AppTest rerun of a one-radio script": floor_rerun(args.repeats),
+            "autosave alone (save_answer)": autosave_alone(url, interview_id, args.repeats),
+            "answer → page ready, Part B (14 questions)": page_rerun(
+                url, "B", "q8c_availability", ("new_only", "existing_and_new"), args.repeats
+            ),
+            "answer → page ready, Part H (9 questions)": page_rerun(
+                url, "H", "q25_reduction_2011_12", ("no", "yes"), args.repeats
+            ),
+        }
+    floor = statistics.median(rows["floor: AppTest rerun of a one-radio script"])
+    backend = url.split(":", 1)[0]
+    print(f"Interview page speed on {backend}, {args.repeats} repeats (milliseconds)")
+    print(f"{'measure':<46} {'p50':>7} {'p95':>7} {'max':>7} {'p50/floor':>10}")
+    for name, samples in rows.items():
+        p50, p95 = statistics.median(samples), percentile(samples, 95)
+        print(f"{name:<46} {p50:7.1f} {p95:7.1f} {max(samples):7.1f} {p50 / floor:9.1f}x")
+    worst = max(percentile(s, 95) for n, s in rows.items() if n.startswith("answer"))
+    verdict = "met" if worst < TARGET_P95_MS else "MISSED"
+    print(
+        f"target p95 < {TARGET_P95_MS:.0f} ms for answer → page ready: {verdict} ({worst:.1f} ms)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""An interviewer in a real browser: key answers, refresh, find every answer where it was."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from db.models import Answer, Council, Interview
+from tests.browser.conftest import shoot
+
+pytestmark = pytest.mark.browser
+FIFE = "S12000047"
+
+
+def fife_id(engine: Engine) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(Interview.id).join(Council).where(Council.code == FIFE))
+
+
+def wait_for_saved(engine: Engine, interview_id: int, variable: str, expected: dict) -> Answer:  # type: ignore[type-arg]
+    """Poll the database: the autosave must land without any button being pressed."""
+    deadline = time.monotonic() + 15
+    answer = None
+    while time.monotonic() < deadline:
+        with Session(engine) as s:
+            answer = s.scalar(
+                select(Answer).where(
+                    Answer.interview_id == interview_id, Answer.variable_id == variable
+                )
+            )
+        if answer and all(getattr(answer, k) == v for k, v in expected.items()):
+            return answer
+        time.sleep(0.2)
+    got = {k: getattr(answer, k) for k in expected} if answer else None
+    raise AssertionError(f"{variable}: expected {expected}, database has {got}")
+
+
+def question(page, interview_id: int, variable: str):  # type: ignore[no-untyped-def]
+    return page.locator(f".st-key-q_{interview_id}_{variable}")
+
+
+def test_interviewer_keys_answers_and_a_refresh_loses_nothing(
+    page, app_url: str, app_engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    fife = fife_id(app_engine)
+    page.goto(f"{app_url}/interview")
+    page.get_by_test_id("stSelectbox").filter(has_text="Council").locator("input").click()
+    page.keyboard.type("Fife")
+    page.keyboard.press("Enter")
+    q1 = question(page, fife, "q1_most_involved")
+    q1.get_by_text("Older people").click()
+    wait_for_saved(app_engine, fife, "q1_most_involved", {"value": "older_people"})
+
+    q2 = question(page, fife, "q2_strategy_involvement")
+    q2.get_by_text("Yes", exact=True).click()
+    wait_for_saved(app_engine, fife, "q2_strategy_involvement", {"value": "yes"})
+
+    explain = question(page, fife, "q2_explain").locator("textarea")
+    explain.fill("Older people's forum sat on the strategy group, 2010-11")
+    explain.press("Tab")
+    wait_for_saved(
+        app_engine,
+        fife,
+        "q2_explain",
+        {"value": "Older people's forum sat on the strategy group, 2010-11"},
+    )
+
+    q3 = question(page, fife, "q3_monitoring_involvement")
+    q3.get_by_role("radio", name="Don't know").click()
+    wait_for_saved(app_engine, fife, "q3_monitoring_involvement", {"value": "dont_know"})
+    note = q3.get_by_placeholder("Interviewer's note (optional)")
+    note.fill("Respondent to check with the contracts team")
+    wait_for_saved(
+        app_engine,
+        fife,
+        "q3_monitoring_involvement",
+        {"note": "Respondent to check with the contracts team"},
+    )
+    shoot(page, "01-interview-part-a-keyed")
+
+    page.reload()
+    q1 = question(page, fife, "q1_most_involved")
+    q1.wait_for()
+    assert q1.get_by_role("radio", name="Older people").is_checked()
+    assert question(page, fife, "q2_explain").locator("textarea").input_value() == (
+        "Older people's forum sat on the strategy group, 2010-11"
+    )
+    q3 = question(page, fife, "q3_monitoring_involvement")
+    assert q3.get_by_placeholder("Interviewer's note (optional)").input_value() == (
+        "Respondent to check with the contracts team"
+    )
+    assert "Fife" in page.url or "S12000047" in page.url
+    shoot(page, "02-interview-after-refresh")
+
+
+def test_percent_refusal_is_explained_in_the_browser(
+    page, app_url: str, app_engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    fife = fife_id(app_engine)
+    page.goto(f"{app_url}/interview?council={FIFE}&part=G")
+    box = question(page, fife, "q24_inhouse_pct").get_by_role("textbox", name="In-house share")
+    box.fill("30:60")
+    box.press("Enter")
+    page.get_by_text("30:60 adds up to 90, not 100").wait_for()
+    box.fill("30:70")
+    box.press("Enter")
+    wait_for_saved(app_engine, fife, "q24_inhouse_pct", {"value": "30"})
+    page.get_by_text("Recorded: 30% in-house, 70% external").wait_for()
+    shoot(page, "03-interview-percent")
