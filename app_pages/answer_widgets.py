@@ -153,7 +153,8 @@ def question(
         if variable.type == "percent" and recorded and (recorded.value or "").isdigit():
             share = int(recorded.value)  # type: ignore[arg-type]
             st.caption(f"Recorded: {share}% in-house, {100 - share}% external")
-        st.pills(
+        reserved_column, note_column = st.columns([2, 3], vertical_alignment="center")
+        reserved_column.pills(
             "Non-response",
             RESERVED_OPTIONS,
             key=k.reserved,
@@ -163,7 +164,7 @@ def question(
             label_visibility="collapsed",
             disabled=disabled,
         )
-        st.text_input(
+        note_column.text_input(
             "Interviewer's note",
             key=k.note,
             placeholder="Interviewer's note (optional)",

@@ -51,10 +51,6 @@ def render() -> None:
         hide_index=True,
         width="stretch",
         height=35 * (len(rows) + 1) + 3,
-        column_config={
-            "Appointment": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
-            "Last contact": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
-        },
     )
     st.caption(
         "Parts A–H show questions recorded out of those that apply, given the answers so far."
@@ -69,14 +65,19 @@ def _table(rows: list[FieldworkRow], roles: dict[str, str]) -> pd.DataFrame:
             "Council": r.council_name,
             "Code": r.council_code,
             "Status": STATUS_LABELS[r.status],
-            "Appointment": r.appointment_at,
+            "Appointment": when(r.appointment_at),
             "Respondent role": roles.get(r.respondent_role or "", ""),
-            "Last contact": r.last_contact_at,
+            "Last contact": when(r.last_contact_at),
             "Outcome": CONTACT_OUTCOMES.get(r.last_contact_outcome or "", ""),
         }
         record.update({f"Part {p.part_id}": p.text for p in r.progress})
         records.append(record)
     return pd.DataFrame.from_records(records)
+
+
+def when(moment: dt.datetime | None) -> str:
+    """A moment as fieldwork staff write it: 3 Oct 2011 10:30; blank when there is none."""
+    return f"{moment.day} {moment:%b %Y %H:%M}" if moment else ""
 
 
 def _contact_section(rows: list[FieldworkRow]) -> None:
@@ -105,7 +106,7 @@ def _contact_section(rows: list[FieldworkRow]) -> None:
         st.dataframe(
             pd.DataFrame(
                 {
-                    "When": [c.attempted_at for c in log],
+                    "When": [when(c.attempted_at) for c in log],
                     "Outcome": [CONTACT_OUTCOMES.get(c.outcome, c.outcome) for c in log],
                     "Note": [c.note or "" for c in log],
                     "Recorded by": [c.recorded_by for c in log],
@@ -113,7 +114,6 @@ def _contact_section(rows: list[FieldworkRow]) -> None:
             ),
             hide_index=True,
             width="stretch",
-            column_config={"When": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")},
         )
     else:
         st.caption("No contact recorded yet.")

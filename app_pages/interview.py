@@ -32,14 +32,15 @@ DETAILS_LOADED = "details_loaded"
 
 
 def render() -> None:
-    st.title("Interview")
     key = wave_key()
     with session() as s:
         interviews = wave_interviews(s, actor=actor(), wave_key=key)
         instrument = instrument_named(get_wave(s, key).instrument)
     by_code = {i.council_code: i for i in interviews}
     from_url(COUNCIL_KEY, list(by_code), None)
-    code = st.selectbox(
+    title, picker = st.columns([1, 2], vertical_alignment="bottom")
+    title.title("Interview")
+    code = picker.selectbox(
         "Council",
         list(by_code),
         key=COUNCIL_KEY,
@@ -78,7 +79,7 @@ def render() -> None:
 
 def _header(instrument: Instrument, interview: InterviewSummary) -> None:
     status = STATUS_LABELS[interview.status]
-    st.subheader(f"{interview.council_name}  :gray-badge[{status}]")
+    st.markdown(f"**{literal(interview.council_name)}** :gray-badge[{status}]")
     with st.expander("Introduction to read to the respondent"):
         st.write(instrument.introduction)
     notice = st.session_state.get(NOTICES, {}).pop(interview.id, None)
