@@ -1,0 +1,93 @@
+"""The command line: init is idempotent, and nothing starts on an invalid instrument."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+import db
+import instrument.loader
+import survey_cli
+from db.engine import make_engine
+from db.models import Council, CouncilAlias, Interview, Wave
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def cli_db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setattr(db, "_engines", {})
+    return database_url
+
+
+def counts(url: str) -> tuple[int, int, int, int]:
+    engine = make_engine(url)
+    with Session(engine) as s:
+        result = tuple(
+            s.scalar(select(func.count()).select_from(t))
+            for t in (Council, CouncilAlias, Wave, Interview)
+        )
+    engine.dispose()
+    return result  # type: ignore[return-value]
+
+
+def test_init_creates_everything_once_and_is_idempotent(cli_db: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert survey_cli.main(["init"]) == 0
+    first = counts(cli_db)
+    assert first[0] == 32 and first[2] == 1 and first[3] == 32
+    db._engines.clear()
+    assert survey_cli.main(["init"]) == 0
+    assert counts(cli_db) == first
+    assert "Wave 2011: 32 councils." in capsys.readouterr().out
+
+
+def test_status_prints_the_headline(cli_db: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert survey_cli.main(["status", "--wave", "2011"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("0 of 32 councils interviewed (0.0%)")
+    assert "S12000013  Na h-Eileanan Siar" in out
+
+
+def test_unknown_wave_is_an_error_in_words(cli_db: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert survey_cli.main(["export", "--wave", "1999", "--out", "x.csv"]) == 2
+    assert "there is no wave '1999'" in capsys.readouterr().err
+
+
+@pytest.fixture
+def broken_instrument(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the schedule with a routing rule naming a variable that does not exist."""
+    folder = tmp_path / "instrument"
+    folder.mkdir()
+    text = (REPO / "instrument" / "schedule_2011.yaml").read_text(encoding="utf-8")
+    text = text.replace("asked_if: q11_swia_used = yes\n", "asked_if: q99_missing = yes\n", 1)
+    (folder / "schedule_2011.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(instrument.loader, "INSTRUMENT_DIR", folder)
+    return folder
+
+
+def test_cli_refuses_to_start_on_an_invalid_instrument(
+    broken_instrument: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'never.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setattr(db, "_engines", {})
+    assert survey_cli.main(["init"]) == 2
+    err = capsys.readouterr().err
+    assert "the instrument is invalid, nothing was done" in err
+    assert "variable q11a_swia_usefulness: routing rule names unknown variable 'q99_missing'" in err
+    assert not (tmp_path / "never.sqlite3").exists() or counts(url)[0] == 0
+
+
+def test_app_refuses_to_start_on_an_invalid_instrument(
+    broken_instrument: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.sqlite3'}")
+    monkeypatch.setattr(db, "_engines", {})
+    at = AppTest.from_file(str(REPO / "survey_app.py"), default_timeout=30).run()
+    assert at.error[0].value == "The interview schedule is invalid, so the app will not start."
+    assert "q99_missing" in at.text[0].value
+    assert not at.dataframe and not at.radio
