@@ -227,7 +227,7 @@ def _input(
     else:
         st.text_area(
             label,
-            placeholder="Verbatim answer (saved when you leave the box or press Ctrl+Enter)",
+            placeholder="Verbatim answer (saved as you type)",
             height=90,
             **common,
         )

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages.answer_widgets import NOTICES, question
 from app_pages.common import actor, from_url, literal, session, to_url, wave_key
+from app_pages.typing_autosave import save_typing_after_a_pause
 from db.answers import interview_answers
 from db.fieldwork import part_progress
 from db.interviews import (
@@ -75,6 +76,7 @@ def render() -> None:
             )
     _next_part(instrument, part.id)
     _completion(instrument, interview, values)
+    save_typing_after_a_pause()
 
 
 def _header(instrument: Instrument, interview: InterviewSummary) -> None:

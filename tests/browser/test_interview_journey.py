@@ -59,8 +59,9 @@ def test_interviewer_keys_answers_and_a_refresh_loses_nothing(
     wait_for_saved(app_engine, fife, "q2_strategy_involvement", {"value": "yes"})
 
     explain = question(page, fife, "q2_explain").locator("textarea")
-    explain.fill("Older people's forum sat on the strategy group, 2010-11")
-    explain.press("Tab")
+    explain.click()
+    page.keyboard.type("Older people's forum sat on the strategy group, 2010-11", delay=5)
+    # No Tab, no click elsewhere: a pause in typing is enough for the autosave.
     wait_for_saved(
         app_engine,
         fife,
@@ -72,7 +73,8 @@ def test_interviewer_keys_answers_and_a_refresh_loses_nothing(
     q3.get_by_role("radio", name="Don't know").click()
     wait_for_saved(app_engine, fife, "q3_monitoring_involvement", {"value": "dont_know"})
     note = q3.get_by_placeholder("Interviewer's note (optional)")
-    note.fill("Respondent to check with the contracts team")
+    note.click()
+    page.keyboard.type("Respondent to check with the contracts team", delay=5)
     wait_for_saved(
         app_engine,
         fife,
@@ -81,6 +83,16 @@ def test_interviewer_keys_answers_and_a_refresh_loses_nothing(
     )
     shoot(page, "01-interview-part-a-keyed")
 
+    # Typed and immediately refreshed: what was typed before the pause is there afterwards.
+    unsaved = question(page, fife, "q4_influence_example").locator("textarea")
+    unsaved.click()
+    page.keyboard.type("Day centre kept open after carers' consultation", delay=5)
+    wait_for_saved(
+        app_engine,
+        fife,
+        "q4_influence_example",
+        {"value": "Day centre kept open after carers' consultation"},
+    )
     page.reload()
     q1 = question(page, fife, "q1_most_involved")
     q1.wait_for()
@@ -91,6 +103,9 @@ def test_interviewer_keys_answers_and_a_refresh_loses_nothing(
     q3 = question(page, fife, "q3_monitoring_involvement")
     assert q3.get_by_placeholder("Interviewer's note (optional)").input_value() == (
         "Respondent to check with the contracts team"
+    )
+    assert question(page, fife, "q4_influence_example").locator("textarea").input_value() == (
+        "Day centre kept open after carers' consultation"
     )
     assert "Fife" in page.url or "S12000047" in page.url
     shoot(page, "02-interview-after-refresh")
