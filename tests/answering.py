@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db.actor import Actor
 from db.answers import save_answer
-from db.interviews import instrument_named
+from db.interviews import complete_interview, instrument_named, update_details
 from instrument.model import Variable
 from instrument.schedule import Instrument
 
@@ -35,4 +38,24 @@ def answer_everything(session: Session, actor: Actor, interview_id: int) -> dict
                 value=value,
             )
             saved[variable.id] = value
+    return saved
+
+
+def complete_whole_interview(
+    engine: Engine,
+    actor: Actor,
+    interview_id: int,
+    *,
+    role: str = "head_of_service",
+    on: dt.date = dt.date(2011, 9, 1),
+) -> dict[str, str]:
+    """Answer everything, record who answered and when, and complete: one finished interview."""
+    with Session(engine) as session:
+        saved = answer_everything(session, actor, interview_id)
+    with Session(engine) as session:
+        update_details(
+            session, actor=actor, interview_id=interview_id, respondent_role=role, interview_date=on
+        )
+    with Session(engine) as session:
+        complete_interview(session, actor=actor, interview_id=interview_id)
     return saved

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from db.actor import Actor
 from db.answers import AnswerConflict, answer_history, interview_answers, save_answer
 from db.fieldwork import mark_declined, record_contact
-from db.interviews import IncompleteInterview, complete_interview, reopen_interview, update_details
+from db.interviews import IncompleteInterview, complete_interview, reopen_interview
 from db.models import AnswerHistory, Council, Interview
 from instrument.values import ValueProblem
-from tests.answering import answer_everything
+from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 
 OTHER = Actor("olu", "interviewer")
@@ -112,35 +112,13 @@ def test_completion_lists_everything_missing_then_completes(engine: Engine) -> N
     assert missing[:2] == ["respondent's role", "interview date"]
     assert "Q2 Users involved in strategy" in missing
     assert not any(m.startswith("Q1 ") for m in missing)
-    with Session(engine) as s:
-        answer_everything(s, INTERVIEWER, iid)
-    with Session(engine) as s:
-        update_details(
-            s,
-            actor=INTERVIEWER,
-            interview_id=iid,
-            respondent_role="head_of_service",
-            interview_date=dt.date(2011, 9, 1),
-        )
-    with Session(engine) as s:
-        complete_interview(s, actor=INTERVIEWER, interview_id=iid)
+    complete_whole_interview(engine, INTERVIEWER, iid)
     assert status_of(engine, iid) == "completed"
 
 
 def test_a_change_that_makes_a_completed_interview_incomplete_reopens_it(engine: Engine) -> None:
     iid = interview_id(engine)
-    with Session(engine) as s:
-        answer_everything(s, INTERVIEWER, iid)
-    with Session(engine) as s:
-        update_details(
-            s,
-            actor=INTERVIEWER,
-            interview_id=iid,
-            respondent_role="other",
-            interview_date=dt.date(2011, 9, 1),
-        )
-    with Session(engine) as s:
-        complete_interview(s, actor=INTERVIEWER, interview_id=iid)
+    complete_whole_interview(engine, INTERVIEWER, iid, role="other")
     kept = save(engine, iid, "q11_swia_used", value="no")
     assert kept.status == "completed", "a route change with nothing closed missing stays complete"
     result = save(engine, iid, "q2_strategy_involvement", value=None)

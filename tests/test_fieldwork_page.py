@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from db.answers import save_answer
-from db.interviews import complete_interview, update_details
 from db.models import Council, Interview
-from tests.answering import answer_everything
+from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER, REPO
 
 ANGUS = "S12000041"
@@ -51,18 +50,7 @@ def test_headline_and_table_show_all_32_councils(app_db: Engine) -> None:
 
 def test_headline_counts_completed_interviews_from_the_data(app_db: Engine) -> None:
     interview = interview_of(app_db, ANGUS)
-    with Session(app_db) as s:
-        answer_everything(s, INTERVIEWER, interview.id)
-    with Session(app_db) as s:
-        update_details(
-            s,
-            actor=INTERVIEWER,
-            interview_id=interview.id,
-            respondent_role="head_of_service",
-            interview_date=dt.date(2011, 9, 14),
-        )
-    with Session(app_db) as s:
-        complete_interview(s, actor=INTERVIEWER, interview_id=interview.id)
+    complete_whole_interview(app_db, INTERVIEWER, interview.id, on=dt.date(2011, 9, 14))
     at = open_fieldwork()
     assert at.subheader[0].value == "1 of 32 councils interviewed (3.1%)"
     angus = at.dataframe[0].value.set_index("Council").loc["Angus"]
