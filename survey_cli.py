@@ -13,12 +13,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from aggregation.report import report_json, report_markdown
 from aggregation.response import response_figures
 from db import open_database
 from db.actor import Actor
 from db.engine import database_url
 from db.flatfile import ImportRefused, export_wave, import_wave
-from db.interviews import NotFound, wave_interviews
+from db.interviews import NotFound, get_wave, wave_interviews
+from db.results import load_results
 from db.setup import DEFAULT_WAVE
 from instrument import InstrumentError
 
@@ -86,6 +88,23 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
+    """Print (or write) the wave's national results as JSON or Markdown tables."""
+    with Session(engine) as session:
+        results = load_results(session, actor=CLI_ACTOR, wave_key=args.wave)
+        title = get_wave(session, args.wave).title
+    if args.format == "json":
+        text = report_json(results.wave_key, results.figures, results.tallies)
+    else:
+        text = report_markdown(results.wave_key, title, results.figures, results.tallies)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"Wrote the {args.format} report of wave {args.wave} to {args.out}.")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _shown_url() -> str:
     """The database URL without any password."""
     from sqlalchemy.engine import make_url
@@ -120,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="overwrite councils that already have answers (changes go to the history)",
     )
+    report = command("report", cmd_report, "print the national results of a wave")
+    report.add_argument("--wave", default=DEFAULT_WAVE)
+    report.add_argument("--format", choices=("json", "markdown"), default="json")
+    report.add_argument("--out", help="write to this file instead of printing")
     return parser
 
 

@@ -133,6 +133,26 @@ def _check_variable(v: Variable, spec: InstrumentSpec, by_id: dict[str, Variable
         problems.append("a closed variable needs a short 'label' for reports")
     if v.asked_if:
         problems.extend(_check_routing(v, spec, by_id))
+    if v.bands:
+        problems.extend(_check_bands(v))
+    return problems
+
+
+def _check_bands(v: Variable) -> list[str]:
+    """Bands of a percent must cover 0–100 once each, so every share falls in exactly one."""
+    if v.type != "percent":
+        return [f"'bands' is only for percent variables, not {v.type}"]
+    problems = []
+    for band in v.bands.bands:  # type: ignore[union-attr]
+        if band.low > band.high:
+            problems.append(f"band {band.code!r} runs from {band.low} down to {band.high}")
+    covered = Counter(n for b in v.bands.bands for n in range(b.low, b.high + 1))  # type: ignore[union-attr]
+    gaps = [n for n in range(101) if covered[n] == 0]
+    overlaps = sorted(n for n, k in covered.items() if k > 1)
+    if gaps:
+        problems.append(f"bands of {v.bands.id} leave out {gaps[0]}–{gaps[-1]}")  # type: ignore[union-attr]
+    if overlaps:
+        problems.append(f"bands of {v.bands.id} overlap at {overlaps[0]}")  # type: ignore[union-attr]
     return problems
 
 

@@ -80,6 +80,26 @@ def _split_words(text: str, word: str) -> list[str]:
     return [p.strip() for p in parts]
 
 
+class Band(_Frozen):
+    """One band of a derived variable: the whole numbers `low`..`high` of its source, inclusive."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    low: int = Field(ge=0, le=100)
+    high: int = Field(ge=0, le=100)
+
+
+class Banding(_Frozen):
+    """A variable derived for reporting from a percent, never stored (e.g. `q24_balance`)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    bands: tuple[Band, ...]
+
+    def band_of(self, value: int) -> str | None:
+        return next((b.code for b in self.bands if b.low <= value <= b.high), None)
+
+
 class Variable(_Frozen):
     """One variable of the codebook: what is asked, how it is recorded, when it applies."""
 
@@ -93,6 +113,7 @@ class Variable(_Frozen):
     asked_if: str | None = None
     coded: bool = False
     help: str | None = None
+    bands: Banding | None = None
 
     @property
     def is_closed(self) -> bool:

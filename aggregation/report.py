@@ -1,0 +1,92 @@
+"""The machine-readable report: response figures and every closed variable's tally.
+
+`report_json` is byte-identical for identical data: keys follow the instrument's order and
+nothing depends on time or dictionary accidents.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aggregation.response import ResponseFigures
+from aggregation.tally import Tally
+
+RATE_DIGITS = 4
+
+
+def response_dict(figures: ResponseFigures) -> dict[str, Any]:
+    return {
+        "eligible": figures.eligible,
+        "completed": figures.completed,
+        "declined": figures.declined,
+        "in_progress": figures.in_progress,
+        "scheduled": figures.scheduled,
+        "not_contacted": figures.not_contacted,
+        "response_rate": round(figures.response_rate, RATE_DIGITS),
+    }
+
+
+def tally_dict(tally: Tally) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": tally.type, "label": tally.label, "base": tally.base}
+    if tally.type == "percent":
+        entry.update(n=tally.n, median=tally.median, min=tally.min, max=tally.max)
+    else:
+        entry["counts"] = dict(tally.counts)
+    entry.update(
+        no_answer=tally.no_answer, dont_know=tally.dont_know, not_applicable=tally.not_applicable
+    )
+    return entry
+
+
+def report_dict(wave_key: str, figures: ResponseFigures, tallies: dict[str, Tally]) -> dict:  # type: ignore[type-arg]
+    return {
+        "wave": wave_key,
+        "response": response_dict(figures),
+        "variables": {vid: tally_dict(t) for vid, t in tallies.items()},
+    }
+
+
+def report_json(wave_key: str, figures: ResponseFigures, tallies: dict[str, Tally]) -> str:
+    return json.dumps(report_dict(wave_key, figures, tallies), indent=2, ensure_ascii=False) + "\n"
+
+
+def report_markdown(
+    wave_key: str, title: str, figures: ResponseFigures, tallies: dict[str, Tally]
+) -> str:
+    """The same figures as readable tables, one per variable, non-response always stated."""
+    lines = [
+        f"# {title}: results (wave {wave_key})",
+        "",
+        f"{figures.headline}. Response rate (AAPOR RR1): {figures.response_rate:.1%}.",
+        "",
+        "| status | councils |",
+        "| --- | ---: |",
+    ]
+    for name, value in response_dict(figures).items():
+        if name not in ("eligible", "response_rate"):
+            lines.append(f"| {name.replace('_', ' ')} | {value} |")
+    lines.append(f"| **eligible** | **{figures.eligible}** |")
+    for vid, tally in tallies.items():
+        lines += ["", f"## {tally.label} (`{vid}`)", "", f"Base: {tally.base} interviews.", ""]
+        if tally.type == "percent":
+            lines += [
+                "| n | median | min | max |",
+                "| ---: | ---: | ---: | ---: |",
+                f"| {tally.n} | {_blank(tally.median)} | {_blank(tally.min)} | {_blank(tally.max)} |",
+            ]
+        else:
+            lines += ["| answer | n | % of base |", "| --- | ---: | ---: |"]
+            for code, n in tally.counts.items():
+                label = tally.choice_labels.get(code, code)
+                lines.append(f"| {label} | {n} | {tally.percentage(n):.0f}% |")
+        lines += [
+            "",
+            f"Did not answer: {tally.no_answer}. Don't know: {tally.dont_know}. "
+            f"Not applicable: {tally.not_applicable}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _blank(value: object) -> str:
+    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,44 @@
+"""A wave's results in one value: response figures and every tally, from plain tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from aggregation.response import ResponseFigures, response_figures
+from aggregation.tally import Answers, Tally, completed_answers, tally_all
+from instrument.schedule import Instrument
+
+
+@dataclass(frozen=True)
+class WaveResults:
+    wave_key: str
+    instrument: Instrument
+    interviews: pd.DataFrame  # every council in the wave, any status
+    answers: Answers  # completed interviews only
+    figures: ResponseFigures
+    tallies: dict[str, Tally]
+
+
+def wave_results(
+    wave_key: str,
+    instrument: Instrument,
+    interviews: pd.DataFrame,
+    answers: pd.DataFrame,
+    *,
+    respondent_roles: list[str] | None = None,
+) -> WaveResults:
+    """Tally the completed interviews; `respondent_roles` narrows the tallies to those roles.
+
+    Response figures always describe the whole wave, so a filtered view never hides who
+    did not take part.
+    """
+    figures = response_figures(interviews["status"])
+    chosen = interviews
+    if respondent_roles is not None:
+        chosen = interviews[interviews["respondent_role"].isin(respondent_roles)]
+    completed = completed_answers(instrument, chosen, answers)
+    return WaveResults(
+        wave_key, instrument, interviews, completed, figures, tally_all(instrument, completed)
+    )
