@@ -73,7 +73,9 @@ def report_markdown(
             lines += [
                 "| n | median | min | max |",
                 "| ---: | ---: | ---: | ---: |",
-                f"| {tally.n} | {_blank(tally.median)} | {_blank(tally.min)} | {_blank(tally.max)} |",
+                "| "
+                + " | ".join(_blank(x) for x in (tally.n, tally.median, tally.min, tally.max))
+                + " |",
             ]
         else:
             lines += ["| answer | n | % of base |", "| --- | ---: | ---: |"]

@@ -101,7 +101,7 @@ def test_percent__median_min_max_and_derived_bands(results) -> None:  # type: ig
 
 def test_respondent_role_is_tallied_first(results) -> None:  # type: ignore[no-untyped-def]
     t = results.tallies["respondent_role"]
-    assert list(results.tallies)[0] == "respondent_role"
+    assert next(iter(results.tallies)) == "respondent_role"
     assert t.counts["head_of_service"] == 2 and t.base == 4
 
 
