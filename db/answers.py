@@ -12,6 +12,7 @@ from db.actor import Actor
 from db.interviews import get_interview, instrument_for, touch
 from db.models import Answer, AnswerHistory, Interview, utcnow
 from db.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED, SCHEDULED
+from instrument.model import NOT_APPLICABLE
 from instrument.values import ValueProblem, normalise
 
 UNCHANGED = object()
@@ -104,6 +105,9 @@ def save_answer(
     old_value = existing.value if existing else None
     old_note = existing.note if existing else None
     new_value = old_value if value is UNCHANGED else normalise(instrument, variable, value)  # type: ignore[arg-type]
+    if new_value == NOT_APPLICABLE and new_value != old_value:
+        session.rollback()
+        raise ValueProblem("not_applicable is decided by routing, not entered as an answer")
     new_note = old_note if note is UNCHANGED else (note or None)  # type: ignore[assignment]
     if new_value == old_value and new_note == old_note:
         current = _recorded(existing) if existing else RecordedAnswer(variable_id, None, None, 0)

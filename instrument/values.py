@@ -98,7 +98,7 @@ def normalise(instrument: Instrument, variable: Variable, raw: str | None) -> st
 def _normalise_multi(codes: list[str], text: str) -> str:
     chosen = [c.strip() for c in text.split(MULTI_SEPARATOR) if c.strip()]
     problems = []
-    unknown = [c for c in chosen if c not in codes]
+    unknown = [c for c in chosen if c not in codes and c not in RESERVED_CODES]
     if unknown:
         problems.append(
             f"{', '.join(repr(c) for c in unknown)} "

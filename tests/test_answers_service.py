@@ -77,6 +77,7 @@ def test_a_save_based_on_a_stale_version_is_a_conflict_naming_the_other_person(
         ("q22_viability_measures", "pqq;audits", "'audits' is not a code"),
         ("q11a_swia_usefulness", "very_useful", "it is asked only if q11_swia_used = yes"),
         ("q2_explain", "bell\x07", "control character"),
+        ("q2_strategy_involvement", "not_applicable", "decided by routing, not entered"),
     ],
 )
 def test_a_refused_value_says_why_and_writes_nothing(

@@ -17,11 +17,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import yaml
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from instrument.model import DONT_KNOW, NO_ANSWER, NOT_APPLICABLE, Variable
 from instrument.schedule import Instrument
@@ -65,6 +66,12 @@ TEXTS = (
     "\tstarts with a tab",
     "",
 )
+
+
+# OOXML text escapes: XML would turn a carriage return into a line feed, so Excel stores it as
+# _x000D_, and the underscore of a literal "_xHHHH_" as _x005F_.
+_XLSX_ESCAPE = re.compile(r"\r|_(?=x[0-9A-Fa-f]{4}_)")
+_XLSX_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def councils() -> list[tuple[str, str]]:
@@ -183,12 +190,28 @@ def xlsx_bytes(rows: Iterable[Mapping[str, object]], header: list[str]) -> bytes
             value = row.get(name, "")
             if value == "":
                 continue
+            if isinstance(value, str):
+                value = _XLSX_ESCAPE.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
             cell = sheet.cell(row=r, column=c, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # text, even when it starts with "="
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def read_xlsx_cells(data: bytes) -> list[list[object]]:
+    """The first sheet's cells as Excel shows them: text unescaped, None for an empty cell."""
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    return [
+        [
+            _XLSX_ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), c.value)
+            if isinstance(c.value, str)
+            else c.value
+            for c in row
+        ]
+        for row in sheet.iter_rows()
+    ]
 
 
 def read_csv_cells(data: bytes) -> list[list[str]]:

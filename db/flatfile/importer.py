@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -87,6 +88,16 @@ def import_wave(
     replace: bool = False,
 ) -> ImportReport:
     """Check the whole file against the instrument; write it in one transaction or raise."""
+    try:
+        return _import(session, actor, wave_key, data, filename, replace)
+    except Exception:
+        session.rollback()  # nothing half-written, and SQLite's write lock released at once
+        raise
+
+
+def _import(
+    session: Session, actor: Actor, wave_key: str, data: bytes, filename: str, replace: bool
+) -> ImportReport:
     wave = get_wave(session, wave_key)
     instrument = instrument_named(wave.instrument)
     try:
@@ -110,14 +121,9 @@ def import_wave(
     rows, problems = _check_rows(session, table, instrument)
     problems += _check_existing(session, wave.id, wave_key, rows, replace)
     if problems:
-        session.rollback()
         raise ImportRefused(problems)
-    try:
-        report = _write(session, actor, wave.id, instrument, rows)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    report = _write(session, actor, wave.id, instrument, rows)
+    session.commit()
     return report
 
 
@@ -149,6 +155,8 @@ def _check_rows(
     seen: dict[int, int] = {}
     for index, cells in enumerate(table.rows):
         number = index + 2
+        if not any(c.strip() for c in cells):
+            continue  # a blank row between councils carries nothing
         if len(cells) > len(table.header) and any(c.strip() for c in cells[len(table.header) :]):
             problems.append(
                 ImportProblem(
@@ -197,7 +205,9 @@ def _check_rows(
             continue
         seen[council.id] = number
         row, found = _check_row(instrument, number, council, cell)
-        problems.extend(row_problems + found)
+        problems.extend(
+            [dataclasses.replace(p, council=council.name) for p in row_problems] + found
+        )
         rows.append(row)
     return rows, problems
 
@@ -361,8 +371,8 @@ def _write(
             setattr(interview, name, value)
         touch(interview, actor)
         existing = stored[interview.id]
-        if any(a.value is not None for a in existing.values()):
-            replaced.append(row.council.name)
+        had_answers = any(a.value is not None for a in existing.values())
+        changes_before = len(changes)
         for v in instrument.questions:
             value = row.values.get(v.id)
             answer = existing.get(v.id)
@@ -375,6 +385,8 @@ def _write(
             answer.value, answer.version = value, answer.version + 1
             answer.updated_at, answer.updated_by = now, actor.username
             changes.append((answer, old))
+        if had_answers and len(changes) > changes_before:
+            replaced.append(row.council.name)
     session.flush()
     session.add_all(
         history_row(answer, old, answer.note, actor=actor, source="import")

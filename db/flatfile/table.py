@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from typing import Literal
@@ -20,6 +21,10 @@ from db.flatfile.cells import protect, unprotect
 FlatFileFormat = Literal["csv", "xlsx"]
 CSV_FIELD_LIMIT = 1_000_000
 SHEET_TITLE = "interviews"
+# XML turns a carriage return into a line feed, so OOXML writes it as _x000D_ (and a literal
+# "_xHHHH_" with its underscore escaped as _x005F_); Excel reads and writes text the same way.
+_XLSX_ESCAPE = re.compile(r"\r|_(?=x[0-9A-Fa-f]{4}_)")
+_XLSX_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,8 @@ def _read_csv(data: bytes) -> Table:
         records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise UnreadableFile(f"the CSV cannot be read: {exc}") from None
-    records = [r for r in records if any(c.strip() for c in r)] if records else []
+    while records and not any(c.strip() for c in records[-1]):
+        records.pop()
     if not records:
         raise UnreadableFile("the file is empty")
     header = [c.strip() for c in records[0]]
@@ -96,7 +102,7 @@ def _write_xlsx(header: list[str], rows: list[list[str]]) -> bytes:
             if value == "":
                 continue
             cell = sheet.cell(row=r, column=c)
-            cell.value = value
+            cell.value = _XLSX_ESCAPE.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
             cell.data_type = TYPE_STRING
     fixed = dt.datetime(2000, 1, 1)
     workbook.properties.created = workbook.properties.modified = fixed
@@ -114,7 +120,7 @@ def _read_xlsx(data: bytes) -> Table:
     grid: list[list[str]] = []
     formulas: set[tuple[int, int]] = set()
     for r, row in enumerate(sheet.iter_rows()):
-        grid.append([_xlsx_text(cell.value) for cell in row])
+        grid.append([_xlsx_text(cell.value, getattr(cell, "number_format", "")) for cell in row])
         formulas.update((r - 1, c) for c, cell in enumerate(row) if cell.data_type == "f")
     workbook.close()
     while grid and not any(c.strip() for c in grid[-1]):
@@ -129,9 +135,13 @@ def _read_xlsx(data: bytes) -> Table:
     return Table(header, grid[1:], frozenset(formulas))
 
 
-def _xlsx_text(value: object) -> str:
+def _xlsx_text(value: object, number_format: str = "") -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return _XLSX_ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and "%" in number_format:
+        value = round(value * 100, 9)  # Excel stores 30% as 0.3
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
