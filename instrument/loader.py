@@ -10,10 +10,20 @@ from pydantic import ValidationError
 
 from instrument.model import (
     CLOSED_TYPES,
+    ITEM_COUNTS,
+    ITEM_WORDS,
+    PERCENT_WORDS,
+    REPORT_COUNTS,
+    REPORT_TYPES,
+    REPORT_WORDS,
     RESERVED_CODES,
+    Agreement,
     InstrumentSpec,
+    Placeholder,
+    ReportTemplate,
     Variable,
     parse_condition,
+    parse_template,
 )
 from instrument.schedule import Instrument
 
@@ -115,6 +125,7 @@ def _cross_check(spec: InstrumentSpec) -> list[str]:
     by_id = {v.id: v for v in variables}
     for v in variables:
         problems.extend(f"variable {v.id}: {p}" for p in _check_variable(v, spec, by_id))
+    problems.extend(_check_report_templates(spec))
     return problems
 
 
@@ -135,6 +146,10 @@ def _check_variable(v: Variable, spec: InstrumentSpec, by_id: dict[str, Variable
         problems.extend(_check_routing(v, spec, by_id))
     if v.bands:
         problems.extend(_check_bands(v))
+        if v.bands.report:
+            problems.extend(_check_band_report(v))
+    if v.report:
+        problems.extend(_check_report(v, spec))
     return problems
 
 
@@ -189,3 +204,88 @@ def _codes_of(v: Variable, spec: InstrumentSpec) -> list[str] | None:
     if v.type in ("single", "multi") and v.choices in spec.choice_lists:
         return [c.code for c in spec.choice_lists[v.choices]]
     return None
+
+
+def _check_report(v: Variable, spec: InstrumentSpec) -> list[str]:
+    """A variable's own report wording (and its band's) may name only its codes and figures."""
+    if not v.is_closed:
+        return [f"'report' is only for closed variables ({', '.join(sorted(CLOSED_TYPES))})"]
+    assert v.report is not None
+    if v.type == "percent":
+        return _check_report_template(v.report, [], PERCENT_WORDS)
+    return _check_report_template(v.report, _codes_of(v, spec) or [], REPORT_WORDS)
+
+
+def _check_band_report(v: Variable) -> list[str]:
+    assert v.bands is not None and v.bands.report is not None
+    codes = [b.code for b in v.bands.bands]
+    problems = _check_report_template(v.bands.report, codes, REPORT_WORDS)
+    return [f"bands {v.bands.id}: {p}" for p in problems]
+
+
+def _check_report_template(
+    report: ReportTemplate, codes: list[str], words: tuple[str, ...]
+) -> list[str]:
+    problems = []
+    for text in report.text:
+        problems += _template_problems("report text", text, [*codes, *REPORT_COUNTS], words)
+    if report.item:
+        problems += _template_problems("report item", report.item, ITEM_COUNTS, ITEM_WORDS)
+    for code, text in report.items:
+        if code not in codes:
+            problems.append(
+                f"report items name unknown code {code!r} (known: {', '.join(codes) or 'none'})"
+            )
+        problems += _template_problems(f"report item {code}", text, ITEM_COUNTS, ITEM_WORDS)
+    return problems
+
+
+def _check_report_templates(spec: InstrumentSpec) -> list[str]:
+    """The generic wording per type and the footnotes name only what every variable has."""
+    templates = spec.report_templates
+    problems = []
+    for name, counts in (
+        ("no_answer", ("no_answer", "base")),
+        ("dont_know", ("dont_know", "base")),
+        ("nobody_asked", ("base",)),
+        ("nobody_answered", ("base",)),
+    ):
+        problems += _template_problems(name, getattr(templates, name), counts, ("label",))
+    for type_name in REPORT_TYPES:
+        generic = templates.for_type(type_name)
+        codes = ["yes", "no"] if type_name == "yesno" else []
+        words = PERCENT_WORDS if type_name == "percent" else REPORT_WORDS
+        for field in ("text", "routed"):
+            text = getattr(generic, field)
+            if text:
+                where = f"{type_name}.{field}"
+                problems += _template_problems(where, text, [*codes, *REPORT_COUNTS], words)
+        where = f"{type_name}.item"
+        problems += _template_problems(where, generic.item, ITEM_COUNTS, ITEM_WORDS)
+    return [f"report_templates: {p}" for p in problems]
+
+
+def _template_problems(
+    where: str, text: str, counts: list[str] | tuple[str, ...], words: tuple[str, ...]
+) -> list[str]:
+    """Names must be known; only counts take a noun; [singular|plural] follows a count."""
+    try:
+        pieces = parse_template(text)
+    except ValueError as exc:
+        return [f"{where} {text!r}: {exc}"]
+    problems = []
+    seen_count = False
+    known = ", ".join([*counts, *words])
+    for piece in pieces:
+        if isinstance(piece, Placeholder):
+            if piece.name in counts:
+                seen_count = True
+            elif piece.name not in words:
+                problems.append(f"{where} names unknown code {piece.name!r} (known: {known})")
+            elif piece.singular:
+                problems.append(f"{where}: {{{piece.name}}} is not a count and takes no noun")
+        elif isinstance(piece, Agreement) and not seen_count:
+            problems.append(
+                f"{where}: [{piece.singular}|{piece.plural}] has no count before it to agree with"
+            )
+    return problems

@@ -8,10 +8,11 @@ file, so adding a question is a YAML edit. Structural checks that need the whole
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 VariableType = Literal["yesno", "single", "multi", "text", "percent", "date"]
 CLOSED_TYPES: frozenset[str] = frozenset({"yesno", "single", "multi", "percent"})
@@ -80,6 +81,142 @@ def _split_words(text: str, word: str) -> list[str]:
     return [p.strip() for p in parts]
 
 
+@dataclass(frozen=True)
+class Placeholder:
+    """`{name}` or `{name noun}` in a report template: a count (with its noun) or some words."""
+
+    name: str
+    singular: str | None = None
+    plural: str | None = None  # None: the singular with an s
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """`[singular|plural]` in a report template: agrees with the count just before it."""
+
+    singular: str
+    plural: str
+
+
+TemplatePiece = str | Placeholder | Agreement
+_TEMPLATE_TOKEN = re.compile(r"\{([^{}\[\]]*)\}|\[([^{}\[\]]*)\]|([{}\[\]])")
+_PLACEHOLDER = re.compile(r"([a-z][a-z0-9_]*)(?:\s+(.+))?")
+
+
+def parse_template(text: str) -> tuple[TemplatePiece, ...]:
+    """Split a report template into words, `{placeholders}` and `[singular|plural]` choices.
+
+    Raises ValueError saying what is wrong, in words an editor of the YAML can act on.
+    """
+    pieces: list[TemplatePiece] = []
+    position = 0
+    for match in _TEMPLATE_TOKEN.finditer(text):
+        if match.start() > position:
+            pieces.append(text[position : match.start()])
+        position = match.end()
+        inside_braces, inside_brackets, stray = match.groups()
+        if stray is not None:
+            raise ValueError(f"a {stray!r} without its partner (or one inside another)")
+        if inside_braces is not None:
+            pieces.append(_placeholder(inside_braces))
+        else:
+            pieces.append(_agreement(inside_brackets))
+    if position < len(text):
+        pieces.append(text[position:])
+    return tuple(pieces)
+
+
+def _placeholder(inside: str) -> Placeholder:
+    found = _PLACEHOLDER.fullmatch(inside.strip())
+    if not found:
+        raise ValueError(
+            f"{{{inside}}} should be a code or figure name, optionally followed by a noun, "
+            "e.g. {yes respondent}"
+        )
+    name, noun = found.groups()
+    if noun is None:
+        return Placeholder(name)
+    singular, bar, plural = (part.strip() for part in noun.partition("|"))
+    if not singular or (bar and not plural) or "|" in plural:
+        raise ValueError(f"{{{inside}}}: write the noun as 'singular' or 'singular|plural'")
+    return Placeholder(name, singular, plural or None)
+
+
+def _agreement(inside: str) -> Agreement:
+    parts = inside.split("|")
+    if len(parts) != 2 or not all(p.strip() for p in parts):
+        raise ValueError(f"[{inside}] should be two wordings, singular|plural, e.g. [was|were]")
+    return Agreement(parts[0].strip(), parts[1].strip())
+
+
+class ReportTemplate(_Frozen):
+    """How one variable reads in the report (see the YAML header for the placeholders)."""
+
+    text: tuple[str, ...] = ()
+    item: str | None = None
+    items: tuple[tuple[str, str], ...] = ()  # (code, phrase); a mapping in the YAML
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _one_sentence_or_many(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _mapping_to_pairs(cls, value: object) -> object:
+        """Pairs keep the variable hashable, as it was before it had report wording."""
+        return tuple(value.items()) if isinstance(value, dict) else value
+
+    def item_of(self, code: str) -> str | None:
+        """The phrase written for this code under `items`, or else `item`, or None."""
+        return dict(self.items).get(code, self.item)
+
+
+class TypeTemplate(_Frozen):
+    """The sentence any variable of one type gets when it has no `report` of its own."""
+
+    text: str
+    routed: str | None = None  # instead of text when the variable is asked only of some
+    item: str = "{choice} ({n respondent})"
+
+
+class ReportTemplates(_Frozen):
+    """An instrument's generic report wording: one sentence per type, and the footnotes."""
+
+    no_answer: str = "{no_answer respondent} did not answer."
+    dont_know: str = "{dont_know respondent} did not know."
+    nobody_asked: str = "No respondents were asked about {label}."
+    nobody_answered: str = "No respondents gave an answer on {label}."
+    yesno: TypeTemplate = TypeTemplate(
+        text="On {label}, {yes respondent} said yes and {no} said no.",
+        routed="Of the {base respondent} asked about {label}, {yes} said yes and {no} said no.",
+    )
+    single: TypeTemplate = TypeTemplate(
+        text="On {label}, the answers were {list}.",
+        routed="Of the {base respondent} asked about {label}, the answers were {list}.",
+    )
+    multi: TypeTemplate = TypeTemplate(
+        text="On {label}, respondents mentioned {list}.",
+        routed="Of the {base respondent} asked about {label}, the answers mentioned {list}.",
+    )
+    percent: TypeTemplate = TypeTemplate(
+        text="Answers on {label} ranged from {min} to {max}, with a median of {median}.",
+    )
+    band: TypeTemplate = TypeTemplate(text="On {label}, the figures given were {list}.")
+
+    def for_type(self, type_name: str) -> TypeTemplate:
+        return getattr(self, type_name)  # type: ignore[no-any-return]
+
+
+REPORT_TYPES: tuple[str, ...] = ("yesno", "single", "multi", "percent", "band")
+# The names a report template may use besides a variable's own codes (counts take a noun).
+REPORT_COUNTS: tuple[str, ...] = ("base", "answered")
+REPORT_WORDS: tuple[str, ...] = ("label", "list")
+PERCENT_WORDS: tuple[str, ...] = ("label", "min", "max", "median")
+ITEM_COUNTS: tuple[str, ...] = ("n", "base", "answered")
+ITEM_WORDS: tuple[str, ...] = ("choice", "label")
+
+
 class Band(_Frozen):
     """One band of a derived variable: the whole numbers `low`..`high` of its source, inclusive."""
 
@@ -95,6 +232,7 @@ class Banding(_Frozen):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
     bands: tuple[Band, ...]
+    report: ReportTemplate | None = None
 
     def band_of(self, value: int) -> str | None:
         return next((b.code for b in self.bands if b.low <= value <= b.high), None)
@@ -114,6 +252,7 @@ class Variable(_Frozen):
     coded: bool = False
     help: str | None = None
     bands: Banding | None = None
+    report: ReportTemplate | None = None
 
     @property
     def is_closed(self) -> bool:
@@ -139,6 +278,7 @@ class InstrumentSpec(_Frozen):
     choice_lists: dict[str, tuple[Choice, ...]]
     record: tuple[Variable, ...] = ()
     parts: tuple[Part, ...]
+    report_templates: ReportTemplates = ReportTemplates()
 
 
 VariableKind = Literal["record", "question"]
