@@ -19,5 +19,6 @@ except InstrumentError as exc:
 pages = [
     st.Page("app_pages/fieldwork.py", title="Fieldwork", icon=":material/call:", default=True),
     st.Page("app_pages/interview.py", title="Interview", icon=":material/edit_note:"),
+    st.Page("app_pages/dashboard.py", title="Dashboard", icon=":material/bar_chart:"),
 ]
 st.navigation(pages).run()

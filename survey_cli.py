@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from aggregation.report import report_json, report_markdown
 from aggregation.response import response_figures
+from aggregation.supplement import supplement_docx
 from db import open_database
 from db.actor import Actor
+from db.demo import fill_demo_wave
 from db.engine import database_url
 from db.flatfile import ImportRefused, export_wave, import_wave
 from db.interviews import NotFound, get_wave, wave_interviews
@@ -89,10 +91,17 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
-    """Print (or write) the wave's national results as JSON or Markdown tables."""
+    """Print (or write) the wave's national results: JSON, Markdown, or the Word supplement."""
     with Session(engine) as session:
         results = load_results(session, actor=CLI_ACTOR, wave_key=args.wave)
         title = get_wave(session, args.wave).title
+    if args.format == "docx":
+        if not args.out:
+            print("error: --format docx needs --out FILE", file=sys.stderr)
+            return 2
+        Path(args.out).write_bytes(supplement_docx(results, title))
+        print(f"Wrote the draft report supplement of wave {args.wave} to {args.out}.")
+        return 0
     if args.format == "json":
         text = report_json(results.wave_key, results.figures, results.tallies)
     else:
@@ -102,6 +111,24 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
         print(f"Wrote the {args.format} report of wave {args.wave} to {args.out}.")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_demo(engine: Engine, args: argparse.Namespace) -> int:
+    """Fill wave `demo` with synthetic answers so a newcomer sees a full dashboard at once."""
+    with Session(engine) as session:
+        report = fill_demo_wave(session, actor=CLI_ACTOR)
+    print(f"Wave {report.wave_key}: {report.title}.")
+    if report.answers_replaced or report.history_replaced:
+        print(
+            f"Replaced the previous demo data: {report.answers_replaced} answers and "
+            f"{report.history_replaced} history rows."
+        )
+    print(
+        f"{report.completed} completed interviews, {len(report.declined)} declined "
+        f"({', '.join(report.declined)}); {report.answers_written} answers written. "
+        "No other wave was touched."
+    )
     return 0
 
 
@@ -141,8 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report = command("report", cmd_report, "print the national results of a wave")
     report.add_argument("--wave", default=DEFAULT_WAVE)
-    report.add_argument("--format", choices=("json", "markdown"), default="json")
+    report.add_argument("--format", choices=("json", "markdown", "docx"), default="json")
     report.add_argument("--out", help="write to this file instead of printing")
+    command(
+        "demo",
+        cmd_demo,
+        "fill wave 'demo' with synthetic answers (replacing any earlier demo; no other wave)",
+    )
     return parser
 
 

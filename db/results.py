@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregation.results import WaveResults, wave_results
@@ -64,3 +64,23 @@ def load_results(
     return wave_results(
         wave_key, instrument, interviews, answers, respondent_roles=respondent_roles
     )
+
+
+def wave_data_version(session: Session, *, actor: Actor, wave_key: str) -> str:
+    """A cheap fingerprint of a wave's answers and interviews that changes whenever either does.
+
+    Counts, version sums and latest update times: a save, a deletion, an import or a status
+    change each give a new value, so results cached under it are read afresh.
+    """
+    wave = get_wave(session, wave_key)
+    answers = session.execute(
+        select(func.count(Answer.id), func.sum(Answer.version), func.max(Answer.updated_at))
+        .join(Interview, Interview.id == Answer.interview_id)
+        .where(Interview.wave_id == wave.id)
+    ).one()
+    interviews = session.execute(
+        select(
+            func.count(Interview.id), func.sum(Interview.version), func.max(Interview.updated_at)
+        ).where(Interview.wave_id == wave.id)
+    ).one()
+    return "|".join(str(x) for x in (*answers, *interviews))

@@ -1,0 +1,197 @@
+"""The dashboard's exhibits: for a wave's results, every chart with its table and CSV, by part.
+
+Pure and picklable (so a page can cache them): charts are kept as Vega-Lite JSON. Every
+closed variable appears in exactly one exhibit, in schedule order; a combined chart (the two
+guidance documents, budget reductions by year) stands where its first variable would.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+import altair as alt
+import pyarrow as pa
+
+from aggregation import charts
+from aggregation.results import WaveResults
+from instrument.model import Variable
+
+COMBINED = (charts.GUIDANCE_USEFULNESS, charts.BUDGET_REDUCTION_BY_YEAR)
+SPECS_KEPT = 2048
+
+
+@dataclass(frozen=True)
+class Exhibit:
+    """One chart with the table shown beside it and the figures behind its CSV download."""
+
+    key: str  # unique on the page: the variable ids it shows, joined by "+"
+    heading: str  # "Q11a SWIA guidance"
+    caption: str  # what was asked (instrument text, not escaped)
+    spec: str  # the chart as Vega-Lite JSON
+    table: pa.Table  # Arrow: what Streamlit sends, and quick to make for a few rows
+    csv: str
+    variable_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str  # "Part A: Involving users and carers …"
+    exhibits: tuple[Exhibit, ...]
+
+
+class _SpecMemo:
+    """Chart specs by what they show. One saved answer changes a tally or two, so the rest of
+    the dashboard's charts (some 10 ms of Altair each) are reused rather than rebuilt."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._specs: OrderedDict[Hashable, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, key: Hashable, build: Callable[[], alt.TopLevelMixin]) -> str:
+        with self._lock:
+            spec = self._specs.get(key)
+            if spec is not None:
+                self._specs.move_to_end(key)
+                return spec
+        # Unvalidated for speed: the chart functions' tests validate what they produce.
+        spec = json.dumps(build().to_dict(validate=False))
+        with self._lock:
+            self._specs[key] = spec
+            while len(self._specs) > self._size:
+                self._specs.popitem(last=False)
+        return spec
+
+
+_spec = _SpecMemo(SPECS_KEPT)
+
+
+def response_exhibit(results: WaveResults) -> Exhibit:
+    figures = results.figures
+    table = charts.response_table(figures)
+    return Exhibit(
+        "response",
+        "Response",
+        "",
+        _spec(("response", repr(figures)), lambda: charts.response_chart(figures)),
+        pa.table(table),
+        charts.columns_csv(table),
+        (),
+    )
+
+
+def record_exhibits(results: WaveResults) -> tuple[Exhibit, ...]:
+    """Who answered: the interview record's closed variables (the respondent's role)."""
+    return tuple(
+        _tally_exhibit(results, v) for v in results.instrument.record_variables if v.is_closed
+    )
+
+
+def part_sections(results: WaveResults) -> tuple[Section, ...]:
+    return tuple(
+        Section(f"Part {p.id}: {p.title}", _part_exhibits(results, p.variables))
+        for p in results.instrument.parts
+    )
+
+
+def _part_exhibits(results: WaveResults, variables: tuple[Variable, ...]) -> tuple[Exhibit, ...]:
+    exhibits: list[Exhibit] = []
+    ids = {v.id for v in variables}
+    for variable in variables:
+        if not variable.is_closed:
+            continue
+        group = next((g for g in COMBINED if variable.id in g and set(g) <= ids), None)
+        if group is not None:
+            if variable.id == group[0]:
+                exhibits.append(_combined_exhibit(results, group))
+        elif variable.type == "percent":
+            exhibits.append(_percent_exhibit(results, variable))
+            if variable.bands:
+                exhibits.append(_band_exhibit(results, variable))
+        else:
+            exhibits.append(_tally_exhibit(results, variable))
+    return tuple(exhibits)
+
+
+def _heading(variable: Variable, label: str | None = None) -> str:
+    return f"{variable.display_number} {label or variable.label}".strip()
+
+
+def _caption(variable: Variable) -> str:
+    asked = "Coded by the interviewer: " if variable.coded else "Asked: "
+    routed = f" (asked if {variable.asked_if})" if variable.asked_if else ""
+    return asked + variable.text + routed
+
+
+def _tally_spec(results: WaveResults, variable_id: str) -> str:
+    tally, instrument = results.tallies[variable_id], results.instrument
+    key = ("tally", repr(tally), charts.base_text(tally, instrument))
+    return _spec(key, lambda: charts.tally_chart(tally, instrument))
+
+
+def _tally_exhibit(results: WaveResults, variable: Variable) -> Exhibit:
+    tally = results.tallies[variable.id]
+    return Exhibit(
+        variable.id,
+        _heading(variable),
+        _caption(variable),
+        _tally_spec(results, variable.id),
+        pa.table(charts.tally_table(tally)),
+        charts.tally_csv([tally]),
+        (variable.id,),
+    )
+
+
+def _band_exhibit(results: WaveResults, variable: Variable) -> Exhibit:
+    assert variable.bands is not None
+    tally = results.tallies[variable.bands.id]
+    return Exhibit(
+        tally.variable_id,
+        _heading(variable, tally.label),
+        f"Derived from {variable.display_number or variable.id}: {variable.label}.",
+        _tally_spec(results, tally.variable_id),
+        pa.table(charts.tally_table(tally)),
+        charts.tally_csv([tally]),
+        (tally.variable_id,),
+    )
+
+
+def _percent_exhibit(results: WaveResults, variable: Variable) -> Exhibit:
+    tally = results.tallies[variable.id]
+    points = charts.percent_by_council(results.answers, variable.id)
+    key = ("dots", repr(tally), tuple(points["council"]), tuple(points["value"]))
+    return Exhibit(
+        variable.id,
+        _heading(variable),
+        _caption(variable),
+        _spec(key, lambda: charts.inhouse_dot_chart(points, tally)),
+        pa.table(charts.percent_table(tally)),
+        charts.tally_csv([tally]),
+        (variable.id,),
+    )
+
+
+def _combined_exhibit(results: WaveResults, group: tuple[str, ...]) -> Exhibit:
+    variables = [results.instrument.variable(v) for v in group]
+    tallies = [results.tallies[v] for v in group]
+    if group == charts.GUIDANCE_USEFULNESS:
+        build, names = charts.guidance_usefulness_chart, charts.guidance_names(results.tallies)
+    else:
+        build, names = charts.budget_reduction_chart, charts.YEAR_NAMES
+    key = ("combined", *map(repr, tallies))
+    caption = " · ".join(
+        f"{v.display_number or v.label}: {_caption(v).removeprefix('Asked: ')}" for v in variables
+    )
+    return Exhibit(
+        "+".join(group),
+        " · ".join(_heading(v) for v in variables),
+        caption,
+        _spec(key, lambda: build(results.tallies)),
+        pa.table(charts.comparison_table(tallies, names)),
+        charts.tally_csv(tallies),
+        group,
+    )

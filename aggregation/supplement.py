@@ -1,0 +1,139 @@
+"""The draft report supplement as a Word document: methodology, then per Part the sentences,
+charts and tables, all from the wave's results. Returns bytes; writing a file is the caller's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+
+import altair as alt
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.shared import Cm, Pt
+
+from aggregation.charts import (
+    BUDGET_REDUCTION_BY_YEAR,
+    GUIDANCE_USEFULNESS,
+    Columns,
+    budget_reduction_chart,
+    chart_png,
+    guidance_usefulness_chart,
+    inhouse_dot_chart,
+    percent_by_council,
+    percent_table,
+    tally_chart,
+    tally_table,
+)
+from aggregation.results import WaveResults
+from aggregation.tally import Tally
+from aggregation.text import methodology_paragraph, report_sentences
+
+CHART_WIDTH = Cm(15)
+PngRenderer = Callable[[alt.TopLevelMixin], bytes]
+
+
+def supplement_docx(
+    results: WaveResults,
+    title: str,
+    *,
+    render_png: PngRenderer = chart_png,
+    draft_note: str | None = None,
+) -> bytes:
+    """Build the supplement. `render_png` is replaceable so callers can cache renders."""
+    document = Document()
+    _styles(document)
+    document.add_heading(f"{title}: survey results", level=0)
+    intro = document.add_paragraph()
+    intro.add_run(
+        f"Draft supplement generated from the survey database (wave {results.wave_key}) on "
+        f"{dt.date.today():%d %B %Y}. Figures count completed interviews only."
+    ).italic = True
+    if draft_note:
+        document.add_paragraph().add_run(draft_note).bold = True
+    document.add_heading("Methodology", level=1)
+    document.add_paragraph(
+        methodology_paragraph(results.instrument, results.interviews, results.figures)
+    )
+    sentences = report_sentences(results)
+    tallies = results.tallies
+    if "respondent_role" in tallies:
+        document.add_heading("Who answered", level=1)
+        _variable(document, tallies["respondent_role"], sentences, results, render_png)
+    for part in results.instrument.parts:
+        document.add_heading(f"Part {part.id}: {part.title}", level=1)
+        for chart in _part_charts(part.id, results):
+            _picture(document, render_png(chart))
+        for variable in part.variables:
+            for variable_id in (variable.id, variable.bands.id if variable.bands else None):
+                if variable_id in tallies:
+                    _variable(document, tallies[variable_id], sentences, results, render_png)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _styles(document: Document) -> None:  # type: ignore[valid-type]
+    normal = document.styles["Normal"]  # type: ignore[attr-defined]
+    normal.font.name = "Arial"
+    normal.font.size = Pt(11)
+
+
+def _part_charts(part_id: str, results: WaveResults) -> list[alt.TopLevelMixin]:
+    """The comparison charts the dashboard shows at the head of a Part."""
+    tallies = results.tallies
+    charts: list[alt.TopLevelMixin] = []
+    if all(v in tallies for v in GUIDANCE_USEFULNESS) and _part_has(
+        results, part_id, GUIDANCE_USEFULNESS
+    ):
+        charts.append(guidance_usefulness_chart(tallies))
+    if all(v in tallies for v in BUDGET_REDUCTION_BY_YEAR) and _part_has(
+        results, part_id, BUDGET_REDUCTION_BY_YEAR
+    ):
+        charts.append(budget_reduction_chart(tallies))
+    return charts
+
+
+def _part_has(results: WaveResults, part_id: str, variable_ids: tuple[str, ...]) -> bool:
+    return results.instrument.part_of(variable_ids[0]).id == part_id
+
+
+def _variable(
+    document: Document,  # type: ignore[valid-type]
+    tally: Tally,
+    sentences: dict[str, list[str]],
+    results: WaveResults,
+    render_png: PngRenderer,
+) -> None:
+    document.add_heading(tally.label, level=2)  # type: ignore[attr-defined]
+    for sentence in sentences.get(tally.variable_id, []):
+        document.add_paragraph(sentence)  # type: ignore[attr-defined]
+    if tally.type == "percent":
+        points = percent_by_council(results.answers, tally.variable_id)
+        chart = inhouse_dot_chart(points, tally)
+        table = percent_table(tally)
+    else:
+        chart = tally_chart(tally, results.instrument)
+        table = tally_table(tally)
+    _picture(document, render_png(chart))
+    _table(document, table)
+    document.add_paragraph(  # type: ignore[attr-defined]
+        f"Base: {tally.base} completed interviews in which the question applied."
+    ).runs[0].italic = True
+
+
+def _picture(document: Document, png: bytes) -> None:  # type: ignore[valid-type]
+    document.add_picture(io.BytesIO(png), width=CHART_WIDTH)  # type: ignore[attr-defined]
+
+
+def _table(document: Document, columns: Columns) -> None:  # type: ignore[valid-type]
+    names = list(columns)
+    rows = len(next(iter(columns.values()))) if columns else 0
+    table = document.add_table(rows=rows + 1, cols=len(names))  # type: ignore[attr-defined]
+    table.style = "Light List Accent 1"
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    for c, name in enumerate(names):
+        table.cell(0, c).text = str(name)
+        for r, value in enumerate(columns[name], start=1):
+            table.cell(r, c).text = "" if value is None else str(value)

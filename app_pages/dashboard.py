@@ -1,0 +1,215 @@
+"""Dashboard: the wave's national aggregates for the auditors, part by part, with downloads.
+
+Exhibits are built once per data version: a cheap fingerprint of the wave's answers and
+interviews is part of the cache key, so a saved answer shows on the next run while other
+reruns reuse what was built. Images are rendered only when a download button is clicked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from aggregation import charts
+from aggregation.exhibits import Exhibit, Section, part_sections, record_exhibits, response_exhibit
+from aggregation.response import ResponseFigures
+from aggregation.supplement import supplement_docx
+from app_pages.common import actor, literal, session, wave_key
+from db import open_database
+from db.actor import Actor
+from db.engine import database_url
+from db.interviews import get_wave, instrument_named
+from db.results import load_results, wave_data_version
+
+ROLES = "dashboard_roles"
+NUMBER_WIDTH = 80  # pixels: a count or percentage column
+TEXT_WIDTH, CHAR_WIDTH = 280, 7.5  # pixels: the widest text column, and per character
+
+
+@dataclass(frozen=True)
+class Shown:
+    """An exhibit ready for the screen: the chart's spec without its data, and the chart's data
+    and the table as Arrow (Streamlit sends Arrow; converting them on every run was most of a
+    rerun's time). The cache holds its fields as a plain tuple (a class defined in a page
+    script cannot be pickled)."""
+
+    key: str
+    heading: str
+    caption: str
+    spec: str  # for the image downloads: the whole chart
+    csv: str
+    screen_spec: str  # for the screen: the chart without its main data
+    data: pa.Table | None
+    table: pa.Table
+    widths: dict[str, st.column_config.Column]
+
+
+# Shown's fields, in order
+Fields = tuple[str, str, str, str, str, str, pa.Table | None, pa.Table, dict[str, Any]]
+
+
+@st.cache_data(show_spinner="Tallying the wave…", max_entries=32)
+def exhibits(
+    url: str, key: str, roles: tuple[str, ...] | None, version: str, acting: Actor
+) -> tuple[ResponseFigures, int, list[tuple[str, list[Fields]]]]:
+    """Read, tally and chart the wave: (response figures, interviews shown, sections).
+
+    The first section is the response, the second who answered, then one per part.
+    `version` is there only to key the cache.
+    """
+    with Session(open_database(url)) as s:
+        results = load_results(
+            s, actor=acting, wave_key=key, respondent_roles=None if roles is None else list(roles)
+        )
+    sections = [
+        Section("Response", (response_exhibit(results),)),
+        Section("Who answered", record_exhibits(results)),
+        *part_sections(results),
+    ]
+    return (
+        results.figures,
+        results.answers.count,
+        [(s.title, [_for_screen(e) for e in s.exhibits]) for s in sections],
+    )
+
+
+def _for_screen(exhibit: Exhibit) -> Fields:
+    """Take the chart's main dataset out of its spec, as Arrow, to pass as the chart's data."""
+    spec = json.loads(exhibit.spec)
+    datasets = spec.pop("datasets", {})
+    data = None
+    name = spec.get("data", {}).get("name")
+    if name in datasets and len(datasets) == 1:  # Streamlit gives top-level data to every layer
+        data = pa.Table.from_pylist(datasets.pop(name))
+        del spec["data"]
+    if datasets:
+        spec["datasets"] = datasets
+    return (
+        exhibit.key,
+        exhibit.heading,
+        exhibit.caption,
+        exhibit.spec,
+        exhibit.csv,
+        json.dumps(spec),
+        data,
+        exhibit.table,
+        _widths(exhibit.table),
+    )
+
+
+def render() -> None:
+    st.title("Dashboard")
+    key = wave_key()
+    with session() as s:
+        instrument = instrument_named(get_wave(s, key).instrument)
+        version = wave_data_version(s, actor=actor(), wave_key=key)
+    choices = instrument.choices("respondent_role")
+    codes = [c.code for c in choices]
+    if ROLES not in st.session_state:
+        st.session_state[ROLES] = codes
+    chosen = [c for c in codes if c in st.session_state[ROLES]]
+    roles = None if len(chosen) == len(codes) else tuple(chosen)
+    figures, shown_count, sections = exhibits(database_url(), key, roles, version, actor())
+    (_, response), (_, record), *parts = sections
+
+    _response(figures, Shown(*response[0]), key)
+    st.download_button(
+        "Draft report supplement (Word)",
+        lambda: _supplement(database_url(), key, actor()),
+        file_name=f"supplement_{key}.docx",
+        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        key="dashboard:supplement",
+        on_click="ignore",
+        icon=":material/description:",
+        help="Methodology, then per Part the report sentences, charts and tables (whole wave).",
+    )
+    labels = {c.code: c.label for c in choices}
+    st.multiselect("Respondent role", codes, key=ROLES, format_func=labels.__getitem__)
+    if not chosen:
+        st.warning("Choose at least one respondent role to see the results.")
+        return
+    st.caption(
+        f"Showing {shown_count} of {figures.completed} completed interviews"
+        + (" (every respondent role)." if roles is None else ", answered by the roles chosen.")
+    )
+    for fields in record:
+        _show(Shown(*fields), key)
+    for title, part in parts:
+        st.header(title)
+        for fields in part:
+            _show(Shown(*fields), key)
+
+
+def _supplement(url: str, key: str, acting: Actor) -> bytes:
+    """The Word supplement of the whole wave, built only when the button is clicked."""
+    with Session(open_database(url)) as s:
+        results = load_results(s, actor=acting, wave_key=key)
+        title = get_wave(s, key).title
+    return supplement_docx(results, title)
+
+
+def _response(figures: ResponseFigures, shown: Shown, wave: str) -> None:
+    st.header("Response")
+    st.subheader(figures.headline)
+    still_open = figures.in_progress
+    st.markdown(
+        f"**{still_open} {'interview' if still_open == 1 else 'interviews'} still open.** "
+        "The tallies below count completed interviews only."
+    )
+    _show(shown, wave, heading=False)
+
+
+def _show(shown: Shown, wave: str, *, heading: bool = True) -> None:
+    if heading:
+        st.subheader(shown.heading)
+        st.caption(literal(shown.caption))
+    left, right = st.columns(2, gap="medium")
+    left.vega_lite_chart(
+        shown.data, json.loads(shown.screen_spec), width="stretch", alt=shown.heading
+    )
+    with right:
+        st.dataframe(shown.table, hide_index=True, column_config=shown.widths, width="content")
+        _downloads(shown, wave)
+
+
+def _widths(table: pa.Table) -> dict[str, st.column_config.Column]:
+    """Counts and percentages narrow; text as wide as its longest entry (Streamlit's own
+    sizing cuts long answer labels short), within reason."""
+    widths = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            longest = max([len(name), *(len(v) for v in column.to_pylist() if v)])
+            widths[name] = st.column_config.Column(
+                width=min(TEXT_WIDTH, round(24 + CHAR_WIDTH * longest))
+            )
+        else:
+            widths[name] = st.column_config.Column(width=NUMBER_WIDTH)
+    return widths
+
+
+def _downloads(exhibit: Shown, wave: str) -> None:
+    """CSV of the figures, PNG and SVG of the chart; the images are made only when clicked."""
+    stem = f"{wave}_{exhibit.key.replace('+', '_and_')}"
+    spec = exhibit.spec
+    with st.container(horizontal=True):
+        st.download_button(
+            "CSV", exhibit.csv, file_name=f"{stem}.csv", mime="text/csv",
+            key=f"dashboard:{exhibit.key}:csv", on_click="ignore", icon=":material/download:",
+        )  # fmt: skip
+        st.download_button(
+            "PNG", lambda: charts.chart_png(spec), file_name=f"{stem}.png", mime="image/png",
+            key=f"dashboard:{exhibit.key}:png", on_click="ignore", icon=":material/download:",
+        )  # fmt: skip
+        st.download_button(
+            "SVG", lambda: charts.chart_svg(spec), file_name=f"{stem}.svg",
+            mime="image/svg+xml", key=f"dashboard:{exhibit.key}:svg", on_click="ignore",
+            icon=":material/download:",
+        )  # fmt: skip
+
+
+render()

@@ -1,0 +1,148 @@
+"""The Dashboard page through AppTest: response, a chart per closed variable, filter, freshness."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from db.answers import save_answer
+from db.models import Council, Interview
+from instrument import load_instrument
+from tests.answering import complete_whole_interview
+from tests.conftest import INTERVIEWER, REPO
+
+SCHEDULE = load_instrument()
+ABERDEEN, ABERDEENSHIRE, ANGUS, ARGYLL = "S12000033", "S12000034", "S12000041", "S12000035"
+Q2 = "Q2 Users involved in strategy"
+
+
+@pytest.fixture
+def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return engine
+
+
+def interview_id(engine: Engine, code: str) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(Interview.id).join(Council).where(Council.code == code))
+
+
+def answer(engine: Engine, code: str, variable_id: str, value: str) -> None:
+    with Session(engine) as s:
+        save_answer(
+            s,
+            actor=INTERVIEWER,
+            interview_id=interview_id(engine, code),
+            variable_id=variable_id,
+            value=value,
+        )
+
+
+@pytest.fixture
+def wave(app_db: Engine) -> Engine:
+    """Three completed interviews by three roles with different Q2 answers; one still open."""
+    for code, role in (
+        (ABERDEEN, "director_of_social_work"),
+        (ABERDEENSHIRE, "head_of_service"),
+        (ANGUS, "other"),
+    ):
+        complete_whole_interview(app_db, INTERVIEWER, interview_id(app_db, code), role=role)
+    answer(app_db, ABERDEENSHIRE, "q2_strategy_involvement", "no")
+    answer(app_db, ANGUS, "q2_strategy_involvement", "dont_know")
+    answer(app_db, ARGYLL, "q2_strategy_involvement", "yes")  # in progress: not in the tallies
+    return app_db
+
+
+def open_dashboard() -> AppTest:
+    at = AppTest.from_file(str(REPO / "survey_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/dashboard.py").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Dashboard"
+    return at
+
+
+def table_under(at: AppTest, heading: str) -> pd.DataFrame:
+    """The table beside the chart headed `heading`. Tables and subheaders come in step: the
+    headline subheader goes with the response table, then one subheader per exhibit."""
+    headings = [s.value for s in at.subheader]
+    return at.dataframe[headings.index(heading)].value
+
+
+def counts(table: pd.DataFrame) -> dict[str, int]:
+    return dict(zip(table["Answer"], table["n"], strict=True))
+
+
+def test_headline_counts_and_open_interviews(wave: Engine) -> None:
+    at = open_dashboard()
+    assert at.subheader[0].value == "3 of 32 councils interviewed (9.4%)"
+    assert any(
+        "**1 interview still open.** The tallies below count completed interviews only." in m.value
+        for m in at.markdown
+    )
+    response = at.dataframe[0].value
+    assert dict(zip(response["Status"], response["Councils"], strict=True)) == {
+        "Completed": 3, "In progress": 1, "Scheduled": 0, "Not contacted": 28, "Declined": 0,
+    }  # fmt: skip
+    assert any(c.value.startswith("Showing 3 of 3 completed interviews") for c in at.caption)
+
+
+def test_every_closed_variable_has_a_chart_a_table_and_downloads(wave: Engine) -> None:
+    at = open_dashboard()
+    headings = [s.value for s in at.subheader][1:]
+    labels = [v.label for v in (*SCHEDULE.record_variables, *SCHEDULE.closed_questions)]
+    labels.append("Balance of home care provision")  # Q24's bands
+    missing = [label for label in labels if not any(label in h for h in headings)]
+    assert not missing, missing
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == len(at.dataframe) == len(headings) + 1  # + the response chart
+    assert [h.value for h in at.header] == ["Response"] + [
+        f"Part {p.id}: {p.title}" for p in SCHEDULE.parts
+    ]
+    downloads = [d for d in at.get("download_button") if d.key != "dashboard:supplement"]
+    assert len(downloads) == 3 * len(charts)
+    assert "Draft report supplement (Word)" in [d.label for d in at.get("download_button")]
+    assert counts(table_under(at, Q2)) == {"Yes": 1, "No": 1, "Did not answer": 0, "Don't know": 1}
+    assert list(table_under(at, Q2)["% of base"]) == [33, 33, 0, 33]
+
+
+def test_role_filter_narrows_the_tables_but_not_the_response(wave: Engine) -> None:
+    at = open_dashboard()
+    at.multiselect(key="dashboard_roles").set_value(["head_of_service"]).run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == "3 of 32 councils interviewed (9.4%)"
+    assert counts(table_under(at, Q2)) == {"Yes": 0, "No": 1, "Did not answer": 0, "Don't know": 0}
+    assert list(table_under(at, Q2)["% of base"]) == [0, 100, 0, 0]
+    assert any(c.value.startswith("Showing 1 of 3 completed interviews") for c in at.caption)
+    roles = counts(table_under(at, "Respondent's role"))
+    assert roles["Head of Service"] == 1 and roles["Director of Social Work"] == 0
+
+    at.multiselect(key="dashboard_roles").set_value([]).run()
+    assert any("Choose at least one respondent role" in w.value for w in at.warning)
+    assert len(at.get("vega_lite_chart")) == 1  # the response only
+
+
+def test_a_changed_answer_shows_on_the_next_run(wave: Engine) -> None:
+    at = open_dashboard()
+    assert counts(table_under(at, Q2))["Yes"] == 1
+    answer(wave, ANGUS, "q2_strategy_involvement", "yes")
+    at.run()
+    assert counts(table_under(at, Q2)) == {"Yes": 2, "No": 1, "Did not answer": 0, "Don't know": 0}
+
+
+def test_a_completed_interview_counts_on_the_next_run(wave: Engine) -> None:
+    at = open_dashboard()
+    complete_whole_interview(wave, INTERVIEWER, interview_id(wave, ARGYLL))
+    at.run()
+    assert at.subheader[0].value == "4 of 32 councils interviewed (12.5%)"
+    assert counts(table_under(at, Q2))["Yes"] == 2
+
+
+def test_a_wave_with_no_interviews_yet_shows_empty_charts(app_db: Engine) -> None:
+    at = open_dashboard()
+    assert at.subheader[0].value == "0 of 32 councils interviewed (0.0%)"
+    assert counts(table_under(at, Q2)) == {"Yes": 0, "No": 0, "Did not answer": 0, "Don't know": 0}
+    assert len(at.get("vega_lite_chart")) == len(at.dataframe)
