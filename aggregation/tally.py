@@ -7,8 +7,8 @@ instrument in; typed results out. No database, no Streamlit, no files. Works the
 
 from __future__ import annotations
 
-import re
 import statistics
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -19,6 +19,7 @@ from instrument.model import DONT_KNOW, NO_ANSWER, NOT_APPLICABLE, Variable
 from instrument.schedule import Instrument
 
 COMPLETED = "completed"
+RESERVED = frozenset({NO_ANSWER, DONT_KNOW, NOT_APPLICABLE})
 INTERVIEW_COLUMNS = ("interview_id", "council_code", "council_name", "status", "respondent_role")
 ANSWER_COLUMNS = ("interview_id", "variable_id", "value")
 
@@ -90,6 +91,9 @@ class _Routing:
         self.wide = wide
         self._masks: dict[str, np.ndarray] = {}
 
+    def column(self, variable_id: str) -> np.ndarray:
+        return self.wide[variable_id].to_numpy(dtype=object)
+
     def applies(self, variable_id: str) -> np.ndarray:
         if variable_id not in self._masks:
             condition = self.instrument.condition(variable_id)
@@ -107,11 +111,12 @@ class _Routing:
         return self._masks[variable_id]
 
     def _holds(self, variable_id: str, code: str) -> np.ndarray:
-        column = self.wide[variable_id]
+        column = self.column(variable_id)
         if self.instrument.variable(variable_id).type == "multi":
-            pattern = rf"(?:^|;){re.escape(code)}(?:;|$)"
-            return column.str.contains(pattern, na=False, regex=True).to_numpy(bool)
-        return (column == code).to_numpy(bool)
+            return np.fromiter(
+                (isinstance(v, str) and code in v.split(";") for v in column), bool, len(column)
+            )
+        return np.asarray(column == code, dtype=bool)
 
 
 def tally_all(instrument: Instrument, answers: Answers) -> dict[str, Tally]:
@@ -121,38 +126,46 @@ def tally_all(instrument: Instrument, answers: Answers) -> dict[str, Tally]:
     for variable in (*instrument.record_variables, *instrument.closed_questions):
         if not variable.is_closed:
             continue
-        tally = tally_variable(instrument, variable, answers.wide, routing.applies(variable.id))
-        result[variable.id] = tally
+        applies = routing.applies(variable.id)
+        values = routing.column(variable.id)[applies]
+        result[variable.id] = tally_variable(instrument, variable, values, len(applies))
         if variable.bands:
-            result[variable.bands.id] = tally_bands(
-                variable, answers.wide, routing.applies(variable.id)
-            )
+            result[variable.bands.id] = tally_bands(variable, values, len(applies))
     return result
 
 
-def _split_reserved(values: pd.Series) -> tuple[pd.Series, int, int]:
-    no_answer = int((values == NO_ANSWER).sum())
-    dont_know = int((values == DONT_KNOW).sum())
-    given = values[values.notna() & ~values.isin([NO_ANSWER, DONT_KNOW, NOT_APPLICABLE])]
-    return given, no_answer, dont_know
+def _split_reserved(values: np.ndarray) -> tuple[list[str], int, int]:
+    """The substantive answers, and how many did not answer or did not know.
+
+    Plain counting over the values asked: quicker than pandas for 32 councils and still
+    linear for 100,000 respondents.
+    """
+    seen = Counter(values.tolist())
+    given = [v for v in values.tolist() if isinstance(v, str) and v and v not in RESERVED]
+    return given, seen[NO_ANSWER], seen[DONT_KNOW]
+
+
+def _common(variable_id: str, kind: str, label: str, values: np.ndarray, total: int) -> dict:  # type: ignore[type-arg]
+    given, no_answer, dont_know = _split_reserved(values)
+    return {
+        "variable_id": variable_id,
+        "type": kind,
+        "label": label,
+        "base": len(values),
+        "no_answer": no_answer,
+        "dont_know": dont_know,
+        "not_applicable": total - len(values),
+        "answered": len(given),
+    }, given
 
 
 def tally_variable(
-    instrument: Instrument, variable: Variable, wide: pd.DataFrame, applies: np.ndarray
+    instrument: Instrument, variable: Variable, values: np.ndarray, total: int
 ) -> Tally:
-    values = wide.loc[applies, variable.id]
-    given, no_answer, dont_know = _split_reserved(values)
-    base = int(applies.sum())
-    common = {
-        "variable_id": variable.id,
-        "type": variable.type,
-        "label": variable.label or variable.id,
-        "base": base,
-        "no_answer": no_answer,
-        "dont_know": dont_know,
-        "not_applicable": len(wide) - base,
-        "answered": len(given),
-    }
+    """One variable from its values in the interviews it applies to (`total`: all completed)."""
+    common, given = _common(
+        variable.id, variable.type, variable.label or variable.id, values, total
+    )
     if variable.type == "percent":
         numbers = sorted(int(v) for v in given)
         return Tally(
@@ -165,35 +178,25 @@ def tally_variable(
         )
     choices = instrument.choices(variable)
     if variable.type == "multi":
-        chosen = given.str.split(";").explode()
-        found = chosen.value_counts()
+        found = Counter(code for v in given for code in v.split(";"))
     else:
-        found = given.value_counts()
+        found = Counter(given)
     return Tally(
         **common,
-        counts={c.code: int(found.get(c.code, 0)) for c in choices},
+        counts={c.code: found[c.code] for c in choices},
         choice_labels={c.code: c.label for c in choices},
     )
 
 
-def tally_bands(variable: Variable, wide: pd.DataFrame, applies: np.ndarray) -> Tally:
+def tally_bands(variable: Variable, values: np.ndarray, total: int) -> Tally:
     """A derived band variable (q24_balance) over the same base as its percent source."""
     banding = variable.bands
     assert banding is not None
-    values = wide.loc[applies, variable.id]
-    given, no_answer, dont_know = _split_reserved(values)
-    found = pd.Series([banding.band_of(int(v)) for v in given], dtype=object).value_counts()
-    base = int(applies.sum())
+    common, given = _common(banding.id, "band", banding.label, values, total)
+    found = Counter(banding.band_of(int(v)) for v in given)
     return Tally(
-        variable_id=banding.id,
-        type="band",
-        label=banding.label,
-        base=base,
-        counts={b.code: int(found.get(b.code, 0)) for b in banding.bands},
-        no_answer=no_answer,
-        dont_know=dont_know,
-        not_applicable=len(wide) - base,
-        answered=len(given),
+        **common,
+        counts={b.code: found[b.code] for b in banding.bands},
         choice_labels={b.code: b.label for b in banding.bands},
     )
 
