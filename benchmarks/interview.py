@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,6 +25,7 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from benchmarks.timing import floor_rerun, percentile, print_table, timed  # noqa: E402
 from db.actor import Actor  # noqa: E402
 from db.answers import save_answer  # noqa: E402
 from db.engine import make_engine  # noqa: E402
@@ -39,21 +37,6 @@ from tests.answering import answer_everything  # noqa: E402
 TARGET_P95_MS = 200.0
 COUNCIL = "S12000047"  # Fife
 BENCH = Actor("benchmark", "interviewer")
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def timed(action: Callable[[], object], repeats: int) -> list[float]:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
 
 
 def prepare(url: str) -> int:
@@ -111,13 +94,6 @@ def autosave_alone(url: str, interview_id: int, repeats: int) -> list[float]:
     return samples
 
 
-def floor_rerun(repeats: int) -> list[float]:
-    at = AppTest.from_string("import streamlit as st\nst.radio('x', ['a', 'b'], key='x')\n")
-    at.run()
-    values = iter(("a", "b") * repeats)
-    return timed(lambda: at.radio(key="x").set_value(next(values)).run(), repeats)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=60)
@@ -136,13 +112,12 @@ def main() -> int:
                 url, "H", "q25_reduction_2011_12", ("no", "yes"), args.repeats
             ),
         }
-    floor = statistics.median(rows["floor: AppTest rerun of a one-radio script"])
     backend = url.split(":", 1)[0]
-    print(f"Interview page speed on {backend}, {args.repeats} repeats (milliseconds)")
-    print(f"{'measure':<46} {'p50':>7} {'p95':>7} {'max':>7} {'p50/floor':>10}")
-    for name, samples in rows.items():
-        p50, p95 = statistics.median(samples), percentile(samples, 95)
-        print(f"{name:<46} {p50:7.1f} {p95:7.1f} {max(samples):7.1f} {p50 / floor:9.1f}x")
+    print_table(
+        f"Interview page speed on {backend}, {args.repeats} repeats (milliseconds)",
+        rows,
+        "floor: AppTest rerun of a one-radio script",
+    )
     worst = max(percentile(s, 95) for n, s in rows.items() if n.startswith("answer"))
     verdict = "met" if worst < TARGET_P95_MS else "MISSED"
     print(
