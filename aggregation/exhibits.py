@@ -11,13 +11,14 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import altair as alt
 import pyarrow as pa
 
 from aggregation import charts
 from aggregation.results import WaveResults
+from aggregation.text import methodology_paragraph, report_sentences
 from instrument.model import Variable
 
 COMBINED = (charts.GUIDANCE_USEFULNESS, charts.BUDGET_REDUCTION_BY_YEAR)
@@ -35,6 +36,7 @@ class Exhibit:
     table: pa.Table  # Arrow: what Streamlit sends, and quick to make for a few rows
     csv: str
     variable_ids: tuple[str, ...]
+    sentences: tuple[str, ...] = ()  # the draft report text for the variables shown
 
 
 @dataclass(frozen=True)
@@ -81,20 +83,35 @@ def response_exhibit(results: WaveResults) -> Exhibit:
         pa.table(table),
         charts.columns_csv(table),
         (),
+        (methodology_paragraph(results.instrument, results.interviews, figures),),
     )
 
 
 def record_exhibits(results: WaveResults) -> tuple[Exhibit, ...]:
     """Who answered: the interview record's closed variables (the respondent's role)."""
-    return tuple(
-        _tally_exhibit(results, v) for v in results.instrument.record_variables if v.is_closed
+    return _with_text(
+        results,
+        tuple(
+            _tally_exhibit(results, v) for v in results.instrument.record_variables if v.is_closed
+        ),
     )
 
 
 def part_sections(results: WaveResults) -> tuple[Section, ...]:
     return tuple(
-        Section(f"Part {p.id}: {p.title}", _part_exhibits(results, p.variables))
+        Section(
+            f"Part {p.id}: {p.title}", _with_text(results, _part_exhibits(results, p.variables))
+        )
         for p in results.instrument.parts
+    )
+
+
+def _with_text(results: WaveResults, exhibits: tuple[Exhibit, ...]) -> tuple[Exhibit, ...]:
+    """Each exhibit with the report sentences of the variables it shows, in the same order."""
+    sentences = report_sentences(results)
+    return tuple(
+        replace(e, sentences=tuple(s for v in e.variable_ids for s in sentences.get(v, [])))
+        for e in exhibits
     )
 
 

@@ -47,10 +47,13 @@ class Shown:
     data: pa.Table | None
     table: pa.Table
     widths: dict[str, st.column_config.Column]
+    sentences: tuple[str, ...]
 
 
 # Shown's fields, in order
-Fields = tuple[str, str, str, str, str, str, pa.Table | None, pa.Table, dict[str, Any]]
+Fields = tuple[
+    str, str, str, str, str, str, pa.Table | None, pa.Table, dict[str, Any], tuple[str, ...]
+]
 
 
 @st.cache_data(show_spinner="Tallying the wave…", max_entries=32)
@@ -99,6 +102,7 @@ def _for_screen(exhibit: Exhibit) -> Fields:
         data,
         exhibit.table,
         _widths(exhibit.table),
+        exhibit.sentences,
     )
 
 
@@ -168,6 +172,8 @@ def _show(shown: Shown, wave: str, *, heading: bool = True) -> None:
     if heading:
         st.subheader(shown.heading)
         st.caption(literal(shown.caption))
+    for sentence in shown.sentences:
+        st.markdown(f":blue-background[{literal(sentence)}]")
     left, right = st.columns(2, gap="medium")
     left.vega_lite_chart(
         shown.data, json.loads(shown.screen_spec), width="stretch", alt=shown.heading

@@ -146,3 +146,12 @@ def test_a_wave_with_no_interviews_yet_shows_empty_charts(app_db: Engine) -> Non
     assert at.subheader[0].value == "0 of 32 councils interviewed (0.0%)"
     assert counts(table_under(at, Q2)) == {"Yes": 0, "No": 0, "Did not answer": 0, "Don't know": 0}
     assert len(at.get("vega_lite_chart")) == len(at.dataframe)
+
+
+def test_draft_report_text_stands_beside_the_figures(wave: Engine) -> None:
+    at = open_dashboard()
+    text = " ".join(m.value for m in at.markdown)
+    assert "Thirty\\-two councils were eligible for the survey and three were interviewed" in text
+    # Q2: one yes (Aberdeen City), one no (Aberdeenshire), one don't know (Angus).
+    assert "One respondent said the council and its partners had involved users" in text
+    assert "One respondent did not know\\." in text
