@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import streamlit as st
 from sqlalchemy.orm import Session
@@ -19,12 +20,15 @@ from aggregation import charts
 from aggregation.exhibits import Exhibit, Section, part_sections, record_exhibits, response_exhibit
 from aggregation.response import ResponseFigures
 from aggregation.supplement import supplement_docx
+from aggregation.tally import crosstab
 from app_pages.common import actor, literal, session, wave_key
 from db import open_database
 from db.actor import Actor
 from db.engine import database_url
 from db.interviews import get_wave, instrument_named
 from db.results import load_results, wave_data_version
+from instrument.model import RESERVED_LABELS
+from instrument.schedule import Instrument
 
 ROLES = "dashboard_roles"
 NUMBER_WIDTH = 80  # pixels: a count or percentage column
@@ -147,6 +151,61 @@ def render() -> None:
         st.header(title)
         for fields in part:
             _show(Shown(*fields), key)
+    _crosstab(instrument, key, roles, version)
+
+
+def _crosstab(
+    instrument: Instrument, key: str, roles: tuple[str, ...] | None, version: str
+) -> None:
+    """Any closed variable by another, e.g. SWIA usefulness by respondent role."""
+    st.header("Cross-tabulation")
+    closed = [
+        *(v for v in instrument.record_variables if v.is_closed),
+        *instrument.closed_questions,
+    ]
+    names = {v.id: f"{v.display_number} {v.label}".strip() for v in closed}
+    ids = [v.id for v in closed if v.type != "percent"]
+    left, right = st.columns(2)
+    rows = left.selectbox(
+        "Rows", ids, index=ids.index("q11a_swia_usefulness"), format_func=names.get, key="xtab_rows"
+    )
+    columns = right.selectbox("Columns", ids, index=0, format_func=names.get, key="xtab_columns")
+    table = crosstab_table(database_url(), key, roles, version, actor(), rows, columns)
+    st.caption(
+        "Completed interviews in which both questions apply; a multiple choice counts once "
+        "per option chosen."
+    )
+    st.dataframe(table, width="content")
+    st.download_button(
+        "CSV", table.to_csv(), file_name=f"{key}_{rows}_by_{columns}.csv", mime="text/csv",
+        key="dashboard:crosstab:csv", on_click="ignore", icon=":material/download:",
+    )  # fmt: skip
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def crosstab_table(
+    url: str,
+    key: str,
+    roles: tuple[str, ...] | None,
+    version: str,
+    acting: Actor,
+    rows: str,
+    columns: str,
+) -> pd.DataFrame:
+    """The cross-tabulation with the schedule's labels; `version` keys the cache."""
+    with Session(open_database(url)) as s:
+        results = load_results(
+            s, actor=acting, wave_key=key, respondent_roles=None if roles is None else list(roles)
+        )
+    instrument = results.instrument
+    table = crosstab(instrument, results.answers, rows, columns)
+
+    def label(variable_id: str, code: str) -> str:
+        return RESERVED_LABELS.get(code) or instrument.choice_label(variable_id, code)
+
+    table.index = [label(rows, c) for c in table.index]
+    table.columns = [label(columns, c) for c in table.columns]
+    return table
 
 
 def _supplement(url: str, key: str, acting: Actor) -> bytes:

@@ -98,11 +98,14 @@ def test_every_closed_variable_has_a_chart_a_table_and_downloads(wave: Engine) -
     missing = [label for label in labels if not any(label in h for h in headings)]
     assert not missing, missing
     charts = at.get("vega_lite_chart")
-    assert len(charts) == len(at.dataframe) == len(headings) + 1  # + the response chart
-    assert [h.value for h in at.header] == ["Response"] + [
-        f"Part {p.id}: {p.title}" for p in SCHEDULE.parts
+    assert len(charts) == len(at.dataframe) - 1 == len(headings) + 1  # response chart; crosstab
+    assert [h.value for h in at.header] == [
+        "Response",
+        *(f"Part {p.id}: {p.title}" for p in SCHEDULE.parts),
+        "Cross-tabulation",
     ]
-    downloads = [d for d in at.get("download_button") if d.key != "dashboard:supplement"]
+    extra = ("dashboard:supplement", "dashboard:crosstab:csv")
+    downloads = [d for d in at.get("download_button") if d.key not in extra]
     assert len(downloads) == 3 * len(charts)
     assert "Draft report supplement (Word)" in [d.label for d in at.get("download_button")]
     assert counts(table_under(at, Q2)) == {"Yes": 1, "No": 1, "Did not answer": 0, "Don't know": 1}
@@ -145,7 +148,7 @@ def test_a_wave_with_no_interviews_yet_shows_empty_charts(app_db: Engine) -> Non
     at = open_dashboard()
     assert at.subheader[0].value == "0 of 32 councils interviewed (0.0%)"
     assert counts(table_under(at, Q2)) == {"Yes": 0, "No": 0, "Did not answer": 0, "Don't know": 0}
-    assert len(at.get("vega_lite_chart")) == len(at.dataframe)
+    assert len(at.get("vega_lite_chart")) == len(at.dataframe) - 1  # the cross-tabulation
 
 
 def test_draft_report_text_stands_beside_the_figures(wave: Engine) -> None:
@@ -155,3 +158,14 @@ def test_draft_report_text_stands_beside_the_figures(wave: Engine) -> None:
     # Q2: one yes (Aberdeen City), one no (Aberdeenshire), one don't know (Angus).
     assert "One respondent said the council and its partners had involved users" in text
     assert "One respondent did not know\\." in text
+
+
+def test_cross_tabulation_of_any_closed_variable_by_another(wave: Engine) -> None:
+    at = open_dashboard()
+    at.selectbox(key="xtab_rows").select("q2_strategy_involvement").run()
+    at.selectbox(key="xtab_columns").select("respondent_role").run()
+    table = at.dataframe[-1].value
+    assert table.loc["Yes", "Director of Social Work"] == 1
+    assert table.loc["No", "Head of Service"] == 1
+    assert table.loc["Don't know", "Other"] == 1
+    assert table.loc["Yes", "Other"] == 0
