@@ -6,6 +6,7 @@ Every command honours DATABASE_URL and initialises an empty database itself.
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,16 +18,25 @@ from aggregation.report import report_json, report_markdown
 from aggregation.response import response_figures
 from aggregation.supplement import supplement_docx
 from db import open_database
+from db.accounts import (
+    AccountProblem,
+    add_account,
+    disable_account,
+    list_accounts,
+    reset_password,
+)
 from db.actor import Actor
 from db.demo import fill_demo_wave
 from db.engine import database_url
 from db.flatfile import ImportRefused, export_wave, import_wave
 from db.interviews import NotFound, get_wave, wave_interviews
+from db.models import ROLES
 from db.results import load_results
 from db.setup import DEFAULT_WAVE
 from instrument import InstrumentError
 
 CLI_ACTOR = Actor("cli", "interviewer")
+CLI_ADMIN = Actor("cli", "admin")
 
 
 def cmd_init(engine: Engine, args: argparse.Namespace) -> int:
@@ -132,6 +142,75 @@ def cmd_demo(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_add(engine: Engine, args: argparse.Namespace) -> int:
+    """Add an account; the password is asked for twice, or read from standard input."""
+    password = _new_password(args)
+    if password is None:
+        return 1
+    with Session(engine) as session:
+        account = add_account(
+            session,
+            actor=CLI_ADMIN,
+            username=args.username,
+            role=args.role,
+            password=password,
+            display_name=args.name,
+            council=args.council,
+        )
+        council = f" for {account.council.name}" if account.council else ""
+        print(f"Added {account.role} account {account.username} ({account.display_name}){council}.")
+    return 0
+
+
+def cmd_user_reset_password(engine: Engine, args: argparse.Namespace) -> int:
+    password = _new_password(args)
+    if password is None:
+        return 1
+    with Session(engine) as session:
+        reset_password(session, actor=CLI_ADMIN, username=args.username, password=password)
+    print(f"New password set for {args.username}; any lockout is lifted.")
+    return 0
+
+
+def cmd_user_disable(engine: Engine, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        disable_account(session, actor=CLI_ADMIN, username=args.username, reason=args.reason)
+    print(f"Disabled {args.username}: it can no longer sign in.")
+    return 0
+
+
+def cmd_user_list(engine: Engine, args: argparse.Namespace) -> int:
+    """Every account: no password hash is ever shown."""
+    with Session(engine) as session:
+        accounts = list_accounts(session, actor=CLI_ADMIN)
+    if not accounts:
+        print("No accounts yet: add one with `survey_cli.py user add`.")
+        return 0
+    print(
+        f"{'username':<20} {'name':<24} {'role':<12} {'council':<10} {'active':<7} "
+        f"{'locked until':<18} last sign-in"
+    )
+    for a in accounts:
+        locked = f"{a.locked_until:%Y-%m-%d %H:%M}" if a.locked_until else "-"
+        last = f"{a.last_sign_in:%Y-%m-%d %H:%M} UTC" if a.last_sign_in else "never"
+        print(
+            f"{a.username:<20} {a.display_name:<24} {a.role:<12} {a.council_code or '-':<10} "
+            f"{'yes' if a.active else 'no':<7} {locked:<18} {last}"
+        )
+    return 0
+
+
+def _new_password(args: argparse.Namespace) -> str | None:
+    """One line of standard input with --password-stdin, else asked twice without echo."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat the password: ") != first:
+        print("error: the two passwords differ; nothing was changed.", file=sys.stderr)
+        return None
+    return first
+
+
 def _shown_url() -> str:
     """The database URL without any password."""
     from sqlalchemy.engine import make_url
@@ -175,7 +254,36 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_demo,
         "fill wave 'demo' with synthetic answers (replacing any earlier demo; no other wave)",
     )
+    _add_user_commands(commands)
     return parser
+
+
+def _add_user_commands(commands) -> None:  # type: ignore[no-untyped-def]
+    user = commands.add_parser(
+        "user", help="manage the accounts that sign in", description="manage accounts"
+    )
+    actions = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+
+    def action(name: str, handler: Callable[[Engine, argparse.Namespace], int], help: str):  # type: ignore[no-untyped-def]
+        sub = actions.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        sub.add_argument("username")
+        return sub
+
+    stdin_help = "read the password from the first line of standard input (for scripts)"
+    add = action("add", cmd_user_add, "add an account (asks for its password twice)")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument(
+        "--council", metavar="CODE", help="the council of a council account (code or name)"
+    )
+    add.add_argument("--name", help="the display name (default: the username)")
+    add.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    reset = action("reset-password", cmd_user_reset_password, "set a new password, lift a lock")
+    reset.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    disable = action("disable", cmd_user_disable, "stop an account signing in")
+    disable.add_argument("--reason", help="why, for the audit log")
+    listing = actions.add_parser("list", help="list every account", description="list accounts")
+    listing.set_defaults(handler=cmd_user_list)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -189,6 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except AccountProblem as exc:
+        print(f"error: {exc}; nothing was changed.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
-"""The survey database: waves, councils, interviews, contact attempts, answers and their history."""
+"""The survey database: waves, councils, interviews, contact attempts, answers and their history,
+the accounts that sign in, and the append-only audit log."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -140,3 +143,52 @@ class AnswerHistory(Base):
     changed_by: Mapped[str] = mapped_column(String(100))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     source: Mapped[str] = mapped_column(String(20))  # "interview" or "import"
+
+
+ROLES = ("admin", "interviewer", "auditor", "council")
+
+
+class Account(Base):
+    """A person who signs in: role, council (council accounts only), argon2id hash, lockout."""
+
+    __tablename__ = "account"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('admin', 'interviewer', 'auditor', 'council')", name="ck_account_role"
+        ),
+        CheckConstraint(
+            "(role = 'council' AND council_id IS NOT NULL)"
+            " OR (role <> 'council' AND council_id IS NULL)",
+            name="ck_account_council_iff_council_role",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    council_id: Mapped[int | None] = mapped_column(ForeignKey("council.id"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_sign_in: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    council: Mapped[Council | None] = relationship()
+
+
+class AuditEvent(Base):
+    """Append-only (the database refuses UPDATE and DELETE): who did what, when, old and new."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(Text)
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
