@@ -4,7 +4,7 @@ TEST_DATABASE_URL is set (that database is emptied by the tests: give them one o
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -56,3 +56,19 @@ def engine(database_url: str) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine) as session:
         yield session
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path) -> Iterator[Callable[[str], Engine]]:
+    """Another empty, initialised database: a SQLite file of its own under tmp_path."""
+    engines: list[Engine] = []
+
+    def make(name: str) -> Engine:
+        engine = make_engine(f"sqlite:///{tmp_path / f'{name}.sqlite3'}")
+        initialise(engine)
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.dispose()

@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine, select
@@ -18,35 +17,18 @@ import survey_cli
 from aggregation.report import report_json
 from db.answers import interview_answers, save_answer
 from db.demo import DECLINED_REASON, DEMO_SOURCE, DEMO_TITLE, DEMO_WAVE, fill_demo_wave
-from db.engine import make_engine
 from db.fieldwork import record_contact
 from db.flatfile import export_wave, import_wave
 from db.interviews import get_wave, instrument_named, missing_for_completion, wave_interviews
 from db.models import Answer, AnswerHistory, ContactAttempt, Council, Interview, Wave
 from db.results import load_results
-from db.setup import DEFAULT_WAVE, ensure_wave, initialise
+from db.setup import DEFAULT_WAVE, ensure_wave
 from db.vocabulary import COMPLETED, DECLINED
 from instrument.values import normalise
 from tests.conftest import INTERVIEWER
 from tests.wave_builder import build_wave, columns, csv_bytes
 
 INSTRUMENT = instrument_named("schedule_2011")
-
-
-@pytest.fixture
-def fresh_database(tmp_path: Path) -> Iterator[Callable[[str], Engine]]:
-    """Another empty, initialised database: a SQLite file of its own under tmp_path."""
-    engines: list[Engine] = []
-
-    def make(name: str) -> Engine:
-        engine = make_engine(f"sqlite:///{tmp_path / f'{name}.sqlite3'}")
-        initialise(engine)
-        engines.append(engine)
-        return engine
-
-    yield make
-    for engine in engines:
-        engine.dispose()
 
 
 def demo_export(session: Session, fmt: str = "csv") -> bytes:

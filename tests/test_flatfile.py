@@ -24,11 +24,9 @@ import db
 import survey_cli
 from db.actor import Actor
 from db.answers import save_answer
-from db.engine import make_engine
 from db.flatfile import ImportRefused, ImportReport, export_wave, import_wave
 from db.interviews import instrument_named
 from db.models import Answer, AnswerHistory, Base, Council, Interview
-from db.setup import initialise
 from instrument.schedule import Instrument
 from tests.wave_builder import (
     RECORD_COLUMNS,
@@ -116,22 +114,6 @@ def header(instrument: Instrument) -> list[str]:
 def wave(instrument: Instrument) -> list[dict[str, str]]:
     """The builder's full wave; tests change copies of it (`changed`), never the rows."""
     return build_wave(instrument)
-
-
-@pytest.fixture
-def fresh_database(tmp_path: Path) -> Iterator[Callable[[str], Engine]]:
-    """Another empty, initialised database: a SQLite file of its own under tmp_path."""
-    engines: list[Engine] = []
-
-    def make(name: str) -> Engine:
-        engine = make_engine(f"sqlite:///{tmp_path / f'{name}.sqlite3'}")
-        initialise(engine)
-        engines.append(engine)
-        return engine
-
-    yield make
-    for engine in engines:
-        engine.dispose()
 
 
 def import_file(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -93,18 +94,26 @@ def test_interviewer_keys_answers_and_a_refresh_loses_nothing(
         "q4_influence_example",
         {"value": "Day centre kept open after carers' consultation"},
     )
+    # Everything is in the database right before the refresh ...
+    wait_for_saved(
+        app_engine,
+        fife,
+        "q3_monitoring_involvement",
+        {"value": "dont_know", "note": "Respondent to check with the contracts team"},
+    )
     page.reload()
+    # ... and on screen after it (expect() waits while the page draws itself again).
     q1 = question(page, fife, "q1_most_involved")
-    q1.wait_for()
-    assert q1.get_by_role("radio", name="Older people").is_checked()
-    assert question(page, fife, "q2_explain").locator("textarea").input_value() == (
+    expect(q1.get_by_role("radio", name="Older people")).to_be_checked()
+    expect(question(page, fife, "q2_explain").locator("textarea")).to_have_value(
         "Older people's forum sat on the strategy group, 2010-11"
     )
     q3 = question(page, fife, "q3_monitoring_involvement")
-    assert q3.get_by_placeholder("Interviewer's note (optional)").input_value() == (
+    expect(q3.get_by_placeholder("Interviewer's note (optional)")).to_have_value(
         "Respondent to check with the contracts team"
     )
-    assert question(page, fife, "q4_influence_example").locator("textarea").input_value() == (
+    expect(q3.get_by_role("radio", name="Don't know")).to_be_checked()
+    expect(question(page, fife, "q4_influence_example").locator("textarea")).to_have_value(
         "Day centre kept open after carers' consultation"
     )
     assert "Fife" in page.url or "S12000047" in page.url
