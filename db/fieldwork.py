@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -16,9 +15,10 @@ from db.interviews import (
     instrument_named,
     summarise,
     touch,
+    wave_answer_values,
     wave_interviews,
 )
-from db.models import Answer, ContactAttempt, Interview
+from db.models import ContactAttempt, Interview
 from db.vocabulary import (
     ANSWERABLE_STATUSES,
     CONTACT_OUTCOMES,
@@ -80,13 +80,7 @@ def fieldwork_overview(session: Session, *, actor: Actor, wave_key: str) -> list
     wave = get_wave(session, wave_key)
     instrument = instrument_named(wave.instrument)
     interviews = wave_interviews(session, actor=actor, wave_key=wave_key)
-    answers: dict[int, dict[str, str | None]] = defaultdict(dict)
-    for interview_id, variable_id, value in session.execute(
-        select(Answer.interview_id, Answer.variable_id, Answer.value)
-        .join(Interview, Interview.id == Answer.interview_id)
-        .where(Interview.wave_id == wave.id)
-    ):
-        answers[interview_id][variable_id] = value
+    answers = wave_answer_values(session, wave.id)
     last_contact: dict[int, tuple[dt.datetime, str]] = {}
     for interview_id, attempted_at, outcome in session.execute(
         select(ContactAttempt.interview_id, ContactAttempt.attempted_at, ContactAttempt.outcome)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -118,6 +119,18 @@ def wave_interviews(session: Session, *, actor: Actor, wave_key: str) -> list[In
         .order_by(Council.name)
     )
     return [summarise(i) for i in rows]
+
+
+def wave_answer_values(session: Session, wave_id: int) -> dict[int, dict[str, str | None]]:
+    """Every stored answer of a wave as {interview id: {variable id: value}}, in one query."""
+    answers: dict[int, dict[str, str | None]] = defaultdict(dict)
+    for interview_id, variable_id, value in session.execute(
+        select(Answer.interview_id, Answer.variable_id, Answer.value)
+        .join(Interview, Interview.id == Answer.interview_id)
+        .where(Interview.wave_id == wave_id)
+    ):
+        answers[interview_id][variable_id] = value
+    return answers
 
 
 def interview_summary(session: Session, *, actor: Actor, interview_id: int) -> InterviewSummary:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.actor import Actor
 from db.flatfile.table import FlatFileFormat, write_table
-from db.interviews import InterviewSummary, get_wave, instrument_named, wave_interviews
-from db.models import Answer, Interview
+from db.interviews import (
+    InterviewSummary,
+    get_wave,
+    instrument_named,
+    wave_answer_values,
+    wave_interviews,
+)
 from db.vocabulary import ANSWERABLE_STATUSES, COMPLETED, DECLINED
 from instrument.model import NOT_APPLICABLE
 from instrument.schedule import Instrument
@@ -43,13 +45,7 @@ def export_rows(
 ) -> tuple[list[str], list[list[str]]]:
     wave = get_wave(session, wave_key)
     instrument = instrument_named(wave.instrument)
-    answers: dict[int, dict[str, str | None]] = defaultdict(dict)
-    for interview_id, variable_id, value in session.execute(
-        select(Answer.interview_id, Answer.variable_id, Answer.value)
-        .join(Interview, Interview.id == Answer.interview_id)
-        .where(Interview.wave_id == wave.id)
-    ):
-        answers[interview_id][variable_id] = value
+    answers = wave_answer_values(session, wave.id)
     rows = [
         _row(instrument, i, answers[i.id])
         for i in wave_interviews(session, actor=actor, wave_key=wave_key)
