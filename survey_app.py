@@ -1,10 +1,13 @@
-"""The survey workspace: `streamlit run survey_app.py`. A thin router over app_pages/."""
+"""The survey workspace: `streamlit run survey_app.py`. Signs people in, then routes each
+role to the pages it may use (the services check again below)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import engine
+from app_pages.common import draft_banner, drafts_switch, engine, literal
+from app_pages.navigation import PAGES, ROLE_PAGES, SIGN_IN_TITLE
+from app_pages.signin import ROLE_NAMES, sign_in_page, sign_out, signed_in, watch_idle
 from instrument import InstrumentError
 
 st.set_page_config(page_title="Commissioning social care survey", layout="wide")
@@ -16,9 +19,20 @@ except InstrumentError as exc:
     st.text(str(exc))
     st.stop()
 
+who = signed_in()
+if who is None:
+    st.navigation([st.Page(sign_in_page, title=SIGN_IN_TITLE, icon=":material/login:")]).run()
+    st.stop()
+
+with st.sidebar:
+    st.caption(f"Signed in as **{literal(who.shown_name)}** · {ROLE_NAMES[who.role]}")
+    st.button("Sign out", on_click=sign_out, args=(who,), icon=":material/logout:")
+watch_idle()
+if who.role != "council":
+    drafts_switch()
+    draft_banner()
 pages = [
-    st.Page("app_pages/fieldwork.py", title="Fieldwork", icon=":material/call:", default=True),
-    st.Page("app_pages/interview.py", title="Interview", icon=":material/edit_note:"),
-    st.Page("app_pages/dashboard.py", title="Dashboard", icon=":material/bar_chart:"),
+    st.Page(PAGES[name][0], title=PAGES[name][1], icon=PAGES[name][2], default=i == 0)
+    for i, name in enumerate(ROLE_PAGES[who.role])
 ]
 st.navigation(pages).run()

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.common import actor, literal, session
-from db.answers import AnswerConflict, RecordedAnswer, save_answer
+from db.answers import AnswerConflict, HistoryEntry, RecordedAnswer, save_answer
+from db.review import ReviewEntry
+from db.vocabulary import REVIEW_ITEM_LABELS
 from instrument.model import DONT_KNOW, NO_ANSWER, RESERVED_LABELS, Variable
 from instrument.schedule import Instrument
 from instrument.values import MULTI_SEPARATOR, ValueProblem
@@ -21,6 +23,11 @@ LOADED = "loaded_versions"  # (interview, variable) -> version the widgets show
 PROBLEMS = "answer_problems"  # (interview, variable) -> message in words
 CONFLICTS = "answer_conflicts"  # (interview, variable) -> AnswerConflict
 NOTICES = "interview_notices"
+
+
+def reason_key(interview_id: int) -> str:
+    """Where the page keeps the reason for changing a submission its council validated."""
+    return f"change_reason:{interview_id}"
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,7 @@ def _store(interview_id: int, variable: Variable, fields: dict, marker: tuple) -
                 interview_id=interview_id,
                 variable_id=variable.id,
                 based_on_version=loaded.get(marker, 0),
+                reason=st.session_state.get(reason_key(interview_id)),
                 **fields,
             )
     except ValueProblem as exc:
@@ -141,19 +149,23 @@ def question(
     recorded: RecordedAnswer | None,
     *,
     disabled: bool = False,
+    history: list[HistoryEntry] | None = None,
+    review: ReviewEntry | None = None,
 ) -> None:
-    """Draw one applicable question with its input, reserved codes and note."""
+    """Draw one applicable question with its input, reserved codes, note and history."""
     restore(interview_id, variable, recorded)
     k = keys(interview_id, variable.id)
     marker = (interview_id, variable.id)
     with st.container(border=True, key=f"q_{interview_id}_{variable.id}"):
-        _wording(variable)
+        wording(variable)
         reserved = st.session_state.get(k.reserved)
         _input(instrument, interview_id, variable, k, disabled=disabled or reserved is not None)
         if variable.type == "percent" and recorded and (recorded.value or "").isdigit():
             share = int(recorded.value)  # type: ignore[arg-type]
             st.caption(f"Recorded: {share}% in-house, {100 - share}% external")
-        reserved_column, note_column = st.columns([2, 3], vertical_alignment="center")
+        reserved_column, note_column, history_column = st.columns(
+            [2, 3, 1], vertical_alignment="center"
+        )
         reserved_column.pills(
             "Non-response",
             RESERVED_OPTIONS,
@@ -174,6 +186,10 @@ def question(
             label_visibility="collapsed",
             disabled=disabled,
         )
+        with history_column:
+            show_history(instrument, variable, history or [])
+        if review is not None and review.state != "confirmed":
+            show_review(review)
         problem = _state(PROBLEMS).get(marker)
         if problem:
             st.error(f"Not saved: {problem}", icon=":material/error:")
@@ -182,7 +198,54 @@ def question(
             _conflict(interview_id, variable, instrument, conflict[0])
 
 
-def _wording(variable: Variable) -> None:
+def shown_value(instrument: Instrument, variable: Variable, value: str | None) -> str:
+    """A stored value in words: choice labels, reserved codes, percent shares."""
+    if value is None:
+        return "(blank)"
+    if value in RESERVED_LABELS:
+        return RESERVED_LABELS[value]
+    if variable.type in ("yesno", "single"):
+        return instrument.choice_label(variable, value)
+    if variable.type == "multi":
+        return "; ".join(instrument.choice_label(variable, c) for c in value.split(MULTI_SEPARATOR))
+    if variable.type == "percent" and value.isdigit():
+        return f"{value}% in-house"
+    return value
+
+
+def show_history(
+    instrument: Instrument, variable: Variable, entries: list[HistoryEntry]
+) -> None:
+    """Every saved change of this answer, newest first, in a popover beside it."""
+    with st.popover(f"History ({len(entries)})", width="stretch", key=f"history:{variable.id}"):
+        if not entries:
+            st.caption("Nothing saved yet.")
+        for e in entries:
+            when = f"{e.changed_at:%d %b %Y %H:%M} UTC"
+            st.caption(f"Version {e.version} · {when} · {e.changed_by} · {e.source}")
+            if e.withheld:
+                st.text("Verbatim text withheld.")
+                continue
+            if e.old_value != e.new_value:
+                old = shown_value(instrument, variable, e.old_value)
+                st.text(f"{old} → {shown_value(instrument, variable, e.new_value)}")
+            if e.old_note != e.new_note:
+                st.text(f"Note: {e.old_note or '(none)'} → {e.new_note or '(none)'}")
+
+
+def show_review(review: ReviewEntry) -> None:
+    """What the council said about this answer, and the interviewer's response."""
+    label = REVIEW_ITEM_LABELS[review.state]
+    lines = [f"{label} ({review.reviewed_by}, {review.reviewed_at:%d %b %Y})"]
+    if review.comment:
+        lines.append(f"Council: {review.comment}")
+    if review.reply:
+        lines.append(f"Interviewer: {review.reply}")
+    box = st.warning if review.state == "correction_requested" else st.info
+    box("  \n".join(literal(line) for line in lines), icon=":material/fact_check:")
+
+
+def wording(variable: Variable) -> None:
     number = f"**{variable.display_number}** " if variable.number else ""
     coded = " :gray-badge[coded by interviewer]" if variable.coded else ""
     if variable.lead_in:
@@ -236,20 +299,13 @@ def _input(
 def _conflict(
     interview_id: int, variable: Variable, instrument: Instrument, conflict: AnswerConflict
 ) -> None:
-    def shown(value: str | None) -> str:
-        if value is None:
-            return "(blank)"
-        if value in RESERVED_LABELS:
-            return RESERVED_LABELS[value]
-        if variable.type in ("yesno", "single"):
-            return instrument.choice_label(variable, value)
-        return value
-
     theirs = conflict.theirs
+    mine = shown_value(instrument, variable, conflict.mine)
     st.warning(
         "Someone else changed this answer while you were editing. "
-        f"{literal(theirs.updated_by)} saved: {literal(shown(theirs.value))}. "
-        f"Yours: {literal(shown(conflict.mine))}.",
+        f"{literal(theirs.updated_by)} saved: "
+        f"{literal(shown_value(instrument, variable, theirs.value))}. "
+        f"Yours: {literal(mine)}.",
         icon=":material/sync_problem:",
     )
     left, right = st.columns(2)

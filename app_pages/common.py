@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db import open_database
-from db.actor import LOCAL_INTERVIEWER, Actor
+from db.actor import Actor
 from db.engine import database_url
 from db.interviews import list_waves
+from db.sessions import IDLE_LIMIT
 from db.setup import DEFAULT_WAVE
 
 WAVE_KEY = "wave"
+ACTOR_KEY = "signed_in_actor"
+TOKEN_KEY = "sign_in_token"
+LAST_ACTIVE_KEY = "last_active"
 
 
 @st.cache_resource(show_spinner=False)
@@ -30,8 +36,15 @@ def session() -> Session:
 
 
 def actor() -> Actor:
-    """The person at the keyboard. Until sign-in exists, the local interviewer."""
-    return LOCAL_INTERVIEWER
+    """The signed-in person at the keyboard (survey_app.py signs in before any page runs).
+
+    Services check what this person may do; pages only hide what they cannot use.
+    """
+    who = st.session_state.get(ACTOR_KEY)
+    idle_for = time.time() - st.session_state.get(LAST_ACTIVE_KEY, time.time())
+    if who is None or idle_for > IDLE_LIMIT.total_seconds():
+        st.stop()  # signed out meanwhile (another tab, an administrator): the next run asks
+    return who  # type: ignore[no-any-return]
 
 
 def wave_key() -> str:
@@ -46,6 +59,34 @@ def wave_key() -> str:
     )
     to_url(WAVE_KEY, chosen)
     return chosen
+
+
+DRAFTS_KEY = "include_unvalidated"
+
+
+def include_drafts() -> bool:
+    """Whether per-council outputs include councils that have not validated (the sidebar)."""
+    return bool(st.session_state.get(DRAFTS_KEY))
+
+
+def drafts_switch() -> None:
+    """The auditor's explicit choice to see unvalidated councils one by one."""
+    st.sidebar.toggle(
+        "Include unvalidated (draft)",
+        key=DRAFTS_KEY,
+        help="Per-council tables and downloads normally show only councils that have "
+        "validated their submission.",
+    )
+
+
+def draft_banner() -> None:
+    """Said on every page while the draft view is on."""
+    if include_drafts():
+        st.warning(
+            "Draft view: per-council figures include councils that have not yet validated "
+            "their submission. Do not publish them.",
+            icon=":material/warning:",
+        )
 
 
 def from_url(key: str, options: list[str], default: str | None) -> None:

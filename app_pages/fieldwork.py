@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +17,16 @@ from db.fieldwork import (
     record_contact,
 )
 from db.interviews import get_wave, instrument_named, reopen_interview
-from db.vocabulary import CONTACT_OUTCOMES, DECLINED, STATUS_LABELS
+from db.vocabulary import (
+    AWAITING_COUNCIL,
+    CONTACT_OUTCOMES,
+    CORRECTIONS_REQUESTED,
+    DECLINED,
+    NOT_READY,
+    REVIEW_LABELS,
+    STATUS_LABELS,
+    VALIDATED,
+)
 from instrument.values import ValueProblem
 
 SELECTED = "fieldwork_council"
@@ -45,6 +55,7 @@ def render() -> None:
         strict=True,
     ):
         col.metric(label, n)
+    st.caption(review_line(rows))
     roles = {c.code: c.label for c in instrument.choices("respondent_role")}
     st.dataframe(
         _table(rows, roles),
@@ -65,6 +76,7 @@ def _table(rows: list[FieldworkRow], roles: dict[str, str]) -> pd.DataFrame:
             "Council": r.council_name,
             "Code": r.council_code,
             "Status": STATUS_LABELS[r.status],
+            "Council review": REVIEW_LABELS[r.review] if r.review != NOT_READY else "",
             "Appointment": when(r.appointment_at),
             "Respondent role": roles.get(r.respondent_role or "", ""),
             "Last contact": when(r.last_contact_at),
@@ -73,6 +85,16 @@ def _table(rows: list[FieldworkRow], roles: dict[str, str]) -> pd.DataFrame:
         record.update({f"Part {p.part_id}": p.text for p in r.progress})
         records.append(record)
     return pd.DataFrame.from_records(records)
+
+
+def review_line(rows: list[FieldworkRow]) -> str:
+    """Where the councils' own validation stands, in one sentence."""
+    counts = Counter(r.review for r in rows)
+    return (
+        f"Council review: {counts[VALIDATED]} validated, "
+        f"{counts[CORRECTIONS_REQUESTED]} with corrections requested, "
+        f"{counts[AWAITING_COUNCIL]} awaiting the council."
+    )
 
 
 def when(moment: dt.datetime | None) -> str:

@@ -6,10 +6,10 @@ import datetime as dt
 
 import streamlit as st
 
-from app_pages.answer_widgets import NOTICES, question
+from app_pages.answer_widgets import NOTICES, question, reason_key
 from app_pages.common import actor, from_url, literal, session, to_url, wave_key
 from app_pages.typing_autosave import save_typing_after_a_pause
-from db.answers import interview_answers
+from db.answers import answer_history, interview_answers
 from db.fieldwork import part_progress
 from db.interviews import (
     IncompleteInterview,
@@ -20,9 +20,11 @@ from db.interviews import (
     missing_for_completion,
     reopen_interview,
     update_details,
+    update_summary,
     wave_interviews,
 )
-from db.vocabulary import COMPLETED, DECLINED, STATUS_LABELS
+from db.review import interview_review
+from db.vocabulary import COMPLETED, DECLINED, REVIEW_LABELS, STATUS_LABELS, VALIDATED
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem
 
@@ -55,8 +57,14 @@ def render() -> None:
     interview = by_code[code]
     with session() as s:
         answers = interview_answers(s, actor=actor(), interview_id=interview.id)
+        history = answer_history(s, actor=actor(), interview_id=interview.id)
+        review_state, reviews = interview_review(s, actor=actor(), interview_id=interview.id)
     values = {k: a.value for k, a in answers.items()}
+    histories: dict[str, list] = {}  # type: ignore[type-arg]
+    for entry in history:
+        histories.setdefault(entry.variable_id, []).append(entry)
     _header(instrument, interview)
+    _validation(interview, review_state)
     if interview.status == DECLINED:
         st.warning(
             f"{interview.council_name} declined to take part: "
@@ -67,7 +75,14 @@ def render() -> None:
     part = _part_picker(instrument, values)
     for variable in part.variables:
         if instrument.applies(variable.id, values):
-            question(instrument, interview.id, variable, answers.get(variable.id))
+            question(
+                instrument,
+                interview.id,
+                variable,
+                answers.get(variable.id),
+                history=histories.get(variable.id),
+                review=reviews.get(variable.id),
+            )
         elif values.get(variable.id):
             st.caption(
                 f"{variable.display_number or variable.label or variable.id} is skipped "
@@ -75,6 +90,7 @@ def render() -> None:
                 "the answer recorded earlier is kept but not counted."
             )
     _next_part(instrument, part.id)
+    _summary(interview)
     _completion(instrument, interview, values)
     save_typing_after_a_pause()
 
@@ -87,6 +103,59 @@ def _header(instrument: Instrument, interview: InterviewSummary) -> None:
     notice = st.session_state.get(NOTICES, {}).pop(interview.id, None)
     if notice:
         st.warning(notice, icon=":material/undo:")
+
+
+def _validation(interview: InterviewSummary, review_state: str) -> None:
+    """Where the council's review stands; a validated submission asks why it changes."""
+    if review_state != VALIDATED:
+        if interview.status == COMPLETED:
+            st.caption(f"Council review: {REVIEW_LABELS[review_state]}.")
+        return
+    st.info(
+        f"{literal(interview.council_name)} validated this submission on "
+        f"{interview.validated_at:%d %B %Y}. A change needs a reason, and the council will "
+        "be asked to validate again.",
+        icon=":material/verified:",
+    )
+    st.text_input(
+        "Reason for changing the validated submission",
+        key=reason_key(interview.id),
+        placeholder="e.g. the council asked by email on 3 May to correct Q12",
+    )
+
+
+def _summary(interview: InterviewSummary) -> None:
+    """The short summary auditors read for this council, instead of the verbatim answers."""
+    k = f"summary:{interview.id}"
+    loaded = st.session_state.setdefault(DETAILS_LOADED, {})
+    if loaded.get(k, object()) != interview.summary or k not in st.session_state:
+        st.session_state[k] = interview.summary or ""
+        loaded[k] = interview.summary
+    st.divider()
+    st.text_area(
+        "Summary of the interview for auditors",
+        key=k,
+        height=110,
+        on_change=_save_summary,
+        args=(interview.id,),
+        placeholder=(
+            "A few sentences on this council's answers. Auditors read this and the coded "
+            "answers, not the verbatim text or notes."
+        ),
+    )
+
+
+def _save_summary(interview_id: int) -> None:
+    k = f"summary:{interview_id}"
+    try:
+        with session() as s:
+            result = update_summary(
+                s, actor=actor(), interview_id=interview_id, summary=st.session_state[k]
+            )
+    except ValueProblem as exc:
+        st.session_state.setdefault(NOTICES, {})[interview_id] = f"Summary not saved: {exc}"
+        return
+    st.session_state[DETAILS_LOADED][k] = result.summary
 
 
 def _details(instrument: Instrument, interview: InterviewSummary) -> None:
@@ -139,7 +208,11 @@ def _save_detail(interview_id: int, name: str) -> None:
     try:
         with session() as s:
             update_details(
-                s, actor=actor(), interview_id=interview_id, **{name: st.session_state[k]}
+                s,
+                actor=actor(),
+                interview_id=interview_id,
+                reason=st.session_state.get(reason_key(interview_id)),
+                **{name: st.session_state[k]},
             )
     except ValueProblem as exc:
         st.session_state.setdefault(NOTICES, {})[interview_id] = f"Not saved: {exc}"
@@ -220,8 +293,16 @@ def _complete(interview_id: int) -> None:
 
 
 def _reopen(interview_id: int) -> None:
-    with session() as s:
-        reopen_interview(s, actor=actor(), interview_id=interview_id)
+    try:
+        with session() as s:
+            reopen_interview(
+                s,
+                actor=actor(),
+                interview_id=interview_id,
+                reason=st.session_state.get(reason_key(interview_id)),
+            )
+    except ValueProblem as exc:
+        st.session_state.setdefault(NOTICES, {})[interview_id] = f"Not reopened: {exc}"
 
 
 render()

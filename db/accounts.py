@@ -21,6 +21,7 @@ from db.actor import Actor
 from db.councils import council_lookup, match_key
 from db.interviews import NotFound
 from db.models import ROLES, Account, utcnow
+from db.permissions import require
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -55,6 +56,7 @@ class AccountSummary:
     locked_until: dt.datetime | None
     last_sign_in: dt.datetime | None
     created_at: dt.datetime
+    can_read_verbatim: bool = False
 
 
 def locked_message(until: dt.datetime) -> str:
@@ -77,6 +79,7 @@ def list_accounts(
     session: Session, *, actor: Actor, now: dt.datetime | None = None
 ) -> list[AccountSummary]:
     """Every account by username; `locked_until` only while the lock lasts."""
+    require(session, actor, "manage accounts", target="accounts")
     now = now or utcnow()
     accounts = session.scalars(
         select(Account).options(joinedload(Account.council)).order_by(Account.username)
@@ -92,6 +95,7 @@ def list_accounts(
             locked_until=a.locked_until if a.locked_until and a.locked_until > now else None,
             last_sign_in=a.last_sign_in,
             created_at=a.created_at,
+            can_read_verbatim=a.can_read_verbatim,
         )
         for a in accounts
     ]
@@ -108,6 +112,7 @@ def add_account(
     council: str | None = None,
 ) -> Account:
     """Create an account; `council` (a code or name) is required for, and only for, councils."""
+    require(session, actor, "manage accounts", target=f"account {username}")
     account = _new_account(session, username, role, password, display_name, council)
     audit.record(
         session, actor=actor, action="account.add", target=_target(account), new=_describe(account)
@@ -143,6 +148,7 @@ def reset_password(
     session: Session, *, actor: Actor, username: str, password: str, reason: str | None = None
 ) -> None:
     """Set a new password; this also lifts any lockout."""
+    require(session, actor, "manage accounts", target=f"account {username}")
     _check_password(password)
     account = _get(session, username)
     account.password_hash = HASHER.hash(password)
@@ -162,6 +168,7 @@ def disable_account(
     session: Session, *, actor: Actor, username: str, reason: str | None = None
 ) -> None:
     """Stop an account signing in; the last active administrator cannot be disabled."""
+    require(session, actor, "manage accounts", target=f"account {username}")
     account = _get(session, username)
     if not account.active:
         session.rollback()
@@ -182,6 +189,74 @@ def disable_account(
         reason=reason,
     )
     session.commit()
+
+
+def enable_account(
+    session: Session, *, actor: Actor, username: str, reason: str | None = None
+) -> None:
+    """Let a disabled account sign in again (its password is unchanged)."""
+    require(session, actor, "manage accounts", target=f"account {username}")
+    account = _get(session, username)
+    if account.active:
+        session.rollback()
+        raise AccountProblem(f"{account.username} is already active")
+    account.active = True
+    account.failed_attempts, account.locked_until = 0, None
+    audit.record(
+        session,
+        actor=actor,
+        action="account.enable",
+        target=_target(account),
+        old="disabled",
+        new="active",
+        reason=reason,
+    )
+    session.commit()
+
+
+def set_verbatim_access(
+    session: Session, *, actor: Actor, username: str, granted: bool, reason: str | None = None
+) -> None:
+    """Let a named auditor read verbatim answers and notes, or take that right away."""
+    require(session, actor, "manage accounts", target=f"account {username}")
+    account = _get(session, username)
+    if account.role != "auditor":
+        session.rollback()
+        raise AccountProblem(
+            f"{account.username} is a {account.role} account; only auditors are granted "
+            "verbatim access (interviewers, administrators and the council itself have it)"
+        )
+    if account.can_read_verbatim == granted:
+        session.rollback()
+        return
+    account.can_read_verbatim = granted
+    audit.record(
+        session,
+        actor=actor,
+        action="permission.verbatim",
+        target=_target(account),
+        old=_verbatim_words(not granted),
+        new=_verbatim_words(granted),
+        reason=reason,
+    )
+    session.commit()
+
+
+def _verbatim_words(granted: bool) -> str:
+    return "may read verbatim" if granted else "coded answers and summaries only"
+
+
+def account_actor(session: Session, username: str) -> Actor | None:
+    """The acting person for an active account, read afresh (a disabled account gets None)."""
+    account = session.scalar(
+        select(Account)
+        .options(joinedload(Account.council))
+        .where(Account.username == normalise_username(username), Account.active)
+    )
+    if account is None:
+        return None
+    code = account.council.code if account.council else None
+    return Actor(account.username, account.role, code, account.display_name)  # type: ignore[arg-type]
 
 
 def authenticate(

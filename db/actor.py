@@ -13,6 +13,11 @@ class Actor:
     username: str
     role: Role = "interviewer"
     council_code: str | None = None
+    display_name: str | None = None
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username
 
 
 LOCAL_INTERVIEWER = Actor("interviewer", "interviewer")

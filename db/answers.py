@@ -8,10 +8,19 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db import audit
 from db.actor import Actor
-from db.interviews import get_interview, instrument_for, touch
+from db.interviews import (
+    get_interview,
+    guard_validated,
+    instrument_for,
+    interview_target,
+    set_status,
+)
 from db.models import Answer, AnswerHistory, Interview, utcnow
+from db.permissions import may_read_verbatim, require, require_interview
 from db.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED, SCHEDULED
+from instrument import Instrument
 from instrument.model import NOT_APPLICABLE
 from instrument.values import ValueProblem, normalise
 
@@ -26,6 +35,23 @@ class RecordedAnswer:
     version: int
     updated_by: str | None = None
     updated_at: dt.datetime | None = None
+    withheld: bool = False  # verbatim text the reader is not entitled to see
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One saved change of an answer, as the reader may see it."""
+
+    variable_id: str
+    version: int
+    old_value: str | None
+    new_value: str | None
+    old_note: str | None
+    new_note: str | None
+    changed_by: str
+    changed_at: dt.datetime
+    source: str
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,9 +88,31 @@ def _recorded(answer: Answer) -> RecordedAnswer:
 def interview_answers(
     session: Session, *, actor: Actor, interview_id: int
 ) -> dict[str, RecordedAnswer]:
-    """Every stored answer of one interview, by variable id."""
+    """Every stored answer of one interview, by variable id; verbatim only for those entitled."""
+    interview = get_interview(session, interview_id)
+    require_interview(session, actor, "read an interview", interview)
     rows = session.scalars(select(Answer).where(Answer.interview_id == interview_id))
-    return {a.variable_id: _recorded(a) for a in rows}
+    answers = {a.variable_id: _recorded(a) for a in rows}
+    if may_read_verbatim(session, actor, interview):
+        return answers
+    verbatim = _verbatim_ids(instrument_for(session, interview))
+    return {
+        k: RecordedAnswer(
+            a.variable_id,
+            None if k in verbatim else a.value,
+            None,
+            a.version,
+            a.updated_by,
+            a.updated_at,
+            withheld=k in verbatim or a.note is not None,
+        )
+        for k, a in answers.items()
+    }
+
+
+def _verbatim_ids(instrument: Instrument) -> frozenset[str]:
+    """Free-text answers: what respondents said in their own words."""
+    return frozenset(v.id for v in instrument.questions if v.type == "text")
 
 
 def answer_values(answers: dict[str, RecordedAnswer]) -> dict[str, str | None]:
@@ -80,15 +128,18 @@ def save_answer(
     value: str | object | None = UNCHANGED,
     note: str | object | None = UNCHANGED,
     based_on_version: int | None = None,
+    reason: str | None = None,
 ) -> SaveResult:
     """Validate and store one answer (and/or its note) in its own transaction.
 
     `based_on_version` is the version the user saw (0 for none); a save based on a stale
     version raises AnswerConflict instead of overwriting. Starting to answer moves the
     interview to in progress; a completed interview that is no longer complete goes back
-    to in progress, and the notice says why.
+    to in progress, and the notice says why. A change to a validated submission needs a
+    `reason`, and reopens the council's validation.
     """
     interview = get_interview(session, interview_id, for_update=True)
+    require(session, actor, "record answers", target=interview_target(interview, variable_id))
     instrument = instrument_for(session, interview)
     variable = instrument.variable(variable_id)
     status = interview.status
@@ -136,6 +187,7 @@ def save_answer(
             f"it is asked only if {instrument.condition(variable_id).text}"  # type: ignore[union-attr]
         )
 
+    guard_validated(session, interview, actor, reason, f"{variable.display_number or variable_id}")
     now = utcnow()
     if existing is None:
         existing = Answer(interview_id=interview_id, variable_id=variable_id, version=0)
@@ -145,24 +197,29 @@ def save_answer(
     existing.updated_at, existing.updated_by = now, actor.username
     session.flush()
     session.add(history_row(existing, old_value, old_note, actor=actor, source="interview"))
-    notice = _follow_status(interview, instrument, answers, actor)
+    audit_answer(session, interview, existing, old_value, old_note, actor=actor, reason=reason)
+    notice = _follow_status(session, interview, instrument, answers, actor)
     saved = _recorded(existing)
     status = interview.status
     session.commit()
     return SaveResult(saved, changed=True, status=status, notice=notice)
 
 
-def _follow_status(interview: Interview, instrument, answers: dict, actor: Actor) -> str | None:  # type: ignore[no-untyped-def]
+def _follow_status(
+    session: Session,
+    interview: Interview,
+    instrument: Instrument,
+    answers: dict[str, str | None],
+    actor: Actor,
+) -> str | None:
     """Answering starts an interview; a completed one that lost a closed answer reopens."""
     if interview.status in (NOT_CONTACTED, SCHEDULED):
-        interview.status = IN_PROGRESS
-        touch(interview, actor)
+        set_status(session, interview, IN_PROGRESS, actor, "first answer recorded")
         return None
     if interview.status == COMPLETED:
         missing = instrument.unrecorded(answers)
         if missing:
-            interview.status = IN_PROGRESS
-            touch(interview, actor)
+            set_status(session, interview, IN_PROGRESS, actor, "a needed answer was removed")
             names = ", ".join(v.display_number or v.id for v in missing)
             return f"Interview moved back to in progress: {names} now needs an answer."
     return None
@@ -187,17 +244,56 @@ def history_row(
     )
 
 
-def answer_history(
-    session: Session, *, actor: Actor, interview_id: int, variable_id: str
-) -> list[AnswerHistory]:
-    """Every saved change of one answer, newest first."""
-    return list(
-        session.scalars(
-            select(AnswerHistory)
-            .where(
-                AnswerHistory.interview_id == interview_id,
-                AnswerHistory.variable_id == variable_id,
+def audit_answer(
+    session: Session,
+    interview: Interview,
+    answer: Answer,
+    old_value: str | None,
+    old_note: str | None,
+    *,
+    actor: Actor,
+    reason: str | None = None,
+) -> None:
+    """The audit rows of one saved change: one for the value, one for the note."""
+    target = interview_target(interview, answer.variable_id)
+    for what, old, new in (
+        ("answer.value", old_value, answer.value),
+        ("answer.note", old_note, answer.note),
+    ):
+        if old != new:
+            audit.record(
+                session, actor=actor, action=what, target=target, old=old, new=new, reason=reason
             )
-            .order_by(AnswerHistory.version.desc())
+
+
+def answer_history(
+    session: Session, *, actor: Actor, interview_id: int, variable_id: str | None = None
+) -> list[HistoryEntry]:
+    """Every saved change of one answer (or of every answer), newest first."""
+    interview = get_interview(session, interview_id)
+    require_interview(session, actor, "read an interview", interview)
+    query = select(AnswerHistory).where(AnswerHistory.interview_id == interview_id)
+    if variable_id is not None:
+        query = query.where(AnswerHistory.variable_id == variable_id)
+    rows = session.scalars(query.order_by(AnswerHistory.id.desc()))
+    entitled = may_read_verbatim(session, actor, interview)
+    verbatim = frozenset() if entitled else _verbatim_ids(instrument_for(session, interview))
+    entries = []
+    for h in rows:
+        hide_value = h.variable_id in verbatim
+        hide_note = not entitled and (h.old_note is not None or h.new_note is not None)
+        entries.append(
+            HistoryEntry(
+                variable_id=h.variable_id,
+                version=h.version,
+                old_value=None if hide_value else h.old_value,
+                new_value=None if hide_value else h.new_value,
+                old_note=None if hide_note else h.old_note,
+                new_note=None if hide_note else h.new_note,
+                changed_by=h.changed_by,
+                changed_at=h.changed_at,
+                source=h.source,
+                withheld=hide_value or hide_note,
+            )
         )
-    )
+    return entries

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.actor import Actor
-from db.flatfile.cells import protect
 from db.models import AuditEvent, utcnow
 
 CSV_COLUMNS = (
@@ -50,8 +49,25 @@ def record(
     return event
 
 
+def recent_events(
+    session: Session, *, actor: Actor, limit: int = 1000, action: str | None = None
+) -> list[AuditEvent]:
+    """The newest rows first, optionally one kind of action (e.g. "answer" or "review")."""
+    from db.permissions import require
+
+    require(session, actor, "read the audit log", target="audit log")
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    return list(session.scalars(query))
+
+
 def export_csv(session: Session, *, actor: Actor) -> str:
     """The whole log, oldest first, as CSV; cells that look like formulas are kept as text."""
+    from db.flatfile.cells import protect  # the flat-file package imports services using this
+    from db.permissions import require
+
+    require(session, actor, "read the audit log", target="audit log")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

@@ -8,17 +8,22 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db import audit
 from db.actor import Actor
 from db.interviews import (
     get_interview,
     get_wave,
     instrument_named,
+    interview_target,
+    set_status,
     summarise,
     touch,
     wave_answer_values,
     wave_interviews,
 )
 from db.models import ContactAttempt, Interview
+from db.permissions import require
+from db.review import wave_review_states
 from db.vocabulary import (
     ANSWERABLE_STATUSES,
     CONTACT_OUTCOMES,
@@ -53,6 +58,7 @@ class FieldworkRow:
     last_contact_outcome: str | None
     nonresponse_reason: str | None
     progress: tuple[PartProgress, ...]
+    review: str  # where the council's validation stands (db.vocabulary.REVIEW_LABELS)
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ def fieldwork_overview(session: Session, *, actor: Actor, wave_key: str) -> list
     instrument = instrument_named(wave.instrument)
     interviews = wave_interviews(session, actor=actor, wave_key=wave_key)
     answers = wave_answer_values(session, wave.id)
+    reviews = wave_review_states(session, actor=actor, wave_key=wave_key)
     last_contact: dict[int, tuple[dt.datetime, str]] = {}
     for interview_id, attempted_at, outcome in session.execute(
         select(ContactAttempt.interview_id, ContactAttempt.attempted_at, ContactAttempt.outcome)
@@ -104,6 +111,7 @@ def fieldwork_overview(session: Session, *, actor: Actor, wave_key: str) -> list
                 last_contact_outcome=contact[1] if contact else None,
                 nonresponse_reason=i.nonresponse_reason,
                 progress=part_progress(instrument, answers[i.id]),
+                review=reviews[i.id],
             )
         )
     return rows
@@ -111,6 +119,7 @@ def fieldwork_overview(session: Session, *, actor: Actor, wave_key: str) -> list
 
 def contact_attempts(session: Session, *, actor: Actor, interview_id: int) -> list[ContactRecord]:
     """The contact log of one council, newest first."""
+    require(session, actor, "read the wave", target=f"interview {interview_id}")
     rows = session.scalars(
         select(ContactAttempt)
         .where(ContactAttempt.interview_id == interview_id)
@@ -148,6 +157,15 @@ def record_contact(
     if problems:
         raise ValueProblem("; ".join(problems))
     interview = get_interview(session, interview_id, for_update=True)
+    require(session, actor, "record fieldwork", target=interview_target(interview))
+    audit.record(
+        session,
+        actor=actor,
+        action="fieldwork.contact",
+        target=interview_target(interview),
+        new=CONTACT_OUTCOMES[outcome],
+        reason=note,
+    )
     session.add(
         ContactAttempt(
             interview_id=interview_id,
@@ -158,9 +176,9 @@ def record_contact(
         )
     )
     if outcome == "appointment_made":
-        _schedule(interview, appointment_at, actor)  # type: ignore[arg-type]
+        _schedule(session, interview, appointment_at, actor)  # type: ignore[arg-type]
     elif outcome == "declined":
-        _decline(interview, nonresponse_reason or "", actor)
+        _decline(session, interview, nonresponse_reason or "", actor)
     session.commit()
 
 
@@ -168,7 +186,8 @@ def schedule_appointment(
     session: Session, *, actor: Actor, interview_id: int, appointment_at: dt.datetime
 ) -> None:
     interview = get_interview(session, interview_id, for_update=True)
-    _schedule(interview, appointment_at, actor)
+    require(session, actor, "record fieldwork", target=interview_target(interview))
+    _schedule(session, interview, appointment_at, actor)
     session.commit()
 
 
@@ -177,27 +196,41 @@ def mark_declined(session: Session, *, actor: Actor, interview_id: int, reason: 
     if not reason.strip():
         raise ValueProblem("a decline needs the reason the council gave")
     interview = get_interview(session, interview_id, for_update=True)
-    _decline(interview, reason, actor)
+    require(session, actor, "record fieldwork", target=interview_target(interview))
+    _decline(session, interview, reason, actor)
     session.commit()
 
 
-def _schedule(interview: Interview, appointment_at: dt.datetime, actor: Actor) -> None:
+def _schedule(
+    session: Session, interview: Interview, appointment_at: dt.datetime, actor: Actor
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="fieldwork.appointment",
+        target=interview_target(interview),
+        old=_when(interview.appointment_at),
+        new=_when(appointment_at),
+    )
     interview.appointment_at = appointment_at
-    if interview.status == NOT_CONTACTED:
-        interview.status = SCHEDULED
     touch(interview, actor)
+    if interview.status == NOT_CONTACTED:
+        set_status(session, interview, SCHEDULED, actor, "appointment made")
 
 
-def _decline(interview: Interview, reason: str, actor: Actor) -> None:
+def _when(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _decline(session: Session, interview: Interview, reason: str, actor: Actor) -> None:
     if interview.status in ANSWERABLE_STATUSES:
         raise ValueProblem(
             f"{interview.council.name} already has an interview "
             f"{interview.status.replace('_', ' ')}; "
             "a council that has started cannot be marked declined"
         )
-    interview.status = DECLINED
     interview.nonresponse_reason = check_text(reason).strip()
-    touch(interview, actor)
+    set_status(session, interview, DECLINED, actor, interview.nonresponse_reason)
 
 
 __all__ = [

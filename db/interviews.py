@@ -10,8 +10,10 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from db import audit
 from db.actor import Actor
 from db.models import Answer, Council, Interview, Wave, utcnow
+from db.permissions import require, require_interview
 from db.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED
 from instrument import Instrument, load_instrument
 from instrument.model import Variable
@@ -22,6 +24,10 @@ DETAIL_FIELDS = ("respondent_name", "respondent_role", "interviewer", "interview
 
 class NotFound(LookupError):
     """A wave, council or interview that does not exist, named in words."""
+
+
+class ReasonRequired(ValueProblem):
+    """A change to a submission its council has validated, refused until a reason is given."""
 
 
 class IncompleteInterview(Exception):
@@ -49,6 +55,9 @@ class InterviewSummary:
     interview_date: dt.date | None
     appointment_at: dt.datetime | None
     nonresponse_reason: str | None
+    summary: str | None = None
+    validated_at: dt.datetime | None = None
+    validated_by: str | None = None
 
 
 @lru_cache(maxsize=8)
@@ -69,6 +78,7 @@ def get_wave(session: Session, wave_key: str) -> Wave:
 
 
 def list_waves(session: Session, *, actor: Actor) -> list[Wave]:
+    require(session, actor, "list waves")
     return list(session.scalars(select(Wave).order_by(Wave.key)))
 
 
@@ -84,6 +94,59 @@ def get_interview(session: Session, interview_id: int, *, for_update: bool = Fal
     if interview is None:
         raise NotFound(f"there is no interview {interview_id}")
     return interview
+
+
+def interview_target(interview: Interview, variable_id: str | None = None) -> str:
+    """How the audit log names an interview (and one of its answers)."""
+    council = f"{interview.wave.key} {interview.council.code} {interview.council.name}"
+    return f"{council} {variable_id}" if variable_id else council
+
+
+def set_status(
+    session: Session, interview: Interview, status: str, actor: Actor, reason: str | None = None
+) -> None:
+    """Change an interview's status, with its audit row."""
+    if interview.status == status:
+        return
+    audit.record(
+        session,
+        actor=actor,
+        action="interview.status",
+        target=interview_target(interview),
+        old=interview.status,
+        new=status,
+        reason=reason,
+    )
+    interview.status = status
+    touch(interview, actor)
+
+
+def guard_validated(
+    session: Session, interview: Interview, actor: Actor, reason: str | None, what: str
+) -> None:
+    """A change to a validated submission needs a reason, and sends it back to the council.
+
+    Call only once the change is certain to be made (after every other check).
+    """
+    if interview.validated_at is None:
+        return
+    if not (reason or "").strip():
+        session.rollback()
+        raise ReasonRequired(
+            f"{interview.council.name} validated this submission on "
+            f"{interview.validated_at:%d %B %Y}; give a reason to change {what} "
+            "(the council will be asked to validate again)"
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="review.validation_reopened",
+        target=interview_target(interview),
+        old=f"validated by {interview.validated_by}",
+        new="not validated",
+        reason=f"{what}: {reason.strip()}",  # type: ignore[union-attr]
+    )
+    interview.validated_at = interview.validated_by = None
 
 
 def touch(interview: Interview, actor: Actor) -> None:
@@ -105,11 +168,15 @@ def summarise(interview: Interview) -> InterviewSummary:
         interview_date=interview.interview_date,
         appointment_at=interview.appointment_at,
         nonresponse_reason=interview.nonresponse_reason,
+        summary=interview.summary,
+        validated_at=interview.validated_at,
+        validated_by=interview.validated_by,
     )
 
 
 def wave_interviews(session: Session, *, actor: Actor, wave_key: str) -> list[InterviewSummary]:
     """All councils' interviews in a wave, in council name order."""
+    require(session, actor, "read the wave", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
     rows = session.scalars(
         select(Interview)
@@ -134,24 +201,92 @@ def wave_answer_values(session: Session, wave_id: int) -> dict[int, dict[str, st
 
 
 def interview_summary(session: Session, *, actor: Actor, interview_id: int) -> InterviewSummary:
-    return summarise(get_interview(session, interview_id))
+    interview = get_interview(session, interview_id)
+    require_interview(session, actor, "read an interview", interview)
+    return summarise(interview)
+
+
+def council_interview(
+    session: Session, *, actor: Actor, wave_key: str, council_code: str
+) -> InterviewSummary:
+    """One council's interview in a wave by its code: how a council account finds its own."""
+    wave = get_wave(session, wave_key)
+    interview = session.scalar(
+        select(Interview)
+        .join(Interview.council)
+        .options(joinedload(Interview.council), joinedload(Interview.wave))
+        .where(Interview.wave_id == wave.id, Council.code == council_code)
+    )
+    if interview is None:
+        raise NotFound(f"there is no council {council_code!r} in wave {wave_key}")
+    require_interview(session, actor, "read an interview", interview)
+    return summarise(interview)
 
 
 def update_details(
-    session: Session, *, actor: Actor, interview_id: int, **fields: str | dt.date | None
+    session: Session,
+    *,
+    actor: Actor,
+    interview_id: int,
+    reason: str | None = None,
+    **fields: str | dt.date | None,
 ) -> InterviewSummary:
     """Set who answered, who interviewed and when; codes and text are checked like answers."""
     unknown = set(fields) - set(DETAIL_FIELDS)
     if unknown:
         raise ValueError(f"not interview details: {', '.join(sorted(unknown))}")
     interview = get_interview(session, interview_id, for_update=True)
+    require(session, actor, "record answers", target=interview_target(interview))
     instrument = instrument_for(session, interview)
-    for name, value in fields.items():
-        setattr(interview, name, _checked_detail(instrument, name, value))
+    checked = {name: _checked_detail(instrument, name, value) for name, value in fields.items()}
+    changed = {n: v for n, v in checked.items() if getattr(interview, n) != v}
+    if not changed:
+        summary = summarise(interview)
+        session.rollback()
+        return summary
+    guard_validated(session, interview, actor, reason, "the interview details")
+    for name, value in changed.items():
+        audit.record(
+            session,
+            actor=actor,
+            action="interview.details",
+            target=interview_target(interview, name),
+            old=_shown(getattr(interview, name)),
+            new=_shown(value),
+            reason=reason,
+        )
+        setattr(interview, name, value)
     touch(interview, actor)
     summary = summarise(interview)
     session.commit()
     return summary
+
+
+def update_summary(
+    session: Session, *, actor: Actor, interview_id: int, summary: str | None
+) -> InterviewSummary:
+    """The interviewer's short summary of the interview, which auditors read per council."""
+    interview = get_interview(session, interview_id, for_update=True)
+    require(session, actor, "record answers", target=interview_target(interview))
+    text = check_text(summary).strip() or None if summary else None
+    if text != interview.summary:
+        audit.record(
+            session,
+            actor=actor,
+            action="interview.summary",
+            target=interview_target(interview),
+            old=interview.summary,
+            new=text,
+        )
+        interview.summary = text
+        touch(interview, actor)
+    result = summarise(interview)
+    session.commit()
+    return result
+
+
+def _shown(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _checked_detail(instrument: Instrument, name: str, value: object) -> object:
@@ -193,6 +328,7 @@ def question_name(variable: Variable) -> str:
 def complete_interview(session: Session, *, actor: Actor, interview_id: int) -> InterviewSummary:
     """Mark completed, or raise IncompleteInterview listing every unrecorded item."""
     interview = get_interview(session, interview_id, for_update=True)
+    require(session, actor, "record answers", target=interview_target(interview))
     instrument = instrument_for(session, interview)
     answers = {
         a.variable_id: a.value
@@ -202,22 +338,25 @@ def complete_interview(session: Session, *, actor: Actor, interview_id: int) -> 
     if missing:
         session.rollback()
         raise IncompleteInterview(missing)
-    interview.status = COMPLETED
-    touch(interview, actor)
+    set_status(session, interview, COMPLETED, actor)
     summary = summarise(interview)
     session.commit()
     return summary
 
 
-def reopen_interview(session: Session, *, actor: Actor, interview_id: int) -> InterviewSummary:
+def reopen_interview(
+    session: Session, *, actor: Actor, interview_id: int, reason: str | None = None
+) -> InterviewSummary:
     """A completed interview back to in progress; a declined council back to not contacted."""
     interview = get_interview(session, interview_id, for_update=True)
+    require(session, actor, "record fieldwork", target=interview_target(interview))
     if interview.status not in (COMPLETED, DECLINED):
         summary = summarise(interview)
         session.rollback()
         return summary
-    interview.status = IN_PROGRESS if interview.status == COMPLETED else NOT_CONTACTED
-    touch(interview, actor)
+    guard_validated(session, interview, actor, reason, "the interview's status")
+    new = IN_PROGRESS if interview.status == COMPLETED else NOT_CONTACTED
+    set_status(session, interview, new, actor, reason)
     summary = summarise(interview)
     session.commit()
     return summary

@@ -87,6 +87,9 @@ class Interview(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(100))
+    summary: Mapped[str | None] = mapped_column(Text)
+    validated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    validated_by: Mapped[str | None] = mapped_column(String(100))
 
     council: Mapped[Council] = relationship()
     wave: Mapped[Wave] = relationship()
@@ -174,6 +177,7 @@ class Account(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_sign_in: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    can_read_verbatim: Mapped[bool] = mapped_column(Boolean, default=False)
 
     council: Mapped[Council | None] = relationship()
 
@@ -192,3 +196,49 @@ class AuditEvent(Base):
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+REVIEW_STATES = ("confirmed", "correction_requested", "corrected", "kept")
+
+
+class ReviewItem(Base):
+    """A council's word on one recorded answer: confirmed, or a correction and its outcome.
+
+    `answer_version` is the version the council looked at, so a later change shows as such.
+    """
+
+    __tablename__ = "review_item"
+    __table_args__ = (
+        UniqueConstraint("interview_id", "variable_id"),
+        CheckConstraint(
+            "state IN ('confirmed', 'correction_requested', 'corrected', 'kept')",
+            name="ck_review_item_state",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interview.id", ondelete="CASCADE"), index=True
+    )
+    variable_id: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(30))
+    answer_version: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str] = mapped_column(String(100))
+    reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reply: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class BrowserSession(Base):
+    """A signed-in browser, so a refresh keeps the sign-in; only the token's hash is kept."""
+
+    __tablename__ = "browser_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -26,3 +26,24 @@ CONTACT_OUTCOMES: dict[str, str] = {
     "declined": "Declined to take part",
     "other": "Other",
 }
+
+# Where a council's own review of its submission stands.
+NOT_READY = "not_ready"
+AWAITING_COUNCIL = "awaiting_council"
+CORRECTIONS_REQUESTED = "corrections_requested"
+VALIDATED = "validated"
+
+REVIEW_LABELS: dict[str, str] = {
+    NOT_READY: "Interview not complete",
+    AWAITING_COUNCIL: "Awaiting council review",
+    CORRECTIONS_REQUESTED: "Corrections requested",
+    VALIDATED: "Validated by council",
+}
+
+# One answer's review, as the council and the interviewer see it.
+REVIEW_ITEM_LABELS: dict[str, str] = {
+    "confirmed": "Confirmed by the council",
+    "correction_requested": "Correction requested",
+    "corrected": "Corrected by the interviewer",
+    "kept": "Kept by the interviewer, with a reply",
+}

@@ -12,7 +12,8 @@ from db.answers import save_answer
 from db.models import Council, Interview
 from instrument import load_instrument
 from tests.answering import complete_whole_interview
-from tests.conftest import INTERVIEWER, REPO
+from tests.conftest import INTERVIEWER
+from tests.signing import app_as
 
 SCHEDULE = load_instrument()
 ABERDEEN, ABERDEENSHIRE, ANGUS, ARGYLL = "S12000033", "S12000034", "S12000041", "S12000035"
@@ -57,7 +58,7 @@ def wave(app_db: Engine) -> Engine:
 
 
 def open_dashboard() -> AppTest:
-    at = AppTest.from_file(str(REPO / "survey_app.py"), default_timeout=60)
+    at = app_as(timeout=60)
     at.run()
     at.switch_page("app_pages/dashboard.py").run()
     assert not at.exception, at.exception

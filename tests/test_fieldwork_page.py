@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 from db.answers import save_answer
 from db.models import Council, Interview
 from tests.answering import complete_whole_interview
-from tests.conftest import INTERVIEWER, REPO
+from tests.conftest import INTERVIEWER
+from tests.signing import app_as
 
 ANGUS = "S12000041"
 
@@ -24,7 +25,7 @@ def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -
 
 
 def open_fieldwork() -> AppTest:
-    at = AppTest.from_file(str(REPO / "survey_app.py"), default_timeout=30)
+    at = app_as()
     at.run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Fieldwork"

@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from db.models import Answer, AnswerHistory, Council, Interview
 from tests.answering import answer_everything
-from tests.conftest import INTERVIEWER, REPO
+from tests.conftest import INTERVIEWER
+from tests.signing import app_as
 
 FIFE = "S12000047"
 
@@ -24,7 +25,7 @@ def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -
 
 def open_interview(council: str = FIFE, part: str | None = None) -> AppTest:
     """A fresh browser session on the Interview page (as after a refresh), council chosen."""
-    at = AppTest.from_file(str(REPO / "survey_app.py"), default_timeout=30)
+    at = app_as()
     at.run()
     at.switch_page("app_pages/interview.py").run()
     at.selectbox(key="council").select(council).run()

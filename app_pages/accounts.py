@@ -1,0 +1,151 @@
+"""Accounts: the administrator adds people, resets passwords, disables and re-enables
+accounts, and names the auditors who may read verbatim answers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import actor, literal, session
+from app_pages.signin import ROLE_NAMES
+from db.accounts import (
+    AccountProblem,
+    add_account,
+    disable_account,
+    enable_account,
+    list_accounts,
+    reset_password,
+    set_verbatim_access,
+)
+from db.councils import council_lookup
+from db.interviews import NotFound
+from db.models import ROLES
+
+MESSAGE = "accounts_message"
+
+
+def render() -> None:
+    st.title("Accounts")
+    message = st.session_state.pop(MESSAGE, None)
+    if message:
+        getattr(st, message[0])(literal(message[1]))
+    with session() as s:
+        accounts = list_accounts(s, actor=actor())
+        councils = sorted(
+            {c.code: c.name for c in council_lookup(s).values()}.items(), key=lambda item: item[1]
+        )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Username": [a.username for a in accounts],
+                "Name": [a.display_name for a in accounts],
+                "Role": [ROLE_NAMES[a.role] for a in accounts],
+                "Council": [a.council_name or "" for a in accounts],
+                "Active": [a.active for a in accounts],
+                "Locked until (UTC)": [a.locked_until for a in accounts],
+                "Last sign-in (UTC)": [a.last_sign_in for a in accounts],
+                "Verbatim": [a.can_read_verbatim or a.role != "auditor" for a in accounts],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    add, manage = st.tabs(["Add an account", "Change an account"])
+    with add:
+        _add(dict(councils))
+    with manage:
+        _manage({a.username: a for a in accounts})
+
+
+def _add(councils: dict[str, str]) -> None:
+    with st.form("add_account", clear_on_submit=False):
+        left, right = st.columns(2)
+        username = left.text_input("Username", help="2 to 40 letters, digits, '.', '_' or '-'")
+        name = right.text_input("Name")
+        role = left.selectbox("Role", ROLES, format_func=ROLE_NAMES.get, index=1)
+        council = right.selectbox(
+            "Council (council accounts only)",
+            list(councils),
+            index=None,
+            format_func=councils.get,
+            placeholder="Choose the council",
+        )
+        password = left.text_input("Password (at least 10 characters)", type="password")
+        again = right.text_input("Password again", type="password")
+        submitted = st.form_submit_button("Add the account", type="primary")
+    if not submitted:
+        return
+    if password != again:
+        st.error("The two passwords are not the same.")
+        return
+    _act(
+        lambda s: add_account(
+            s,
+            actor=actor(),
+            username=username,
+            role=role,
+            password=password,
+            display_name=name,
+            council=council if role == "council" else None,
+        ),
+        f"Added {username.strip().lower()}.",
+    )
+
+
+def _manage(accounts: dict[str, object]) -> None:
+    username = st.selectbox("Account", list(accounts), index=None, placeholder="Choose one")
+    if username is None:
+        return
+    account = accounts[username]
+    reason = st.text_input("Reason (kept in the audit log)", key="account_reason")
+    left, right = st.columns(2)
+    with left.form("reset_password", clear_on_submit=True):
+        password = st.text_input("New password", type="password")
+        again = st.text_input("New password again", type="password")
+        if st.form_submit_button("Reset the password (also lifts a lockout)"):
+            if password != again:
+                st.error("The two passwords are not the same.")
+            else:
+                _act(
+                    lambda s: reset_password(
+                        s, actor=actor(), username=username, password=password, reason=reason
+                    ),
+                    f"New password set for {username}.",
+                )
+    with right:
+        if account.active:  # type: ignore[attr-defined]
+            if st.button("Disable the account", icon=":material/block:"):
+                _act(
+                    lambda s: disable_account(s, actor=actor(), username=username, reason=reason),
+                    f"{username} can no longer sign in.",
+                )
+        elif st.button("Re-enable the account", icon=":material/lock_open:"):
+            _act(
+                lambda s: enable_account(s, actor=actor(), username=username, reason=reason),
+                f"{username} can sign in again.",
+            )
+        if account.role == "auditor":  # type: ignore[attr-defined]
+            granted = account.can_read_verbatim  # type: ignore[attr-defined]
+            label = "Withdraw verbatim access" if granted else "Grant verbatim access"
+            if st.button(label, icon=":material/visibility:"):
+                _act(
+                    lambda s: set_verbatim_access(
+                        s, actor=actor(), username=username, granted=not granted, reason=reason
+                    ),
+                    f"{username} {'no longer reads' if granted else 'may now read'} "
+                    "verbatim answers and notes.",
+                )
+
+
+def _act(action, success: str) -> None:  # type: ignore[no-untyped-def]
+    try:
+        with session() as s:
+            action(s)
+    except (AccountProblem, NotFound) as problem:
+        st.error(literal(str(problem)))
+        return
+    st.session_state[MESSAGE] = ("success", success)
+    st.rerun()
+
+
+render()

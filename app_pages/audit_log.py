@@ -1,0 +1,60 @@
+"""Audit log: every change to answers, statuses, reviews, validation, accounts and
+permissions, newest first, and the whole log as CSV."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import actor, session
+from db.audit import export_csv, recent_events
+
+KINDS = {
+    "": "Everything",
+    "answer": "Answers",
+    "interview": "Interview status and details",
+    "fieldwork": "Fieldwork",
+    "review": "Council review and validation",
+    "account": "Accounts",
+    "permission": "Permissions and refusals",
+    "sign": "Sign-in and sign-out",
+}
+SHOWN = 1000
+
+
+def render() -> None:
+    st.title("Audit log")
+    kind = st.selectbox("Show", list(KINDS), format_func=KINDS.get, key="audit_kind")
+    with session() as s:
+        events = recent_events(s, actor=actor(), limit=SHOWN, action=kind or None)
+        whole = export_csv(s, actor=actor())
+    st.caption(
+        f"The newest {len(events)} row(s). Rows are append-only: the database refuses to "
+        "change or delete them."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "When (UTC)": [e.at for e in events],
+                "Who": [e.username for e in events],
+                "Role": [e.role for e in events],
+                "What": [e.action for e in events],
+                "Target": [e.target for e in events],
+                "Old": [e.old_value for e in events],
+                "New": [e.new_value for e in events],
+                "Reason": [e.reason for e in events],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.download_button(
+        "Download the whole log (CSV)",
+        data=whole.encode("utf-8-sig"),
+        file_name="audit-log.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+
+
+render()

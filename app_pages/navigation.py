@@ -1,0 +1,23 @@
+"""Which pages each role sees (the services enforce the same rules underneath)."""
+
+from __future__ import annotations
+
+SIGN_IN_TITLE = "Sign in"
+
+PAGES: dict[str, tuple[str, str, str]] = {  # name: (script, title, icon)
+    "fieldwork": ("app_pages/fieldwork.py", "Fieldwork", ":material/call:"),
+    "interview": ("app_pages/interview.py", "Interview", ":material/edit_note:"),
+    "corrections": ("app_pages/corrections.py", "Corrections", ":material/rule:"),
+    "review": ("app_pages/review.py", "Our submission", ":material/fact_check:"),
+    "dashboard": ("app_pages/dashboard.py", "Dashboard", ":material/bar_chart:"),
+    "summaries": ("app_pages/summaries.py", "Council summaries", ":material/summarize:"),
+    "accounts": ("app_pages/accounts.py", "Accounts", ":material/group:"),
+    "audit": ("app_pages/audit_log.py", "Audit log", ":material/history:"),
+}
+
+ROLE_PAGES: dict[str, list[str]] = {  # the first is the role's home page
+    "interviewer": ["fieldwork", "interview", "corrections", "dashboard", "summaries"],
+    "auditor": ["dashboard", "summaries"],
+    "council": ["review"],
+    "admin": ["accounts", "audit", "dashboard", "summaries"],
+}

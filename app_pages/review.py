@@ -1,0 +1,213 @@
+"""Our submission: a council reads what was recorded for it, part by part, confirms each
+answer or asks for a correction, and validates the whole once every request is settled."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.answer_widgets import show_review, shown_value, wording
+from app_pages.common import actor, from_url, literal, session, to_url, wave_key
+from db.answers import RecordedAnswer, interview_answers
+from db.interviews import council_interview, get_wave, instrument_named
+from db.review import (
+    ReviewEntry,
+    confirm_answers,
+    interview_review,
+    request_correction,
+    validate_submission,
+)
+from db.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, NOT_READY, VALIDATED
+from instrument.model import Variable
+from instrument.schedule import Instrument
+from instrument.values import ValueProblem
+
+PART_KEY = "review_part"
+MESSAGE = "review_message"  # (kind, text) left by a callback for the next run
+
+
+def render() -> None:
+    who = actor()
+    key = wave_key()
+    with session() as s:
+        interview = council_interview(s, actor=who, wave_key=key, council_code=who.council_code)
+        instrument = instrument_named(get_wave(s, key).instrument)
+        answers = interview_answers(s, actor=who, interview_id=interview.id)
+        state, reviews = interview_review(s, actor=who, interview_id=interview.id)
+    st.title(f"Our submission: {interview.council_name}")
+    message = st.session_state.pop(MESSAGE, None)
+    if message:
+        getattr(st, message[0])(literal(message[1]))
+    if state == NOT_READY:
+        st.info(
+            "The interview with your council is not complete yet. Once the interviewer has "
+            "completed it, you can read everything recorded here, confirm it or ask for "
+            "corrections, and then validate it. Nothing about your council is published "
+            "before you validate it."
+        )
+        return
+    _standing(state, interview.validated_at, reviews)
+    values = {k: a.value for k, a in answers.items()}
+    part = _part_picker(instrument)
+    editable = state in (AWAITING_COUNCIL, CORRECTIONS_REQUESTED)
+    shown = [v for v in part.variables if instrument.applies(v.id, values) and v.id in answers]
+    for variable in shown:
+        _answer(
+            instrument,
+            interview.id,
+            variable,
+            answers[variable.id],
+            reviews.get(variable.id),
+            editable,
+        )
+    if not shown:
+        st.caption("Nothing was recorded in this part.")
+    if editable:
+        unqueried = [v.id for v in shown if v.id not in reviews or _reopened(reviews[v.id])]
+        st.button(
+            f"Confirm the {len(unqueried)} answer(s) in Part {part.id} not yet reviewed",
+            on_click=_confirm,
+            args=(interview.id, unqueried),
+            disabled=not unqueried,
+        )
+        _validate(interview.id, state)
+
+
+def _standing(state: str, validated_at: object, reviews: dict[str, ReviewEntry]) -> None:
+    open_requests = sum(1 for r in reviews.values() if r.state == "correction_requested")
+    answered = sum(1 for r in reviews.values() if r.state in ("corrected", "kept"))
+    if state == VALIDATED:
+        st.success(
+            f"You validated this submission on {validated_at:%d %B %Y}. If the interviewer "
+            "changes anything, it comes back here for you to validate again.",
+            icon=":material/verified:",
+        )
+    elif state == CORRECTIONS_REQUESTED:
+        st.warning(
+            f"{open_requests} correction request(s) are with the interviewer. You can "
+            "validate once each has been resolved.",
+            icon=":material/hourglass_top:",
+        )
+    else:
+        st.info(
+            "Please read each answer: confirm it, or ask for a correction and say what should "
+            "change. When you are content, validate the submission."
+            + (f" The interviewer has responded to {answered} request(s)." if answered else ""),
+            icon=":material/fact_check:",
+        )
+
+
+def _reopened(review: ReviewEntry) -> bool:
+    """An answer to look at again: the interviewer responded, or it changed since."""
+    return review.state in ("corrected", "kept") or review.changed_since
+
+
+def _part_picker(instrument: Instrument):  # type: ignore[no-untyped-def]
+    ids = [p.id for p in instrument.parts]
+    from_url(PART_KEY, ids, ids[0])
+    chosen = st.segmented_control("Part", ids, key=PART_KEY, required=True)
+    to_url(PART_KEY, chosen)
+    part = next(p for p in instrument.parts if p.id == chosen)
+    st.markdown(f"#### Part {part.id}: {literal(part.title)}")
+    return part
+
+
+def _answer(
+    instrument: Instrument,
+    interview_id: int,
+    variable: Variable,
+    recorded: RecordedAnswer,
+    review: ReviewEntry | None,
+    editable: bool,
+) -> None:
+    with st.container(border=True, key=f"review_{variable.id}"):
+        wording(variable)
+        st.markdown("**Recorded answer**")
+        st.text(shown_value(instrument, variable, recorded.value))
+        if recorded.note:
+            st.caption("Interviewer's note")
+            st.text(recorded.note)
+        if review is not None:
+            if review.changed_since and review.state == "confirmed":
+                st.info("This answer changed after you confirmed it.", icon=":material/update:")
+            show_review(review)
+        if not editable:
+            return
+        confirmed = review is not None and review.state == "confirmed" and not review.changed_since
+        left, right = st.columns(2)
+        left.button(
+            "Confirmed" if confirmed else "Confirm",
+            key=f"confirm:{variable.id}",
+            on_click=_confirm,
+            args=(interview_id, [variable.id]),
+            disabled=confirmed,
+            icon=":material/check:",
+        )
+        with right.popover("Request a correction", icon=":material/edit:"):
+            comment_key = f"comment:{variable.id}"
+            st.text_area("What should change, and why?", key=comment_key)
+            st.button(
+                "Send to the interviewer",
+                key=f"request:{variable.id}",
+                on_click=_request,
+                args=(interview_id, variable.id, comment_key),
+            )
+
+
+def _validate(interview_id: int, state: str) -> None:
+    st.divider()
+    st.markdown("#### Validate the submission")
+    st.write(
+        "Validating says the submission is a fair record of your council's answers. Answers "
+        "you have not queried are taken as confirmed."
+    )
+    st.button(
+        "Validate our submission",
+        type="primary",
+        on_click=_validated,
+        args=(interview_id,),
+        disabled=state == CORRECTIONS_REQUESTED,
+        help="Available once every correction request has been resolved.",
+    )
+
+
+def _confirm(interview_id: int, variable_ids: list[str]) -> None:
+    _act(
+        lambda s: confirm_answers(
+            s, actor=actor(), interview_id=interview_id, variable_ids=variable_ids
+        ),
+        f"Confirmed {len(variable_ids)} answer(s).",
+    )
+
+
+def _request(interview_id: int, variable_id: str, comment_key: str) -> None:
+    comment = st.session_state.get(comment_key, "")
+    done = _act(
+        lambda s: request_correction(
+            s, actor=actor(), interview_id=interview_id, variable_id=variable_id, comment=comment
+        ),
+        "Your correction request has gone to the interviewer.",
+    )
+    if done:
+        st.session_state[comment_key] = ""
+
+
+def _validated(interview_id: int) -> None:
+    _act(
+        lambda s: validate_submission(s, actor=actor(), interview_id=interview_id),
+        "Thank you: your submission is validated.",
+    )
+
+
+def _act(action, success: str) -> bool:  # type: ignore[no-untyped-def]
+    """Run one review step; its outcome shows at the top of the next run."""
+    try:
+        with session() as s:
+            action(s)
+    except ValueProblem as problem:
+        st.session_state[MESSAGE] = ("error", f"Not done: {problem}")
+        return False
+    st.session_state[MESSAGE] = ("success", success)
+    return True
+
+
+render()

@@ -1,0 +1,110 @@
+"""Council summaries: councils one by one, as auditors read them: the interviewer's summary
+and the coded answers; verbatim text only for those entitled to it; validated councils
+only, unless the draft view is switched on in the sidebar."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.answer_widgets import shown_value
+from app_pages.common import actor, include_drafts, session, wave_key
+from db.flatfile.cells import protect
+from db.interviews import get_wave, instrument_named
+from db.summaries import CouncilSummary, council_summaries
+from db.vocabulary import REVIEW_LABELS
+from instrument.schedule import Instrument
+
+CHOSEN = "summary_council"
+
+
+def render() -> None:
+    st.title("Council summaries")
+    key = wave_key()
+    drafts = include_drafts()
+    with session() as s:
+        instrument = instrument_named(get_wave(s, key).instrument)
+        rows = council_summaries(s, actor=actor(), wave_key=key, include_unvalidated=drafts)
+    scope = "completed interviews" if drafts else "councils that have validated their submission"
+    st.caption(f"{len(rows)} {scope}.")
+    if not rows:
+        st.info(
+            "No council has validated its submission yet. Councils appear here once they "
+            "have; switch on the draft view in the sidebar to read unvalidated ones."
+        )
+        return
+    table = overview(rows)
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.download_button(
+        "Download these councils' coded answers (CSV)",
+        data=per_council_csv(instrument, rows),
+        file_name=f"council-answers-{key}{'-DRAFT' if drafts else ''}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+    by_code = {r.council_code: r for r in rows}
+    code = st.selectbox(
+        "Read one council",
+        list(by_code),
+        key=CHOSEN,
+        format_func=lambda c: by_code[c].council_name,
+    )
+    if code:
+        detail(instrument, by_code[code])
+
+
+def overview(rows: list[CouncilSummary]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Council": [r.council_name for r in rows],
+            "Council review": [REVIEW_LABELS[r.review] for r in rows],
+            "Validated": [r.validated_at.date() if r.validated_at else None for r in rows],
+            "Respondent": [r.respondent_role for r in rows],
+            "Interview date": [r.interview_date for r in rows],
+            "Summary": [r.summary or "" for r in rows],
+        }
+    )
+
+
+def detail(instrument: Instrument, row: CouncilSummary) -> None:
+    st.subheader(row.council_name)
+    st.caption(REVIEW_LABELS[row.review])
+    st.markdown("**Interviewer's summary**")
+    st.text(row.summary or "(no summary written yet)")
+    if row.verbatim_withheld:
+        st.caption(
+            "Verbatim answers and interviewers' notes are not shown to auditors unless an "
+            "administrator grants it."
+        )
+    for part in instrument.parts:
+        answered = [v for v in part.variables if v.id in row.answers]
+        if not answered:
+            continue
+        st.markdown(f"**Part {part.id}: {part.title}**")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Question": [f"{v.display_number or ''} {v.label or v.text}" for v in answered],
+                    "Answer": [shown_value(instrument, v, row.answers[v.id]) for v in answered],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def per_council_csv(instrument: Instrument, rows: list[CouncilSummary]) -> bytes:
+    """One row per council, coded answers as stored; formula-like cells kept as text."""
+    variables = [v for v in instrument.questions if any(v.id in r.answers for r in rows)]
+    header = ["council_code", "council_name", "council_review", "summary"]
+    records = [
+        [r.council_code, r.council_name, REVIEW_LABELS[r.review], r.summary or ""]
+        + [r.answers.get(v.id) or "" for v in variables]
+        for r in rows
+    ]
+    frame = pd.DataFrame(records, columns=header + [v.id for v in variables])
+    frame = frame.map(lambda cell: protect(cell) if isinstance(cell, str) else cell)
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+render()

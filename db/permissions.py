@@ -1,0 +1,88 @@
+"""Who may do what: checked in every service function, below any page, and logged when refused.
+
+The pages hide what a role cannot use, but the promise to councils (nothing read or changed
+except by those entitled) is kept here, so a crafted URL, a stale session or the CLI cannot
+get round it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db import audit
+from db.actor import Actor, Role
+from db.models import Account, Interview
+
+ALL_ROLES: frozenset[Role] = frozenset({"admin", "interviewer", "auditor", "council"})
+STAFF: frozenset[Role] = frozenset({"admin", "interviewer", "auditor"})
+
+RULES: dict[str, frozenset[Role]] = {
+    # reading
+    "list waves": ALL_ROLES,
+    "read the wave": STAFF,  # fieldwork, every council's interview, exports
+    "read results": STAFF,  # national aggregates and reports
+    "read an interview": ALL_ROLES,  # councils: their own only
+    # writing
+    "record answers": frozenset({"interviewer"}),
+    "record fieldwork": frozenset({"interviewer"}),
+    "resolve corrections": frozenset({"interviewer"}),
+    "review a submission": frozenset({"council"}),  # their own only
+    "manage accounts": frozenset({"admin"}),
+    "manage waves": frozenset({"admin"}),
+    "read the audit log": frozenset({"admin"}),
+}
+
+COUNCIL_SCOPED = frozenset({"read an interview", "review a submission"})
+
+
+class PermissionDenied(Exception):
+    """Refused by role or by council; the message is safe to show."""
+
+
+def allowed(actor: Actor, action: str) -> bool:
+    """Whether the role may do this at all (the council scope is checked separately)."""
+    return actor.role in RULES[action]
+
+
+def require(session: Session, actor: Actor, action: str, *, target: str = "") -> None:
+    """Raise PermissionDenied (and log it) unless the actor's role may do `action`."""
+    if not allowed(actor, action):
+        deny(session, actor, action, target, f"a {actor.role} account may not {action}")
+
+
+def require_interview(session: Session, actor: Actor, action: str, interview: Interview) -> None:
+    """As `require`, and a council account only ever reaches its own council's interview."""
+    target = f"interview {interview.id} ({interview.council.code})"
+    require(session, actor, action, target=target)
+    own = interview.council.code == actor.council_code
+    if action in COUNCIL_SCOPED and actor.role == "council" and not own:
+        deny(session, actor, action, target, "a council account sees only its own council")
+
+
+def may_read_verbatim(session: Session, actor: Actor, interview: Interview | None = None) -> bool:
+    """Verbatim text answers and notes: interviewers, admins, the council itself, and
+    auditors an administrator has named."""
+    if actor.role in ("interviewer", "admin"):
+        return True
+    if actor.role == "council":
+        return interview is not None and interview.council.code == actor.council_code
+    granted = session.scalar(
+        select(Account.can_read_verbatim).where(Account.username == actor.username, Account.active)
+    )
+    return bool(granted)
+
+
+def deny(session: Session, actor: Actor, action: str, target: str, why: str) -> None:
+    """Undo whatever the caller started, log the refusal in its own commit, and raise."""
+    session.rollback()
+    audit.record(
+        session,
+        actor=actor,
+        action="permission.denied",
+        target=target or action,
+        new=action,
+        reason=why,
+    )
+    session.commit()
+    raise PermissionDenied(f"Not permitted: {why}.")

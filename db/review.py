@@ -1,0 +1,310 @@
+"""Councils validating their own submission: confirm each answer or ask for a correction;
+the interviewer resolves each request; the council then validates the whole.
+
+The interview schedule promises each council that nothing about it is published before
+it has validated what was recorded, so every step is logged and only the council itself
+may confirm, query or validate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db import audit
+from db.actor import Actor
+from db.interviews import get_interview, get_wave, instrument_for, interview_target, touch
+from db.models import Answer, Council, Interview, ReviewItem, utcnow
+from db.permissions import require, require_interview
+from db.vocabulary import (
+    AWAITING_COUNCIL,
+    COMPLETED,
+    CORRECTIONS_REQUESTED,
+    NOT_READY,
+    VALIDATED,
+)
+from instrument.values import ValueProblem, check_text
+
+OPEN = "correction_requested"
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """The council's word on one answer, and the interviewer's response to a request."""
+
+    variable_id: str
+    state: str
+    comment: str | None
+    reviewed_by: str
+    reviewed_at: dt.datetime
+    reply: str | None
+    resolved_by: str | None
+    resolved_at: dt.datetime | None
+    changed_since: bool  # the answer changed after the council looked at it
+
+
+@dataclass(frozen=True)
+class CorrectionRequest:
+    """An open or answered request, as the interviewer's list shows it."""
+
+    interview_id: int
+    council_code: str
+    council_name: str
+    variable_id: str
+    state: str
+    comment: str | None
+    reviewed_by: str
+    reviewed_at: dt.datetime
+    reply: str | None
+
+
+def review_state(interview: Interview, open_requests: int) -> str:
+    if interview.validated_at is not None:
+        return VALIDATED
+    if interview.status != COMPLETED:
+        return NOT_READY
+    return CORRECTIONS_REQUESTED if open_requests else AWAITING_COUNCIL
+
+
+def wave_review_states(session: Session, *, actor: Actor, wave_key: str) -> dict[int, str]:
+    """Every interview of the wave by id, with where its council's review stands."""
+    require(session, actor, "read the wave", target=f"wave {wave_key}")
+    wave = get_wave(session, wave_key)
+    open_counts = Counter(
+        session.scalars(
+            select(ReviewItem.interview_id)
+            .join(Interview, Interview.id == ReviewItem.interview_id)
+            .where(Interview.wave_id == wave.id, ReviewItem.state == OPEN)
+        )
+    )
+    interviews = session.scalars(select(Interview).where(Interview.wave_id == wave.id))
+    return {i.id: review_state(i, open_counts[i.id]) for i in interviews}
+
+
+def interview_review(
+    session: Session, *, actor: Actor, interview_id: int
+) -> tuple[str, dict[str, ReviewEntry]]:
+    """Where one submission's review stands, and the review of each answer by variable."""
+    interview = get_interview(session, interview_id)
+    require_interview(session, actor, "read an interview", interview)
+    versions = dict(
+        session.execute(
+            select(Answer.variable_id, Answer.version).where(Answer.interview_id == interview_id)
+        ).all()
+    )
+    items = session.scalars(select(ReviewItem).where(ReviewItem.interview_id == interview_id))
+    entries = {
+        r.variable_id: ReviewEntry(
+            r.variable_id,
+            r.state,
+            r.comment,
+            r.reviewed_by,
+            r.reviewed_at,
+            r.reply,
+            r.resolved_by,
+            r.resolved_at,
+            changed_since=versions.get(r.variable_id, 0) != r.answer_version,
+        )
+        for r in items
+    }
+    opened = sum(1 for e in entries.values() if e.state == OPEN)
+    return review_state(interview, opened), entries
+
+
+def confirm_answers(
+    session: Session, *, actor: Actor, interview_id: int, variable_ids: list[str]
+) -> int:
+    """The council confirms these answers as recorded; returns how many it newly confirmed."""
+    interview = _for_review(session, actor, interview_id)
+    _check_variables(session, interview, variable_ids)
+    versions = _answer_versions(session, interview_id)
+    items = _items(session, interview_id)
+    confirmed = 0
+    for variable_id in variable_ids:
+        item = items.get(variable_id)
+        version = versions.get(variable_id, 0)
+        if item is not None and item.state == "confirmed" and item.answer_version == version:
+            continue
+        old = item.state if item else None
+        item = _put(session, interview_id, items, variable_id, "confirmed", version, None, actor)
+        _log(session, actor, interview, variable_id, "review.confirm", old, "confirmed")
+        confirmed += 1
+    session.commit()
+    return confirmed
+
+
+def request_correction(
+    session: Session, *, actor: Actor, interview_id: int, variable_id: str, comment: str
+) -> None:
+    """The council says an answer is wrong and why; the interviewer must resolve it."""
+    text = check_text(comment or "").strip()
+    if not text:
+        raise ValueProblem("say what should change, so the interviewer can correct it")
+    interview = _for_review(session, actor, interview_id)
+    _check_variables(session, interview, [variable_id])
+    items = _items(session, interview_id)
+    old = items[variable_id].state if variable_id in items else None
+    version = _answer_versions(session, interview_id).get(variable_id, 0)
+    _put(session, interview_id, items, variable_id, OPEN, version, text, actor)
+    _log(session, actor, interview, variable_id, "review.request", old, OPEN, text)
+    session.commit()
+
+
+def validate_submission(session: Session, *, actor: Actor, interview_id: int) -> None:
+    """The council validates its submission as it now stands; answers it did not query
+    are taken as confirmed. Refused while any correction request is unresolved."""
+    interview = _for_review(session, actor, interview_id)
+    items = _items(session, interview_id)
+    waiting = sorted(v for v, item in items.items() if item.state == OPEN)
+    if waiting:
+        session.rollback()
+        raise ValueProblem(
+            f"{len(waiting)} correction request(s) still wait for the interviewer: "
+            + ", ".join(waiting)
+        )
+    interview.validated_at, interview.validated_by = utcnow(), actor.username
+    touch(interview, actor)
+    _log(session, actor, interview, None, "review.validate", "not validated", "validated")
+    session.commit()
+
+
+def correction_requests(
+    session: Session, *, actor: Actor, wave_key: str, include_resolved: bool = False
+) -> list[CorrectionRequest]:
+    """The requests councils have made in a wave, oldest first, for the interviewer."""
+    require(session, actor, "read the wave", target=f"wave {wave_key}")
+    wave = get_wave(session, wave_key)
+    states = ["correction_requested", "corrected", "kept"] if include_resolved else [OPEN]
+    rows = session.execute(
+        select(ReviewItem, Council.code, Council.name)
+        .join(Interview, Interview.id == ReviewItem.interview_id)
+        .join(Council, Council.id == Interview.council_id)
+        .where(Interview.wave_id == wave.id, ReviewItem.state.in_(states))
+        .order_by(ReviewItem.reviewed_at, ReviewItem.id)
+    )
+    return [
+        CorrectionRequest(
+            r.interview_id,
+            code,
+            name,
+            r.variable_id,
+            r.state,
+            r.comment,
+            r.reviewed_by,
+            r.reviewed_at,
+            r.reply,
+        )
+        for r, code, name in rows
+    ]
+
+
+def resolve_correction(
+    session: Session,
+    *,
+    actor: Actor,
+    interview_id: int,
+    variable_id: str,
+    changed: bool,
+    reply: str | None = None,
+) -> None:
+    """The interviewer resolves a request: the answer was changed, or a reply says why not."""
+    interview = get_interview(session, interview_id, for_update=True)
+    require(session, actor, "resolve corrections", target=interview_target(interview))
+    item = _items(session, interview_id).get(variable_id)
+    if item is None or item.state != OPEN:
+        session.rollback()
+        raise ValueProblem(f"there is no open correction request on {variable_id}")
+    text = check_text(reply or "").strip() or None
+    version = _answer_versions(session, interview_id).get(variable_id, 0)
+    if changed and version == item.answer_version:
+        session.rollback()
+        raise ValueProblem(
+            f"{variable_id} has not changed since the council asked; change the answer "
+            "on the Interview page first, or reply why it stays"
+        )
+    if not changed and not text:
+        session.rollback()
+        raise ValueProblem("say why the answer stays as it is; the council will read it")
+    item.state = "corrected" if changed else "kept"
+    item.reply, item.resolved_by, item.resolved_at = text, actor.username, utcnow()
+    _log(session, actor, interview, variable_id, "review.resolve", OPEN, item.state, text)
+    session.commit()
+
+
+def _for_review(session: Session, actor: Actor, interview_id: int) -> Interview:
+    interview = get_interview(session, interview_id, for_update=True)
+    require_interview(session, actor, "review a submission", interview)
+    if interview.status != COMPLETED:
+        session.rollback()
+        raise ValueProblem(
+            "the interview is not complete yet; it can be reviewed once the interviewer "
+            "has completed it"
+        )
+    if interview.validated_at is not None:
+        session.rollback()
+        raise ValueProblem(
+            f"this submission was validated on {interview.validated_at:%d %B %Y}; "
+            "it opens for review again if anything changes"
+        )
+    return interview
+
+
+def _check_variables(session: Session, interview: Interview, variable_ids: list[str]) -> None:
+    known = {v.id for v in instrument_for(session, interview).questions}
+    unknown = [v for v in variable_ids if v not in known]
+    if unknown:
+        session.rollback()
+        raise ValueProblem(f"not questions of this interview: {', '.join(unknown)}")
+
+
+def _items(session: Session, interview_id: int) -> dict[str, ReviewItem]:
+    rows = session.scalars(
+        select(ReviewItem).where(ReviewItem.interview_id == interview_id).with_for_update()
+    )
+    return {r.variable_id: r for r in rows}
+
+
+def _answer_versions(session: Session, interview_id: int) -> dict[str, int]:
+    query = select(Answer.variable_id, Answer.version).where(Answer.interview_id == interview_id)
+    return dict(session.execute(query).all())  # type: ignore[arg-type]
+
+
+def _put(
+    session: Session,
+    interview_id: int,
+    items: dict[str, ReviewItem],
+    variable_id: str,
+    state: str,
+    version: int,
+    comment: str | None,
+    actor: Actor,
+) -> ReviewItem:
+    item = items.get(variable_id)
+    if item is None:
+        item = ReviewItem(interview_id=interview_id, variable_id=variable_id)
+        session.add(item)
+        items[variable_id] = item
+    item.state, item.answer_version, item.comment = state, version, comment
+    item.reviewed_by, item.reviewed_at = actor.username, utcnow()
+    item.reply = item.resolved_by = item.resolved_at = None
+    return item
+
+
+def _log(
+    session: Session,
+    actor: Actor,
+    interview: Interview,
+    variable_id: str | None,
+    action: str,
+    old: str | None,
+    new: str,
+    reason: str | None = None,
+) -> None:
+    target = interview_target(interview, variable_id)
+    audit.record(
+        session, actor=actor, action=action, target=target, old=old, new=new, reason=reason
+    )
