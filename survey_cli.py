@@ -26,6 +26,7 @@ from db.accounts import (
     reset_password,
 )
 from db.actor import Actor
+from db.backup import BackupRefused, restore_backup, write_backup
 from db.demo import fill_demo_wave
 from db.engine import database_url
 from db.flatfile import ImportRefused, export_wave, import_wave
@@ -127,7 +128,7 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
 def cmd_demo(engine: Engine, args: argparse.Namespace) -> int:
     """Fill wave `demo` with synthetic answers so a newcomer sees a full dashboard at once."""
     with Session(engine) as session:
-        report = fill_demo_wave(session, actor=CLI_ACTOR)
+        report = fill_demo_wave(session, actor=CLI_ADMIN)
     print(f"Wave {report.wave_key}: {report.title}.")
     if report.answers_replaced or report.history_replaced:
         print(
@@ -138,6 +139,35 @@ def cmd_demo(engine: Engine, args: argparse.Namespace) -> int:
         f"{report.completed} completed interviews, {len(report.declined)} declined "
         f"({', '.join(report.declined)}); {report.answers_written} answers written. "
         "No other wave was touched."
+    )
+    return 0
+
+
+def cmd_backup(engine: Engine, args: argparse.Namespace) -> int:
+    """Write a consistent snapshot of every table, safe to take while the app is in use."""
+    try:
+        backup = write_backup(engine, actor=CLI_ADMIN, out=Path(args.out))
+    except (BackupRefused, OSError) as exc:
+        print(f"error: {exc}; no backup was written.", file=sys.stderr)
+        return 1
+    print(
+        f"Backed up {backup.total_rows:,} rows of {len(backup.rows)} tables "
+        f"(schema {backup.schema_revision}) to {args.out} ({Path(args.out).stat().st_size:,} "
+        "bytes). It holds every answer and password hash: keep it as safe as the database."
+    )
+    return 0
+
+
+def cmd_restore(engine: Engine, args: argparse.Namespace) -> int:
+    """Load a backup into the (empty) database that DATABASE_URL names."""
+    try:
+        backup = restore_backup(engine, actor=CLI_ADMIN, source=Path(args.file))
+    except BackupRefused as exc:
+        print(f"error: {exc}. The database was not changed.", file=sys.stderr)
+        return 1
+    print(
+        f"Restored {backup.total_rows:,} rows of {len(backup.rows)} tables into {_shown_url()} "
+        f"from the {backup.database} backup taken at {backup.taken_at}."
     )
     return 0
 
@@ -254,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_demo,
         "fill wave 'demo' with synthetic answers (replacing any earlier demo; no other wave)",
     )
+    backup = command("backup", cmd_backup, "write a consistent snapshot of the whole database")
+    backup.add_argument("--out", required=True, help="the backup file to write")
+    restore = command("restore", cmd_restore, "load a backup into an empty database")
+    restore.add_argument("file", help="a file written by `survey_cli.py backup`")
     _add_user_commands(commands)
     return parser
 

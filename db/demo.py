@@ -21,6 +21,7 @@ from db.actor import Actor
 from db.answers import history_row
 from db.interviews import instrument_named, touch
 from db.models import Answer, AnswerHistory, ContactAttempt, Council, Interview, utcnow
+from db.permissions import require
 from db.setup import ensure_wave
 from db.vocabulary import COMPLETED, DECLINED
 from instrument import DEFAULT_INSTRUMENT
@@ -224,6 +225,7 @@ class DemoReport:
 
 def fill_demo_wave(session: Session, *, actor: Actor, seed: int = DEMO_SEED) -> DemoReport:
     """Fill (or refill) wave `demo` in one transaction; other waves are never read or written."""
+    require(session, actor, "manage waves", target=f"wave {DEMO_WAVE}")
     try:
         report = _fill(session, actor, seed)
         session.commit()

@@ -1,0 +1,347 @@
+"""Every service function the pages and the CLI call, as every role: what a role may not do is
+refused below the UI, logged, and changes nothing; a council reaches only its own council."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.orm import Session
+
+from db import accounts, answers, audit, demo, fieldwork, interviews, review, summaries
+from db.actor import Actor
+from db.engine import database_url as normalised_url
+from db.engine import make_engine
+from db.models import AuditEvent, Council, Interview
+from db.permissions import PermissionDenied
+from db.setup import initialise
+from tests.answering import complete_whole_interview
+from tests.conftest import (
+    DATABASES,
+    INTERVIEWER,
+    POSTGRES_URL,
+    empty_postgres,
+    table_checksums,
+)
+from tests.signing import account
+
+FIFE = "S12000047"
+ANGUS = "S12000041"
+ROLES = ("admin", "interviewer", "auditor", "council")
+
+
+@dataclass(frozen=True)
+class World:
+    fife: int  # completed interview
+    angus: int  # not started
+
+
+Call = Callable[[Session, Actor, World], object]
+
+
+def _id(engine: Engine, code: str) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(Interview.id).join(Council).where(Council.code == code))  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Engine, World]]:
+    """One database per module with a completed interview (Fife) and one not started (Angus)
+    and an account per role: building it per test would cost minutes."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('permissions') / 'survey.sqlite3'}"
+    else:
+        url = normalised_url(POSTGRES_URL)
+        empty_postgres(url)
+    engine = make_engine(url)
+    initialise(engine)
+    fife, angus = _id(engine, FIFE), _id(engine, ANGUS)
+    complete_whole_interview(engine, INTERVIEWER, fife)
+    for role in ("admin", "auditor"):
+        account(engine, role)
+    account(engine, "council", council=FIFE)
+    account(engine, "council", council=ANGUS)
+    yield engine, World(fife, angus)
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(built: tuple[Engine, World]) -> Iterator[Connection]:
+    """Each test inside one transaction that is rolled back: services' commits are savepoints."""
+    with built[0].connect() as c:
+        outer = c.begin()
+        yield c
+        outer.rollback()
+
+
+@pytest.fixture
+def world(built: tuple[Engine, World]) -> World:
+    return built[1]
+
+
+def session_on(connection: Connection) -> Session:
+    return Session(bind=connection, join_transaction_mode="create_savepoint")
+
+
+STAFF = {"admin", "interviewer", "auditor"}
+EVERYONE = set(ROLES)
+
+# name: (call, roles allowed, council-scoped to Fife's interview)
+CALLS: dict[str, tuple[Call, set[str], bool]] = {
+    "list_waves": (lambda s, a, w: interviews.list_waves(s, actor=a), EVERYONE, False),
+    "wave_interviews": (
+        lambda s, a, w: interviews.wave_interviews(s, actor=a, wave_key="2011"),
+        STAFF,
+        False,
+    ),
+    "interview_summary": (
+        lambda s, a, w: interviews.interview_summary(s, actor=a, interview_id=w.fife),
+        EVERYONE,
+        True,
+    ),
+    "council_interview": (
+        lambda s, a, w: interviews.council_interview(
+            s, actor=a, wave_key="2011", council_code=FIFE
+        ),
+        EVERYONE,
+        True,
+    ),
+    "update_details": (
+        lambda s, a, w: interviews.update_details(
+            s, actor=a, interview_id=w.angus, respondent_name="A. Person"
+        ),
+        {"interviewer"},
+        False,
+    ),
+    "update_summary": (
+        lambda s, a, w: interviews.update_summary(
+            s, actor=a, interview_id=w.fife, summary="Keen on self-directed support."
+        ),
+        {"interviewer"},
+        False,
+    ),
+    "complete_interview": (
+        lambda s, a, w: interviews.complete_interview(s, actor=a, interview_id=w.fife),
+        {"interviewer"},
+        False,
+    ),
+    "reopen_interview": (
+        lambda s, a, w: interviews.reopen_interview(s, actor=a, interview_id=w.fife),
+        {"interviewer"},
+        False,
+    ),
+    "interview_answers": (
+        lambda s, a, w: answers.interview_answers(s, actor=a, interview_id=w.fife),
+        EVERYONE,
+        True,
+    ),
+    "answer_history": (
+        lambda s, a, w: answers.answer_history(s, actor=a, interview_id=w.fife),
+        EVERYONE,
+        True,
+    ),
+    "save_answer": (
+        lambda s, a, w: answers.save_answer(
+            s, actor=a, interview_id=w.angus, variable_id="q2_strategy_involvement", value="yes"
+        ),
+        {"interviewer"},
+        False,
+    ),
+    "fieldwork_overview": (
+        lambda s, a, w: fieldwork.fieldwork_overview(s, actor=a, wave_key="2011"),
+        STAFF,
+        False,
+    ),
+    "contact_attempts": (
+        lambda s, a, w: fieldwork.contact_attempts(s, actor=a, interview_id=w.angus),
+        STAFF,
+        False,
+    ),
+    "record_contact": (
+        lambda s, a, w: fieldwork.record_contact(
+            s,
+            actor=a,
+            interview_id=w.angus,
+            attempted_at=dt.datetime(2011, 8, 1, 10),
+            outcome="no_reply",
+        ),
+        {"interviewer"},
+        False,
+    ),
+    "schedule_appointment": (
+        lambda s, a, w: fieldwork.schedule_appointment(
+            s, actor=a, interview_id=w.angus, appointment_at=dt.datetime(2011, 8, 2, 10)
+        ),
+        {"interviewer"},
+        False,
+    ),
+    "mark_declined": (
+        lambda s, a, w: fieldwork.mark_declined(
+            s, actor=a, interview_id=w.angus, reason="No capacity this autumn"
+        ),
+        {"interviewer"},
+        False,
+    ),
+    "wave_review_states": (
+        lambda s, a, w: review.wave_review_states(s, actor=a, wave_key="2011"),
+        STAFF,
+        False,
+    ),
+    "interview_review": (
+        lambda s, a, w: review.interview_review(s, actor=a, interview_id=w.fife),
+        EVERYONE,
+        True,
+    ),
+    "confirm_answers": (
+        lambda s, a, w: review.confirm_answers(
+            s, actor=a, interview_id=w.fife, variable_ids=["q1_most_involved"]
+        ),
+        {"council"},
+        True,
+    ),
+    "request_correction": (
+        lambda s, a, w: review.request_correction(
+            s, actor=a, interview_id=w.fife, variable_id="q1_most_involved", comment="Wrong"
+        ),
+        {"council"},
+        True,
+    ),
+    "validate_submission": (
+        lambda s, a, w: review.validate_submission(s, actor=a, interview_id=w.fife),
+        {"council"},
+        True,
+    ),
+    "correction_requests": (
+        lambda s, a, w: review.correction_requests(s, actor=a, wave_key="2011"),
+        STAFF,
+        False,
+    ),
+    "council_summaries": (
+        lambda s, a, w: summaries.council_summaries(s, actor=a, wave_key="2011"),
+        STAFF,
+        False,
+    ),
+    "list_accounts": (lambda s, a, w: accounts.list_accounts(s, actor=a), {"admin"}, False),
+    "add_account": (
+        lambda s, a, w: accounts.add_account(
+            s, actor=a, username="newcomer", role="auditor", password="long enough pass"
+        ),
+        {"admin"},
+        False,
+    ),
+    "reset_password": (
+        lambda s, a, w: accounts.reset_password(
+            s, actor=a, username="auditor", password="another long one"
+        ),
+        {"admin"},
+        False,
+    ),
+    "disable_account": (
+        lambda s, a, w: accounts.disable_account(s, actor=a, username="auditor"),
+        {"admin"},
+        False,
+    ),
+    "set_verbatim_access": (
+        lambda s, a, w: accounts.set_verbatim_access(s, actor=a, username="auditor", granted=True),
+        {"admin"},
+        False,
+    ),
+    "audit_export_csv": (lambda s, a, w: audit.export_csv(s, actor=a), {"admin"}, False),
+    "audit_recent_events": (lambda s, a, w: audit.recent_events(s, actor=a), {"admin"}, False),
+    "fill_demo_wave": (lambda s, a, w: demo.fill_demo_wave(s, actor=a), {"admin"}, False),
+}
+
+
+def actor_for(role: str, council: str = FIFE) -> Actor:
+    if role == "council":
+        return Actor(f"council-{council.lower()}", "council", council)
+    return Actor(role, role)  # type: ignore[arg-type]
+
+
+def denials(connection: Connection) -> list[AuditEvent]:
+    with session_on(connection) as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == "permission.denied")))
+
+
+def unchanged_but_audit(connection: Connection) -> dict[str, object]:
+    checksums = table_checksums(connection)
+    checksums.pop("audit_event")
+    return checksums  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", list(CALLS))
+def test_every_service_as_every_role(
+    connection: Connection, world: World, name: str, role: str
+) -> None:
+    call, allowed, _scoped = CALLS[name]
+    who = actor_for(role)
+    if role in allowed:
+        with session_on(connection) as s:
+            call(s, who, world)
+        assert not denials(connection)
+        return
+    before = unchanged_but_audit(connection)
+    with session_on(connection) as s, pytest.raises(PermissionDenied, match="Not permitted"):
+        call(s, who, world)
+    assert unchanged_but_audit(connection) == before
+    [logged] = denials(connection)
+    assert (logged.username, logged.role) == (who.username, role)
+    assert logged.reason and role in logged.reason
+
+
+@pytest.mark.parametrize("name", [n for n, (_c, _a, scoped) in CALLS.items() if scoped])
+def test_a_council_never_reaches_another_council(
+    connection: Connection, world: World, name: str
+) -> None:
+    call = CALLS[name][0]
+    angus = actor_for("council", ANGUS)
+    before = unchanged_but_audit(connection)
+    with session_on(connection) as s, pytest.raises(PermissionDenied, match="only its own council"):
+        call(s, angus, world)
+    assert unchanged_but_audit(connection) == before
+    [logged] = denials(connection)
+    assert logged.username == angus.username and FIFE in logged.target
+
+
+def test_auditors_read_coded_answers_but_not_verbatim_until_granted(
+    connection: Connection, world: World
+) -> None:
+    auditor, admin = actor_for("auditor"), actor_for("admin")
+    with session_on(connection) as s:
+        seen = answers.interview_answers(s, actor=auditor, interview_id=world.fife)
+        rows = summaries.council_summaries(
+            s, actor=auditor, wave_key="2011", include_unvalidated=True
+        )
+    text_ids = [k for k, a in seen.items() if a.withheld and a.value is None]
+    assert "q1_most_involved" in seen and seen["q1_most_involved"].value is not None
+    assert text_ids, "some verbatim answers exist and are withheld"
+    assert rows[0].verbatim_withheld and not set(text_ids) & set(rows[0].answers)
+    with session_on(connection) as s:
+        accounts.set_verbatim_access(s, actor=admin, username="auditor", granted=True)
+    with session_on(connection) as s:
+        seen = answers.interview_answers(s, actor=auditor, interview_id=world.fife)
+    assert all(not a.withheld for a in seen.values())
+    assert all(seen[k].value is not None for k in text_ids)
+
+
+def test_per_council_outputs_hold_only_validated_councils_unless_drafts_are_asked_for(
+    connection: Connection, world: World
+) -> None:
+    auditor, fife = actor_for("auditor"), actor_for("council")
+    with session_on(connection) as s:
+        assert summaries.council_summaries(s, actor=auditor, wave_key="2011") == []
+        drafts = summaries.council_summaries(
+            s, actor=auditor, wave_key="2011", include_unvalidated=True
+        )
+    assert [r.council_code for r in drafts] == [FIFE]
+    with session_on(connection) as s:
+        review.validate_submission(s, actor=fife, interview_id=world.fife)
+    with session_on(connection) as s:
+        shown = summaries.council_summaries(s, actor=auditor, wave_key="2011")
+    assert [(r.council_code, r.review) for r in shown] == [(FIFE, "validated")]
