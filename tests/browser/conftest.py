@@ -17,7 +17,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from db.accounts import add_account as add_account_service
+from db.actor import Actor
 from db.engine import make_engine
 from db.setup import initialise
 from tests.conftest import REPO
@@ -117,3 +120,28 @@ def shoot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+PASSWORD = "a long test password"
+SETUP = Actor("setup", "admin")
+
+
+def add_account(engine: Engine, username: str, role: str, council: str | None = None) -> None:
+    """An account made as an administrator would, with the shared test password."""
+    with Session(engine) as s:
+        add_account_service(
+            s, actor=SETUP, username=username, role=role, password=PASSWORD, council=council
+        )
+
+
+def sign_in(page, app_url: str, username: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the form; the browser then keeps the session across page loads."""
+    page.goto(app_url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as").wait_for()
+    deadline = time.monotonic() + 10  # the cookie that keeps the sign-in across page loads
+    while not any(c["name"] == "survey_session" for c in page.context.cookies()):
+        assert time.monotonic() < deadline, "the session cookie was never set"
+        page.wait_for_timeout(100)

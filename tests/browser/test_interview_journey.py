@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.models import Answer, Council, Interview
-from tests.browser.conftest import shoot
+from tests.browser.conftest import add_account, shoot, sign_in
 
 pytestmark = pytest.mark.browser
 FIFE = "S12000047"
@@ -47,6 +47,8 @@ def test_interviewer_keys_answers_and_a_refresh_loses_nothing(
     page, app_url: str, app_engine: Engine
 ) -> None:  # type: ignore[no-untyped-def]
     fife = fife_id(app_engine)
+    add_account(app_engine, "ilona", "interviewer")
+    sign_in(page, app_url, "ilona")
     page.goto(f"{app_url}/interview")
     page.get_by_test_id("stSelectbox").filter(has_text="Council").locator("input").click()
     page.keyboard.type("Fife")
@@ -124,6 +126,8 @@ def test_percent_refusal_is_explained_in_the_browser(
     page, app_url: str, app_engine: Engine
 ) -> None:  # type: ignore[no-untyped-def]
     fife = fife_id(app_engine)
+    add_account(app_engine, "ilona", "interviewer")
+    sign_in(page, app_url, "ilona")
     page.goto(f"{app_url}/interview?council={FIFE}&part=G")
     box = question(page, fife, "q24_inhouse_pct").get_by_role("textbox", name="In-house share")
     box.fill("30:60")
