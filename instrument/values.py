@@ -6,8 +6,10 @@ interviewer and the auditor reading an import report see the same sentence.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
+from decimal import Decimal
 
 from instrument.model import NO_ANSWER, NOT_APPLICABLE, RESERVED_CODES, Variable
 from instrument.schedule import Instrument
@@ -15,6 +17,13 @@ from instrument.schedule import Instrument
 MAX_TEXT_LENGTH = 20_000
 MULTI_SEPARATOR = ";"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # half a UTF-16 pair: no database or file can hold it
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+SHOWN = 30  # characters of a typed value repeated in a refusal
 _RATIO = re.compile(r"^(\d+(?:\.\d+)?)\s*[:/]\s*(\d+(?:\.\d+)?)$")
 _SHARE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*%?$")
 
@@ -32,42 +41,71 @@ def parse_percent(text: str) -> int:
     if ratio:
         first, second = (_whole(ratio.group(i), typed) for i in (1, 2))
         if first + second != 100:
-            raise ValueProblem(f"{typed} adds up to {first + second}, not 100")
+            raise ValueProblem(f"{_shown(typed)} adds up to {_number(first + second)}, not 100")
         return first
     share = _SHARE.match(typed)
     if not share:
         raise ValueProblem(
-            f"{typed!r} is not a share: type the in-house share as 30, 30%, 30:70 or 30/70"
+            f"{_shown(typed)!r} is not a share: type the in-house share as 30, 30%, 30:70 or 30/70"
         )
     value = _whole(share.group(1), typed)
     if value > 100:
-        raise ValueProblem(f"{value} is more than 100")
+        raise ValueProblem(f"{_number(value)} is more than 100")
     return value
 
 
 def _whole(number: str, typed: str) -> int:
-    if "." in number and float(number) != int(float(number)):
-        raise ValueProblem(f"{typed} is not a whole number of per cent")
-    value = int(float(number))
+    """Exact decimal arithmetic: no float rounds 30.0000000000000000001 to 30 or 1e400 to inf."""
+    exact = Decimal(number)
+    if exact != exact.to_integral_value():
+        raise ValueProblem(f"{_shown(typed)} is not a whole number of per cent")
+    value = int(exact)
     if value < 0:
-        raise ValueProblem(f"{value} is less than 0")
+        raise ValueProblem(f"{_number(value)} is less than 0")
     return value
+
+
+def _number(value: int) -> str:
+    """A whole number as typed back to the interviewer; a runaway one by its length."""
+    return str(value) if abs(value) < 10**SHOWN else f"a number with more than {SHOWN} digits"
+
+
+def _shown(typed: str) -> str:
+    return typed if len(typed) <= SHOWN else typed[:SHOWN] + "…"
 
 
 def check_text(text: str) -> str:
     """Free text as typed, refusing what no person types: control characters, runaway length."""
     if _CONTROL.search(text):
         raise ValueProblem("contains a control character (such as a NUL or escape byte)")
+    if _SURROGATE.search(text):
+        raise ValueProblem(
+            "contains a broken character (half of a UTF-16 pair) that cannot be stored"
+        )
     if len(text) > MAX_TEXT_LENGTH:
         raise ValueProblem(f"is {len(text):,} characters long; the limit is {MAX_TEXT_LENGTH:,}")
     return text
 
 
 def parse_date(text: str) -> dt.date:
+    """A date typed as YYYY-MM-DD; a day the calendar does not have is refused saying so."""
+    typed = text.strip()
     try:
-        return dt.date.fromisoformat(text.strip())
+        return dt.date.fromisoformat(typed)
     except ValueError:
-        raise ValueProblem(f"{text.strip()!r} is not a date in the form YYYY-MM-DD") from None
+        pass
+    shape = _ISO_DATE.fullmatch(typed)
+    if not shape:
+        raise ValueProblem(f"{_shown(typed)!r} is not a date in the form YYYY-MM-DD")
+    year, month, day = (int(part) for part in shape.groups())
+    if year == 0:
+        raise ValueProblem(f"{typed} is not a real date: there is no year 0")
+    if not 1 <= month <= 12:
+        raise ValueProblem(f"{typed} is not a real date: there is no month {month}")
+    if day == 0:
+        raise ValueProblem(f"{typed} is not a real date: there is no day 0")
+    days = calendar.monthrange(year, month)[1]
+    raise ValueProblem(f"{typed} is not a real date: {MONTHS[month - 1]} {year} has {days} days")
 
 
 def normalise(instrument: Instrument, variable: Variable, raw: str | None) -> str | None:

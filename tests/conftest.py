@@ -3,17 +3,20 @@ TEST_DATABASE_URL is set (that database is emptied by the tests: give them one o
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import ColumnElement, Connection, Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
 from db.actor import Actor
 from db.engine import database_url as normalised_url
 from db.engine import make_engine
+from db.models import Base
 from db.setup import initialise
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,6 +59,31 @@ def engine(database_url: str) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine) as session:
         yield session
+
+
+@dataclass(frozen=True)
+class TableChecksum:
+    rows: int
+    sha256: str
+
+
+def table_checksums(
+    db: Session | Connection, only: Mapping[str, ColumnElement[bool]] | None = None
+) -> dict[str, TableChecksum]:
+    """Every row of every table of `Base.metadata`, in primary-key order, hashed table by table,
+    as `db` sees the database: equal checksums, unchanged tables. `only` narrows it to some
+    tables and, in each, to the rows its condition selects."""
+    checksums = {}
+    for table in Base.metadata.sorted_tables:
+        if only is not None and table.name not in only:
+            continue
+        query = select(table).order_by(*(table.primary_key.columns or table.columns))
+        if only is not None:
+            query = query.where(only[table.name])
+        rows = [tuple(row) for row in db.execute(query)]
+        digest = hashlib.sha256(repr(rows).encode()).hexdigest()
+        checksums[table.name] = TableChecksum(len(rows), digest)
+    return checksums
 
 
 @pytest.fixture

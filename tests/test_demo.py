@@ -4,7 +4,6 @@ every database, importable as a flat file, and never a change to any other wave.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 
@@ -25,7 +24,7 @@ from db.results import load_results
 from db.setup import DEFAULT_WAVE, ensure_wave
 from db.vocabulary import COMPLETED, DECLINED
 from instrument.values import normalise
-from tests.conftest import INTERVIEWER
+from tests.conftest import INTERVIEWER, TableChecksum, table_checksums
 from tests.wave_builder import build_wave, columns, csv_bytes
 
 INSTRUMENT = instrument_named("schedule_2011")
@@ -65,25 +64,25 @@ def fill_wave_2011(engine: Engine) -> None:
         )
 
 
-def wave_checksum(engine: Engine, wave_key: str) -> str:
+def wave_checksum(engine: Engine, wave_key: str) -> dict[str, TableChecksum]:
     """Every column of every row that belongs to the wave: its record, interviews, answers,
     history and contact attempts."""
-    digest = hashlib.sha256()
     with Session(engine) as session:
         wave = get_wave(session, wave_key)
         ids = select(Interview.id).where(Interview.wave_id == wave.id)
-        for model, where in (
-            (Wave, Wave.id == wave.id),
-            (Interview, Interview.wave_id == wave.id),
-            (Answer, Answer.interview_id.in_(ids)),
-            (AnswerHistory, AnswerHistory.interview_id.in_(ids)),
-            (ContactAttempt, ContactAttempt.interview_id.in_(ids)),
-        ):
-            table = model.__table__
-            rows = session.execute(select(table).where(where).order_by(table.c.id)).all()
-            assert rows, f"nothing in {table.name} to compare"
-            digest.update(repr([tuple(r) for r in rows]).encode())
-    return digest.hexdigest()
+        checksums = table_checksums(
+            session,
+            only={
+                Wave.__tablename__: Wave.id == wave.id,
+                Interview.__tablename__: Interview.wave_id == wave.id,
+                Answer.__tablename__: Answer.interview_id.in_(ids),
+                AnswerHistory.__tablename__: AnswerHistory.interview_id.in_(ids),
+                ContactAttempt.__tablename__: ContactAttempt.interview_id.in_(ids),
+            },
+        )
+    empty = [name for name, checksum in checksums.items() if not checksum.rows]
+    assert not empty, f"nothing in {', '.join(empty)} to compare"
+    return checksums
 
 
 def test_demo__31_completed_1_declined__titled_as_synthetic(session: Session) -> None:

@@ -26,8 +26,9 @@ from db.actor import Actor
 from db.answers import save_answer
 from db.flatfile import ImportRefused, ImportReport, export_wave, import_wave
 from db.interviews import instrument_named
-from db.models import Answer, AnswerHistory, Base, Council, Interview
+from db.models import Answer, AnswerHistory, Council, Interview
 from instrument.schedule import Instrument
+from tests.conftest import INTERVIEWER, table_checksums
 from tests.wave_builder import (
     RECORD_COLUMNS,
     build_wave,
@@ -128,26 +129,16 @@ def export_file(session: Session, fmt: str = "csv") -> bytes:
     return export_wave(session, actor=AUDITOR, wave_key=WAVE, fmt=fmt)  # type: ignore[arg-type]
 
 
-def every_row(session: Session) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
-    """Every row of every table, in primary key order, as this session sees the database."""
-    return {
-        table.name: [
-            tuple(r) for r in session.execute(select(table).order_by(*table.primary_key.columns))
-        ]
-        for table in Base.metadata.sorted_tables
-    }
-
-
 def refusal(
     session: Session, data: bytes, filename: str = "wave.csv", *, replace: bool = False
 ) -> list[str]:
     """The problems of a refused import, as printed; the database must be exactly as before."""
-    before = every_row(session)
+    before = table_checksums(session)
     with pytest.raises(ImportRefused) as refused:
         import_file(session, data, filename, replace=replace)
-    assert every_row(session) == before, "a refused import changed the database"
+    assert table_checksums(session) == before, "a refused import changed the database"
     session.rollback()
-    assert every_row(session) == before
+    assert table_checksums(session) == before
     return [str(p) for p in refused.value.problems]
 
 
@@ -484,7 +475,7 @@ def test_export__in_progress_interview__unanswered_questions_blank(
     moray = interview_id(session, "Moray")
     save_answer(
         session,
-        actor=AUDITOR,
+        actor=INTERVIEWER,
         interview_id=moray,
         variable_id="q2_strategy_involvement",
         value="yes",
@@ -504,7 +495,9 @@ def test_export__kept_answer_on_a_question_routing_now_skips__not_exported(
         ("q11a_swia_usefulness", "very_useful"),
         ("q11_swia_used", "no"),
     ]:
-        save_answer(session, actor=AUDITOR, interview_id=moray, variable_id=variable, value=value)
+        save_answer(
+            session, actor=INTERVIEWER, interview_id=moray, variable_id=variable, value=value
+        )
     assert stored_answers(session, "Moray")["q11a_swia_usefulness"] == ("very_useful", 1)
 
     row = row_of(read_csv_rows(export_file(session)), "Moray")
@@ -589,7 +582,7 @@ CELL_CASES = [
         {"Fife": {"interview_date": "2011-02-30"}},
         [
             "row 15, Fife, column interview_date, value '2011-02-30': "
-            "'2011-02-30' is not a date in the form YYYY-MM-DD"
+            "2011-02-30 is not a real date: February 2011 has 28 days"
         ],
         id="impossible-date",
     ),
@@ -816,7 +809,11 @@ CELL_CASES = [
     ),
     pytest.param(
         {"Falkirk": {"council_code": "S12000015"}},
-        ["row 15, Fife, column council_code, value 'S12000047': Fife also appears on row 14"],
+        [
+            "row 14, Fife, column council_name, value 'Falkirk': the council code S12000015 is "
+            "Fife's, but the name is Falkirk's; has one column been sorted on its own?",
+            "row 15, Fife, column council_code, value 'S12000047': Fife also appears on row 14",
+        ],
         id="duplicate-council-names-both-rows",
     ),
     pytest.param(
@@ -903,7 +900,7 @@ def test_import__several_problems__lists_every_one_in_file_order(
         "row 7, Clackmannanshire, column q1_most_involved, value 'carers': "
         f"'carers' is not one of the codes: {CLIENT_GROUPS}",
         "row 15, Fife, column interview_date, value '2011-02-30': "
-        "'2011-02-30' is not a date in the form YYYY-MM-DD",
+        "2011-02-30 is not a real date: February 2011 has 28 days",
         "row 15, Fife, column q24_inhouse_pct, value '150': 150 is more than 100",
         f"row 15, Fife, column q3_monitoring_involvement, value '': {BLANK_CLOSED}",
         "row 16, column council_code, value 'S12999999': "
@@ -947,7 +944,7 @@ HEADER_CASES = [
     ),
     pytest.param(
         lambda h: [*h, "q2_explain"],
-        ["row 1: column 'q2_explain' appears 2 times"],
+        ["row 1: column 'q2_explain' appears 2 times (columns 11 and 77)"],
         id="duplicate-column",
     ),
     pytest.param(
@@ -988,13 +985,20 @@ FILE_CASES = [
     pytest.param(
         b"council_code,q2_explain\r\nS12000047,Budget \xa35m\r\n",
         "wave.csv",
-        [f"the file is not UTF-8 text (byte 0xA3 at position 42); {NOT_UTF8_ADVICE}"],
+        [
+            "row 2, column q2_explain: the file is not UTF-8 text "
+            f"(byte 0xA3 here, '£' in Windows-1252); {NOT_UTF8_ADVICE}"
+        ],
         id="cp1252-pound-sign",
     ),
     pytest.param(
         b"This is not a workbook",
         "wave.xlsx",
-        ["the file is not a readable XLSX workbook (File is not a zip file)"],
+        [
+            "the file is named .xlsx but is not an Excel workbook: it is plain text, like a CSV "
+            "file; give it a .csv name, or open it in Excel and save it as "
+            "'Excel Workbook (*.xlsx)'"
+        ],
         id="xlsx-not-a-zip",
     ),
 ]
@@ -1007,15 +1011,15 @@ def test_import__unreadable_file__refused_saying_why(
     assert refusal(session, data, filename) == expected
 
 
-def test_import__whole_wave_in_cp1252__refused_as_not_utf8(
+def test_import__whole_wave_in_cp1252__refused_at_the_first_character_not_utf8(
     session: Session, wave: list[dict[str, str]], header: list[str]
 ) -> None:
+    """Aberdeen City's interviewer, Ilona Ní Bhriain, is the first name with an accent."""
     data = csv_bytes(wave, header, bom=False).decode("utf-8").encode("cp1252")
-    position = next(i for i, b in enumerate(data) if b > 0x7F)
 
     assert refusal(session, data) == [
-        f"the file is not UTF-8 text (byte 0x{data[position]:02X} at position {position}); "
-        f"{NOT_UTF8_ADVICE}"
+        "row 2, column interviewer: the file is not UTF-8 text "
+        f"(byte 0xED here, 'í' in Windows-1252); {NOT_UTF8_ADVICE}"
     ]
 
 
@@ -1052,7 +1056,8 @@ def test_import__more_rows_than_a_wave_could_have__refused(
     rows = [row_of(wave, "Orkney Islands")] * 1_001
 
     assert refusal(session, csv_bytes(rows, header)) == [
-        "the file has 1,001 data rows; a wave has one row per council (at most 1,000 rows are read)"
+        "the file has more than 1,000 rows of data, but wave 2011 has 32 councils and takes one "
+        "row for each; check that this is the right file (nothing else in it was checked)"
     ]
 
 
@@ -1215,7 +1220,7 @@ def test_import__council_with_answers__refused_naming_it_and_replace(
     import_file(session, csv_bytes([row_of(wave, "Fife"), row_of(wave, "Highland")], header))
     save_answer(
         session,
-        actor=AUDITOR,
+        actor=INTERVIEWER,
         interview_id=interview_id(session, "Moray"),
         variable_id="q2_strategy_involvement",
         value="no",
@@ -1317,14 +1322,14 @@ def test_import_replace__same_file_again__no_history_and_no_new_versions(
 ) -> None:
     data = csv_bytes(wave, header)
     first = import_file(session, data)
-    history_rows = len(every_row(session)["answer_history"])
-    answers = every_row(session)["answer"]
+    history_rows = table_checksums(session)["answer_history"].rows
+    answers = table_checksums(session)["answer"]
 
     again = import_file(session, data, replace=True)
 
     assert (first.values_changed > 0, again.values_changed) == (True, 0)
-    assert len(every_row(session)["answer_history"]) == history_rows
-    assert every_row(session)["answer"] == answers
+    assert table_checksums(session)["answer_history"].rows == history_rows
+    assert table_checksums(session)["answer"] == answers
 
 
 def test_import_replace__council_now_declined__answers_cleared_into_history(
@@ -1387,7 +1392,7 @@ def test_cli_import__bad_file__exit_1_and_every_problem_on_stderr(
     )
     path = tmp_path / "wave.csv"
     path.write_bytes(csv_bytes(rows, header))
-    before = every_row(session)
+    before = table_checksums(session)
     session.rollback()
 
     assert survey_cli.main(["import", str(path), "--wave", "2011"]) == 1
@@ -1403,7 +1408,7 @@ def test_cli_import__bad_file__exit_1_and_every_problem_on_stderr(
         "  - row 31, column council_code, value 'Stirlingshire': "
         "unknown council (not a GSS code or known name)",
     ]
-    assert every_row(session) == before
+    assert table_checksums(session) == before
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

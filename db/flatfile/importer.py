@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.actor import Actor
 from db.answers import history_row
 from db.councils import council_lookup, match_key
 from db.flatfile.export import export_columns
-from db.flatfile.table import Table, UnreadableFile, guess_format, read_table
+from db.flatfile.table import Table, UnreadableFile, read_table
 from db.interviews import get_wave, instrument_named, touch
 from db.models import Answer, Council, Interview, utcnow
 from db.vocabulary import ANSWERABLE_STATUSES, COMPLETED, DECLINED, STATUSES
 from instrument.model import NOT_APPLICABLE, Variable
 from instrument.schedule import Instrument
-from instrument.values import ValueProblem, check_text, normalise, parse_date
+from instrument.values import MAX_TEXT_LENGTH, ValueProblem, check_text, normalise, parse_date
 
 OPTIONAL_COLUMNS = frozenset({"council_name"})
-MAX_DATA_ROWS = 1_000
+MAX_DATA_ROWS = 1_000  # a wave has one row per council: more than this is the wrong file
+MAX_PROBLEMS_SHOWN = 100  # the rest are counted, not listed: fix these and import again
+NAMES_SHOWN = 10  # column names listed in one problem
 VALUE_SHOWN = 60
+MAX_COUNCIL_TEXT = 200  # no council's code, name or alias is longer
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,22 @@ class ImportProblem:
 
 
 class ImportRefused(Exception):
-    """Nothing was written; `problems` lists every problem found, in file order."""
+    """Nothing was written. `problems` lists the problems found, in file order: the first
+    `MAX_PROBLEMS_SHOWN` of them, then one line saying how many more there are; `total`
+    counts them all."""
 
     def __init__(self, problems: list[ImportProblem]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(
-            f"import refused, nothing was written ({len(problems)} problems):\n{lines}"
-        )
+        self.total = len(problems)
+        self.problems = problems[:MAX_PROBLEMS_SHOWN]
+        if self.total > MAX_PROBLEMS_SHOWN:
+            self.problems.append(
+                ImportProblem(
+                    f"… and {self.total - MAX_PROBLEMS_SHOWN:,} more problems not shown "
+                    f"({self.total:,} in all); fix these and import again to see the rest"
+                )
+            )
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"import refused, nothing was written ({self.total} problems):\n{lines}")
 
 
 @dataclass(frozen=True)
@@ -101,18 +112,22 @@ def _import(
     wave = get_wave(session, wave_key)
     instrument = instrument_named(wave.instrument)
     try:
-        table = read_table(data, guess_format(filename, data))
+        table = read_table(data, filename, max_rows=MAX_DATA_ROWS)
     except UnreadableFile as exc:
-        raise ImportRefused([ImportProblem(str(exc))]) from None
+        raise ImportRefused([ImportProblem(str(exc), row=exc.row, column=exc.column)]) from None
     problems = _check_header(table, instrument)
     if problems:
         raise ImportRefused(problems)
-    if len(table.rows) > MAX_DATA_ROWS:
+    if table.more_rows:
+        councils = session.scalar(
+            select(func.count()).select_from(Interview).where(Interview.wave_id == wave.id)
+        )
         raise ImportRefused(
             [
                 ImportProblem(
-                    f"the file has {len(table.rows):,} data rows; a wave has one row per council "
-                    f"(at most {MAX_DATA_ROWS:,} rows are read)"
+                    f"the file has more than {MAX_DATA_ROWS:,} rows of data, but wave "
+                    f"{wave_key} has {councils} councils and takes one row for each; check "
+                    "that this is the right file (nothing else in it was checked)"
                 )
             ]
         )
@@ -127,22 +142,61 @@ def _import(
     return report
 
 
+# --- the header -------------------------------------------------------------------------------
+
+
 def _check_header(table: Table, instrument: Instrument) -> list[ImportProblem]:
     expected = export_columns(instrument)
+    named = [n for n in table.header if n]
+    if named and not set(named) & set(expected):
+        return [
+            ImportProblem(
+                "none of the column names is one the survey uses (the first row holds "
+                f"{_names(named, quoted=True)}); export a wave to see the columns it needs",
+                row=1,
+            )
+        ]
     problems = []
     for name, n in Counter(table.header).items():
         if name and n > 1:
-            problems.append(ImportProblem(f"column {name!r} appears {n} times", row=1))
+            places = [str(i) for i, h in enumerate(table.header, start=1) if h == name]
+            where = f"{', '.join(places[:-1])} and {places[-1]}"
+            problems.append(
+                ImportProblem(f"column {name!r} appears {n} times (columns {where})", row=1)
+            )
+    with_data = {i for r in table.rows for i, c in enumerate(r) if c.strip()}
     for position, name in enumerate(table.header, start=1):
-        if not name and any(position - 1 < len(r) and r[position - 1].strip() for r in table.rows):
+        if not name and position - 1 in with_data:
             problems.append(ImportProblem(f"column {position} has data but no name", row=1))
-    unknown = [n for n in table.header if n and n not in expected]
+    unknown = [n for n in named if n not in expected]
     if unknown:
-        problems.append(ImportProblem(f"unknown column(s): {', '.join(unknown)}", row=1))
+        problems.append(ImportProblem(f"unknown column(s): {_names(unknown)}", row=1))
     missing = [n for n in expected if n not in table.header and n not in OPTIONAL_COLUMNS]
     if missing:
-        problems.append(ImportProblem(f"missing column(s): {', '.join(missing)}", row=1))
+        problems.append(ImportProblem(f"missing column(s): {_names(missing)}", row=1))
     return problems
+
+
+def _names(names: list[str], *, quoted: bool = False) -> str:
+    """Column names as written, the unprintable in quotes with escapes, a long list cut short."""
+    shown = [repr(n) if quoted or not n.isprintable() else n for n in names[:NAMES_SHOWN]]
+    more = len(names) - NAMES_SHOWN
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+# --- the rows ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """One data row's cells by column name; a column the row does not reach is blank."""
+
+    cells: list[str]
+    position: Mapping[str, int]
+
+    def __getitem__(self, column: str) -> str:
+        i = self.position.get(column)
+        return self.cells[i] if i is not None and i < len(self.cells) else ""
 
 
 def _check_rows(
@@ -153,36 +207,26 @@ def _check_rows(
     problems: list[ImportProblem] = []
     rows: list[_Row] = []
     seen: dict[int, int] = {}
-    for index, cells in enumerate(table.rows):
+    for index, raw in enumerate(table.rows):
         number = index + 2
-        if not any(c.strip() for c in cells):
+        if not any(c.strip() for c in raw):
             continue  # a blank row between councils carries nothing
-        if len(cells) > len(table.header) and any(c.strip() for c in cells[len(table.header) :]):
+        if len(raw) > len(table.header) and any(c.strip() for c in raw[len(table.header) :]):
             problems.append(
                 ImportProblem(
-                    f"the row has {len(cells)} cells but there are {len(table.header)} columns",
+                    f"the row has {len(raw)} cells but there are {len(table.header)} columns",
                     row=number,
                 )
             )
             continue
-
-        def cell(name: str, cells: list[str] = cells) -> str:
-            i = position.get(name)
-            return cells[i] if i is not None and i < len(cells) else ""
-
-        row_problems: list[ImportProblem] = []
-        for r, c in table.formulas:
-            if r == index and c < len(table.header):
-                row_problems.append(
-                    ImportProblem(
-                        "the cell holds a spreadsheet formula; paste values only",
-                        row=number,
-                        column=table.header[c],
-                        value=cells[c],
-                    )
-                )
-        code = cell("council_code").strip()
-        council = lookup.get(match_key(code)) if code else None
+        cells = _Cells(raw, position)
+        in_cells = {
+            table.header[c]: reason
+            for (r, c), reason in table.cell_problems.items()
+            if r == index and c < len(table.header) and table.header[c]
+        }
+        code = cells["council_code"].strip()
+        council = lookup.get(match_key(code)) if 0 < len(code) <= MAX_COUNCIL_TEXT else None
         if council is None:
             reason = (
                 "the council code is blank"
@@ -190,7 +234,9 @@ def _check_rows(
                 else "unknown council (not a GSS code or known name)"
             )
             problems.append(ImportProblem(reason, row=number, column="council_code", value=code))
-            problems.extend(row_problems)
+            problems.extend(
+                ImportProblem(r, number, None, c, cells[c]) for c, r in in_cells.items()
+            )
             continue
         if council.id in seen:
             problems.append(
@@ -204,126 +250,184 @@ def _check_rows(
             )
             continue
         seen[council.id] = number
-        row, found = _check_row(instrument, number, council, cell)
-        problems.extend(
-            [dataclasses.replace(p, council=council.name) for p in row_problems] + found
-        )
-        rows.append(row)
+        check = _RowCheck(instrument, number, council, cells)
+        for column, reason in in_cells.items():
+            check.problem(reason, column, cells[column])
+        check.council_name(lookup, code)
+        rows.append(check.row())
+        problems.extend(check.problems)
     return rows, problems
 
 
-def _check_row(
-    instrument: Instrument, number: int, council: Council, cell
-) -> tuple[_Row, list[ImportProblem]]:  # type: ignore[no-untyped-def]
-    problems: list[ImportProblem] = []
+class _RowCheck:
+    """One council's row checked against the instrument: its status, interview record and
+    answers, each value by its type, then routing and completeness. Every problem names the
+    row, the council and the column; a column has at most one."""
 
-    def problem(reason: str, column: str, value: str | None = None) -> None:
-        problems.append(ImportProblem(reason, number, council.name, column, value))
+    def __init__(self, instrument: Instrument, number: int, council: Council, cells: _Cells):
+        self.instrument = instrument
+        self.number = number
+        self.council = council
+        self.cells = cells
+        self.problems: list[ImportProblem] = []
+        self.refused: set[str] = set()  # columns with a problem already, or too long to read
 
-    status = cell("status").strip()
-    if status not in STATUSES:
-        problem(f"unknown status; use one of {', '.join(STATUSES)}", "status", status)
-    details = _check_details(instrument, status, cell, problem)
-    row = _Row(number, council, status, details)
-    values, invalid = _read_values(instrument, cell, problem)
-    row.values = values
-    answered = [v.id for v in instrument.questions if cell(v.id).strip()]
-    if status in STATUSES and status not in ANSWERABLE_STATUSES:
-        if answered:
-            problem(
-                f"a council whose status is {status} cannot have answers; "
-                f"found answers in {', '.join(answered[:5])}{' …' if len(answered) > 5 else ''}",
-                answered[0],
-                cell(answered[0]),
+    def cell(self, column: str) -> str:
+        return "" if column in self.refused else self.cells[column]
+
+    def problem(self, reason: str, column: str, value: str | None = None) -> None:
+        if column not in self.refused:
+            self.problems.append(
+                ImportProblem(reason, self.number, self.council.name, column, value)
             )
-        return row, problems
-    for v in instrument.questions:
-        _check_routing(instrument, v, status, values, invalid, cell, problem)
-    row.values = {k: (None if val == NOT_APPLICABLE else val) for k, val in values.items()}
-    return row, problems
+            self.refused.add(column)
 
+    def council_name(self, lookup: Mapping[str, Council], code: str) -> None:
+        """A name that is another council's means code and name were sorted apart."""
+        name = self.cells["council_name"].strip()
+        named = lookup.get(match_key(name)) if 0 < len(name) <= MAX_COUNCIL_TEXT else None
+        if named is not None and named.id != self.council.id:
+            self.problem(
+                f"the council code {code} is {self.council.name}'s, but the name is "
+                f"{named.name}'s; has one column been sorted on its own?",
+                "council_name",
+                name,
+            )
 
-def _check_details(instrument: Instrument, status: str, cell, problem) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    details: dict[str, object] = {}
-    reason = cell("nonresponse_reason")
-    if status == DECLINED and not reason.strip():
-        problem("a declined council needs the reason it gave", "nonresponse_reason", reason)
-    elif status != DECLINED and reason.strip():
-        problem(
-            "a reason for non-response is only for declined councils", "nonresponse_reason", reason
-        )
-    role = cell("respondent_role").strip()
-    roles = [c.code for c in instrument.choices("respondent_role")]
-    if role and role not in roles:
-        problem(f"unknown respondent role; use one of {', '.join(roles)}", "respondent_role", role)
-    elif not role and status == COMPLETED:
-        problem("a completed interview needs the respondent's role", "respondent_role", role)
-    date_text = cell("interview_date").strip()
-    interview_date = None
-    if date_text:
+    def row(self) -> _Row:
+        self._refuse_runaway_cells()
+        status = self.cell("status").strip()
+        if status not in STATUSES:
+            self.problem(f"unknown status; use one of {', '.join(STATUSES)}", "status", status)
+        row = _Row(self.number, self.council, status, self._details(status))
+        values, invalid = self._values()
+        row.values = values
+        answered = [v.id for v in self.instrument.questions if self.cells[v.id].strip()]
+        if status in STATUSES and status not in ANSWERABLE_STATUSES:
+            if answered:
+                first = answered[0]
+                more = " …" if len(answered) > 5 else ""
+                self.problem(
+                    f"a council whose status is {status} cannot have answers; "
+                    f"found answers in {', '.join(answered[:5])}{more}",
+                    first,
+                    self.cells[first],
+                )
+            return row
+        for v in self.instrument.questions:
+            self._routing(v, status, values, invalid)
+        row.values = {k: (None if val == NOT_APPLICABLE else val) for k, val in values.items()}
+        return row
+
+    def _refuse_runaway_cells(self) -> None:
+        """A cell longer than any answer is refused by its length alone, before it is read."""
+        for column in self.cells.position:
+            text = self.cells[column]
+            if len(text) > MAX_TEXT_LENGTH:
+                self.problem(
+                    f"is {len(text):,} characters long; the limit is {MAX_TEXT_LENGTH:,}",
+                    column,
+                    text,
+                )
+
+    def _details(self, status: str) -> dict[str, object]:
+        reason = self.cell("nonresponse_reason")
+        if status == DECLINED and not reason.strip():
+            self.problem(
+                "a declined council needs the reason it gave", "nonresponse_reason", reason
+            )
+        elif status != DECLINED and reason.strip():
+            self.problem(
+                "a reason for non-response is only for declined councils",
+                "nonresponse_reason",
+                reason,
+            )
+        else:
+            reason = self._text("nonresponse_reason", "the reason ")
+        role = self.cell("respondent_role").strip()
+        roles = [c.code for c in self.instrument.choices("respondent_role")]
+        if role and role not in roles:
+            self.problem(
+                f"unknown respondent role; use one of {', '.join(roles)}", "respondent_role", role
+            )
+        elif not role and status == COMPLETED:
+            self.problem("a completed interview needs the respondent's role", "respondent_role", "")
+        return {
+            "nonresponse_reason": reason.strip() or None if status == DECLINED else None,
+            "respondent_role": role if role in roles else None,
+            "interview_date": self._interview_date(status),
+            "interviewer": self._text("interviewer", "the interviewer's name ").strip() or None,
+        }
+
+    def _interview_date(self, status: str) -> dt.date | None:
+        typed = self.cell("interview_date").strip()
+        if not typed:
+            if status == COMPLETED:
+                self.problem("a completed interview needs its interview date", "interview_date", "")
+            return None
         try:
-            interview_date = parse_date(date_text)
-            if interview_date > dt.date.today():
-                problem("the interview date is in the future", "interview_date", date_text)
+            interview_date = parse_date(typed)
         except ValueProblem as exc:
-            problem(str(exc), "interview_date", date_text)
-    elif status == COMPLETED:
-        problem("a completed interview needs its interview date", "interview_date", date_text)
-    interviewer = cell("interviewer")
-    try:
-        interviewer = check_text(interviewer).strip()
-    except ValueProblem as exc:
-        problem(f"the interviewer's name {exc}", "interviewer", interviewer)
-    details.update(
-        nonresponse_reason=reason.strip() or None if status == DECLINED else None,
-        respondent_role=role if role in roles else None,
-        interview_date=interview_date,
-        interviewer=interviewer or None,
-    )
-    return details
+            self.problem(str(exc), "interview_date", typed)
+            return None
+        if interview_date > dt.date.today():
+            self.problem("the interview date is in the future", "interview_date", typed)
+        return interview_date
 
-
-def _read_values(instrument: Instrument, cell, problem) -> tuple[dict[str, str | None], set[str]]:  # type: ignore[no-untyped-def]
-    values: dict[str, str | None] = {}
-    invalid: set[str] = set()
-    for v in instrument.questions:
-        raw = cell(v.id)
+    def _text(self, column: str, subject: str) -> str:
+        """Free text of the interview record, checked as answers are; blank when refused."""
+        text = self.cell(column)
         try:
-            values[v.id] = normalise(instrument, v, raw)
+            return check_text(text)
         except ValueProblem as exc:
-            problem(str(exc), v.id, raw)
-            invalid.add(v.id)
-    return values, invalid
+            self.problem(f"{subject}{exc}", column, text)
+            return ""
 
+    def _values(self) -> tuple[dict[str, str | None], set[str]]:
+        values: dict[str, str | None] = {}
+        invalid = {v.id for v in self.instrument.questions if v.id in self.refused}
+        for v in self.instrument.questions:
+            if v.id in invalid:
+                continue
+            raw = self.cells[v.id]
+            try:
+                values[v.id] = normalise(self.instrument, v, raw)
+            except ValueProblem as exc:
+                self.problem(str(exc), v.id, raw)
+                invalid.add(v.id)
+        return values, invalid
 
-def _check_routing(
-    instrument: Instrument, v: Variable, status: str, values, invalid, cell, problem
-) -> None:  # type: ignore[no-untyped-def]
-    if v.id in invalid:
-        return
-    condition = instrument.condition(v.id)
-    if condition and any(c.variable in invalid for c in condition.clauses):
-        return
-    value = values.get(v.id)
-    if not instrument.applies(v.id, values):
-        if value not in (None, NOT_APPLICABLE):
-            problem(
-                f"routing skips this question (asked only if {condition.text}); "  # type: ignore[union-attr]
-                "leave it blank or write not_applicable",
+    def _routing(
+        self, v: Variable, status: str, values: dict[str, str | None], invalid: set[str]
+    ) -> None:
+        if v.id in invalid:
+            return
+        condition = self.instrument.condition(v.id)
+        if condition and any(c.variable in invalid for c in condition.clauses):
+            return
+        value = values.get(v.id)
+        if not self.instrument.applies(v.id, values):
+            if value not in (None, NOT_APPLICABLE):
+                self.problem(
+                    f"routing skips this question (asked only if {condition.text}); "  # type: ignore[union-attr]
+                    "leave it blank or write not_applicable",
+                    v.id,
+                    self.cells[v.id],
+                )
+            return
+        if value == NOT_APPLICABLE:
+            asked_if = f" (asked if {condition.text})" if condition else ""
+            self.problem(f"not_applicable, but the question applies{asked_if}", v.id, value)
+        elif value is None and v.is_closed and status == COMPLETED:
+            self.problem(
+                "blank, but a completed interview records every question that applies "
+                "(no_answer or dont_know where the respondent gave none)",
                 v.id,
-                cell(v.id),
+                "",
             )
-        return
-    if value == NOT_APPLICABLE:
-        reason = f" (asked if {condition.text})" if condition else ""
-        problem(f"not_applicable, but the question applies{reason}", v.id, value)
-    elif value is None and v.is_closed and status == COMPLETED:
-        problem(
-            "blank, but a completed interview records every question that applies "
-            "(no_answer or dont_know where the respondent gave none)",
-            v.id,
-            "",
-        )
+
+
+# --- existing answers, and the write ----------------------------------------------------------
 
 
 def _check_existing(

