@@ -164,10 +164,10 @@ def _check_header(table: Table, instrument: Instrument) -> list[ImportProblem]:
             problems.append(
                 ImportProblem(f"column {name!r} appears {n} times (columns {where})", row=1)
             )
-    with_data = {i for r in table.rows for i, c in enumerate(r) if c.strip()}
-    for position, name in enumerate(table.header, start=1):
-        if not name and position - 1 in with_data:
-            problems.append(ImportProblem(f"column {position} has data but no name", row=1))
+    unnamed = [i for i, name in enumerate(table.header) if not name]
+    for i in unnamed:
+        if any(i < len(r) and r[i].strip() for r in table.rows):
+            problems.append(ImportProblem(f"column {i + 1} has data but no name", row=1))
     unknown = [n for n in named if n not in expected]
     if unknown:
         problems.append(ImportProblem(f"unknown column(s): {_names(unknown)}", row=1))
@@ -207,6 +207,10 @@ def _check_rows(
     problems: list[ImportProblem] = []
     rows: list[_Row] = []
     seen: dict[int, int] = {}
+    in_cells: dict[int, dict[str, str]] = defaultdict(dict)  # data row -> column -> why
+    for (r, c), reason in table.cell_problems.items():
+        if c < len(table.header) and table.header[c]:
+            in_cells[r][table.header[c]] = reason
     for index, raw in enumerate(table.rows):
         number = index + 2
         if not any(c.strip() for c in raw):
@@ -220,11 +224,6 @@ def _check_rows(
             )
             continue
         cells = _Cells(raw, position)
-        in_cells = {
-            table.header[c]: reason
-            for (r, c), reason in table.cell_problems.items()
-            if r == index and c < len(table.header) and table.header[c]
-        }
         code = cells["council_code"].strip()
         council = lookup.get(match_key(code)) if 0 < len(code) <= MAX_COUNCIL_TEXT else None
         if council is None:
@@ -235,7 +234,7 @@ def _check_rows(
             )
             problems.append(ImportProblem(reason, row=number, column="council_code", value=code))
             problems.extend(
-                ImportProblem(r, number, None, c, cells[c]) for c, r in in_cells.items()
+                ImportProblem(why, number, None, c, cells[c]) for c, why in in_cells[index].items()
             )
             continue
         if council.id in seen:
@@ -251,8 +250,8 @@ def _check_rows(
             continue
         seen[council.id] = number
         check = _RowCheck(instrument, number, council, cells)
-        for column, reason in in_cells.items():
-            check.problem(reason, column, cells[column])
+        for column, why in in_cells[index].items():
+            check.problem(why, column, cells[column])
         check.council_name(lookup, code)
         rows.append(check.row())
         problems.extend(check.problems)
