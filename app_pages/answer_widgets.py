@@ -213,11 +213,16 @@ def shown_value(instrument: Instrument, variable: Variable, value: str | None) -
     return value
 
 
-def show_history(
-    instrument: Instrument, variable: Variable, entries: list[HistoryEntry]
-) -> None:
+def show_history(instrument: Instrument, variable: Variable, entries: list[HistoryEntry]) -> None:
     """Every saved change of this answer, newest first, in a popover beside it."""
-    with st.popover(f"History ({len(entries)})", width="stretch", key=f"history:{variable.id}"):
+    with st.popover(
+        f"History ({len(entries)})",
+        width="stretch",
+        key=f"history:{variable.id}",
+        on_change="rerun",
+    ) as shown:
+        if not shown.open:
+            return  # drawn only when opened: it costs nothing while keying answers
         if not entries:
             st.caption("Nothing saved yet.")
         for e in entries:

@@ -40,9 +40,9 @@ def render() -> None:
                 "Role": [e.role for e in events],
                 "What": [e.action for e in events],
                 "Target": [e.target for e in events],
-                "Old": [e.old_value for e in events],
-                "New": [e.new_value for e in events],
-                "Reason": [e.reason for e in events],
+                "Old": [e.old_value or "" for e in events],
+                "New": [e.new_value or "" for e in events],
+                "Reason": [e.reason or "" for e in events],
             }
         ),
         hide_index=True,

@@ -72,7 +72,13 @@ def _request(instrument: Instrument, r: CorrectionRequest, value: str | None) ->
             args=(r, True, None),
             icon=":material/check:",
         )
-        with right.popover("Keep the answer and reply", icon=":material/reply:"):
+        popover_key = f"reply_popover:{r.interview_id}:{r.variable_id}"
+        with right.popover(
+            "Keep the answer and reply",
+            icon=":material/reply:",
+            key=popover_key,
+            on_change="rerun",
+        ):
             reply_key = f"reply:{r.interview_id}:{r.variable_id}"
             st.text_area("Why the answer stays as it is", key=reply_key)
             st.button(

@@ -142,14 +142,17 @@ def _answer(
             disabled=confirmed,
             icon=":material/check:",
         )
-        with right.popover("Request a correction", icon=":material/edit:"):
+        popover_key = f"request_popover:{variable.id}"
+        with right.popover(
+            "Request a correction", icon=":material/edit:", key=popover_key, on_change="rerun"
+        ):
             comment_key = f"comment:{variable.id}"
             st.text_area("What should change, and why?", key=comment_key)
             st.button(
                 "Send to the interviewer",
                 key=f"request:{variable.id}",
                 on_click=_request,
-                args=(interview_id, variable.id, comment_key),
+                args=(interview_id, variable.id, comment_key, popover_key),
             )
 
 
@@ -179,7 +182,7 @@ def _confirm(interview_id: int, variable_ids: list[str]) -> None:
     )
 
 
-def _request(interview_id: int, variable_id: str, comment_key: str) -> None:
+def _request(interview_id: int, variable_id: str, comment_key: str, popover_key: str) -> None:
     comment = st.session_state.get(comment_key, "")
     done = _act(
         lambda s: request_correction(
@@ -189,6 +192,7 @@ def _request(interview_id: int, variable_id: str, comment_key: str) -> None:
     )
     if done:
         st.session_state[comment_key] = ""
+        st.session_state[popover_key] = False  # close it: the request is on its way
 
 
 def _validated(interview_id: int) -> None:

@@ -33,7 +33,8 @@ def render() -> None:
             "have; switch on the draft view in the sidebar to read unvalidated ones."
         )
         return
-    table = overview(rows)
+    roles = {c.code: c.label for c in instrument.choices("respondent_role")}
+    table = overview(rows, roles)
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button(
         "Download these councils' coded answers (CSV)",
@@ -53,13 +54,13 @@ def render() -> None:
         detail(instrument, by_code[code])
 
 
-def overview(rows: list[CouncilSummary]) -> pd.DataFrame:
+def overview(rows: list[CouncilSummary], roles: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Council": [r.council_name for r in rows],
             "Council review": [REVIEW_LABELS[r.review] for r in rows],
             "Validated": [r.validated_at.date() if r.validated_at else None for r in rows],
-            "Respondent": [r.respondent_role for r in rows],
+            "Respondent": [roles.get(r.respondent_role or "", "") for r in rows],
             "Interview date": [r.interview_date for r in rows],
             "Summary": [r.summary or "" for r in rows],
         }

@@ -145,3 +145,12 @@ def sign_in(page, app_url: str, username: str, password: str = PASSWORD) -> None
     while not any(c["name"] == "survey_session" for c in page.context.cookies()):
         assert time.monotonic() < deadline, "the session cookie was never set"
         page.wait_for_timeout(100)
+
+
+def settle(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the script run has finished and no stale element is left on the page."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-stale=\"true\"]')"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    )
