@@ -11,6 +11,9 @@ from sqlalchemy.engine import make_url
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "survey.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option for a read-only transaction: on SQLite it begins DEFERRED, so it reads one
+# WAL snapshot without taking the write lock (a backup never holds up the interviewers).
+READ_SNAPSHOT = "survey_read_snapshot"
 
 
 def database_url(url: str | None = None) -> str:
@@ -39,7 +42,8 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, busy timeout, foreign keys; BEGIN IMMEDIATE so read-then-write can't lose updates."""
+    """WAL, busy timeout, foreign keys; BEGIN IMMEDIATE so read-then-write can't lose updates
+    (except in a READ_SNAPSHOT connection, which only reads)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -53,4 +57,5 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_SNAPSHOT, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")

@@ -1,0 +1,340 @@
+"""Backup and restore: a consistent snapshot of every table, in a file either database can load.
+
+`write_backup` reads every table in one read-only snapshot transaction (SQLite: a deferred
+transaction, which sees one WAL snapshot and never takes the write lock; PostgreSQL:
+REPEATABLE READ), so a backup taken while interviewers save is the database as it was at one
+instant, and nobody waits for it. The file is JSON Lines: a header (format, schema revision,
+tables and their columns), one line per row, and a closing line with the row counts and the
+SHA-256 of everything before it, so a cut or altered file is refused before anything is
+written. It is the same on SQLite and PostgreSQL, so a backup of one restores into the other.
+
+`restore_backup` loads a backup into an empty database in one transaction, keeping every id
+(the append-only audit log included: its rows are inserted, never updated).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Column, Connection, Engine, Table, func, inspect, select, text
+
+from db.actor import Actor
+from db.engine import READ_SNAPSHOT
+from db.models import Base, Interview, Wave
+from db.schema import upgrade
+from db.setup import DEFAULT_WAVE
+from db.vocabulary import NOT_CONTACTED
+
+FORMAT = "commissioning-survey backup"
+FORMAT_VERSION = 1
+BATCH_ROWS = 1_000
+# What every new database starts with (`db.setup.initialise`): a restore may replace these.
+SEEDED_TABLES = frozenset({"council", "council_alias", "wave", "interview"})
+
+
+class BackupRefused(Exception):
+    """Nothing was written (to the file, or to the database); the message says why."""
+
+
+@dataclass(frozen=True)
+class BackupSummary:
+    """What a backup holds: where it came from, its schema revision, when, and its rows."""
+
+    database: str
+    schema_revision: str
+    taken_at: str
+    rows: dict[str, int]
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def write_backup(engine: Engine, *, actor: Actor, out: Path) -> BackupSummary:
+    """Snapshot every table into `out` (written whole, then moved into place; mode 0600)."""
+    _require_admin(actor, "take a backup")
+    out = Path(out)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, removed on failure)
+        "wb", dir=out.parent, prefix=f".{out.name}.", suffix=".partial", delete=False
+    )
+    try:
+        with handle, _snapshot(engine) as connection:
+            summary = _write(connection, engine.dialect.name, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, out)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    _fsync_folder(out.parent)
+    return summary
+
+
+def restore_backup(engine: Engine, *, actor: Actor, source: Path) -> BackupSummary:
+    """Load a backup into this database, which must be empty; all of it or (refused) none."""
+    _require_admin(actor, "restore a backup")
+    header, counts = _checked(Path(source))
+    if not inspect(engine).has_table("alembic_version"):
+        upgrade(engine)  # a database nobody has initialised yet: create the schema
+    tables = _tables()
+    with engine.begin() as connection:
+        revision = _schema_revision(connection)
+        if revision != header["schema_revision"]:
+            raise BackupRefused(
+                f"the backup is of schema revision {header['schema_revision']} and this "
+                f"database is at revision {revision}; restore it with the program version "
+                "that took it"
+            )
+        _check_columns(header["tables"], tables)
+        _lock(connection, tables)
+        held = _data_held(connection, tables)
+        if held:
+            raise BackupRefused(
+                "the database is not empty (" + "; ".join(held) + "); restore only into a new "
+                "database"
+            )
+        for table in reversed(tables):
+            if table.name in SEEDED_TABLES:
+                connection.execute(table.delete())
+        for table, rows in _batches(Path(source), header, tables):
+            connection.execute(table.insert(), rows)
+        _restart_id_sequences(connection, tables)
+        restored = {t.name: connection.scalar(select(func.count()).select_from(t)) for t in tables}
+        if restored != counts:
+            raise BackupRefused(f"restored row counts {restored} differ from the backup's {counts}")
+    return BackupSummary(header["database"], header["schema_revision"], header["taken_at"], counts)
+
+
+# --- taking it --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    """One read-only transaction: every read in it sees the database at the same instant."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execution_options(**{READ_SNAPSHOT: True})
+        else:
+            connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        with connection.begin():
+            yield connection
+
+
+def _write(connection: Connection, database: str, handle) -> BackupSummary:  # type: ignore[no-untyped-def]
+    tables = _tables()
+    unknown = sorted(
+        set(inspect(connection).get_table_names()) - {t.name for t in tables} - {"alembic_version"}
+    )
+    if unknown:
+        raise BackupRefused(f"the database has tables this program does not know: {unknown}")
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "schema_revision": _schema_revision(connection),
+        "database": database,
+        "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "tables": {t.name: [c.name for c in t.columns] for t in tables},
+    }
+    digest, rows = hashlib.sha256(), Counter[str]()
+
+    def line(item: object) -> None:
+        data = (json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        digest.update(data)
+        handle.write(data)
+
+    line(header)
+    for table in tables:
+        rows[table.name] = 0
+        query = select(table).order_by(*table.primary_key.columns)
+        for row in connection.execution_options(yield_per=BATCH_ROWS).execute(query):
+            line([table.name, [_encoded(v) for v in row]])
+            rows[table.name] += 1
+    handle.write(
+        (json.dumps({"end": {"rows": rows, "sha256": digest.hexdigest()}}) + "\n").encode()
+    )
+    return BackupSummary(database, header["schema_revision"], header["taken_at"], dict(rows))
+
+
+def _encoded(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- loading it -------------------------------------------------------------------------------
+
+
+def _checked(source: Path) -> tuple[dict, dict[str, int]]:  # type: ignore[type-arg]
+    """Read the whole file once: a backup of ours, complete and unaltered. Header and counts."""
+    digest, header, counts, end = hashlib.sha256(), None, Counter[str](), None
+    try:
+        with source.open("rb") as handle:
+            for number, data in enumerate(handle, start=1):
+                item = _parsed(source, number, data)
+                if end is not None:
+                    raise BackupRefused(f"{source}: there is more after the closing line")
+                if header is None:
+                    header = _checked_header(source, item)
+                    counts.update(dict.fromkeys(header["tables"], 0))
+                elif isinstance(item, dict) and "end" in item:
+                    end = item["end"]
+                    continue
+                elif isinstance(item, list) and len(item) == 2 and item[0] in counts:
+                    counts[item[0]] += 1
+                else:
+                    raise BackupRefused(f"{source}, line {number}: not a row of a known table")
+                digest.update(data)
+    except OSError as exc:
+        raise BackupRefused(f"cannot read {source}: {exc.strerror}") from None
+    if header is None or end is None:
+        raise BackupRefused(f"{source}: the backup is incomplete (it has no closing line)")
+    if end.get("sha256") != digest.hexdigest() or end.get("rows") != dict(counts):
+        raise BackupRefused(f"{source}: the backup was altered or damaged (checksum differs)")
+    return header, dict(counts)
+
+
+def _parsed(source: Path, number: int, data: bytes) -> object:
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise BackupRefused(f"{source}, line {number}: not a line of a backup") from None
+
+
+def _checked_header(source: Path, item: object) -> dict:  # type: ignore[type-arg]
+    if not (isinstance(item, dict) and item.get("format") == FORMAT):
+        raise BackupRefused(f"{source} is not a backup made by `survey_cli.py backup`")
+    if item.get("format_version") != FORMAT_VERSION:
+        raise BackupRefused(
+            f"{source}: backup format {item.get('format_version')} is not known to this "
+            f"program (it reads format {FORMAT_VERSION})"
+        )
+    return item
+
+
+def _check_columns(backed_up: dict[str, list[str]], tables: list[Table]) -> None:
+    ours = {t.name: [c.name for c in t.columns] for t in tables}
+    if backed_up != ours:
+        differ = sorted(set(backed_up) ^ set(ours)) or [
+            name for name in ours if backed_up[name] != ours[name]
+        ]
+        raise BackupRefused(f"the backup's tables do not match this database's: {differ}")
+
+
+def _batches(source: Path, header: dict, tables: list[Table]) -> Iterator[tuple[Table, list]]:  # type: ignore[type-arg]
+    """Rows as column dicts, decoded to each column's type, in batches of one table."""
+    by_name = {t.name: t for t in tables}
+    columns = {name: list(by_name[name].columns) for name in header["tables"]}
+    batch: list[dict] = []  # type: ignore[type-arg]
+    current = None
+    with source.open("rb") as handle:
+        next(handle)
+        for data in handle:
+            item = json.loads(data)
+            if not isinstance(item, list):
+                break
+            name, values = item
+            if name != current or len(batch) >= BATCH_ROWS:
+                if batch:
+                    yield by_name[current], batch  # type: ignore[index]
+                current, batch = name, []
+            batch.append(
+                {c.name: _decoded(c, v) for c, v in zip(columns[name], values, strict=True)}
+            )
+    if batch:
+        yield by_name[current], batch  # type: ignore[index]
+
+
+def _decoded(column: Column, value: object) -> object:  # type: ignore[type-arg]
+    if value is None:
+        return None
+    python_type = column.type.python_type
+    if python_type is dt.datetime:
+        return dt.datetime.fromisoformat(value)  # type: ignore[arg-type]
+    if python_type is dt.date:
+        return dt.date.fromisoformat(value)  # type: ignore[arg-type]
+    return value
+
+
+def _lock(connection: Connection, tables: list[Table]) -> None:
+    """PostgreSQL: nobody writes between the emptiness check and the restore (SQLite's
+    BEGIN IMMEDIATE already holds the write lock)."""
+    if connection.dialect.name == "postgresql":
+        quote = connection.dialect.identifier_preparer.quote
+        names = ", ".join(quote(t.name) for t in tables)
+        connection.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
+
+
+def _data_held(connection: Connection, tables: list[Table]) -> list[str]:
+    """What makes the database not empty: rows beyond what every new database starts with."""
+    held = []
+    for table in tables:
+        count = connection.scalar(select(func.count()).select_from(table))
+        if count and table.name not in SEEDED_TABLES:
+            held.append(f"{table.name} has {count:,} row{'s' if count != 1 else ''}")
+    other_waves = list(connection.scalars(select(Wave.key).where(Wave.key != DEFAULT_WAVE)))
+    if other_waves:
+        held.append(f"it has wave(s) {', '.join(sorted(other_waves))}")
+    changed = connection.scalar(
+        select(func.count())
+        .select_from(Interview)
+        .where((Interview.version != 1) | (Interview.status != NOT_CONTACTED))
+    )
+    if changed:
+        held.append(f"{changed} interview record(s) have been changed")
+    return held
+
+
+def _restart_id_sequences(connection: Connection, tables: list[Table]) -> None:
+    """PostgreSQL: new rows get ids after the restored ones (SQLite takes max(id) + 1 itself)."""
+    if connection.dialect.name != "postgresql":
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    for table in tables:
+        for column in table.primary_key.columns:
+            name, key = quote(table.name), quote(column.name)
+            connection.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence(:table, :column), "
+                    f"COALESCE(MAX({key}), 1), MAX({key}) IS NOT NULL) FROM {name}"
+                ),
+                {"table": name, "column": column.name},
+            )
+
+
+# --- shared -----------------------------------------------------------------------------------
+
+
+def _tables() -> list[Table]:
+    """Every table of the current schema, parents before children."""
+    return list(Base.metadata.sorted_tables)
+
+
+def _schema_revision(connection: Connection) -> str:
+    return connection.scalar(text("SELECT version_num FROM alembic_version")) or ""
+
+
+def _require_admin(actor: Actor, what: str) -> None:
+    """A backup holds every answer and every account's password hash: administrators only."""
+    if actor.role != "admin":
+        raise BackupRefused(f"only an administrator may {what} (this is a {actor.role} account)")

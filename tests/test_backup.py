@@ -1,0 +1,286 @@
+"""`survey_cli.py backup` and `restore`: a restored database gives the identical export, report
+and audit log, on either database from either database, even when the backup was taken while
+another process was saving answers; a restore refuses a database with data, or a damaged file,
+and then changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+import db
+import survey_cli
+from db.accounts import add_account
+from db.actor import Actor
+from db.answers import save_answer
+from db.audit import export_csv
+from db.demo import fill_demo_wave
+from db.engine import database_url as normalised_url
+from db.engine import make_engine
+from db.fieldwork import record_contact
+from db.models import AnswerHistory, AuditEvent
+from db.setup import initialise
+from tests.conftest import DATABASES, INTERVIEWER, POSTGRES_URL, empty_postgres
+from tests.test_crash import (
+    CHILD_ACTOR,
+    Child,
+    assert_sound,
+    council_interview_id,
+    table_rows,
+)
+
+pytestmark = pytest.mark.slow
+
+ADMIN = Actor("root", "admin")
+WAVES = ("2011", "demo")
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator:  # type: ignore[type-arg]
+    """Run `survey_cli.py` in-process against a URL: (exit code, stdout, stderr)."""
+
+    def run(url: str, *args: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("DATABASE_URL", url)
+        for engine in db._engines.values():
+            engine.dispose()
+        db._engines.clear()
+        code = survey_cli.main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    for engine in db._engines.values():
+        engine.dispose()
+    db._engines.clear()
+
+
+@pytest.fixture
+def other_database(tmp_path: Path) -> Callable[[str], str]:
+    """The URL of an empty database of the given kind to restore into (PostgreSQL: the test
+    database, emptied, so take what you need from it first)."""
+
+    def make(kind: str) -> str:
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+        url = normalised_url(POSTGRES_URL)
+        empty_postgres(url)
+        return url
+
+    return make
+
+
+def fill(engine: Engine) -> None:
+    """Something of everything: the demo wave, answers changed twice in 2011 (formula-like and
+    accented text included), a contact attempt, and accounts, whose changes are audited."""
+    with Session(engine) as session:
+        fill_demo_wave(session, actor=ADMIN)
+    interview_id = council_interview_id(engine)
+    for value, note in (("no", None), ("yes", "=SUM(A1) — £5, café")):
+        with Session(engine) as session:
+            save_answer(
+                session,
+                actor=INTERVIEWER,
+                interview_id=interview_id,
+                variable_id="q11_swia_used",
+                value=value,
+                note=note,
+            )
+    with Session(engine) as session:
+        record_contact(
+            session,
+            actor=INTERVIEWER,
+            interview_id=council_interview_id(engine, "S12000033"),
+            attempted_at=dt.datetime(2011, 9, 2, 10, 30),
+            outcome="left_message",
+            note="Asked for the director's diary",
+        )
+    with Session(engine) as session:
+        add_account(session, actor=ADMIN, username="ailsa", role="interviewer", password=PASSWORD)
+        add_account(
+            session,
+            actor=ADMIN,
+            username="fife",
+            role="council",
+            password=PASSWORD,
+            council="S12000047",
+        )
+
+
+def outputs(cli, url: str, folder: Path, waves=WAVES) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    """What auditors see: each wave's export and JSON report, and the audit log."""
+    folder.mkdir(exist_ok=True)
+    seen = {}
+    for wave in waves:
+        for name, args in (
+            (f"export {wave}", ["export", "--wave", wave, "--out"]),
+            (f"report {wave}", ["report", "--wave", wave, "--format", "json", "--out"]),
+        ):
+            path = folder / name.replace(" ", "-")
+            assert cli(url, *args, str(path))[0] == 0
+            seen[name] = path.read_bytes()
+    engine = make_engine(url)
+    with Session(engine) as session:
+        seen["audit log"] = export_csv(session, actor=ADMIN).encode()
+    engine.dispose()
+    return seen
+
+
+@pytest.mark.parametrize("target", DATABASES)
+def test_restore__gives_the_identical_export_report_and_audit_log(
+    engine: Engine, database_url: str, target: str, cli, other_database, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    fill(engine)
+    backup = tmp_path / "survey.backup"
+    code, out, _ = cli(database_url, "backup", "--out", str(backup))
+    assert code == 0 and "Backed up" in out
+    assert backup.stat().st_mode & 0o077 == 0  # it holds password hashes: owner only
+    before = outputs(cli, database_url, tmp_path / "before")
+    rows_before = table_rows(engine)
+    engine.dispose()
+
+    restored_url = other_database(target)
+    code, out, err = cli(restored_url, "restore", str(backup))
+    assert (code, err) == (0, "")
+    assert "Restored" in out
+
+    assert outputs(cli, restored_url, tmp_path / "after") == before
+    restored = make_engine(restored_url)
+    assert table_rows(restored) == rows_before  # every row of every table, ids included
+    assert_sound(restored)
+    with Session(restored) as session:  # the audit log is still append-only, and goes on
+        last_id = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+        add_account(session, actor=ADMIN, username="morag", role="auditor", password=PASSWORD)
+        assert session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) > (
+            last_id
+        )
+    for statement in ("UPDATE audit_event SET reason = 'x'", "DELETE FROM audit_event"):
+        with pytest.raises(DBAPIError, match="append-only"), restored.begin() as connection:
+            connection.execute(text(statement))
+    restored.dispose()
+
+
+def test_restore__refuses_a_database_that_holds_data__and_changes_nothing(
+    engine: Engine, database_url: str, cli, fresh_database, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    source = fresh_database("source")
+    fill(source)
+    backup = tmp_path / "survey.backup"
+    assert cli(str(source.url), "backup", "--out", str(backup))[0] == 0
+    with Session(engine) as session:
+        save_answer(
+            session,
+            actor=INTERVIEWER,
+            interview_id=council_interview_id(engine),
+            variable_id="q2_explain",
+            value="Already typed in",
+        )
+    before = table_rows(engine)
+
+    code, out, err = cli(database_url, "restore", str(backup))
+
+    assert code == 1 and out == ""
+    assert "error: the database is not empty (" in err and "answer has 1 row;" in err
+    assert err.rstrip().endswith("The database was not changed.")
+    assert table_rows(engine) == before
+
+
+def cut_short(lines: list[bytes]) -> list[bytes]:
+    return lines[:-3]
+
+
+def altered(lines: list[bytes]) -> list[bytes]:
+    row = json.loads(lines[-2])
+    row[1][-1] = "changed"
+    return [*lines[:-2], json.dumps(row).encode() + b"\n", lines[-1]]
+
+
+def not_a_backup(lines: list[bytes]) -> list[bytes]:
+    return [b"council_code,council_name,status\n", b"S12000033,Aberdeen City,completed\n"]
+
+
+DAMAGES = {
+    "the backup is incomplete (it has no closing line)": cut_short,
+    "the backup was altered or damaged (checksum differs)": altered,
+    "not a line of a backup": not_a_backup,
+}
+
+
+def test_restore__refuses_a_damaged_file__and_changes_nothing(
+    database_url: str, cli, fresh_database, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    source = fresh_database("source")
+    fill(source)
+    good = tmp_path / "survey.backup"
+    assert cli(str(source.url), "backup", "--out", str(good))[0] == 0
+    target = make_engine(database_url)
+    initialise(target)
+    before = table_rows(target)
+
+    for says, damage in DAMAGES.items():
+        damaged = tmp_path / "damaged.backup"
+        damaged.write_bytes(b"".join(damage(good.read_bytes().splitlines(keepends=True))))
+        code, _, err = cli(database_url, "restore", str(damaged))
+        assert code == 1 and says in err, damage.__name__
+        assert table_rows(target) == before, damage.__name__
+
+    assert cli(database_url, "restore", str(good))[0] == 0  # and the good file still restores
+    assert table_rows(target) == table_rows(source)
+    target.dispose()
+
+
+def test_backup_while_another_process_saves__restores_one_instant(
+    engine: Engine, database_url: str, cli, fresh_database, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The snapshot holds exactly the first k saves of a writer that never paused: nothing
+    torn, and the same export and report as a database given just those k saves."""
+    with Session(engine) as session:
+        add_account(session, actor=ADMIN, username="ailsa", role="interviewer", password=PASSWORD)
+    interview_id = council_interview_id(engine)
+    writer = Child(f"stream_autosaves({database_url!r}, {interview_id})")
+    acknowledged = writer.acks(20) + writer.acks_so_far()
+    committed_before = len(acknowledged)  # before the backup began
+    backup = tmp_path / "survey.backup"
+    assert cli(database_url, "backup", "--out", str(backup))[0] == 0
+    acknowledged += writer.acks_so_far() + writer.acks(20)  # it went on saving after the backup
+    writer.kill()
+    audit_after = outputs(cli, database_url, tmp_path / "source", ["2011"])["audit log"]
+
+    restored_url = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+    assert cli(restored_url, "restore", str(backup))[0] == 0
+    restored = make_engine(restored_url)
+    assert_sound(restored)
+    with Session(restored) as session:
+        snapshot = session.execute(
+            select(AnswerHistory.variable_id, AnswerHistory.new_value, AnswerHistory.version)
+            .where(AnswerHistory.interview_id == interview_id)
+            .order_by(AnswerHistory.id)
+        ).all()
+    restored.dispose()
+    k = len(snapshot)
+    assert committed_before <= k < len(acknowledged)
+    assert [tuple(r) for r in snapshot] == acknowledged[:k]
+
+    replayed = fresh_database("replayed")
+    for variable, value, _ in acknowledged[:k]:
+        with Session(replayed) as session:
+            save_answer(
+                session,
+                actor=CHILD_ACTOR,
+                interview_id=interview_id,
+                variable_id=variable,
+                value=value,
+            )
+    restored_out = outputs(cli, restored_url, tmp_path / "restored", ["2011"])
+    replayed_out = outputs(cli, str(replayed.url), tmp_path / "replayed", ["2011"])
+    assert {n: v for n, v in restored_out.items() if n != "audit log"} == {
+        n: v for n, v in replayed_out.items() if n != "audit log"
+    }
+    assert audit_after.startswith(restored_out["audit log"])  # the log up to that instant
