@@ -32,7 +32,7 @@ from db.engine import database_url
 from db.flatfile import ImportRefused, export_wave, import_wave
 from db.interviews import NotFound, get_wave, wave_interviews
 from db.models import ROLES
-from db.results import load_results
+from db.results import load_report, load_results
 from db.setup import DEFAULT_WAVE
 from instrument import InstrumentError
 
@@ -102,21 +102,28 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
-    """Print (or write) the wave's national results: JSON, Markdown, or the Word supplement."""
-    with Session(engine) as session:
-        results = load_results(session, actor=CLI_ACTOR, wave_key=args.wave)
-        title = get_wave(session, args.wave).title
+    """Print (or write) the wave's national results: JSON, Markdown, or the Word supplement.
+
+    JSON and Markdown are counted in the database (`load_report`); the supplement reads every
+    answer (`load_results`), as its per-council chart shows each interview's value.
+    """
     if args.format == "docx":
+        with Session(engine) as session:
+            results = load_results(session, actor=CLI_ACTOR, wave_key=args.wave)
+            title = get_wave(session, args.wave).title
         if not args.out:
             print("error: --format docx needs --out FILE", file=sys.stderr)
             return 2
         Path(args.out).write_bytes(supplement_docx(results, title))
         print(f"Wrote the draft report supplement of wave {args.wave} to {args.out}.")
         return 0
+    with Session(engine) as session:
+        report = load_report(session, actor=CLI_ACTOR, wave_key=args.wave)
+        title = get_wave(session, args.wave).title
     if args.format == "json":
-        text = report_json(results.wave_key, results.figures, results.tallies)
+        text = report_json(report.wave_key, report.figures, report.tallies)
     else:
-        text = report_markdown(results.wave_key, title, results.figures, results.tallies)
+        text = report_markdown(report.wave_key, title, report.figures, report.tallies)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"Wrote the {args.format} report of wave {args.wave} to {args.out}.")

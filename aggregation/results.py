@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
+from aggregation.counts import tally_from_counts
 from aggregation.response import ResponseFigures, response_figures
 from aggregation.tally import Answers, Tally, completed_answers, tally_all
 from instrument.schedule import Instrument
@@ -42,3 +45,22 @@ def wave_results(
     return WaveResults(
         wave_key, instrument, interviews, completed, figures, tally_all(instrument, completed)
     )
+
+
+@dataclass(frozen=True)
+class WaveReport:
+    """Response figures and every tally, without any interview's answers: what reports print."""
+
+    wave_key: str
+    instrument: Instrument
+    figures: ResponseFigures
+    tallies: dict[str, Tally]
+
+
+def wave_report(
+    wave_key: str, instrument: Instrument, statuses: Mapping[str, int], counts: pd.DataFrame
+) -> WaveReport:
+    """From the wave's interviews by status and the counts table of its completed interviews
+    (`aggregation.counts`); the same figures and tallies as `wave_results` on the same data."""
+    figures = response_figures(Counter(statuses).elements())
+    return WaveReport(wave_key, instrument, figures, tally_from_counts(instrument, counts))
