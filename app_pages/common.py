@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Iterable
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -14,6 +16,7 @@ from db.engine import database_url
 from db.interviews import list_waves
 from db.sessions import IDLE_LIMIT
 from db.setup import DEFAULT_WAVE
+from db.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, VALIDATED
 
 WAVE_KEY = "wave"
 ACTOR_KEY = "signed_in_actor"
@@ -105,6 +108,16 @@ def to_url(key: str, value: str | None) -> None:
         st.query_params.pop(key, None)
     elif st.query_params.get(key) != value:
         st.query_params[key] = value
+
+
+def review_sentence(states: Iterable[str]) -> str:
+    """Where the councils' own validation stands, in one sentence (Fieldwork, Dashboard)."""
+    counts = Counter(states)
+    return (
+        f"Council review: {counts[VALIDATED]} validated by their council, "
+        f"{counts[CORRECTIONS_REQUESTED]} with corrections requested, "
+        f"{counts[AWAITING_COUNCIL]} awaiting the council's review."
+    )
 
 
 def literal(text: str | None) -> str:

@@ -21,12 +21,13 @@ from aggregation.exhibits import Exhibit, Section, part_sections, record_exhibit
 from aggregation.response import ResponseFigures
 from aggregation.supplement import supplement_docx
 from aggregation.tally import crosstab
-from app_pages.common import actor, literal, session, wave_key
+from app_pages.common import actor, literal, review_sentence, session, wave_key
 from db import open_database
 from db.actor import Actor
 from db.engine import database_url
 from db.interviews import get_wave, instrument_named
 from db.results import load_results, wave_data_version
+from db.review import wave_review_states
 from instrument.model import RESERVED_LABELS
 from instrument.schedule import Instrument
 
@@ -116,6 +117,7 @@ def render() -> None:
     with session() as s:
         instrument = instrument_named(get_wave(s, key).instrument)
         version = wave_data_version(s, actor=actor(), wave_key=key)
+        reviews = wave_review_states(s, actor=actor(), wave_key=key)
     choices = instrument.choices("respondent_role")
     codes = [c.code for c in choices]
     if ROLES not in st.session_state:
@@ -126,6 +128,7 @@ def render() -> None:
     (_, response), (_, record), *parts = sections
 
     _response(figures, Shown(*response[0]), key)
+    st.caption(review_sentence(reviews.values()))
     st.download_button(
         "Draft report supplement (Word)",
         lambda: _supplement(database_url(), key, actor()),

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 
 import pandas as pd
 import streamlit as st
 
 from aggregation.response import response_figures
-from app_pages.common import actor, literal, session, wave_key
+from app_pages.common import actor, literal, review_sentence, session, wave_key
 from db.fieldwork import (
     FieldworkRow,
     contact_attempts,
@@ -17,16 +16,7 @@ from db.fieldwork import (
     record_contact,
 )
 from db.interviews import get_wave, instrument_named, reopen_interview
-from db.vocabulary import (
-    AWAITING_COUNCIL,
-    CONTACT_OUTCOMES,
-    CORRECTIONS_REQUESTED,
-    DECLINED,
-    NOT_READY,
-    REVIEW_LABELS,
-    STATUS_LABELS,
-    VALIDATED,
-)
+from db.vocabulary import CONTACT_OUTCOMES, DECLINED, NOT_READY, REVIEW_LABELS, STATUS_LABELS
 from instrument.values import ValueProblem
 
 SELECTED = "fieldwork_council"
@@ -55,7 +45,7 @@ def render() -> None:
         strict=True,
     ):
         col.metric(label, n)
-    st.caption(review_line(rows))
+    st.caption(review_sentence(r.review for r in rows))
     roles = {c.code: c.label for c in instrument.choices("respondent_role")}
     st.dataframe(
         _table(rows, roles),
@@ -85,16 +75,6 @@ def _table(rows: list[FieldworkRow], roles: dict[str, str]) -> pd.DataFrame:
         record.update({f"Part {p.part_id}": p.text for p in r.progress})
         records.append(record)
     return pd.DataFrame.from_records(records)
-
-
-def review_line(rows: list[FieldworkRow]) -> str:
-    """Where the councils' own validation stands, in one sentence."""
-    counts = Counter(r.review for r in rows)
-    return (
-        f"Council review: {counts[VALIDATED]} validated, "
-        f"{counts[CORRECTIONS_REQUESTED]} with corrections requested, "
-        f"{counts[AWAITING_COUNCIL]} awaiting the council."
-    )
 
 
 def when(moment: dt.datetime | None) -> str:

@@ -11,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from db.answers import save_answer
 from db.models import Council, Interview
+from db.review import validate_submission
 from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
-from tests.signing import app_as
+from tests.signing import account, app_as
 
 ANGUS = "S12000041"
 
@@ -58,6 +59,24 @@ def test_headline_counts_completed_interviews_from_the_data(app_db: Engine) -> N
     assert angus["Status"] == "Completed"
     assert angus["Respondent role"] == "Head of Service"
     assert angus["Part A"].split("/")[0] == angus["Part A"].split("/")[1]
+
+
+def test_each_councils_review_status_shows_and_follows_validation(app_db: Engine) -> None:
+    interview = interview_of(app_db, ANGUS)
+    complete_whole_interview(app_db, INTERVIEWER, interview.id)
+    at = open_fieldwork()
+    table = at.dataframe[0].value.set_index("Council")
+    assert table.loc["Angus", "Council review"] == "Awaiting council review"
+    assert table.loc["Fife", "Council review"] == ""
+    assert "0 validated by their council" in at.caption[0].value
+    angus = account(app_db, "council", council=ANGUS)
+    with Session(app_db) as s:
+        validate_submission(s, actor=angus, interview_id=interview.id)
+    at = open_fieldwork()
+    assert at.dataframe[0].value.set_index("Council").loc["Angus", "Council review"] == (
+        "Validated by council"
+    )
+    assert "1 validated by their council" in at.caption[0].value
 
 
 def test_recording_an_appointment_schedules_the_council(app_db: Engine) -> None:
