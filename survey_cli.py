@@ -61,9 +61,23 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_export(engine: Engine, args: argparse.Namespace) -> int:
     with Session(engine) as session:
-        data = export_wave(session, actor=CLI_ACTOR, wave_key=args.wave, fmt=args.format)
+        data = export_wave(
+            session,
+            actor=CLI_ACTOR,
+            wave_key=args.wave,
+            fmt=args.format,
+            include_unvalidated=args.include_unvalidated,
+        )
     Path(args.out).write_bytes(data)
     print(f"Exported wave {args.wave} to {args.out} ({len(data):,} bytes).")
+    if args.include_unvalidated:
+        print(
+            "DRAFT: this file includes councils that have not validated their submission; "
+            "do not publish it.",
+            file=sys.stderr,
+        )
+    else:
+        print("Only councils that have validated their submission are included.")
     return 0
 
 
@@ -83,6 +97,7 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
                 data=data,
                 filename=path.name,
                 replace=args.replace,
+                reason=args.reason,
             )
         except ImportRefused as exc:
             print(f"{path}: import refused, nothing was written.", file=sys.stderr)
@@ -274,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--wave", default=DEFAULT_WAVE)
     export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     export.add_argument("--out", required=True, help="the file to write")
+    export.add_argument(
+        "--include-unvalidated",
+        action="store_true",
+        help="also councils that have not validated their submission (a draft, not to publish)",
+    )
     imp = command("import", cmd_import, "read a CSV or XLSX flat file into a wave (all or nothing)")
     imp.add_argument("file", help="the CSV or XLSX file to read")
     imp.add_argument("--wave", default=DEFAULT_WAVE)
@@ -281,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--replace",
         action="store_true",
         help="overwrite councils that already have answers (changes go to the history)",
+    )
+    imp.add_argument(
+        "--reason",
+        help="why validated submissions change (needed to change one; its council validates again)",
     )
     report = command("report", cmd_report, "print the national results of a wave")
     report.add_argument("--wave", default=DEFAULT_WAVE)

@@ -23,9 +23,8 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from benchmarks.timing import floor_rerun, percentile, print_table, timed  # noqa: E402
+from benchmarks.timing import floor_rerun, percentile, print_table, signed_in_app, timed  # noqa: E402
 from db.actor import Actor  # noqa: E402
 from db.answers import save_answer  # noqa: E402
 from db.engine import make_engine  # noqa: E402
@@ -56,7 +55,7 @@ def page_rerun(
     url: str, part: str, variable: str, codes: tuple[str, str], repeats: int
 ) -> list[float]:
     os.environ["DATABASE_URL"] = url
-    at = AppTest.from_file(str(REPO / "survey_app.py"), default_timeout=60)
+    at = signed_in_app(str(REPO / "survey_app.py"), url, "benchmark-interviewer", "interviewer")
     at.run()
     at.switch_page("app_pages/interview.py").run()
     at.selectbox(key="council").select(COUNCIL).run()

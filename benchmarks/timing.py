@@ -6,7 +6,16 @@ import statistics
 import time
 from collections.abc import Callable
 
+from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
+
+from app_pages.common import TOKEN_KEY
+from db.accounts import account_actor, add_account
+from db.actor import Actor
+from db.engine import make_engine
+from db.sessions import start_session
+
+SETUP = Actor("benchmark-setup", "admin")
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -40,3 +49,19 @@ def print_table(title: str, rows: dict[str, list[float]], floor_name: str) -> No
     for name, samples in rows.items():
         p50, p95 = statistics.median(samples), percentile(samples, 95)
         print(f"{name:<52} {p50:7.1f} {p95:7.1f} {max(samples):7.1f} {p50 / floor:9.1f}x")
+
+
+def signed_in_app(script: str, url: str, username: str, role: str) -> AppTest:
+    """An AppTest browser of `script`, signed in as an account of `role` (made once)."""
+    engine = make_engine(url)
+    with Session(engine) as s:
+        if account_actor(s, username) is None:
+            add_account(
+                s, actor=SETUP, username=username, role=role, password=f"{username} bench pass"
+            )
+    with Session(engine) as s:
+        token = start_session(s, account_actor(s, username))  # type: ignore[arg-type]
+    engine.dispose()
+    at = AppTest.from_file(script, default_timeout=120)
+    at.session_state[TOKEN_KEY] = token
+    return at

@@ -48,7 +48,8 @@ def allowed(actor: Actor, action: str) -> bool:
 def require(session: Session, actor: Actor, action: str, *, target: str = "") -> None:
     """Raise PermissionDenied (and log it) unless the actor's role may do `action`."""
     if not allowed(actor, action):
-        deny(session, actor, action, target, f"a {actor.role} account may not {action}")
+        article = "an" if actor.role[0] in "aeiou" else "a"
+        deny(session, actor, action, target, f"{article} {actor.role} account may not {action}")
 
 
 def require_interview(session: Session, actor: Actor, action: str, interview: Interview) -> None:

@@ -120,7 +120,7 @@ def outputs(cli, url: str, folder: Path, waves=WAVES) -> dict[str, bytes]:  # ty
     seen = {}
     for wave in waves:
         for name, args in (
-            (f"export {wave}", ["export", "--wave", wave, "--out"]),
+            (f"export {wave}", ["export", "--wave", wave, "--include-unvalidated", "--out"]),
             (f"report {wave}", ["report", "--wave", wave, "--format", "json", "--out"]),
         ):
             path = folder / name.replace(" ", "-")

@@ -42,7 +42,7 @@ from tests.wave_builder import (
     xlsx_bytes,
 )
 
-AUDITOR = Actor("auditor", "auditor")
+IMPORTER = Actor("importer", "interviewer")  # imports write answers: an interviewer's act
 WAVE = "2011"
 
 # The 32 councils in council name order: the export's rows, spreadsheet rows 2 to 33.
@@ -121,12 +121,12 @@ def import_file(
     session: Session, data: bytes, filename: str = "wave.csv", *, replace: bool = False
 ) -> ImportReport:
     return import_wave(
-        session, actor=AUDITOR, wave_key=WAVE, data=data, filename=filename, replace=replace
+        session, actor=IMPORTER, wave_key=WAVE, data=data, filename=filename, replace=replace
     )
 
 
 def export_file(session: Session, fmt: str = "csv") -> bytes:
-    return export_wave(session, actor=AUDITOR, wave_key=WAVE, fmt=fmt)  # type: ignore[arg-type]
+    return export_wave(session, actor=IMPORTER, include_unvalidated=True, wave_key=WAVE, fmt=fmt)  # type: ignore[arg-type]
 
 
 def refusal(
@@ -1283,21 +1283,21 @@ def test_import_replace__changed_values__one_history_row_each_with_old_and_new(
             "First line\nSecond line, after a break",
             "Checked with the council in May",
             "import",
-            "auditor",
+            "importer",
         ),
-        ("q11_swia_used", 2, "yes", "no", "import", "auditor"),
-        ("q11a_swia_usefulness", 2, "very_useful", None, "import", "auditor"),
-        ("q11b_swia_why_not", 1, None, "Never had time to read it", "import", "auditor"),
+        ("q11_swia_used", 2, "yes", "no", "import", "importer"),
+        ("q11a_swia_usefulness", 2, "very_useful", None, "import", "importer"),
+        ("q11b_swia_why_not", 1, None, "Never had time to read it", "import", "importer"),
         (
             "q14_needs",
             2,
             "outcomes_based_examples;alternatives_to_tendering",
             "planning_tools",
             "import",
-            "auditor",
+            "importer",
         ),
-        ("q24_inhouse_pct", 2, "25", "55", "import", "auditor"),
-        ("q24_note", 2, "First line\nSecond line, after a break", None, "import", "auditor"),
+        ("q24_inhouse_pct", 2, "25", "55", "import", "importer"),
+        ("q24_note", 2, "First line\nSecond line, after a break", None, "import", "importer"),
     ]
     after = stored_answers(session, "Fife")
     changed_ids = {h[0] for h in new_history}
@@ -1430,7 +1430,19 @@ def test_cli__import_then_export_then_import_again_with_replace(
     assert imported.out.startswith("Imported 32 council(s) into wave 2011: ")
 
     assert (
-        survey_cli.main(["export", "--wave", "2011", "--format", fmt, "--out", str(out_file)]) == 0
+        survey_cli.main(
+            [
+                "export",
+                "--wave",
+                "2011",
+                "--format",
+                fmt,
+                "--include-unvalidated",
+                "--out",
+                str(out_file),
+            ]
+        )
+        == 0
     )
     exported = out_file.read_bytes()
     assert capsys.readouterr().out == (

@@ -30,7 +30,7 @@ from tests.wave_builder import build_wave, changed, columns, csv_bytes, read_csv
 BAD = REPO / "tests" / "data" / "bad"
 CORPUS: dict[str, dict] = yaml.safe_load((BAD / "expected.yaml").read_text(encoding="utf-8"))  # type: ignore[type-arg]
 CORPUS_TOOLS = ("make_corpus.py", "expected.yaml", ".gitattributes")
-AUDITOR = Actor("auditor", "auditor")
+IMPORTER = Actor("importer", "interviewer")  # imports write answers: an interviewer's act
 WAVE = "2011"
 # Any hostile file, on a busy shared machine: generous, yet far below what reading a 10 MB cell
 # or 100,000 rows the slow way takes.
@@ -50,7 +50,7 @@ def answered(session: Session) -> Session:
     """Wave 2011 as fieldwork leaves it: every council's row imported, answers in place."""
     instrument = instrument_named("schedule_2011")
     data = csv_bytes(build_wave(instrument), columns(instrument))
-    import_wave(session, actor=AUDITOR, wave_key=WAVE, data=data, filename="wave.csv")
+    import_wave(session, actor=IMPORTER, wave_key=WAVE, data=data, filename="wave.csv")
     return session
 
 
@@ -83,7 +83,7 @@ def test_hostile_file__refused_quickly_with_every_problem__database_unchanged(
     with pytest.raises(ImportRefused) as refused:
         import_wave(
             answered,
-            actor=AUDITOR,
+            actor=IMPORTER,
             wave_key=WAVE,
             data=path.read_bytes(),
             filename=path.name,
@@ -127,7 +127,7 @@ def test_flood_of_problems__first_100_listed__the_rest_counted(session: Session)
     data = (BAD / "every_cell_wrong.csv").read_bytes()
 
     with pytest.raises(ImportRefused) as refused:
-        import_wave(session, actor=AUDITOR, wave_key=WAVE, data=data, filename="flood.csv")
+        import_wave(session, actor=IMPORTER, wave_key=WAVE, data=data, filename="flood.csv")
 
     assert refused.value.total == 136
     assert len(refused.value.problems) == 101
@@ -159,10 +159,12 @@ def test_formula_in_a_free_text_cell__kept_as_typed_and_exported_behind_an_apost
     writer.writerows([header, [angus[c] for c in header]])  # raw: no apostrophes at all
 
     import_wave(
-        session, actor=AUDITOR, wave_key=WAVE, data=out.getvalue().encode(), filename="raw.csv"
+        session, actor=IMPORTER, wave_key=WAVE, data=out.getvalue().encode(), filename="raw.csv"
     )
 
-    exported = export_wave(session, actor=AUDITOR, wave_key=WAVE, fmt="csv")
+    exported = export_wave(
+        session, actor=IMPORTER, include_unvalidated=True, wave_key=WAVE, fmt="csv"
+    )
     raw_header, *raw_rows = csv.reader(io.StringIO(exported.decode("utf-8-sig"), newline=""))
     written = dict(zip(raw_header, raw_rows[2], strict=True))
     assert {c: written[c] for c in payloads} == {c: "'" + v for c, v in payloads.items()}

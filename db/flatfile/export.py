@@ -13,6 +13,7 @@ from db.interviews import (
     wave_answer_values,
     wave_interviews,
 )
+from db.permissions import may_read_verbatim
 from db.vocabulary import ANSWERABLE_STATUSES, COMPLETED, DECLINED
 from instrument.model import NOT_APPLICABLE
 from instrument.schedule import Instrument
@@ -33,22 +34,38 @@ def export_columns(instrument: Instrument) -> list[str]:
 
 
 def export_wave(
-    session: Session, *, actor: Actor, wave_key: str, fmt: FlatFileFormat = "csv"
+    session: Session,
+    *,
+    actor: Actor,
+    wave_key: str,
+    fmt: FlatFileFormat = "csv",
+    include_unvalidated: bool = False,
 ) -> bytes:
     """The wave as a flat file that `import_wave` reads back to the same cells."""
-    header, rows = export_rows(session, actor=actor, wave_key=wave_key)
+    header, rows = export_rows(
+        session, actor=actor, wave_key=wave_key, include_unvalidated=include_unvalidated
+    )
     return write_table(header, rows, fmt)
 
 
 def export_rows(
-    session: Session, *, actor: Actor, wave_key: str
+    session: Session, *, actor: Actor, wave_key: str, include_unvalidated: bool = False
 ) -> tuple[list[str], list[list[str]]]:
+    """One row per council: only councils that validated their submission, unless the
+    caller explicitly asks for the draft; verbatim text only for those entitled to it."""
+    interviews = wave_interviews(session, actor=actor, wave_key=wave_key)
     wave = get_wave(session, wave_key)
     instrument = instrument_named(wave.instrument)
     answers = wave_answer_values(session, wave.id)
+    if not may_read_verbatim(session, actor):
+        for values in answers.values():
+            for variable in instrument.questions:
+                if variable.type == "text" and values.get(variable.id):
+                    values[variable.id] = None
     rows = [
         _row(instrument, i, answers[i.id])
-        for i in wave_interviews(session, actor=actor, wave_key=wave_key)
+        for i in interviews
+        if include_unvalidated or i.validated_at is not None
     ]
     return export_columns(instrument), rows
 

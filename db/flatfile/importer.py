@@ -10,13 +10,22 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db import audit
 from db.actor import Actor
-from db.answers import history_row
+from db.answers import audit_answer, history_row
 from db.councils import council_lookup, match_key
 from db.flatfile.export import export_columns
 from db.flatfile.table import Table, UnreadableFile, read_table
-from db.interviews import get_wave, instrument_named, touch
+from db.interviews import (
+    get_wave,
+    guard_validated,
+    instrument_named,
+    interview_target,
+    set_status,
+    touch,
+)
 from db.models import Answer, Council, Interview, utcnow
+from db.permissions import require
 from db.vocabulary import ANSWERABLE_STATUSES, COMPLETED, DECLINED, STATUSES
 from instrument.model import NOT_APPLICABLE, Variable
 from instrument.schedule import Instrument
@@ -97,17 +106,29 @@ def import_wave(
     data: bytes,
     filename: str = "",
     replace: bool = False,
+    reason: str | None = None,
 ) -> ImportReport:
-    """Check the whole file against the instrument; write it in one transaction or raise."""
+    """Check the whole file against the instrument; write it in one transaction or raise.
+
+    Changing a submission its council has validated needs a `reason`, and sends it back
+    to the council for validation.
+    """
+    require(session, actor, "record answers", target=f"wave {wave_key} import")
     try:
-        return _import(session, actor, wave_key, data, filename, replace)
+        return _import(session, actor, wave_key, data, filename, replace, reason)
     except Exception:
         session.rollback()  # nothing half-written, and SQLite's write lock released at once
         raise
 
 
 def _import(
-    session: Session, actor: Actor, wave_key: str, data: bytes, filename: str, replace: bool
+    session: Session,
+    actor: Actor,
+    wave_key: str,
+    data: bytes,
+    filename: str,
+    replace: bool,
+    reason: str | None,
 ) -> ImportReport:
     wave = get_wave(session, wave_key)
     instrument = instrument_named(wave.instrument)
@@ -137,7 +158,8 @@ def _import(
     problems += _check_existing(session, wave.id, wave_key, rows, replace)
     if problems:
         raise ImportRefused(problems)
-    report = _write(session, actor, wave.id, instrument, rows)
+    why = (reason or "").strip() or None
+    report = _write(session, actor, wave.id, instrument, rows, why, filename or "a flat file")
     session.commit()
     return report
 
@@ -454,9 +476,31 @@ def _check_existing(
     ]
 
 
+def _changes(interview: Interview, row: _Row, existing: Mapping[str, Answer]) -> bool:
+    """Whether writing this row would change the interview at all."""
+    if interview.status != row.status:
+        return True
+    if any(getattr(interview, n) != v for n, v in row.details.items()):
+        return True
+    stored = {k: a.value for k, a in existing.items() if a.value is not None}
+    return stored != {k: v for k, v in row.values.items() if v is not None}
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def _write(
-    session: Session, actor: Actor, wave_id: int, instrument: Instrument, rows: list[_Row]
+    session: Session,
+    actor: Actor,
+    wave_id: int,
+    instrument: Instrument,
+    rows: list[_Row],
+    reason: str | None,
+    source: str,
 ) -> ImportReport:
+    """Write every row, with history and audit rows; a validated council's submission
+    changes only with a reason (else every such council is listed and nothing is written)."""
     interviews = {
         i.council_id: i
         for i in session.scalars(select(Interview).where(Interview.wave_id == wave_id))
@@ -467,11 +511,36 @@ def _write(
     ):
         stored[answer.interview_id][answer.variable_id] = answer
     now, changes, replaced = utcnow(), [], []
+    validated: list[ImportProblem] = []
+    why = f"imported from {source}" + (f": {reason}" if reason else "")
     for row in rows:
         interview = interviews[row.council.id]
-        interview.status = row.status
+        if interview.validated_at is not None and _changes(interview, row, stored[interview.id]):
+            if reason is None:
+                validated.append(
+                    ImportProblem(
+                        f"{row.council.name} validated its submission on "
+                        f"{interview.validated_at:%d %B %Y}; give a reason (--reason) to change "
+                        "it, and the council will be asked to validate again",
+                        row=row.number,
+                        council=row.council.name,
+                    )
+                )
+                continue
+            guard_validated(session, interview, actor, reason, "the submission by import")
+        set_status(session, interview, row.status, actor, why)
         for name, value in row.details.items():
-            setattr(interview, name, value)
+            if getattr(interview, name) != value:
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="interview.details",
+                    target=interview_target(interview, name),
+                    old=_text(getattr(interview, name)),
+                    new=_text(value),
+                    reason=why,
+                )
+                setattr(interview, name, value)
         touch(interview, actor)
         existing = stored[interview.id]
         had_answers = any(a.value is not None for a in existing.values())
@@ -487,13 +556,14 @@ def _write(
                 session.add(answer)
             answer.value, answer.version = value, answer.version + 1
             answer.updated_at, answer.updated_by = now, actor.username
-            changes.append((answer, old))
+            changes.append((interview, answer, old))
         if had_answers and len(changes) > changes_before:
             replaced.append(row.council.name)
+    if validated:
+        raise ImportRefused(validated)
     session.flush()
-    session.add_all(
-        history_row(answer, old, answer.note, actor=actor, source="import")
-        for answer, old in changes
-    )
+    for interview, answer, old in changes:
+        session.add(history_row(answer, old, answer.note, actor=actor, source="import"))
+        audit_answer(session, interview, answer, old, answer.note, actor=actor, reason=why)
     session.flush()
     return ImportReport(councils=len(rows), values_changed=len(changes), replaced=tuple(replaced))
