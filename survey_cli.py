@@ -101,7 +101,7 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
             )
         except ImportRefused as exc:
             print(f"{path}: import refused, nothing was written.", file=sys.stderr)
-            print(f"{len(exc.problems)} problem(s):", file=sys.stderr)
+            print(f"{exc.total} problem(s):", file=sys.stderr)
             for problem in exc.problems:
                 print(f"  - {problem}", file=sys.stderr)
             return 1

@@ -3,7 +3,9 @@ refused below the UI, logged, and changes nothing; a council reaches only its ow
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -11,10 +13,22 @@ import pytest
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
-from db import accounts, answers, audit, demo, fieldwork, interviews, review, summaries
+from db import (
+    accounts,
+    answers,
+    audit,
+    demo,
+    fieldwork,
+    flatfile,
+    interviews,
+    review,
+    summaries,
+)
 from db.actor import Actor
 from db.engine import database_url as normalised_url
 from db.engine import make_engine
+from db.flatfile.export import export_columns
+from db.interviews import instrument_named
 from db.models import AuditEvent, Council, Interview
 from db.permissions import PermissionDenied
 from db.setup import initialise
@@ -89,6 +103,18 @@ def session_on(connection: Connection) -> Session:
 
 
 STAFF = {"admin", "interviewer", "auditor"}
+COLUMNS = export_columns(instrument_named("schedule_2011"))
+ANGUS_ROW = (
+    ",".join(COLUMNS)
+    + "\r\n"
+    + ",".join(
+        {"council_code": ANGUS, "status": "declined", "nonresponse_reason": "No capacity"}.get(
+            c, ""
+        )
+        for c in COLUMNS
+    )
+    + "\r\n"
+).encode()
 EVERYONE = set(ROLES)
 
 # name: (call, roles allowed, council-scoped to Fife's interview)
@@ -226,6 +252,18 @@ CALLS: dict[str, tuple[Call, set[str], bool]] = {
         STAFF,
         False,
     ),
+    "export_wave": (
+        lambda s, a, w: flatfile.export_wave(s, actor=a, wave_key="2011"),
+        STAFF,
+        False,
+    ),
+    "import_wave": (
+        lambda s, a, w: flatfile.import_wave(
+            s, actor=a, wave_key="2011", data=ANGUS_ROW, filename="angus.csv"
+        ),
+        {"interviewer"},
+        False,
+    ),
     "list_accounts": (lambda s, a, w: accounts.list_accounts(s, actor=a), {"admin"}, False),
     "add_account": (
         lambda s, a, w: accounts.add_account(
@@ -345,3 +383,77 @@ def test_per_council_outputs_hold_only_validated_councils_unless_drafts_are_aske
     with session_on(connection) as s:
         shown = summaries.council_summaries(s, actor=auditor, wave_key="2011")
     assert [(r.council_code, r.review) for r in shown] == [(FIFE, "validated")]
+
+
+def exported_councils(s: Session, who: Actor, **kwargs: bool) -> list[list[str]]:
+    lines = flatfile.export_wave(s, actor=who, wave_key="2011", **kwargs).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(lines)))
+    header = rows[0]
+    return [dict(zip(header, r, strict=True)) for r in rows[1:]]  # type: ignore[misc]
+
+
+def test_exports_hold_validated_councils_and_no_verbatim_for_auditors(
+    connection: Connection, world: World
+) -> None:
+    auditor, interviewer = actor_for("auditor"), actor_for("interviewer")
+    with session_on(connection) as s:
+        assert exported_councils(s, auditor) == []
+        drafts = exported_councils(s, auditor, include_unvalidated=True)
+        [full] = [
+            r
+            for r in exported_councils(s, interviewer, include_unvalidated=True)
+            if r["council_code"] == FIFE
+        ]
+    assert len(drafts) == 32
+    [draft] = [r for r in drafts if r["council_code"] == FIFE]
+    assert draft["council_code"] == FIFE and draft["q1_most_involved"] == full["q1_most_involved"]
+    verbatim = [k for k, v in full.items() if k.endswith("_explain") and v]
+    assert verbatim and all(draft[k] == "" for k in verbatim)
+    with session_on(connection) as s:
+        review.validate_submission(s, actor=actor_for("council"), interview_id=world.fife)
+    with session_on(connection) as s:
+        assert [r["council_code"] for r in exported_councils(s, auditor)] == [FIFE]
+
+
+def test_an_import_changes_a_validated_submission_only_with_a_reason(
+    connection: Connection, world: World
+) -> None:
+    interviewer = actor_for("interviewer")
+    with session_on(connection) as s:
+        review.validate_submission(s, actor=actor_for("council"), interview_id=world.fife)
+    with session_on(connection) as s:
+        data = flatfile.export_wave(s, actor=interviewer, wave_key="2011")
+    changed = data.replace(b"older_people", b"children_families", 1)
+    assert changed != data
+    before = unchanged_but_audit(connection)
+    with session_on(connection) as s, pytest.raises(flatfile.ImportRefused) as refused:
+        flatfile.import_wave(
+            s, actor=interviewer, wave_key="2011", data=changed, filename="w.csv", replace=True
+        )
+    assert "Fife validated its submission on" in str(refused.value)
+    assert "give a reason (--reason)" in str(refused.value)
+    assert unchanged_but_audit(connection) == before
+    with session_on(connection) as s:
+        flatfile.import_wave(
+            s,
+            actor=interviewer,
+            wave_key="2011",
+            data=changed,
+            filename="w.csv",
+            replace=True,
+            reason="the council emailed a correction",
+        )
+    with session_on(connection) as s:
+        state, _ = review.interview_review(s, actor=interviewer, interview_id=world.fife)
+        logged = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action.in_(["review.validation_reopened", "answer.value"])
+            )
+        ).all()
+    assert state == "awaiting_council"
+    reopened = [e for e in logged if e.action == "review.validation_reopened"]
+    assert len(reopened) == 1 and "the council emailed a correction" in (reopened[0].reason or "")
+    assert any(
+        e.action == "answer.value" and e.old_value == "older_people" and "w.csv" in (e.reason or "")
+        for e in logged
+    )
