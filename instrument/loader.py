@@ -185,6 +185,14 @@ def _check_routing(v: Variable, spec: InstrumentSpec, by_id: dict[str, Variable]
         if parent.id == v.id:
             problems.append("routing rule refers to the variable itself")
             continue
+        order = list(by_id)  # record variables, then the parts in schedule order
+        if order.index(parent.id) > order.index(v.id):
+            problems.append(
+                f"routing rule tests {parent.id!r}, which comes later in the schedule; a "
+                "question can depend only on answers given before it (this also rules out "
+                "routing that goes round in a circle)"
+            )
+            continue
         codes = _codes_of(parent, spec)
         if codes is None:
             problems.append(

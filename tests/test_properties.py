@@ -399,13 +399,8 @@ def test_parse_condition__written_rule__read_back_as_the_same_groups(
     assert parsed.groups == tuple(tuple(Clause(v, c) for v, c in g) for g in groups)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="instrument/loader.py accepts a routing cycle (x asked if y, y asked if x); "
-    "applies() then recurses without end",
-)
 def test_loader__routing_cycle__refused() -> None:
-    with pytest.raises(InstrumentError):
+    with pytest.raises(InstrumentError, match="comes later in the schedule"):
         parse_instrument(
             """
 instrument: cycle
