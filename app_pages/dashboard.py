@@ -21,7 +21,14 @@ from aggregation.exhibits import Exhibit, Section, part_sections, record_exhibit
 from aggregation.response import ResponseFigures
 from aggregation.supplement import supplement_docx
 from aggregation.tally import crosstab
-from app_pages.common import actor, literal, review_sentence, session, wave_key
+from app_pages.common import (
+    actor,
+    include_drafts,
+    literal,
+    review_sentence,
+    session,
+    wave_key,
+)
 from db import open_database
 from db.actor import Actor
 from db.engine import database_url
@@ -63,16 +70,25 @@ Fields = tuple[
 
 @st.cache_data(show_spinner="Tallying the wave…", max_entries=32)
 def exhibits(
-    url: str, key: str, roles: tuple[str, ...] | None, version: str, acting: Actor
+    url: str,
+    key: str,
+    roles: tuple[str, ...] | None,
+    version: str,
+    acting: Actor,
+    drafts: bool,
 ) -> tuple[ResponseFigures, int, list[tuple[str, list[Fields]]]]:
     """Read, tally and chart the wave: (response figures, interviews shown, sections).
 
     The first section is the response, the second who answered, then one per part.
-    `version` is there only to key the cache.
+    `version` is there only to key the cache; `drafts` names unvalidated councils too.
     """
     with Session(open_database(url)) as s:
         results = load_results(
-            s, actor=acting, wave_key=key, respondent_roles=None if roles is None else list(roles)
+            s,
+            actor=acting,
+            wave_key=key,
+            respondent_roles=None if roles is None else list(roles),
+            include_unvalidated=drafts,
         )
     sections = [
         Section("Response", (response_exhibit(results),)),
@@ -124,14 +140,15 @@ def render() -> None:
         st.session_state[ROLES] = codes
     chosen = [c for c in codes if c in st.session_state[ROLES]]
     roles = None if len(chosen) == len(codes) else tuple(chosen)
-    figures, shown_count, sections = exhibits(database_url(), key, roles, version, actor())
+    drafts = include_drafts()
+    figures, shown_count, sections = exhibits(database_url(), key, roles, version, actor(), drafts)
     (_, response), (_, record), *parts = sections
 
     _response(figures, Shown(*response[0]), key)
     st.caption(review_sentence(reviews.values()))
     st.download_button(
         "Draft report supplement (Word)",
-        lambda: _supplement(database_url(), key, actor()),
+        lambda: _supplement(database_url(), key, actor(), drafts),
         file_name=f"supplement_{key}.docx",
         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         key="dashboard:supplement",
@@ -211,10 +228,10 @@ def crosstab_table(
     return table
 
 
-def _supplement(url: str, key: str, acting: Actor) -> bytes:
+def _supplement(url: str, key: str, acting: Actor, drafts: bool) -> bytes:
     """The Word supplement of the whole wave, built only when the button is clicked."""
     with Session(open_database(url)) as s:
-        results = load_results(s, actor=acting, wave_key=key)
+        results = load_results(s, actor=acting, wave_key=key, include_unvalidated=drafts)
         title = get_wave(s, key).title
     return supplement_docx(results, title)
 

@@ -8,6 +8,7 @@ reads a few hundred rows however many interviews there are. Both give the same t
 
 from __future__ import annotations
 
+import hashlib
 import operator
 from collections import defaultdict
 from functools import reduce
@@ -33,6 +34,7 @@ from aggregation.tally import ANSWER_COLUMNS, COMPLETED, INTERVIEW_COLUMNS
 from db.actor import Actor
 from db.interviews import get_wave, instrument_named
 from db.models import Answer, Council, Interview
+from db.permissions import require
 from instrument.model import Clause
 from instrument.schedule import Instrument
 
@@ -41,12 +43,20 @@ MASK_BITS = 30  # routing clauses per mask column: its sum stays a plain integer
 
 
 def wave_tables(
-    session: Session, *, actor: Actor, wave_key: str, closed_only: bool = False
+    session: Session,
+    *,
+    actor: Actor,
+    wave_key: str,
+    closed_only: bool = False,
+    include_unvalidated: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(interviews, answers) of a wave: every council's record, and the completed ones' answers.
 
     `closed_only` leaves out verbatim text, which the tallies never read, halving the rows.
+    A completed interview its council has not validated keeps its answers (the national
+    figures count it) but loses its name, unless `include_unvalidated` asks for the draft.
     """
+    require(session, actor, "read results", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
     interviews = pd.DataFrame(
         session.execute(
@@ -58,13 +68,16 @@ def wave_tables(
                 Interview.respondent_role,
                 Interview.interview_date,
                 Interview.nonresponse_reason,
+                Interview.validated_at.is_not(None),
             )
             .join(Council, Council.id == Interview.council_id)
             .where(Interview.wave_id == wave.id)
             .order_by(Council.name)
         ).all(),
-        columns=[*INTERVIEW_COLUMNS, *EXTRA_INTERVIEW_COLUMNS],
+        columns=[*INTERVIEW_COLUMNS, *EXTRA_INTERVIEW_COLUMNS, "validated"],
     )
+    if not include_unvalidated:
+        _unnamed_until_validated(interviews)
     query = (
         select(Answer.interview_id, Answer.variable_id, Answer.value)
         .join(Interview, Interview.id == Answer.interview_id)
@@ -80,12 +93,35 @@ def wave_tables(
     return interviews, answers
 
 
+def _unnamed_until_validated(interviews: pd.DataFrame) -> None:
+    """Name completed interviews only once their council has validated them; the others are
+    numbered in an order that does not follow the alphabet, so the number gives nothing away."""
+    hidden = (interviews["status"] == COMPLETED) & ~interviews["validated"].astype(bool)
+    codes = sorted(
+        interviews.loc[hidden, "council_code"],
+        key=lambda code: hashlib.sha256(code.encode()).hexdigest(),
+    )
+    label = {code: f"Council not yet validated {n}" for n, code in enumerate(codes, start=1)}
+    interviews.loc[hidden, "council_name"] = interviews.loc[hidden, "council_code"].map(label)
+
+
 def load_results(
-    session: Session, *, actor: Actor, wave_key: str, respondent_roles: list[str] | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    wave_key: str,
+    respondent_roles: list[str] | None = None,
+    include_unvalidated: bool = False,
 ) -> WaveResults:
-    """Read a wave once and tally it: what the report command and the dashboard show."""
+    """Read a wave once and tally it: what the dashboard and the Word supplement show."""
     instrument = instrument_named(get_wave(session, wave_key).instrument)
-    interviews, answers = wave_tables(session, actor=actor, wave_key=wave_key, closed_only=True)
+    interviews, answers = wave_tables(
+        session,
+        actor=actor,
+        wave_key=wave_key,
+        closed_only=True,
+        include_unvalidated=include_unvalidated,
+    )
     return wave_results(
         wave_key, instrument, interviews, answers, respondent_roles=respondent_roles
     )
@@ -98,6 +134,7 @@ def load_report(
 
     The same figures as `load_results`, without reading any answer into Python.
     """
+    require(session, actor, "read results", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
     statuses = session.execute(
         select(Interview.status, func.count())
@@ -105,7 +142,8 @@ def load_report(
         .group_by(Interview.status)
     ).all()
     counts = wave_counts(session, actor=actor, wave_key=wave_key, respondent_roles=respondent_roles)
-    return wave_report(wave_key, instrument_named(wave.instrument), dict(statuses), counts)  # type: ignore[arg-type]
+    by_status = {status: n for status, n in statuses}
+    return wave_report(wave_key, instrument_named(wave.instrument), by_status, counts)
 
 
 def wave_counts(
@@ -119,6 +157,7 @@ def wave_counts(
     answers kept on questions routing now skips are left out. `respondent_roles` narrows the
     count to interviews with those roles.
     """
+    require(session, actor, "read results", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
     instrument = instrument_named(wave.instrument)
     done = _completed(wave.id, respondent_roles)
@@ -186,7 +225,7 @@ class _Routing:
     ) -> None:
         self.instrument = instrument
         self.routed = routed
-        ruled = [*routed, *_read_by_rules(instrument, routed)]
+        ruled = list(dict.fromkeys([*routed, *_read_by_rules(instrument, routed)]))
         record = {v.id for v in instrument.record_variables}
         clauses = dict.fromkeys(
             c for vid in ruled if (rule := instrument.condition(vid)) for c in rule.clauses
@@ -287,6 +326,7 @@ def wave_data_version(session: Session, *, actor: Actor, wave_key: str) -> str:
     Counts, version sums and latest update times: a save, a deletion, an import or a status
     change each give a new value, so results cached under it are read afresh.
     """
+    require(session, actor, "read results", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
     answers = session.execute(
         select(func.count(Answer.id), func.sum(Answer.version), func.max(Answer.updated_at))

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
+from aggregation import charts
 from db import (
     accounts,
     answers,
@@ -24,6 +25,7 @@ from db import (
     review,
     summaries,
 )
+from db import results as results_service
 from db.actor import Actor
 from db.engine import database_url as normalised_url
 from db.engine import make_engine
@@ -264,6 +266,21 @@ CALLS: dict[str, tuple[Call, set[str], bool]] = {
         {"interviewer"},
         False,
     ),
+    "load_results": (
+        lambda s, a, w: results_service.load_results(s, actor=a, wave_key="2011"),
+        STAFF,
+        False,
+    ),
+    "load_report": (
+        lambda s, a, w: results_service.load_report(s, actor=a, wave_key="2011"),
+        STAFF,
+        False,
+    ),
+    "wave_data_version": (
+        lambda s, a, w: results_service.wave_data_version(s, actor=a, wave_key="2011"),
+        STAFF,
+        False,
+    ),
     "list_accounts": (lambda s, a, w: accounts.list_accounts(s, actor=a), {"admin"}, False),
     "add_account": (
         lambda s, a, w: accounts.add_account(
@@ -457,3 +474,20 @@ def test_an_import_changes_a_validated_submission_only_with_a_reason(
         e.action == "answer.value" and e.old_value == "older_people" and "w.csv" in (e.reason or "")
         for e in logged
     )
+
+
+def test_the_q24_dot_plot_names_a_council_only_once_it_has_validated(
+    connection: Connection, world: World
+) -> None:
+    auditor = actor_for("auditor")
+
+    def dots(**kwargs: bool) -> list[str]:
+        with session_on(connection) as s:
+            results = results_service.load_results(s, actor=auditor, wave_key="2011", **kwargs)
+        return list(charts.percent_by_council(results.answers, "q24_inhouse_pct")["council"])
+
+    assert dots() == ["Council not yet validated 1"]
+    assert dots(include_unvalidated=True) == ["Fife"]
+    with session_on(connection) as s:
+        review.validate_submission(s, actor=actor_for("council"), interview_id=world.fife)
+    assert dots() == ["Fife"]
