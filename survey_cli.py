@@ -22,6 +22,7 @@ from db.accounts import (
     AccountProblem,
     add_account,
     disable_account,
+    enable_account,
     list_accounts,
     reset_password,
 )
@@ -231,6 +232,13 @@ def cmd_user_disable(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_enable(engine: Engine, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        enable_account(session, actor=CLI_ADMIN, username=args.username, reason=args.reason)
+    print(f"Re-enabled {args.username}: it can sign in again with its password.")
+    return 0
+
+
 def cmd_user_list(engine: Engine, args: argparse.Namespace) -> int:
     """Every account: no password hash is ever shown."""
     with Session(engine) as session:
@@ -347,6 +355,8 @@ def _add_user_commands(commands) -> None:  # type: ignore[no-untyped-def]
     reset.add_argument("--password-stdin", action="store_true", help=stdin_help)
     disable = action("disable", cmd_user_disable, "stop an account signing in")
     disable.add_argument("--reason", help="why, for the audit log")
+    enable = action("enable", cmd_user_enable, "let a disabled account sign in again")
+    enable.add_argument("--reason", help="why, for the audit log")
     listing = actions.add_parser("list", help="list every account", description="list accounts")
     listing.set_defaults(handler=cmd_user_list)
 

@@ -259,7 +259,7 @@ def run(monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str = "") -> in
     return survey_cli.main(argv)
 
 
-def test_cli_user_add_list_reset_disable(cli_db: str, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_user_add_list_reset_disable_enable(cli_db: str, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     add_admin = ["user", "add", "ada", "--role", "admin", "--name", "Ada L", "--password-stdin"]
     assert run(monkeypatch, add_admin, PASSWORD + "\n") == 0
     add_council = ["user", "add", "fife", "--role", "council", "--council", "S12000047"]
@@ -286,14 +286,21 @@ def test_cli_user_add_list_reset_disable(cli_db: str, monkeypatch, capsys) -> No
     assert out.splitlines()[-1].split()[4] == "no"
     assert "$argon2" not in out
 
+    assert run(monkeypatch, ["user", "enable", "fife", "--reason", "back from leave"]) == 0
+    assert "Re-enabled fife" in capsys.readouterr().out
+    assert run(monkeypatch, ["user", "enable", "fife"]) == 1
+    assert "fife is already active" in capsys.readouterr().err
+
     engine = db.open_database()
     with Session(engine) as session:
         assert authenticate(session, "ada", PASSWORD).role == "admin"
+        assert authenticate(session, "fife", "a new password here").role == "council"
         assert [r[1] for r in audit_rows(session)] == [
             "account.add",
             "account.add",
             "account.password_reset",
             "account.disable",
+            "account.enable",
         ]
         assert {r[0] for r in audit_rows(session)} == {"cli"}
 
