@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from aggregation import charts
 from aggregation.exhibits import Exhibit, Section, part_sections, record_exhibits, response_exhibit
+from aggregation.report import report_json
 from aggregation.response import ResponseFigures
 from aggregation.supplement import supplement_docx
 from aggregation.tally import crosstab
@@ -33,7 +34,7 @@ from db import open_database
 from db.actor import Actor
 from db.engine import database_url
 from db.interviews import get_wave, instrument_named
-from db.results import load_results, wave_data_version
+from db.results import load_report, load_results, wave_data_version
 from db.review import wave_review_states
 from instrument.model import RESERVED_LABELS
 from instrument.schedule import Instrument
@@ -156,6 +157,16 @@ def render() -> None:
         icon=":material/description:",
         help="Methodology, then per Part the report sentences, charts and tables (whole wave).",
     )
+    st.download_button(
+        "National results (JSON)",
+        lambda: _report_json(database_url(), key, actor()),
+        file_name=f"report_{key}.json",
+        mime="application/json",
+        key="dashboard:json",
+        on_click="ignore",
+        icon=":material/data_object:",
+        help="Every closed question's counts, as `survey_cli.py report --format json` prints.",
+    )
     labels = {c.code: c.label for c in choices}
     st.multiselect("Respondent role", codes, key=ROLES, format_func=labels.__getitem__)
     if not chosen:
@@ -226,6 +237,13 @@ def crosstab_table(
     table.index = [label(rows, c) for c in table.index]
     table.columns = [label(columns, c) for c in table.columns]
     return table
+
+
+def _report_json(url: str, key: str, acting: Actor) -> str:
+    """The machine-readable report of the whole wave, counted in the database."""
+    with Session(open_database(url)) as s:
+        report = load_report(s, actor=acting, wave_key=key)
+    return report_json(report.wave_key, report.figures, report.tallies)
 
 
 def _supplement(url: str, key: str, acting: Actor, drafts: bool) -> bytes:
