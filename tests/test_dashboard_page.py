@@ -105,10 +105,11 @@ def test_every_closed_variable_has_a_chart_a_table_and_downloads(wave: Engine) -
         *(f"Part {p.id}: {p.title}" for p in SCHEDULE.parts),
         "Cross-tabulation",
     ]
-    extra = ("dashboard:supplement", "dashboard:crosstab:csv")
+    extra = ("dashboard:supplement", "dashboard:json", "dashboard:crosstab:csv")
     downloads = [d for d in at.get("download_button") if d.key not in extra]
     assert len(downloads) == 3 * len(charts)
     assert "Draft report supplement (Word)" in [d.label for d in at.get("download_button")]
+    assert "National results (JSON)" in [d.label for d in at.get("download_button")]
     assert counts(table_under(at, Q2)) == {"Yes": 1, "No": 1, "Did not answer": 0, "Don't know": 1}
     assert list(table_under(at, Q2)["% of base"]) == [33, 33, 0, 33]
 
