@@ -26,10 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Column, Connection, Engine, Table, func, inspect, select, text
+from sqlalchemy.orm import Session
 
 from db.actor import Actor
 from db.engine import READ_SNAPSHOT
 from db.models import Base, Interview, Wave
+from db.permissions import allowed, require
 from db.schema import upgrade
 from db.setup import DEFAULT_WAVE
 from db.vocabulary import NOT_CONTACTED
@@ -61,7 +63,7 @@ class BackupSummary:
 
 def write_backup(engine: Engine, *, actor: Actor, out: Path) -> BackupSummary:
     """Snapshot every table into `out` (written whole, then moved into place; mode 0600)."""
-    _require_admin(actor, "take a backup")
+    _require_admin(engine, actor, "take a backup")
     out = Path(out)
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, removed on failure)
         "wb", dir=out.parent, prefix=f".{out.name}.", suffix=".partial", delete=False
@@ -81,7 +83,7 @@ def write_backup(engine: Engine, *, actor: Actor, out: Path) -> BackupSummary:
 
 def restore_backup(engine: Engine, *, actor: Actor, source: Path) -> BackupSummary:
     """Load a backup into this database, which must be empty; all of it or (refused) none."""
-    _require_admin(actor, "restore a backup")
+    _require_admin(engine, actor, "restore a backup")
     header, counts = _checked(Path(source))
     if not inspect(engine).has_table("alembic_version"):
         upgrade(engine)  # a database nobody has initialised yet: create the schema
@@ -334,7 +336,9 @@ def _schema_revision(connection: Connection) -> str:
     return connection.scalar(text("SELECT version_num FROM alembic_version")) or ""
 
 
-def _require_admin(actor: Actor, what: str) -> None:
-    """A backup holds every answer and every account's password hash: administrators only."""
-    if actor.role != "admin":
-        raise BackupRefused(f"only an administrator may {what} (this is a {actor.role} account)")
+def _require_admin(engine: Engine, actor: Actor, what: str) -> None:
+    """A backup holds every answer and every account's password hash: administrators only.
+    The rule is `db.permissions`'s, so a refusal is logged like any other."""
+    if not allowed(actor, "back up and restore"):
+        with Session(engine) as session:
+            require(session, actor, "back up and restore", target=what)

@@ -31,6 +31,7 @@ RULES: dict[str, frozenset[Role]] = {
     "manage accounts": frozenset({"admin"}),
     "manage waves": frozenset({"admin"}),
     "read the audit log": frozenset({"admin"}),
+    "back up and restore": frozenset({"admin"}),
 }
 
 COUNCIL_SCOPED = frozenset({"read an interview", "review a submission"})

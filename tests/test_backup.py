@@ -284,3 +284,23 @@ def test_backup_while_another_process_saves__restores_one_instant(
         n: v for n, v in replayed_out.items() if n != "audit log"
     }
     assert audit_after.startswith(restored_out["audit log"])  # the log up to that instant
+
+
+def test_only_an_administrator_backs_up_or_restores__a_refusal_is_logged(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from db.backup import restore_backup, write_backup
+    from db.permissions import PermissionDenied
+
+    out = tmp_path / "survey.backup"
+    with pytest.raises(PermissionDenied, match="an interviewer account may not back up"):
+        write_backup(engine, actor=INTERVIEWER, out=out)
+    assert not out.exists()
+    write_backup(engine, actor=ADMIN, out=out)
+    with pytest.raises(PermissionDenied, match="an interviewer account may not back up"):
+        restore_backup(engine, actor=INTERVIEWER, source=out)
+    with Session(engine) as s:
+        refusals = s.scalars(
+            select(AuditEvent.target).where(AuditEvent.action == "permission.denied")
+        ).all()
+    assert refusals == ["take a backup", "restore a backup"]
