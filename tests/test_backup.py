@@ -21,11 +21,13 @@ from db.accounts import add_account
 from db.actor import Actor
 from db.answers import save_answer
 from db.audit import export_csv
+from db.backup import restore_backup, write_backup
 from db.demo import fill_demo_wave
 from db.engine import database_url as normalised_url
 from db.engine import make_engine
 from db.fieldwork import record_contact
 from db.models import AnswerHistory, AuditEvent
+from db.permissions import PermissionDenied
 from db.setup import initialise
 from tests.conftest import DATABASES, INTERVIEWER, POSTGRES_URL, empty_postgres
 from tests.test_crash import (
@@ -289,9 +291,6 @@ def test_backup_while_another_process_saves__restores_one_instant(
 def test_only_an_administrator_backs_up_or_restores__a_refusal_is_logged(
     engine: Engine, tmp_path: Path
 ) -> None:
-    from db.backup import restore_backup, write_backup
-    from db.permissions import PermissionDenied
-
     out = tmp_path / "survey.backup"
     with pytest.raises(PermissionDenied, match="an interviewer account may not back up"):
         write_backup(engine, actor=INTERVIEWER, out=out)
