@@ -1,15 +1,20 @@
 """Signing a test browser in as a role, the way survey_app.py resumes a session.
 
-Accounts made here have no usable password (sign-in by form is tested in test_signin.py);
+Accounts made here have no usable password (sign-in by form is tested in test_signin_page.py);
 the session token is what the app checks, as after a real sign-in.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
+from typing import NamedTuple
 
+import pytest
+import streamlit.runtime.context
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import TOKEN_KEY
@@ -65,3 +70,42 @@ def app_as(role: str = "interviewer", *, timeout: float = 30, **kwargs: object) 
     at = AppTest.from_file(str(REPO / "survey_app.py"), default_timeout=timeout)
     sign_in(at, open_database(database_url()), role, **kwargs)
     return at
+
+
+def browser_cookies(
+    monkeypatch: pytest.MonkeyPatch, cookies: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The cookies AppTest browsers send, as a dict the test may fill (empty: a browser that
+    has never signed in). AppTest alone answers `st.context.cookies` with a mock, which
+    reads as a cookie that is always set."""
+    jar = {} if cookies is None else cookies
+    client = SimpleNamespace(cookies=jar, headers={}, remote_ip=None)
+    monkeypatch.setattr(streamlit.runtime.context, "_get_client_context", lambda: client)
+    return jar
+
+
+class Download(NamedTuple):
+    file_name: str | None
+    data: bytes
+
+
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Download]:
+    """What each download button would give the browser, by the button's `proto.url`."""
+    files: dict[str, Download] = {}
+    add = MediaFileManager.add
+
+    def keep(
+        self: MediaFileManager,
+        data: bytes | str,
+        mimetype: str,
+        coordinates: str,
+        file_name: str | None = None,
+        is_for_static_download: bool = False,
+    ) -> str:
+        url = add(self, data, mimetype, coordinates, file_name, is_for_static_download)
+        if isinstance(data, bytes):  # (a str is a file's path)
+            files[url] = Download(file_name, data)
+        return url
+
+    monkeypatch.setattr(MediaFileManager, "add", keep)
+    return files
