@@ -59,6 +59,9 @@ def signed_in() -> Actor | None:
     try:
         with session() as s:
             if idle_for > IDLE_LIMIT.total_seconds():
+                idle = st.session_state.get(ACTOR_KEY)
+                if idle is not None:
+                    end_session(s, token, idle, why="30 minutes without activity")
                 raise SessionEnded(IDLE_MESSAGE)
             who = resume_session(s, token)
     except SessionEnded as why:

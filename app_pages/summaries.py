@@ -10,7 +10,7 @@ import streamlit as st
 from app_pages.answer_widgets import shown_value
 from app_pages.common import actor, include_drafts, session, wave_key
 from db.flatfile.cells import protect
-from db.interviews import get_wave, instrument_named
+from db.interviews import get_wave, instrument_named, question_name
 from db.summaries import CouncilSummary, council_summaries
 from db.vocabulary import REVIEW_LABELS
 from instrument.schedule import Instrument
@@ -85,7 +85,7 @@ def detail(instrument: Instrument, row: CouncilSummary) -> None:
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Question": [f"{v.display_number or ''} {v.label or v.text}" for v in answered],
+                    "Question": [question_name(v) for v in answered],
                     "Answer": [shown_value(instrument, v, row.answers[v.id]) for v in answered],
                 }
             ),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from db import audit
 from db.actor import Actor
 from db.interviews import get_interview, get_wave, instrument_for, interview_target, touch
-from db.models import Answer, Council, Interview, ReviewItem, utcnow
+from db.models import Answer, AnswerHistory, Council, Interview, ReviewItem, utcnow
 from db.permissions import require, require_interview
 from db.vocabulary import (
     AWAITING_COUNCIL,
@@ -141,10 +141,11 @@ def request_correction(
     session: Session, *, actor: Actor, interview_id: int, variable_id: str, comment: str
 ) -> None:
     """The council says an answer is wrong and why; the interviewer must resolve it."""
+    interview = _for_review(session, actor, interview_id)
     text = check_text(comment or "").strip()
     if not text:
+        session.rollback()
         raise ValueProblem("say what should change, so the interviewer can correct it")
-    interview = _for_review(session, actor, interview_id)
     _check_variables(session, interview, [variable_id])
     items = _items(session, interview_id)
     old = items[variable_id].state if variable_id in items else None
@@ -219,8 +220,9 @@ def resolve_correction(
         session.rollback()
         raise ValueProblem(f"there is no open correction request on {variable_id}")
     text = check_text(reply or "").strip() or None
-    version = _answer_versions(session, interview_id).get(variable_id, 0)
-    if changed and version == item.answer_version:
+    if changed and _value_now(session, interview_id, variable_id) == _value_at(
+        session, interview_id, variable_id, item.answer_version
+    ):
         session.rollback()
         raise ValueProblem(
             f"{variable_id} has not changed since the council asked; change the answer "
@@ -233,6 +235,25 @@ def resolve_correction(
     item.reply, item.resolved_by, item.resolved_at = text, actor.username, utcnow()
     _log(session, actor, interview, variable_id, "review.resolve", OPEN, item.state, text)
     session.commit()
+
+
+def _value_now(session: Session, interview_id: int, variable_id: str) -> str | None:
+    return session.scalar(
+        select(Answer.value).where(
+            Answer.interview_id == interview_id, Answer.variable_id == variable_id
+        )
+    )
+
+
+def _value_at(session: Session, interview_id: int, variable_id: str, version: int) -> str | None:
+    """The answer's value at one version, from its history (version 0: nothing recorded)."""
+    return session.scalar(
+        select(AnswerHistory.new_value).where(
+            AnswerHistory.interview_id == interview_id,
+            AnswerHistory.variable_id == variable_id,
+            AnswerHistory.version == version,
+        )
+    )
 
 
 def _for_review(session: Session, actor: Actor, interview_id: int) -> Interview:

@@ -28,7 +28,7 @@ class CouncilSummary:
     respondent_role: str | None
     interview_date: dt.date | None
     summary: str | None
-    answers: dict[str, str | None]  # verbatim answers left out unless entitled
+    answers: dict[str, str | None]  # those routing asks; verbatim only if entitled
     verbatim_withheld: bool
 
 
@@ -60,7 +60,11 @@ def council_summaries(
             respondent_role=i.respondent_role,
             interview_date=i.interview_date,
             summary=i.summary,
-            answers={k: v for k, v in answers[i.id].items() if k not in verbatim},
+            answers={
+                k: v
+                for k, v in answers[i.id].items()
+                if k not in verbatim and instrument.applies(k, answers[i.id])
+            },
             verbatim_withheld=withheld,
         )
         for i in interviews

@@ -234,11 +234,6 @@ def test_resolve__corrected_is_refused_until_the_answer_changed(
     assert entries[Q2].resolved_by == "ilona" and entries[Q2].resolved_at is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db/review.py resolve_correction compares answer versions, not values: an answer "
-    "changed and changed back counts as corrected though it is what the council queried",
-)
 def test_resolve__an_answer_changed_back_to_what_the_council_queried_is_not_corrected(
     session: Session, council: Actor, fife: int
 ) -> None:

@@ -168,12 +168,6 @@ def test_draft_view__shows_unvalidated_councils_under_a_warning(
     assert not draft_warnings(at)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db/summaries.py council_summaries (and app_pages/summaries.py) include answers "
-    "that routing now skips; the council's page hides them and the export writes "
-    "not_applicable",
-)
 def test_an_answer_routing_now_skips_is_not_shown_as_the_councils_answer(
     app_db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
