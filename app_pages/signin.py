@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from app_pages.common import ACTOR_KEY, LAST_ACTIVE_KEY, TOKEN_KEY, session
 from db.accounts import (
@@ -51,7 +52,7 @@ def signed_in() -> Actor | None:
     """The person at this browser, resuming from the session or the cookie; None to sign in."""
     ended = st.session_state.get(ENDED_KEY)
     token = st.session_state.get(TOKEN_KEY) or st.context.cookies.get(COOKIE)
-    if not token or token == ended:
+    if not isinstance(token, str) or not token or token == ended:
         if ended:
             _cookie(data={"token": ""}, key="session_cookie")
         return None
@@ -122,10 +123,7 @@ def _sign_in() -> None:
         return
     try:
         with session() as s:
-            account = authenticate(s, username, password)
-            who = account_actor(s, account.username)
-            assert who is not None
-            _begin(s, who)
+            _begin(s, authenticate(s, username, password).username)
     except SignInRefused as refused:
         st.error(str(refused))
         return
@@ -156,17 +154,18 @@ def _first_administrator() -> None:
             account = create_first_admin(
                 s, username=username, password=password, display_name=display_name
             )
-            who = account_actor(s, account.username)
-            assert who is not None
-            _begin(s, who)
+            _begin(s, account.username)
     except AccountProblem as problem:
         st.error(str(problem))
         return
     st.rerun()
 
 
-def _begin(s: object, who: Actor) -> None:
-    token = start_db_session(s, who)  # type: ignore[arg-type]
+def _begin(s: Session, username: str) -> None:
+    """Start this browser's session for an account whose password was just checked."""
+    who = account_actor(s, username)
+    assert who is not None, "an account that just signed in is active"
+    token = start_db_session(s, who)
     st.session_state[TOKEN_KEY] = token
     st.session_state[ACTOR_KEY] = who
     st.session_state[LAST_ACTIVE_KEY] = time.time()

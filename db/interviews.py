@@ -245,7 +245,23 @@ def update_details(
         session.rollback()
         return summary
     guard_validated(session, interview, actor, reason, "the interview details")
-    for name, value in changed.items():
+    set_details(session, interview, changed, actor, reason)
+    summary = summarise(interview)
+    session.commit()
+    return summary
+
+
+def set_details(
+    session: Session,
+    interview: Interview,
+    details: dict[str, object],
+    actor: Actor,
+    reason: str | None,
+) -> None:
+    """Write the details that differ, one audit row each (no commit: the caller's change)."""
+    for name, value in details.items():
+        if getattr(interview, name) == value:
+            continue
         audit.record(
             session,
             actor=actor,
@@ -257,9 +273,6 @@ def update_details(
         )
         setattr(interview, name, value)
     touch(interview, actor)
-    summary = summarise(interview)
-    session.commit()
-    return summary
 
 
 def update_summary(

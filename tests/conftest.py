@@ -56,6 +56,13 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """The database the app under AppTest opens (pages read DATABASE_URL)."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return engine
+
+
+@pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine) as session:
         yield session

@@ -22,12 +22,6 @@ ADMIN = Actor("admin", "admin")
 
 
 @pytest.fixture
-def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    return engine
-
-
-@pytest.fixture
 def audrey(app_db: Engine) -> Engine:
     """An auditor account, without verbatim access."""
     with Session(app_db) as s:

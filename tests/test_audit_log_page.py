@@ -22,12 +22,6 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    return engine
-
-
-@pytest.fixture
 def history(app_db: Engine) -> Engine:
     """A few account changes, then the administrator's own sign-in (app_as) comes last."""
     with Session(app_db) as s:

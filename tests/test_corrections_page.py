@@ -25,12 +25,6 @@ COMMENT = f"Users were not involved until 2011. {PAYLOAD}"
 
 
 @pytest.fixture
-def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    return engine
-
-
-@pytest.fixture
 def requested(app_db: Engine) -> int:
     """Fife's completed interview, on which the council has queried Q2 and then Q1."""
     with Session(app_db) as s:

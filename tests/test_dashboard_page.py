@@ -20,12 +20,6 @@ ABERDEEN, ABERDEENSHIRE, ANGUS, ARGYLL = "S12000033", "S12000034", "S12000041", 
 Q2 = "Q2 Users involved in strategy"
 
 
-@pytest.fixture
-def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    return engine
-
-
 def interview_id(engine: Engine, code: str) -> int:
     with Session(engine) as s:
         return s.scalar(select(Interview.id).join(Council).where(Council.code == code))

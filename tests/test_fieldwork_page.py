@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
@@ -17,12 +16,6 @@ from tests.conftest import INTERVIEWER
 from tests.signing import account, app_as
 
 ANGUS = "S12000041"
-
-
-@pytest.fixture
-def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    return engine
 
 
 def open_fieldwork() -> AppTest:

@@ -29,12 +29,6 @@ IN_PART_A = [  # what the typical answers leave applying in Part A, in schedule 
 ]  # fmt: skip
 
 
-@pytest.fixture
-def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    return engine
-
-
 def fife(engine: Engine) -> int:
     with Session(engine) as s:
         return s.scalar(select(Interview.id).join(Council).where(Council.code == FIFE))  # type: ignore[return-value]

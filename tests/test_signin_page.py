@@ -37,11 +37,10 @@ EVERY_PAGE = ["fieldwork", "interview", "corrections", "review", "dashboard", "s
 
 
 @pytest.fixture
-def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
+def app_db(app_db: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
     """The app on the test database, in a browser that carries no cookie."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
     browser_cookies(monkeypatch)
-    return engine
+    return app_db
 
 
 def browser() -> AppTest:

@@ -30,12 +30,6 @@ WITHHELD = (
 DRAFT = "Draft view: per-council figures include councils that have not yet validated"
 
 
-@pytest.fixture
-def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    return engine
-
-
 def interview_id(engine: Engine, code: str) -> int:
     with Session(engine) as s:
         return s.scalar(select(Interview.id).join(Council).where(Council.code == code))  # type: ignore[return-value]

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db import audit
 from db.actor import Actor
 from db.answers import audit_answer, history_row
 from db.councils import council_lookup, match_key
@@ -20,9 +19,8 @@ from db.interviews import (
     get_wave,
     guard_validated,
     instrument_named,
-    interview_target,
+    set_details,
     set_status,
-    touch,
 )
 from db.models import Answer, Council, Interview, utcnow
 from db.permissions import require
@@ -486,10 +484,6 @@ def _changes(interview: Interview, row: _Row, existing: Mapping[str, Answer]) ->
     return stored != {k: v for k, v in row.values.items() if v is not None}
 
 
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
 def _write(
     session: Session,
     actor: Actor,
@@ -529,19 +523,7 @@ def _write(
                 continue
             guard_validated(session, interview, actor, reason, "the submission by import")
         set_status(session, interview, row.status, actor, why)
-        for name, value in row.details.items():
-            if getattr(interview, name) != value:
-                audit.record(
-                    session,
-                    actor=actor,
-                    action="interview.details",
-                    target=interview_target(interview, name),
-                    old=_text(getattr(interview, name)),
-                    new=_text(value),
-                    reason=why,
-                )
-                setattr(interview, name, value)
-        touch(interview, actor)
+        set_details(session, interview, row.details, actor, why)
         existing = stored[interview.id]
         had_answers = any(a.value is not None for a in existing.values())
         changes_before = len(changes)
