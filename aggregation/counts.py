@@ -81,11 +81,12 @@ def tally_from_counts(instrument: Instrument, counts: pd.DataFrame) -> dict[str,
     """Every closed variable's tally (derived bands right after their percent source)."""
     asked: dict[str, Histogram] = defaultdict(dict)
     skipped: Counter[str] = Counter()
-    for variable_id, value, applies, n in counts[list(COUNT_COLUMNS)].itertuples(index=False):
+    columns = (counts[name].tolist() for name in COUNT_COLUMNS)
+    for variable_id, value, applies, n in zip(*columns, strict=True):
         if not applies:
             skipped[variable_id] += int(n)
             continue
-        key = None if pd.isna(value) else value
+        key = value if isinstance(value, str) else None  # None, or NaN from pandas strings
         histogram = asked[variable_id]
         histogram[key] = histogram.get(key, 0) + int(n)
     result: dict[str, Tally] = {}

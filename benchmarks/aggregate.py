@@ -4,13 +4,13 @@ Fills a throwaway database with N synthetic completed interviews (plausible answ
 `db.demo`, following the routing, text answers included; 1 in 50 also keeps answers that
 routing now skips, as after a parent answer was changed), then times, repeated, medians:
 
-- report: the full JSON report through the project's own code, `db.results.load_results`
-  + `aggregation.report.report_json`, split into `read` (`wave_tables`), `(fetch)` (its rows
-  fetched by the driver alone, no pandas) and `tally` (`wave_results` + `report_json`);
+- report: the full JSON report as `survey_cli.py report` makes it, `db.results.load_report`
+  (counted in the database, routing in SQL) + `aggregation.report.report_json`;
 - floor: a hand-written SQL `GROUP BY variable_id, value` over the same closed answers of the
   same completed interviews, fetched to Python (and, for scale, the same over all variables);
-- in SQL: a prototype for db/results.py that produces the identical JSON from GROUP BYs with
-  routing evaluated in SQL (`counted_in_sql`); checked byte for byte against the report.
+- wide: the same JSON from every closed answer read into a wide table, `db.results.
+  load_results` + `report_json` (the dashboard's path); checked byte for byte against the
+  report at every size.
 
     python benchmarks/aggregate.py [--sizes 32,1000,10000,100000] [--repeats 5]
                                    [--database-url URL] [--profile N]
@@ -35,43 +35,26 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import (  # noqa: E402
-    Engine,
-    and_,
-    bindparam,
-    case,
-    func,
-    insert,
-    literal,
-    or_,
-    select,
-    text,
-    union_all,
-)
+from sqlalchemy import Engine, bindparam, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from aggregation.report import report_json  # noqa: E402
-from aggregation.response import response_figures  # noqa: E402
-from aggregation.results import wave_results  # noqa: E402
-from aggregation.tally import Tally  # noqa: E402
 from benchmarks.timing import timed  # noqa: E402
 from db.actor import Actor  # noqa: E402
 from db.demo import FIELDWORK, INTERVIEWERS, draw, plausible_interview, weekday_in  # noqa: E402
 from db.engine import make_engine  # noqa: E402
-from db.interviews import get_wave, instrument_named  # noqa: E402
-from db.models import Answer, Council, Interview, Wave  # noqa: E402
-from db.results import load_results, wave_tables  # noqa: E402
+from db.interviews import instrument_named  # noqa: E402
+from db.models import Council, Interview, Wave  # noqa: E402
+from db.results import load_report, load_results  # noqa: E402
 from db.setup import initialise  # noqa: E402
 from instrument import DEFAULT_INSTRUMENT  # noqa: E402
-from instrument.model import DONT_KNOW, NO_ANSWER, RESERVED_CODES, Variable  # noqa: E402
 
 DEFAULT_SIZES = (32, 1_000, 10_000, 100_000)
 TARGET_SIZE = 10_000
@@ -222,49 +205,22 @@ def write_answers(connection, rows: list[tuple]) -> None:  # type: ignore[no-unt
 
 
 def full_report(engine: Engine) -> str:
+    """The JSON report as the report command makes it: counted in the database."""
+    with Session(engine) as session:
+        report = load_report(session, actor=BENCH, wave_key=WAVE)
+    return report_json(report.wave_key, report.figures, report.tallies)
+
+
+def wide_report(engine: Engine) -> str:
+    """The same JSON from every closed answer read into a wide table (the dashboard's path)."""
     with Session(engine) as session:
         results = load_results(session, actor=BENCH, wave_key=WAVE)
     return report_json(results.wave_key, results.figures, results.tallies)
 
 
-def read_only(engine: Engine) -> object:
-    with Session(engine) as session:
-        return wave_tables(session, actor=BENCH, wave_key=WAVE, closed_only=True)
-
-
-def tally_only(tables: tuple) -> Callable[[], str]:  # type: ignore[type-arg]
-    interviews, answers = tables
-
-    def run() -> str:
-        results = wave_results(WAVE, INSTRUMENT, interviews, answers)
-        return report_json(results.wave_key, results.figures, results.tallies)
-
-    return run
-
-
-def fetch_only(engine: Engine) -> list:  # type: ignore[type-arg]
-    """The rows `wave_tables` reads, fetched by the driver alone: what any design that brings
-    every closed answer into Python pays before it counts anything."""
-    with Session(engine) as session:
-        wave = get_wave(session, WAVE)
-        query = (
-            select(Answer.interview_id, Answer.variable_id, Answer.value)
-            .join(Interview, Interview.id == Answer.interview_id)
-            .where(Interview.wave_id == wave.id, Interview.status == "completed")
-            .where(Answer.value.is_not(None), Answer.variable_id.in_(CLOSED))
-        )
-        return session.connection().execute(query).cursor.fetchall()  # type: ignore[union-attr]
-
-
 def floor(engine: Engine, wave_id: int, sql=FLOOR_SQL) -> list:  # type: ignore[no-untyped-def,type-arg]
     with engine.connect() as connection:
         return connection.execute(sql, {"wave": wave_id, "closed": CLOSED}).all()
-
-
-def seconds(action: Callable[[], object], repeats: int) -> float:
-    """Median seconds of `repeats` calls, after one to warm imports, caches and pages."""
-    action()
-    return statistics.median(timed(action, repeats)) / 1000
 
 
 def agrees(report: str, counts: list) -> bool:  # type: ignore[type-arg]
@@ -278,188 +234,6 @@ def agrees(report: str, counts: list) -> bool:  # type: ignore[type-arg]
                 if by_pair.get((vid, code), 0) != n:
                     return False
     return True
-
-
-# --- prototype: count in SQL, routing included (a suggestion for db/results.py) ---------------
-
-
-def routing_parents(variable_ids: list[str]) -> list[str]:
-    """Every variable the routing of these variables reads, however far up, in schedule order."""
-    found: set[str] = set()
-    todo = list(variable_ids)
-    while todo:
-        condition = INSTRUMENT.condition(todo.pop())
-        for clause in condition.clauses if condition else ():
-            if clause.variable not in found:
-                found.add(clause.variable)
-                todo.append(clause.variable)
-    return [v.id for v in INSTRUMENT.questions if v.id in found]
-
-
-def applies_on(variable_id: str, value_of: dict):  # type: ignore[no-untyped-def,type-arg]
-    """The routing rule as SQL over columns holding each parent's value (None: always asked).
-
-    A clause holds when the parent holds the code (a multi: includes it) and the parent itself
-    applies, as `Instrument.applies` says; a missing parent is NULL, which never holds.
-    """
-    condition = INSTRUMENT.condition(variable_id)
-    if condition is None:
-        return None
-    groups = []
-    for group in condition.groups:
-        parts = []
-        for clause in group:
-            column = value_of[clause.variable]
-            if INSTRUMENT.variable(clause.variable).type == "multi":
-                parts.append((literal(";") + column + literal(";")).like(f"%;{clause.code};%"))
-            else:
-                parts.append(column == clause.code)
-            above = applies_on(clause.variable, value_of)
-            if above is not None:
-                parts.append(above)
-        groups.append(and_(*parts))
-    return or_(*groups)
-
-
-def counted_in_sql(engine: Engine) -> str:
-    """The same JSON report from one statement of GROUP BYs: no answer row leaves the database.
-
-    Variables always asked are counted straight from the answers. Routed ones, and the parents
-    their rules read, are first pivoted to one row per interview (`routing`, computed once);
-    each routed variable is then counted over the interviews where its rule holds, and those
-    counts, blanks included, add up to its base. Two passes over the answers in all.
-    """
-    routed = [v.id for v in INSTRUMENT.closed_questions if INSTRUMENT.condition(v.id)]
-    pivoted = [v.id for v in INSTRUMENT.questions if v.id in {*routing_parents(routed), *routed}]
-    with Session(engine) as session:
-        wave = get_wave(session, WAVE)
-        done = and_(Interview.wave_id == wave.id, Interview.status == "completed")
-        pivot = (
-            select(
-                *(
-                    func.max(case((Answer.variable_id == vid, Answer.value))).label(f"v{k}")
-                    for k, vid in enumerate(pivoted)
-                ),
-            )
-            .join(Interview, Interview.id == Answer.interview_id)
-            .where(done, Answer.variable_id.in_(pivoted))
-            .group_by(Answer.interview_id)
-            .cte("routing")
-            .prefix_with("MATERIALIZED")  # one pass, read by every routed variable
-        )
-        value_of = {vid: pivot.c[f"v{k}"] for k, vid in enumerate(pivoted)}
-        always = (
-            select(Answer.variable_id, Answer.value, func.count())
-            .join(Interview, Interview.id == Answer.interview_id)
-            .where(
-                done,
-                Answer.value.is_not(None),
-                Answer.variable_id.in_([v for v in CLOSED if v not in routed]),
-            )
-            .group_by(Answer.variable_id, Answer.value)
-        )
-        asked = [
-            select(literal(vid), value_of[vid], func.count())
-            .where(applies_on(vid, value_of))
-            .group_by(value_of[vid])
-            for vid in routed
-        ]
-        rows = session.execute(union_all(always, *asked)).all()
-        statuses = session.execute(
-            select(Interview.status, func.count())
-            .where(Interview.wave_id == wave.id)
-            .group_by(Interview.status)
-        ).all()
-        roles = session.execute(
-            select(Interview.respondent_role, func.count())
-            .where(done)
-            .group_by(Interview.respondent_role)
-        ).all()
-    completed = sum(n for status, n in statuses if status == "completed")
-    found: dict[str, dict[str, int]] = defaultdict(dict)
-    base_of: Counter[str] = Counter()
-    for vid, value, n in rows:
-        base_of[vid] += n
-        if value is not None:
-            found[vid][value] = n
-    found["respondent_role"] = {role: n for role, n in roles if role}
-    tallies: dict[str, Tally] = {}
-    for v in (*INSTRUMENT.record_variables, *INSTRUMENT.closed_questions):
-        base = base_of[v.id] if v.id in routed else completed
-        tallies[v.id] = tally_from_counts(v, found[v.id], base, completed)
-        if v.bands:
-            tallies[v.bands.id] = bands_from_counts(v, found[v.id], base, completed)
-    figures = response_figures(s for s, n in statuses for _ in range(n))
-    return report_json(WAVE, figures, tallies)
-
-
-def tally_from_counts(v: Variable, found: dict[str, int], base: int, completed: int) -> Tally:
-    given = {k: n for k, n in found.items() if k not in RESERVED_CODES}
-    common = {
-        "variable_id": v.id,
-        "type": v.type,
-        "label": v.label or v.id,
-        "base": base,
-        "no_answer": found.get(NO_ANSWER, 0),
-        "dont_know": found.get(DONT_KNOW, 0),
-        "not_applicable": completed - base,
-        "answered": sum(given.values()),
-    }
-    if v.type == "percent":
-        numbers = sorted((int(k), n) for k, n in given.items())
-        return Tally(
-            **common,
-            counts={},
-            n=sum(n for _, n in numbers),
-            median=median_of(numbers),
-            min=numbers[0][0] if numbers else None,
-            max=numbers[-1][0] if numbers else None,
-        )
-    mentions: Counter[str] = Counter()
-    for value, n in given.items():
-        for code in value.split(";") if v.type == "multi" else [value]:
-            mentions[code] += n
-    choices = INSTRUMENT.choices(v)
-    return Tally(
-        **common,
-        counts={c.code: mentions[c.code] for c in choices},
-        choice_labels={c.code: c.label for c in choices},
-    )
-
-
-def bands_from_counts(v: Variable, found: dict[str, int], base: int, completed: int) -> Tally:
-    assert v.bands is not None
-    given = {int(k): n for k, n in found.items() if k not in RESERVED_CODES}
-    banded: Counter[str | None] = Counter()
-    for value, n in given.items():
-        banded[v.bands.band_of(value)] += n
-    return Tally(
-        variable_id=v.bands.id,
-        type="band",
-        label=v.bands.label,
-        base=base,
-        counts={b.code: banded[b.code] for b in v.bands.bands},
-        no_answer=found.get(NO_ANSWER, 0),
-        dont_know=found.get(DONT_KNOW, 0),
-        not_applicable=completed - base,
-        answered=sum(given.values()),
-        choice_labels={b.code: b.label for b in v.bands.bands},
-    )
-
-
-def median_of(histogram: list[tuple[int, int]]) -> float | None:
-    """The median of values given as sorted (value, count) pairs, as statistics.median."""
-    total = sum(n for _, n in histogram)
-    if not total:
-        return None
-    middle = [(total - 1) // 2, total // 2]
-    found, seen = [], 0
-    for value, n in histogram:
-        while middle and middle[0] < seen + n:
-            found.append(value)
-            middle.pop(0)
-        seen += n
-    return (found[0] + found[1]) / 2
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -493,17 +267,21 @@ def profile(engine: Engine) -> str:
 
 
 def measure(engine: Engine, wave_id: int, repeats: int) -> dict[str, float]:
-    """Median seconds of the floor, the unfiltered GROUP BY, the report and its two halves."""
+    """Median seconds of the floor, the unfiltered GROUP BY, the report and the wide path,
+    taken in turn (one of each per round), so load on a shared machine falls on all alike."""
     actions: dict[str, Callable[[], object]] = {
         "floor": lambda: floor(engine, wave_id),
         "all": lambda: floor(engine, wave_id, ALL_VARIABLES_SQL),
         "report": lambda: full_report(engine),
-        "read": lambda: read_only(engine),
-        "fetch": lambda: fetch_only(engine),
-        "tally": tally_only(read_only(engine)),  # type: ignore[arg-type]
-        "in_sql": lambda: counted_in_sql(engine),
+        "wide": lambda: wide_report(engine),
     }
-    return {name: seconds(action, repeats) for name, action in actions.items()}
+    for action in actions.values():
+        action()  # warm imports, caches and pages
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(repeats):
+        for name, action in actions.items():
+            times[name] += timed(action, 1)
+    return {name: statistics.median(ms) / 1000 for name, ms in times.items()}
 
 
 def main() -> int:
@@ -531,8 +309,8 @@ def main() -> int:
         if not agrees(report, counts):
             print(f"N={n}: the report and the GROUP BY disagree", file=sys.stderr)
             return 1
-        if counted_in_sql(engine) != report:
-            print(f"N={n}: the counted-in-SQL prototype differs from the report", file=sys.stderr)
+        if wide_report(engine) != report:
+            print(f"N={n}: the report differs from the wide table's", file=sys.stderr)
             return 1
         row = {"n": n, "rows": rows, "built": built, **measure(engine, wave_id, args.repeats)}
         results.append(row)
@@ -547,34 +325,31 @@ def main() -> int:
 
     backend = (args.database_url or "sqlite").split(":", 1)[0].split("+", 1)[0]
     print(
-        f"National report speed on {backend}, median of {args.repeats} (seconds). The report "
-        "agrees with the GROUP BY, and the prototype's JSON is identical, at every size."
+        f"National report speed on {backend}, median of {args.repeats} rounds (seconds). The "
+        "report agrees with the GROUP BY, and the wide table's JSON is identical, at every size."
     )
     print(f"Load average (1 min) at the start {load:.1f}, at the end {os.getloadavg()[0]:.1f}.")
     print(
         f"{'interviews':>10} {'answer rows':>12} {'floor':>7} {'all vars':>8} {'report':>7} "
-        f"{'read':>7} {'(fetch)':>7} {'tally':>7} {'in SQL':>7} {'report/floor':>12} "
-        f"{'in SQL/floor':>12}"
+        f"{'wide':>7} {'report/floor':>12} {'wide/floor':>10}"
     )
     for r in results:
         print(
             f"{r['n']:>10,} {r['rows']:>12,} {r['floor']:7.3f} {r['all']:8.3f} "
-            f"{r['report']:7.3f} {r['read']:7.3f} {r['fetch']:7.3f} {r['tally']:7.3f} "
-            f"{r['in_sql']:7.3f} {r['report'] / r['floor']:11.1f}x "
-            f"{r['in_sql'] / r['floor']:11.1f}x"
+            f"{r['report']:7.3f} {r['wide']:7.3f} {r['report'] / r['floor']:11.1f}x "
+            f"{r['wide'] / r['floor']:9.1f}x"
         )
     target = next((r for r in results if r["n"] == TARGET_SIZE), None)
     if target is None:
         print(f"targets: not measured (add {TARGET_SIZE} to --sizes)")
         return 0
-    for key, name in (("report", "the report"), ("in_sql", "the in-SQL prototype")):
-        seconds, ratio = target[key], target[key] / target["floor"]
-        verdicts = (
-            f"< {TARGET_SECONDS:.0f} s {'met' if seconds < TARGET_SECONDS else 'MISSED'} "
-            f"({seconds:.3f} s), <= {TARGET_RATIO:.0f}x floor "
-            f"{'met' if ratio <= TARGET_RATIO else 'MISSED'} ({ratio:.1f}x)"
-        )
-        print(f"targets at {TARGET_SIZE:,} interviews, {name}: {verdicts}")
+    taken, ratio = target["report"], target["report"] / target["floor"]
+    print(
+        f"targets at {TARGET_SIZE:,} interviews: < {TARGET_SECONDS:.0f} s "
+        f"{'met' if taken < TARGET_SECONDS else 'MISSED'} ({taken:.3f} s), "
+        f"<= {TARGET_RATIO:.0f}x floor {'met' if ratio <= TARGET_RATIO else 'MISSED'} "
+        f"({ratio:.2f}x)"
+    )
     return 0
 
 
