@@ -22,17 +22,16 @@ except InstrumentError as exc:
 who = signed_in()
 if who is None:
     st.navigation([st.Page(sign_in_page, title=SIGN_IN_TITLE, icon=":material/login:")]).run()
-    st.stop()
-
-with st.sidebar:
-    st.caption(f"Signed in as **{literal(who.shown_name)}** · {ROLE_NAMES[who.role]}")
-    st.button("Sign out", on_click=sign_out, args=(who,), icon=":material/logout:")
-watch_idle()
-if who.role != "council":
-    drafts_switch()
-    draft_banner()
-pages = [
-    st.Page(PAGES[name][0], title=PAGES[name][1], icon=PAGES[name][2], default=i == 0)
-    for i, name in enumerate(ROLE_PAGES[who.role])
-]
-st.navigation(pages).run()
+else:
+    with st.sidebar:
+        st.caption(f"Signed in as **{literal(who.shown_name)}** · {ROLE_NAMES[who.role]}")
+        st.button("Sign out", on_click=sign_out, args=(who,), icon=":material/logout:")
+    watch_idle()
+    if who.role != "council":
+        drafts_switch()
+        draft_banner()
+    pages = [
+        st.Page(PAGES[name][0], title=PAGES[name][1], icon=PAGES[name][2], default=i == 0)
+        for i, name in enumerate(ROLE_PAGES[who.role])
+    ]
+    st.navigation(pages).run()

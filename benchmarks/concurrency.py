@@ -23,7 +23,10 @@ import statistics
 import sys
 import tempfile
 import time
+import types
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -185,6 +188,21 @@ def read_versions(engine, actor: Actor, interview_id: int) -> dict[Key, int]:  #
     return {(interview_id, v): a.version for v, a in answers.items()}
 
 
+@contextmanager
+def plain_main() -> Iterator[None]:
+    """Start spawned children without re-running the parent's `__main__`.
+
+    Under pytest, AppTest leaves a Streamlit script (survey_app.py) as `__main__`, and spawn
+    would run it again in every child before the writer starts.
+    """
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 def run_writers(url: str, workers: int, saves: int, folder: Path) -> Outcome:
     """Start the writers, release them together, wait for all, and gather their logs."""
     interviews = council_interviews(url, 2 + workers)
@@ -195,8 +213,9 @@ def run_writers(url: str, workers: int, saves: int, folder: Path) -> Outcome:
         spawn.Process(target=autosave_writer, args=(url, w, saves, interviews, start, str(logs[w])))
         for w in range(workers)
     ]
-    for p in processes:
-        p.start()
+    with plain_main():
+        for p in processes:
+            p.start()
     start.wait(timeout=START_TIMEOUT_S)
     started = time.perf_counter()
     for p in processes:
