@@ -141,15 +141,16 @@ def render() -> None:
         st.session_state[ROLES] = codes
     chosen = [c for c in codes if c in st.session_state[ROLES]]
     roles = None if len(chosen) == len(codes) else tuple(chosen)
-    drafts = include_drafts()
-    figures, shown_count, sections = exhibits(database_url(), key, roles, version, actor(), drafts)
+    drafts, url, acting = include_drafts(), database_url(), actor()
+    # the downloads below build their files later, outside this run: they take these as values
+    figures, shown_count, sections = exhibits(url, key, roles, version, acting, drafts)
     (_, response), (_, record), *parts = sections
 
     _response(figures, Shown(*response[0]), key)
     st.caption(review_sentence(reviews.values()))
     st.download_button(
         "Draft report supplement (Word)",
-        lambda: _supplement(database_url(), key, actor(), drafts),
+        lambda: _supplement(url, key, acting, drafts),
         file_name=f"supplement_{key}.docx",
         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         key="dashboard:supplement",
@@ -159,7 +160,7 @@ def render() -> None:
     )
     st.download_button(
         "National results (JSON)",
-        lambda: _report_json(database_url(), key, actor()),
+        lambda: _report_json(url, key, acting),
         file_name=f"report_{key}.json",
         mime="application/json",
         key="dashboard:json",
