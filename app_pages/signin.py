@@ -28,6 +28,7 @@ from db.sessions import start_session as start_db_session
 COOKIE = "survey_session"
 NOTICE_KEY = "sign_in_notice"
 ENDED_KEY = "ended_session_token"  # the cookie a new Streamlit session may still carry
+COOKIE_SET_KEY = "session_cookie_set"  # the token this browser's cookie already holds
 
 ROLE_NAMES = {
     "admin": "Administrator",
@@ -72,7 +73,9 @@ def signed_in() -> Actor | None:
     st.session_state[TOKEN_KEY] = token
     st.session_state[ACTOR_KEY] = who
     st.session_state[LAST_ACTIVE_KEY] = time.time()
-    _cookie(data={"token": token}, key="session_cookie")
+    if st.session_state.get(COOKIE_SET_KEY) != token:  # once per sign-in: it costs each run
+        _cookie(data={"token": token}, key="session_cookie")
+        st.session_state[COOKIE_SET_KEY] = token
     return who
 
 
