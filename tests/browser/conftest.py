@@ -16,12 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.accounts import add_account as add_account_service
 from db.actor import Actor
 from db.engine import make_engine
+from db.models import Answer
 from db.setup import initialise
 from tests.conftest import REPO
 
@@ -154,3 +155,65 @@ def settle(page) -> None:  # type: ignore[no-untyped-def]
         "() => !document.querySelector('[data-stale=\"true\"]')"
         " && !document.querySelector('[data-testid=\"stStatusWidget\"]')"
     )
+
+
+def sign_out(page) -> None:  # type: ignore[no-untyped-def]
+    settle(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in").wait_for()
+
+
+def create_administrator(page, app_url: str, username: str, shot: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """On an empty database: the one-time form that creates the first administrator."""
+    page.goto(app_url)
+    page.get_by_role("heading", name="Create the administrator").wait_for()
+    if shot:
+        shoot(page, shot)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Your name").fill(f"{username.title()} Admin")
+    page.get_by_label("Password (at least 10 characters)").fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_role("button", name="Create the administrator").click()
+    page.get_by_role("heading", name="Accounts").wait_for()
+
+
+def add_in_form(page, username: str, role: str, council: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Add an account through the Accounts page's form, as an administrator."""
+    settle(page)
+    submit = page.get_by_role("button", name="Add the account")
+    form = page.get_by_test_id("stForm").filter(has=submit)
+    form.get_by_role("textbox", name="Username").fill(username)
+    form.get_by_role("textbox", name="Name", exact=True).fill(username.title())
+    form.get_by_test_id("stSelectbox").filter(has_text="Role").click()
+    page.get_by_role("option", name=role).click()
+    if council:
+        form.get_by_test_id("stSelectbox").filter(has_text="Council").locator("input").click()
+        page.keyboard.type(council)
+        page.keyboard.press("Enter")
+    form.get_by_label("Password (at least 10 characters)").fill(PASSWORD)
+    form.get_by_label("Password again").fill(PASSWORD)
+    form.get_by_role("button", name="Add the account").click()
+    page.get_by_text(f"Added {username}.").wait_for()
+
+
+def question(page, interview_id: int, variable: str):  # type: ignore[no-untyped-def]
+    """One question's bordered box on the Interview page."""
+    return page.locator(f".st-key-q_{interview_id}_{variable}")
+
+
+def wait_for_saved(engine: Engine, interview_id: int, variable: str, expected: dict) -> Answer:  # type: ignore[type-arg]
+    """Poll the database: the autosave must land without any button being pressed."""
+    deadline = time.monotonic() + 15
+    answer = None
+    while time.monotonic() < deadline:
+        with Session(engine) as s:
+            answer = s.scalar(
+                select(Answer).where(
+                    Answer.interview_id == interview_id, Answer.variable_id == variable
+                )
+            )
+        if answer and all(getattr(answer, k) == v for k, v in expected.items()):
+            return answer
+        time.sleep(0.2)
+    got = {k: getattr(answer, k) for k in expected} if answer else None
+    raise AssertionError(f"{variable}: expected {expected}, database has {got}")

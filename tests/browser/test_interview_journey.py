@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.models import Answer, Council, Interview
-from tests.browser.conftest import add_account, shoot, sign_in
+from db.models import Council, Interview
+from tests.browser.conftest import add_account, question, shoot, sign_in, wait_for_saved
 
 pytestmark = pytest.mark.browser
 FIFE = "S12000047"
@@ -19,28 +17,6 @@ FIFE = "S12000047"
 def fife_id(engine: Engine) -> int:
     with Session(engine) as s:
         return s.scalar(select(Interview.id).join(Council).where(Council.code == FIFE))
-
-
-def wait_for_saved(engine: Engine, interview_id: int, variable: str, expected: dict) -> Answer:  # type: ignore[type-arg]
-    """Poll the database: the autosave must land without any button being pressed."""
-    deadline = time.monotonic() + 15
-    answer = None
-    while time.monotonic() < deadline:
-        with Session(engine) as s:
-            answer = s.scalar(
-                select(Answer).where(
-                    Answer.interview_id == interview_id, Answer.variable_id == variable
-                )
-            )
-        if answer and all(getattr(answer, k) == v for k, v in expected.items()):
-            return answer
-        time.sleep(0.2)
-    got = {k: getattr(answer, k) for k in expected} if answer else None
-    raise AssertionError(f"{variable}: expected {expected}, database has {got}")
-
-
-def question(page, interview_id: int, variable: str):  # type: ignore[no-untyped-def]
-    return page.locator(f".st-key-q_{interview_id}_{variable}")
 
 
 def test_interviewer_keys_answers_and_a_refresh_loses_nothing(

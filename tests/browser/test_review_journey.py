@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 
 from db.models import AuditEvent, Council, Interview
 from tests.answering import complete_whole_interview
-from tests.browser.conftest import PASSWORD, settle, shoot, sign_in
+from tests.browser.conftest import (
+    add_in_form,
+    create_administrator,
+    settle,
+    shoot,
+    sign_in,
+    sign_out,
+)
 from tests.conftest import INTERVIEWER
 
 pytestmark = pytest.mark.browser
@@ -24,44 +31,12 @@ def interview(engine: Engine, code: str) -> Interview:
         return s.scalar(select(Interview).join(Council).where(Council.code == code))  # type: ignore[return-value]
 
 
-def sign_out(page) -> None:  # type: ignore[no-untyped-def]
-    settle(page)
-    page.get_by_role("button", name="Sign out").click()
-    page.get_by_role("button", name="Sign in").wait_for()
-
-
-def add_in_form(page, username: str, role: str, council: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    settle(page)
-    submit = page.get_by_role("button", name="Add the account")
-    form = page.get_by_test_id("stForm").filter(has=submit)
-    form.get_by_role("textbox", name="Username").fill(username)
-    form.get_by_role("textbox", name="Name", exact=True).fill(username.title())
-    form.get_by_test_id("stSelectbox").filter(has_text="Role").click()
-    page.get_by_role("option", name=role).click()
-    if council:
-        form.get_by_test_id("stSelectbox").filter(has_text="Council").locator("input").click()
-        page.keyboard.type(council)
-        page.keyboard.press("Enter")
-    form.get_by_label("Password (at least 10 characters)").fill(PASSWORD)
-    form.get_by_label("Password again").fill(PASSWORD)
-    form.get_by_role("button", name="Add the account").click()
-    page.get_by_text(f"Added {username}.").wait_for()
-
-
 def test_council_review_from_request_to_validation(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-untyped-def]
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
     # An empty database offers the one-time administrator form.
-    page.goto(app_url)
-    page.get_by_role("heading", name="Create the administrator").wait_for()
-    shoot(page, "review-01-first-administrator")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Your name").fill("Ada Admin")
-    page.get_by_label("Password (at least 10 characters)").fill(PASSWORD)
-    page.get_by_label("Password again").fill(PASSWORD)
-    page.get_by_role("button", name="Create the administrator").click()
-    page.get_by_role("heading", name="Accounts").wait_for()
+    create_administrator(page, app_url, "ada", shot="review-01-first-administrator")
     for username, role, council in [
         ("ilona", "Interviewer", None),
         ("audrey", "Auditor", None),

@@ -1,0 +1,426 @@
+"""The whole journey in a real browser, from an empty database to a validated council in the
+national results: the first administrator, accounts, the auditor's empty dashboard, a whole
+interview keyed by mouse and keyboard (with a refresh halfway), completion, the council's
+validation, and the auditor's figures and summaries afterwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from db.interviews import instrument_named
+from db.models import Answer, Council, Interview
+from instrument.model import DONT_KNOW, RESERVED_LABELS, Variable
+from tests.browser.conftest import (
+    add_in_form,
+    create_administrator,
+    question,
+    shoot,
+    sign_in,
+    sign_out,
+    wait_for_saved,
+)
+
+pytestmark = pytest.mark.browser
+FIFE = "S12000047"
+INSTRUMENT = instrument_named("schedule_2011")
+# Everything else follows one rule per type (below); these take routing's other branches
+# (Q5 "other" asks which group; Q12 "no" asks 12b instead of 12a) and key a reserved code.
+CHOSEN = {"q5_least_involved": "other", "q12_sg_used": "no", "q15_external_training": DONT_KNOW}
+NOTE = ("q1_most_involved", "Respondent read this from the 2010 strategy")
+SUMMARY = "Fife involves older people most; tendering is recent and budgets are falling."
+RESPONDENT = ("Morag Example", "head_of_service", "Head of Service")
+INTERVIEWED_ON = dt.date(2011, 9, 14)
+
+
+def planned(variable: Variable) -> str:
+    """What the respondent says: yes (so routed follow-ups are asked), the first choice,
+    the first two of a multiple choice, a 30:70 home care balance, a sentence of text."""
+    if variable.id in CHOSEN:
+        return CHOSEN[variable.id]
+    codes = [c.code for c in INSTRUMENT.choices(variable)]
+    if variable.type == "yesno":
+        return "yes"
+    if variable.type == "single":
+        return codes[0]
+    if variable.type == "multi":
+        return ";".join(codes[:2])
+    if variable.type == "percent":
+        return "30"
+    return f"Fife's answer to {variable.display_number or variable.id}, keyed in the browser"
+
+
+def fife_interview(engine: Engine) -> Interview:
+    with Session(engine) as s:
+        return s.scalar(select(Interview).join(Council).where(Council.code == FIFE))  # type: ignore[return-value]
+
+
+def stored_answers(engine: Engine, interview_id: int) -> dict[str, tuple[str | None, str | None]]:
+    with Session(engine) as s:
+        rows = s.scalars(select(Answer).where(Answer.interview_id == interview_id))
+        return {a.variable_id: (a.value, a.note) for a in rows}
+
+
+def wait_for_interview(engine: Engine, what: str, check: Callable[[Interview], bool]) -> None:
+    """Poll the database until the interview row shows what was entered."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if check(fife_interview(engine)):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the interview's {what} never reached the database")
+
+
+# Counts the script runs the page has seen finish: Streamlit marks its app element with the
+# run's state, so an action's own rerun is over once the count has moved past it.
+RUN_COUNTER = """
+(() => {
+  window.__runsFinished = 0;
+  const watch = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app) { setTimeout(watch, 20); return; }
+    new MutationObserver(() => {
+      if (app.dataset.testScriptState === 'notRunning') window.__runsFinished += 1;
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  };
+  watch();
+})();
+"""
+IDLE = """(before) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return window.__runsFinished > before && app.dataset.testScriptState === 'notRunning'
+    && !document.querySelector('[data-stale="true"]');
+}"""
+
+
+def runs(page) -> int:  # type: ignore[no-untyped-def]
+    """How many script runs have finished so far; take it before an action that reruns."""
+    return page.evaluate("window.__runsFinished")  # type: ignore[no-any-return]
+
+
+def idle(page) -> None:  # type: ignore[no-untyped-def]
+    """No script run under way (e.g. after a page load) and nothing stale on the page."""
+    page.wait_for_function(IDLE, arg=-1)
+
+
+def rerun_done(page, before: int) -> None:  # type: ignore[no-untyped-def]
+    """The rerun the action caused has finished and the page holds nothing stale."""
+    page.wait_for_function(IDLE, arg=before)
+
+
+def label(variable: Variable, code: str) -> str:
+    return INSTRUMENT.choice_label(variable, code)
+
+
+def open_list(page, field) -> None:  # type: ignore[no-untyped-def]
+    """Open a select box's list. Scrolled into view first: a list opened while the page
+    scrolls (as Playwright scrolls to click) closes again at once."""
+    field.scroll_into_view_if_needed()
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    field.click()
+
+
+def key_answer(page, engine: Engine, interview_id: int, variable: Variable, value: str) -> None:  # type: ignore[no-untyped-def]
+    """Enter one answer as an interviewer would; wait for its autosave and the redraw."""
+    box = question(page, interview_id, variable.id)
+    before = runs(page)
+    if value in RESERVED_LABELS:
+        box.get_by_role("radio", name=RESERVED_LABELS[value], exact=True).click()
+    elif variable.type in ("yesno", "single"):
+        box.get_by_test_id("stRadio").get_by_text(label(variable, value), exact=True).click()
+    elif variable.type == "multi":
+        chosen: list[str] = []
+        for code in value.split(";"):
+            open_list(page, box.get_by_test_id("stMultiSelect").locator("input"))
+            page.get_by_role("option", name=label(variable, code), exact=True).click()
+            chosen.append(code)
+            wait_for_saved(engine, interview_id, variable.id, {"value": ";".join(chosen)})
+            rerun_done(page, before)
+            before = runs(page)
+            page.keyboard.press("Escape")  # close the list
+    elif variable.type == "percent":
+        box.get_by_role("textbox").first.click()
+        page.keyboard.type(f"{value}:{100 - int(value)}")
+        page.keyboard.press("Enter")
+    else:
+        box.locator("textarea").click()
+        page.keyboard.type(value)  # no Tab, no Enter: the pause in typing saves it
+    saved = wait_for_saved(engine, interview_id, variable.id, {"value": value})
+    expect(box.get_by_role("button", name=f"History ({saved.version})")).to_be_visible()
+    if variable.type != "multi":
+        rerun_done(page, before)
+
+
+def key_note(page, engine: Engine, interview_id: int, variable_id: str, note: str) -> None:  # type: ignore[no-untyped-def]
+    """Type the interviewer's note on a question; it saves as it is typed."""
+    box = question(page, interview_id, variable_id)
+    before = runs(page)
+    box.get_by_placeholder("Interviewer's note (optional)").click()
+    page.keyboard.type(note)
+    saved = wait_for_saved(engine, interview_id, variable_id, {"note": note})
+    expect(box.get_by_role("button", name=f"History ({saved.version})")).to_be_visible()
+    rerun_done(page, before)
+
+
+def expect_on_screen(page, interview_id: int, variable: Variable, value: str) -> None:  # type: ignore[no-untyped-def]
+    """The answer as the Interview page shows it."""
+    box = question(page, interview_id, variable.id)
+    if value in RESERVED_LABELS:
+        expect(box.get_by_role("radio", name=RESERVED_LABELS[value], exact=True)).to_be_checked()
+    elif variable.type in ("yesno", "single"):
+        expect(box.get_by_role("radio", name=label(variable, value), exact=True)).to_be_checked()
+    elif variable.type == "multi":
+        for code in value.split(";"):
+            expect(box.get_by_test_id("stMultiSelect")).to_contain_text(label(variable, code))
+    elif variable.type == "percent":
+        expect(box.get_by_text(f"Recorded: {value}% in-house")).to_be_visible()
+    else:
+        expect(box.locator("textarea")).to_have_value(value)
+
+
+def open_part(page, part_id: str, *, by: str) -> None:  # type: ignore[no-untyped-def]
+    """Go to a part with the "Next" button or the Part control, and wait for its heading."""
+    before = runs(page)
+    if by == "next":
+        page.get_by_role("button", name=f"Next: Part {part_id} →").click()
+    else:
+        control = page.get_by_role("radiogroup", name="Part", exact=True)
+        control.get_by_role("radio", name=re.compile(rf"^{part_id} · ")).click()
+    page.get_by_role("heading", name=re.compile(rf"^Part {part_id}: ")).wait_for()
+    rerun_done(page, before)
+
+
+def key_part(
+    page, engine: Engine, interview_id: int, part_id: str, answers: dict[str, str]
+) -> None:  # type: ignore[no-untyped-def]
+    """Answer every question of the part that routing asks, in schedule order."""
+    part = next(p for p in INSTRUMENT.parts if p.id == part_id)
+    for variable in part.variables:
+        if not INSTRUMENT.applies(variable.id, answers):
+            continue
+        value = planned(variable)
+        key_answer(page, engine, interview_id, variable, value)
+        answers[variable.id] = value
+        if variable.id == NOTE[0]:
+            key_note(page, engine, interview_id, *NOTE)
+    for variable in part.variables:  # what routing skips is not on the page
+        if variable.id not in answers:
+            expect(question(page, interview_id, variable.id)).to_have_count(0)
+
+
+def download_report(page) -> dict:  # type: ignore[type-arg, no-untyped-def]
+    """The Dashboard's "National results (JSON)", downloaded and parsed."""
+    idle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="National results (JSON)").click()
+    assert download.value.suggested_filename == "report_2011.json"
+    return json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+
+
+def key_details(page, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """Respondent and interview details: name, role, interviewer and date."""
+    name, role, role_label = RESPONDENT
+    details = page.get_by_test_id("stExpander").filter(has_text="Respondent and interview details")
+
+    def saved(what: str, check: Callable[[Interview], bool], before: int) -> None:
+        wait_for_interview(engine, what, check)
+        rerun_done(page, before)
+
+    before = runs(page)
+    details.get_by_label("Respondent's name").click()
+    page.keyboard.type(name)
+    page.keyboard.press("Enter")
+    saved("respondent's name", lambda i: i.respondent_name == name, before)
+    before = runs(page)
+    open_list(page, details.get_by_test_id("stSelectbox").filter(has_text="Respondent's role"))
+    page.get_by_role("option", name=role_label, exact=True).click()
+    saved("respondent's role", lambda i: i.respondent_role == role, before)
+    before = runs(page)
+    details.get_by_label("Interviewer", exact=True).click()
+    page.keyboard.type("Ilona")
+    page.keyboard.press("Enter")
+    saved("interviewer", lambda i: i.interviewer == "Ilona", before)
+    # The date field shows yyyy/mm/dd segments and opens its calendar when focused. Enter
+    # does not commit a typed date (Streamlit 1.67); closing the calendar or leaving does.
+    before = runs(page)
+    details.get_by_test_id("stDateInput").get_by_role("spinbutton", name="year").click()
+    page.keyboard.type(INTERVIEWED_ON.strftime("%Y/%m/%d"))
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    saved("date", lambda i: i.interview_date == INTERVIEWED_ON, before)
+
+
+def test_whole_journey_from_empty_database_to_national_results(
+    page, app_url: str, app_engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    try:
+        journey(page, app_url, app_engine)
+    except Exception:
+        with suppress(Exception):
+            shoot(page, "journey-failed-here")
+        raise
+
+
+def journey(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    page.add_init_script(RUN_COUNTER)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    fife = fife_interview(app_engine).id
+
+    # 1. The first administrator, then the accounts everyone else signs in with.
+    create_administrator(page, app_url, "ada", shot="journey-01-first-administrator")
+    for username, role, council in [
+        ("ilona", "Interviewer", None),
+        ("audrey", "Auditor", None),
+        ("fife", "Council", "Fife"),
+    ]:
+        add_in_form(page, username, role, council)
+    shoot(page, "journey-02-accounts")
+    sign_out(page)
+
+    # 2. The auditor's dashboard before fieldwork: nothing completed yet.
+    sign_in(page, app_url, "audrey")
+    page.get_by_role("heading", name="0 of 32 councils interviewed (0.0%)").wait_for()
+    before = download_report(page)
+    assert before["wave"] == "2011"
+    assert before["response"]["completed"] == 0
+    assert before["variables"]["q1_most_involved"]["counts"]["older_people"] == 0
+    shoot(page, "journey-03-auditor-dashboard-empty")
+    sign_out(page)
+
+    # 3. The interviewer keys the whole interview for Fife.
+    sign_in(page, app_url, "ilona")
+    page.get_by_role("link", name="Interview").click()
+    page.get_by_role("heading", name="Interview", exact=True).wait_for()
+    idle(page)
+    before = runs(page)
+    picker = page.get_by_test_id("stSelectbox").filter(has_text="Council")
+    picker.locator("input").click()
+    page.keyboard.type("Fife")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name=re.compile(r"^Part A: ")).wait_for()
+    rerun_done(page, before)
+    key_details(page, app_engine)
+    answers: dict[str, str] = {}
+    for part_id, by in [("A", None), ("B", "next"), ("C", "control"), ("D", "next")]:
+        if by:
+            open_part(page, part_id, by=by)
+        key_part(page, app_engine, fife, part_id, answers)
+        shoot(page, f"journey-04-interview-part-{part_id.lower()}")
+
+    # 4. A refresh halfway: still signed in, still on Part D, and nothing keyed is lost.
+    assert stored_answers(app_engine, fife) == {
+        v: (value, NOTE[1] if v == NOTE[0] else None) for v, value in answers.items()
+    }
+    page.reload()
+    page.get_by_role("heading", name=re.compile(r"^Part D: ")).wait_for()
+    idle(page)
+    expect(page.get_by_text("Signed in as")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
+    assert FIFE in page.url and "part=D" in page.url
+    details = page.get_by_test_id("stExpander").filter(has_text="Respondent and interview details")
+    name = details.get_by_label("Respondent's name")
+    if not name.is_visible():  # folded away once the role and the date are recorded
+        details.locator("summary").click()
+    expect(name).to_have_value(RESPONDENT[0])
+    role = details.get_by_role("combobox", name="Respondent's role")
+    expect(role).to_have_value(RESPONDENT[2])
+    expect(details.get_by_label("Interviewer", exact=True)).to_have_value("Ilona")
+    date = details.get_by_role("group", name="Interview date")
+    expect(date).to_have_text(re.compile(r"2011\s*/\s*09\s*/\s*14"))
+    for part_id, by in [("D", None), ("A", "control"), ("B", "control"), ("C", "control")]:
+        if by:
+            open_part(page, part_id, by=by)
+        for variable in next(p for p in INSTRUMENT.parts if p.id == part_id).variables:
+            if variable.id in answers:
+                expect_on_screen(page, fife, variable, answers[variable.id])
+        if part_id == "A":
+            note = question(page, fife, NOTE[0]).get_by_placeholder("Interviewer's note (optional)")
+            expect(note).to_have_value(NOTE[1])
+    shoot(page, "journey-05-after-refresh")
+
+    # The rest of the schedule, then the summary for auditors.
+    for part_id, by in [("E", "control"), ("F", "next"), ("G", "next"), ("H", "next")]:
+        open_part(page, part_id, by=by)
+        key_part(page, app_engine, fife, part_id, answers)
+        shoot(page, f"journey-06-interview-part-{part_id.lower()}")
+    expect(page.get_by_role("button", name=re.compile(r"^Next: Part"))).to_have_count(0)
+    before = runs(page)
+    page.get_by_label("Summary of the interview for auditors").click()
+    page.keyboard.type(SUMMARY)
+    wait_for_interview(app_engine, "summary", lambda i: i.summary == SUMMARY)
+    rerun_done(page, before)
+    assert {v.id for v in INSTRUMENT.applicable(answers)} == set(answers)
+
+    # 5. Complete: nothing is missing.
+    expect(page.get_by_text("Everything that applies is recorded.")).to_be_visible()
+    page.get_by_role("button", name="Complete interview").click()
+    done = page.get_by_text("This interview is complete.")
+    refused = page.get_by_text("Not completed. Still unrecorded", exact=False)
+    done.or_(refused).wait_for()
+    assert not refused.count(), refused.inner_text()
+    wait_for_interview(app_engine, "status", lambda i: i.status == "completed")
+    shoot(page, "journey-07-interview-complete")
+    sign_out(page)
+
+    # 6. The council reads its submission, confirms Part A and validates.
+    sign_in(page, app_url, "fife")
+    page.get_by_role("heading", name="Our submission: Fife").wait_for()
+    part_a = next(p for p in INSTRUMENT.parts if p.id == "A")
+    shown_in_a = [v for v in part_a.variables if v.id in answers]
+    for variable in shown_in_a:
+        value = answers[variable.id]
+        words = label(variable, value) if variable.type in ("yesno", "single") else value
+        expect(page.locator(f".st-key-review_{variable.id}")).to_contain_text(words)
+    expect(page.locator(f".st-key-review_{NOTE[0]}")).to_contain_text(NOTE[1])
+    shoot(page, "journey-08-council-reads")
+    page.get_by_role(
+        "button", name=f"Confirm the {len(shown_in_a)} answer(s) in Part A not yet reviewed"
+    ).click()
+    page.get_by_text(f"Confirmed {len(shown_in_a)} answer(s).").wait_for()
+    page.get_by_role("button", name="Validate our submission").click()
+    page.get_by_text("Thank you: your submission is validated.").wait_for()
+    wait_for_interview(app_engine, "validation", lambda i: i.validated_at is not None)
+    shoot(page, "journey-09-council-validated")
+    sign_out(page)
+
+    # 7. The auditor: one interview in the headline and in the national results.
+    sign_in(page, app_url, "audrey")
+    page.get_by_role("heading", name="1 of 32 councils interviewed (3.1%)").wait_for()
+    after = download_report(page)
+    assert after["wave"] == "2011"
+    assert after["response"]["completed"] == 1
+    assert after["variables"]["q1_most_involved"]["counts"]["older_people"] == 1
+    assert after["variables"]["respondent_role"]["counts"][RESPONDENT[1]] == 1
+    assert after["variables"]["q24_inhouse_pct"]["median"] == 30
+    for variable in INSTRUMENT.closed_questions:
+        tally = after["variables"][variable.id]
+        value = answers.get(variable.id)
+        if value is None:
+            assert tally["not_applicable"] == 1, (variable.id, tally)
+        elif value == DONT_KNOW:
+            assert tally["dont_know"] == 1, (variable.id, tally)
+        elif variable.type != "percent":
+            counted = {code for code, n in tally["counts"].items() if n}
+            assert counted == set(value.split(";")), (variable.id, tally)
+    shoot(page, "journey-10-auditor-dashboard")
+    page.get_by_role("link", name="Council summaries").click()
+    page.get_by_text("1 councils that have validated their submission.").wait_for()
+    # The table above repeats these words, so each is looked for in the council's own section.
+    expect(page.get_by_role("heading", name="Fife", exact=True)).to_be_visible()
+    caption = page.get_by_test_id("stCaptionContainer").filter(has_text="Validated by council")
+    expect(caption).to_be_visible()
+    expect(page.get_by_test_id("stText").filter(has_text=SUMMARY)).to_be_visible()
+    shoot(page, "journey-11-auditor-summaries")
+    sign_out(page)
+    assert not dialogs, f"typed text ran as script: {dialogs}"
