@@ -142,7 +142,7 @@ def sign_in(page, app_url: str, username: str, password: str = PASSWORD) -> None
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Signed in as").wait_for()
-    deadline = time.monotonic() + 10  # the cookie that keeps the sign-in across page loads
+    deadline = time.monotonic() + 30  # the cookie that keeps the sign-in across page loads
     while not any(c["name"] == "survey_session" for c in page.context.cookies()):
         assert time.monotonic() < deadline, "the session cookie was never set"
         page.wait_for_timeout(100)
