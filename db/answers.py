@@ -95,7 +95,7 @@ def interview_answers(
     answers = {a.variable_id: _recorded(a) for a in rows}
     if may_read_verbatim(session, actor, interview):
         return answers
-    verbatim = _verbatim_ids(instrument_for(session, interview))
+    verbatim = instrument_for(session, interview).verbatim_ids
     return {
         k: RecordedAnswer(
             a.variable_id,
@@ -108,11 +108,6 @@ def interview_answers(
         )
         for k, a in answers.items()
     }
-
-
-def _verbatim_ids(instrument: Instrument) -> frozenset[str]:
-    """Free-text answers: what respondents said in their own words."""
-    return frozenset(v.id for v in instrument.questions if v.type == "text")
 
 
 def answer_values(answers: dict[str, RecordedAnswer]) -> dict[str, str | None]:
@@ -277,7 +272,7 @@ def answer_history(
         query = query.where(AnswerHistory.variable_id == variable_id)
     rows = session.scalars(query.order_by(AnswerHistory.id.desc()))
     entitled = may_read_verbatim(session, actor, interview)
-    verbatim = frozenset() if entitled else _verbatim_ids(instrument_for(session, interview))
+    verbatim = frozenset() if entitled else instrument_for(session, interview).verbatim_ids
     entries = []
     for h in rows:
         hide_value = h.variable_id in verbatim

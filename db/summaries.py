@@ -41,7 +41,7 @@ def council_summaries(
     instrument = instrument_named(wave.instrument)
     reviews = wave_review_states(session, actor=actor, wave_key=wave_key)
     withheld = not may_read_verbatim(session, actor)
-    verbatim = {v.id for v in instrument.questions if v.type == "text"} if withheld else set()
+    verbatim = instrument.verbatim_ids if withheld else frozenset()
     answers = wave_answer_values(session, wave.id)
     interviews = session.scalars(
         select(Interview)

@@ -69,6 +69,11 @@ class Instrument:
     def closed_questions(self) -> tuple[Variable, ...]:
         return tuple(v for v in self.questions if v.is_closed)
 
+    @cached_property
+    def verbatim_ids(self) -> frozenset[str]:
+        """Free-text answers, in the respondent's own words: withheld from some readers."""
+        return frozenset(v.id for v in self.questions if v.type == "text")
+
     def applies(self, variable_id: str, answers: Answers) -> bool:
         """Routing: is the variable asked, given the answers so far?
 

@@ -59,9 +59,8 @@ def export_rows(
     answers = wave_answer_values(session, wave.id)
     if not may_read_verbatim(session, actor):
         for values in answers.values():
-            for variable in instrument.questions:
-                if variable.type == "text" and values.get(variable.id):
-                    values[variable.id] = None
+            for variable_id in instrument.verbatim_ids & values.keys():
+                values[variable_id] = None
     rows = [
         _row(instrument, i, answers[i.id])
         for i in interviews
