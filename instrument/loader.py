@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from instrument.model import (
     CLOSED_TYPES,
+    CODED_VALUE_LIMIT,
     ITEM_COUNTS,
     ITEM_WORDS,
     PERCENT_WORDS,
@@ -138,6 +139,8 @@ def _check_variable(v: Variable, spec: InstrumentSpec, by_id: dict[str, Variable
             problems.append(f"a {v.type} variable needs 'choices' naming a choice list")
         elif v.choices not in spec.choice_lists:
             problems.append(f"choice list {v.choices!r} does not exist")
+        else:
+            problems.extend(_check_value_length(v, spec))
     elif v.choices:
         problems.append(f"'choices' is only for single and multi variables, not {v.type}")
     if v.type in CLOSED_TYPES and not v.label:
@@ -204,6 +207,19 @@ def _check_routing(v: Variable, spec: InstrumentSpec, by_id: dict[str, Variable]
                 f"(known: {', '.join(codes)})"
             )
     return problems
+
+
+def _check_value_length(v: Variable, spec: InstrumentSpec) -> list[str]:
+    """A closed answer must fit the database's count index (`CODED_VALUE_LIMIT`)."""
+    codes = [c.code for c in spec.choice_lists[v.choices or ""]]
+    longest = len(";".join(codes)) if v.type == "multi" else max(map(len, codes), default=0)
+    if longest <= CODED_VALUE_LIMIT:
+        return []
+    held = f"all {len(codes)} codes chosen" if v.type == "multi" else "its longest code"
+    return [
+        f"its longest answer ({held}) is {longest} characters; "
+        f"a closed answer may be at most {CODED_VALUE_LIMIT}"
+    ]
 
 
 def _codes_of(v: Variable, spec: InstrumentSpec) -> list[str] | None:

@@ -27,6 +27,10 @@ RESERVED_LABELS: dict[str, str] = {
     NOT_APPLICABLE: "Not applicable",
 }
 YES_NO_CHOICES: tuple[tuple[str, str], ...] = (("yes", "Yes"), ("no", "No"))
+# The longest a closed answer's stored value may be (a multiple choice holds its codes joined by
+# ";"). The database's count index holds answers up to this length, so the national counts read
+# closed answers from the index alone; the loader refuses a choice list that could exceed it.
+CODED_VALUE_LIMIT = 500
 
 
 class _Frozen(BaseModel):

@@ -83,6 +83,35 @@ def test_broken_schedule__names_the_variable_and_the_problem(
     assert str(refused.value).startswith("broken.yaml:")
 
 
+@pytest.mark.parametrize(
+    ("kind", "codes", "message"),
+    [
+        ("single", ["v" * 501, "n"], "its longest answer (its longest code) is 501 characters"),
+        ("multi", ["v" * 300, "n" * 201], "its longest answer (all 2 codes chosen) is 502"),
+    ],
+)
+def test_choice_list_longer_than_a_stored_code_may_be__refused(
+    kind: str, codes: list[str], message: str
+) -> None:
+    """Closed answers are counted from an index that holds values up to 500 characters."""
+    text = _broken(
+        {
+            "code: very_useful": f"code: {codes[0]}",
+            "code: not_useful": f"code: {codes[1]}",
+            "type: single": f"type: {kind}",
+        }
+    )
+    with pytest.raises(InstrumentError) as refused:
+        parse_instrument(text)
+    assert refused.value.problems == [
+        f"variable q11a_useful: {message}"
+        + (" characters" if kind == "multi" else "")
+        + "; a closed answer may be at most 500"
+    ]
+    fits = _broken({"code: very_useful": f"code: {'v' * 250}", "type: single": f"type: {kind}"})
+    assert parse_instrument(fits).variable("q11a_useful").type == kind
+
+
 def test_broken_schedule__lists_every_problem_not_just_the_first() -> None:
     text = _broken(
         {
