@@ -9,21 +9,22 @@ reads a few hundred rows however many interviews there are. Both give the same t
 from __future__ import annotations
 
 import hashlib
-import operator
 from collections import defaultdict
-from functools import reduce
+from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
     and_,
-    case,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -35,11 +36,10 @@ from db.actor import Actor
 from db.interviews import get_wave, instrument_named
 from db.models import Answer, Council, Interview
 from db.permissions import require
-from instrument.model import Clause
+from instrument.model import CODED_VALUE_LIMIT, Clause
 from instrument.schedule import Instrument
 
 EXTRA_INTERVIEW_COLUMNS = ("interview_date", "nonresponse_reason")
-MASK_BITS = 30  # routing clauses per mask column: its sum stays a plain integer everywhere
 
 
 def wave_tables(
@@ -152,22 +152,19 @@ def wave_counts(
     """The counts table (`aggregation.counts`) of a wave's completed interviews, from one
     statement of GROUP BYs: no answer row leaves the database.
 
-    Variables always asked are counted straight from the answers; routed ones over one row per
-    interview, where their rule, written in SQL from the instrument's conditions, holds, so
-    answers kept on questions routing now skips are left out. `respondent_roles` narrows the
+    Variables always asked are counted straight from the answers, in one pass; each routed one
+    over the interviews where its rule, written in SQL from the instrument's conditions, holds,
+    so answers kept on questions routing now skips are left out. `respondent_roles` narrows the
     count to interviews with those roles.
     """
     require(session, actor, "read results", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
     instrument = instrument_named(wave.instrument)
-    done = _completed(wave.id, respondent_roles)
     routed = [v.id for v in instrument.closed_questions if instrument.condition(v.id)]
-    parts = _always_asked(instrument, done, routed)
-    if routed:
-        parts += _Routing(instrument, done, routed).counts()
-    everyone = select(null(), null(), func.count()).select_from(Interview).where(*done)
+    roles = tuple(respondent_roles) if respondent_roles is not None else None
+    statement = _counts_statement(wave.instrument, wave.id, roles)
     found: dict[str | None, list[tuple[str | None, int]]] = defaultdict(list)
-    for variable_id, value, n in session.execute(union_all(*parts, everyone)):
+    for variable_id, value, n in session.execute(statement):
         found[variable_id].append((value, n))
     completed = found[None][0][1]
     rows: list[tuple[str, str | None, bool, int]] = []
@@ -182,7 +179,21 @@ def wave_counts(
     return counts_frame(rows)
 
 
-def _completed(wave_id: int, respondent_roles: list[str] | None) -> list[ColumnElement[bool]]:
+@lru_cache(maxsize=64)
+def _counts_statement(
+    instrument_name: str, wave_id: int, respondent_roles: tuple[str, ...] | None
+) -> CompoundSelect:
+    """The counting statement, built once per wave and role filter (a schedule never changes
+    under a wave): building its dozen parts costs more than PostgreSQL takes to plan them."""
+    instrument = instrument_named(instrument_name)
+    done = _completed(wave_id, respondent_roles)
+    routed = [v.id for v in instrument.closed_questions if instrument.condition(v.id)]
+    parts = _always_asked(instrument, done, routed) + _routed(instrument, done, routed)
+    everyone = select(null(), null(), func.count()).select_from(Interview).where(*done)
+    return union_all(*parts, everyone)
+
+
+def _completed(wave_id: int, respondent_roles: tuple[str, ...] | None) -> list[ColumnElement[bool]]:
     """Only completed interviews count; the dashboard's filter narrows them to some roles."""
     done = [Interview.wave_id == wave_id, Interview.status == COMPLETED]
     if respondent_roles is not None:
@@ -211,113 +222,73 @@ def _always_asked(
     return parts
 
 
-class _Routing:
-    """Routing in SQL over one row per completed interview (the `routing` CTE, one pass over
-    the answers of routed variables and of every variable their rules read, however far up):
-    which clauses of the rules hold, one bit each in a few integer masks (each interview has
-    one answer per variable, so summing bits never carries), and each routed variable's value.
-    A clause holds when its variable holds the code (a multi: includes it) and itself applies,
-    as `Instrument.applies` says; a record variable (the role) is read from the interview.
-    """
+def _routed(
+    instrument: Instrument, done: list[ColumnElement[bool]], routed: list[str]
+) -> list[Select]:  # type: ignore[type-arg]
+    """Per routed question, its values (None: blank) in the completed interviews where its rule
+    holds, so answers kept on questions routing now skips are left out.
 
-    def __init__(
-        self, instrument: Instrument, done: list[ColumnElement[bool]], routed: list[str]
-    ) -> None:
-        self.instrument = instrument
-        self.routed = routed
-        ruled = list(dict.fromkeys([*routed, *_read_by_rules(instrument, routed)]))
-        record = {v.id for v in instrument.record_variables}
-        clauses = dict.fromkeys(
-            c for vid in ruled if (rule := instrument.condition(vid)) for c in rule.clauses
-        )
-        self.record = sorted({c.variable for c in clauses if c.variable in record})
-        self.bits = {
-            clause: (k // MASK_BITS, 1 << (k % MASK_BITS))
-            for k, clause in enumerate(c for c in clauses if c.variable not in record)
-        }
-        record_columns = [Interview.__table__.c[vid] for vid in self.record]
-        masks = sorted({chunk for chunk, _ in self.bits.values()})
-        answered = Answer.variable_id.in_([vid for vid in ruled if vid not in record])
-        self.cte = (
-            select(
-                *(column.label(f"record_{k}") for k, column in enumerate(record_columns)),
-                *(func.sum(self._mask(chunk)).label(f"mask_{chunk}") for chunk in masks),
-                *(
-                    func.max(case((Answer.variable_id == vid, Answer.value))).label(f"value_{k}")
-                    for k, vid in enumerate(routed)
+    Each is a small statement of its own: the interviews, the question's answer joined to each,
+    and the rule as `IN` tests on the answers it reads, which both databases read once from
+    the coded answer index (`ix_answer_coded`) as a semi-join, not once per interview.
+    """
+    parts = []
+    for variable_id in routed:
+        answer = Answer.__table__.alias()
+        parts.append(
+            select(literal(variable_id), answer.c.value, func.count())
+            .select_from(Interview)
+            .outerjoin(
+                answer,
+                and_(
+                    answer.c.interview_id == Interview.id,
+                    answer.c.variable_id == variable_id,
+                    _coded(answer.c.value),
                 ),
             )
-            .select_from(Interview)
-            .join(
-                Answer,
-                and_(Answer.interview_id == Interview.id, answered),
-                isouter=bool(self.record),  # the role alone may route: every interview counts
-            )
-            .where(*done)
-            .group_by(Interview.id, *record_columns)
-            .cte("routing")
-            .prefix_with("MATERIALIZED")  # one pass, read by every routed variable
+            .where(*done, _applies(instrument, variable_id))
+            .group_by(answer.c.value)
         )
+    return parts
 
-    def counts(self) -> list[Select]:  # type: ignore[type-arg]
-        """Per routed variable, its values (None: blank) where its rule holds."""
-        parts = []
-        for k, variable_id in enumerate(self.routed):
-            value = self.cte.c[f"value_{k}"]
-            applies = self.applies(variable_id)
-            parts.append(
-                select(literal(variable_id), value, func.count()).where(applies).group_by(value)
-            )
-        return parts
 
-    def applies(self, variable_id: str) -> ColumnElement[bool]:
-        condition = self.instrument.condition(variable_id)
-        if condition is None:
-            return literal(True)
-        return or_(
-            *(
-                and_(*(and_(self._holds(c), self.applies(c.variable)) for c in group))
-                for group in condition.groups
-            )
+def _applies(instrument: Instrument, variable_id: str) -> ColumnElement[bool]:
+    """The question's rule over the interview, as `Instrument.applies` reads it: a clause holds
+    when its variable holds the code (a multi: includes it) and is itself asked, however far up;
+    a clause on a record variable (the role) reads the interview."""
+    condition = instrument.condition(variable_id)
+    if condition is None:
+        return true()
+    return or_(
+        *(
+            and_(*(and_(_holds(instrument, c), _applies(instrument, c.variable)) for c in group))
+            for group in condition.groups
         )
+    )
 
-    def _holds(self, clause: Clause) -> ColumnElement[bool]:
-        if clause.variable in self.record:
-            column = self.cte.c[f"record_{self.record.index(clause.variable)}"]
-            return self._has_code(column, clause.variable, clause.code)
-        chunk, bit = self.bits[clause]
-        return self.cte.c[f"mask_{chunk}"].bitwise_and(bit) != 0
 
-    def _mask(self, chunk: int) -> ColumnElement[int]:
-        """The bits of this mask's clauses that one answer row sets."""
-        by_variable: dict[str, list[ColumnElement[int]]] = defaultdict(list)
-        for clause, (where, bit) in self.bits.items():
-            if where == chunk:
-                holds = self._has_code(Answer.value, clause.variable, clause.code)
-                by_variable[clause.variable].append(case((holds, bit), else_=0))
-        return case(
-            {vid: reduce(operator.add, bits) for vid, bits in by_variable.items()},
-            value=Answer.variable_id,
-            else_=0,
+def _holds(instrument: Instrument, clause: Clause) -> ColumnElement[bool]:
+    if clause.variable in {v.id for v in instrument.record_variables}:
+        return _has_code(instrument, Interview.__table__.c[clause.variable], clause)
+    return Interview.id.in_(
+        select(Answer.interview_id).where(
+            Answer.variable_id == clause.variable,
+            _coded(Answer.value),
+            _has_code(instrument, Answer.value, clause),
         )
-
-    def _has_code(self, column, variable_id: str, code: str) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
-        if self.instrument.variable(variable_id).type == "multi":
-            return (literal(";") + column + literal(";")).contains(f";{code};", autoescape=True)
-        return column == code
+    )
 
 
-def _read_by_rules(instrument: Instrument, variable_ids: list[str]) -> list[str]:
-    """Every variable the routing of these variables reads, however far up."""
-    found: dict[str, None] = {}
-    todo = list(variable_ids)
-    while todo:
-        condition = instrument.condition(todo.pop())
-        for clause in condition.clauses if condition else ():
-            if clause.variable not in found:
-                found[clause.variable] = None
-                todo.append(clause.variable)
-    return list(found)
+def _has_code(instrument: Instrument, column, clause: Clause) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+    if instrument.variable(clause.variable).type == "multi":
+        return (literal(";") + column + literal(";")).contains(f";{clause.code};", autoescape=True)
+    return column == clause.code
+
+
+def _coded(value) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+    """The coded answer index's own condition, written as it is so both planners use the index
+    (a literal, not a parameter: a partial index needs a constant to match)."""
+    return func.length(value) <= literal_column(str(CODED_VALUE_LIMIT))
 
 
 def wave_data_version(session: Session, *, actor: Actor, wave_key: str) -> str:

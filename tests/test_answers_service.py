@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -13,7 +14,7 @@ from db.answers import AnswerConflict, answer_history, interview_answers, save_a
 from db.fieldwork import mark_declined, record_contact
 from db.interviews import IncompleteInterview, complete_interview, reopen_interview
 from db.models import AnswerHistory, Council, Interview
-from instrument.values import ValueProblem
+from instrument.values import MAX_TEXT_LENGTH, ValueProblem
 from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 
@@ -50,6 +51,22 @@ def test_each_change_is_a_new_version_with_a_history_row(engine: Engine) -> None
         (1, None, "yes", None),
     ]
     assert all(r.changed_by == INTERVIEWER.username and r.source == "interview" for r in rows)
+
+
+@pytest.mark.parametrize("length", [500, 501, MAX_TEXT_LENGTH])
+def test_a_verbatim_answer_up_to_the_limit__saved_whole_in_any_script(
+    engine: Engine, length: int
+) -> None:
+    """Short answers are also held in the coded answer index, long ones not; at 500 characters
+    of 4-byte ones an index entry is still inside PostgreSQL's 2,704-byte limit."""
+    rng = random.Random(length)
+    typed = "".join(rng.choice("🦉😀𝔄𝕭àéŵŷ ") for _ in range(length))
+    iid = interview_id(engine)
+    save(engine, iid, "q1_most_involved", value="other")
+    save(engine, iid, "q1_other_specify", value=typed)
+    with Session(engine) as s:
+        stored = interview_answers(s, actor=INTERVIEWER, interview_id=iid)
+    assert stored["q1_other_specify"].value == typed
 
 
 def test_a_save_based_on_a_stale_version_is_a_conflict_naming_the_other_person(
