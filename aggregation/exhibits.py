@@ -87,28 +87,45 @@ def response_exhibit(results: WaveResults) -> Exhibit:
     )
 
 
-def record_exhibits(results: WaveResults) -> tuple[Exhibit, ...]:
+def dashboard_sections(results: WaveResults) -> tuple[Section, ...]:
+    """Everything the dashboard shows, in order: the response, who answered, then each part."""
+    sentences = report_sentences(results)  # once for the wave, not once per section
+    return (
+        Section("Response", (response_exhibit(results),)),
+        Section("Who answered", record_exhibits(results, sentences)),
+        *part_sections(results, sentences),
+    )
+
+
+def record_exhibits(
+    results: WaveResults, sentences: dict[str, list[str]] | None = None
+) -> tuple[Exhibit, ...]:
     """Who answered: the interview record's closed variables (the respondent's role)."""
     return _with_text(
-        results,
+        report_sentences(results) if sentences is None else sentences,
         tuple(
             _tally_exhibit(results, v) for v in results.instrument.record_variables if v.is_closed
         ),
     )
 
 
-def part_sections(results: WaveResults) -> tuple[Section, ...]:
+def part_sections(
+    results: WaveResults, sentences: dict[str, list[str]] | None = None
+) -> tuple[Section, ...]:
+    if sentences is None:
+        sentences = report_sentences(results)
     return tuple(
         Section(
-            f"Part {p.id}: {p.title}", _with_text(results, _part_exhibits(results, p.variables))
+            f"Part {p.id}: {p.title}", _with_text(sentences, _part_exhibits(results, p.variables))
         )
         for p in results.instrument.parts
     )
 
 
-def _with_text(results: WaveResults, exhibits: tuple[Exhibit, ...]) -> tuple[Exhibit, ...]:
+def _with_text(
+    sentences: dict[str, list[str]], exhibits: tuple[Exhibit, ...]
+) -> tuple[Exhibit, ...]:
     """Each exhibit with the report sentences of the variables it shows, in the same order."""
-    sentences = report_sentences(results)
     return tuple(
         replace(e, sentences=tuple(s for v in e.variable_ids for s in sentences.get(v, [])))
         for e in exhibits

@@ -17,9 +17,10 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from aggregation import charts
-from aggregation.exhibits import Exhibit, Section, part_sections, record_exhibits, response_exhibit
+from aggregation.exhibits import Exhibit, dashboard_sections
 from aggregation.report import report_json
 from aggregation.response import ResponseFigures
+from aggregation.results import WaveResults
 from aggregation.supplement import supplement_docx
 from aggregation.tally import crosstab
 from app_pages.common import (
@@ -49,7 +50,7 @@ class Shown:
     """An exhibit ready for the screen: the chart's spec without its data, and the chart's data
     and the table as Arrow (Streamlit sends Arrow; converting them on every run was most of a
     rerun's time). The cache holds its fields as a plain tuple (a class defined in a page
-    script cannot be pickled)."""
+    script is defined anew on every run)."""
 
     key: str
     heading: str
@@ -69,7 +70,7 @@ Fields = tuple[
 ]
 
 
-@st.cache_data(show_spinner="Tallying the wave…", max_entries=32)
+@st.cache_resource(show_spinner="Tallying the wave…", max_entries=32)
 def exhibits(
     url: str,
     key: str,
@@ -82,25 +83,37 @@ def exhibits(
 
     The first section is the response, the second who answered, then one per part.
     `version` is there only to key the cache; `drafts` names unvalidated councils too.
+    Held, not pickled: every run reads it, and nothing in it is changed (Arrow tables, text,
+    and column settings Streamlit copies before use).
     """
+    results = wave_read(url, key, roles, version, acting, drafts)
+    sections = dashboard_sections(results)
+    return (
+        results.figures,
+        results.answers.count,
+        [(s.title, [_for_screen(e) for e in s.exhibits]) for s in sections],
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def wave_read(
+    url: str,
+    key: str,
+    roles: tuple[str, ...] | None,
+    version: str,
+    acting: Actor,
+    drafts: bool,
+) -> WaveResults:
+    """One read and tally of the wave per data version, shared by the exhibits and the
+    cross-tabulation (read-only: held, not copied, so a new version costs one read, not two)."""
     with Session(open_database(url)) as s:
-        results = load_results(
+        return load_results(
             s,
             actor=acting,
             wave_key=key,
             respondent_roles=None if roles is None else list(roles),
             include_unvalidated=drafts,
         )
-    sections = [
-        Section("Response", (response_exhibit(results),)),
-        Section("Who answered", record_exhibits(results)),
-        *part_sections(results),
-    ]
-    return (
-        results.figures,
-        results.answers.count,
-        [(s.title, [_for_screen(e) for e in s.exhibits]) for s in sections],
-    )
 
 
 def _for_screen(exhibit: Exhibit) -> Fields:
@@ -202,7 +215,9 @@ def _crosstab(
         "Rows", ids, index=ids.index("q11a_swia_usefulness"), format_func=names.get, key="xtab_rows"
     )
     columns = right.selectbox("Columns", ids, index=0, format_func=names.get, key="xtab_columns")
-    table = crosstab_table(database_url(), key, roles, version, actor(), rows, columns)
+    table = crosstab_table(
+        database_url(), key, roles, version, actor(), include_drafts(), rows, columns
+    )
     st.caption(
         "Completed interviews in which both questions apply; a multiple choice counts once "
         "per option chosen."
@@ -221,14 +236,12 @@ def crosstab_table(
     roles: tuple[str, ...] | None,
     version: str,
     acting: Actor,
+    drafts: bool,
     rows: str,
     columns: str,
 ) -> pd.DataFrame:
     """The cross-tabulation with the schedule's labels; `version` keys the cache."""
-    with Session(open_database(url)) as s:
-        results = load_results(
-            s, actor=acting, wave_key=key, respondent_roles=None if roles is None else list(roles)
-        )
+    results = wave_read(url, key, roles, version, acting, drafts)
     instrument = results.instrument
     table = crosstab(instrument, results.answers, rows, columns)
 
@@ -297,22 +310,33 @@ def _widths(table: pa.Table) -> dict[str, st.column_config.Column]:
 
 
 def _downloads(exhibit: Shown, wave: str) -> None:
-    """CSV of the figures, PNG and SVG of the chart; the images are made only when clicked."""
+    """CSV of the figures, PNG and SVG of the chart, in a menu drawn only while it is open:
+    three buttons under each of 36 charts were a quarter of every run. Each file is made only
+    when its button is clicked (the images are rendered then)."""
     stem = f"{wave}_{exhibit.key.replace('+', '_and_')}"
-    spec = exhibit.spec
-    with st.container(horizontal=True):
+    spec, csv = exhibit.spec, exhibit.csv
+    with st.popover(
+        "Download",
+        icon=":material/download:",
+        key=f"dashboard:{exhibit.key}:downloads",
+        on_change="rerun",
+    ) as menu:
+        if not menu.open:
+            return
         st.download_button(
-            "CSV", exhibit.csv, file_name=f"{stem}.csv", mime="text/csv",
-            key=f"dashboard:{exhibit.key}:csv", on_click="ignore", icon=":material/download:",
+            "CSV table", lambda: csv, file_name=f"{stem}.csv", mime="text/csv",
+            key=f"dashboard:{exhibit.key}:csv", on_click="ignore", icon=":material/table:",
+            width="stretch",
         )  # fmt: skip
         st.download_button(
-            "PNG", lambda: charts.chart_png(spec), file_name=f"{stem}.png", mime="image/png",
-            key=f"dashboard:{exhibit.key}:png", on_click="ignore", icon=":material/download:",
+            "PNG image", lambda: charts.chart_png(spec), file_name=f"{stem}.png",
+            mime="image/png", key=f"dashboard:{exhibit.key}:png", on_click="ignore",
+            icon=":material/image:", width="stretch",
         )  # fmt: skip
         st.download_button(
-            "SVG", lambda: charts.chart_svg(spec), file_name=f"{stem}.svg",
+            "SVG image", lambda: charts.chart_svg(spec), file_name=f"{stem}.svg",
             mime="image/svg+xml", key=f"dashboard:{exhibit.key}:svg", on_click="ignore",
-            icon=":material/download:",
+            icon=":material/image:", width="stretch",
         )  # fmt: skip
 
 

@@ -96,13 +96,17 @@ def wave_tables(
 def _unnamed_until_validated(interviews: pd.DataFrame) -> None:
     """Name completed interviews only once their council has validated them; the others are
     numbered in an order that does not follow the alphabet, so the number gives nothing away."""
-    hidden = (interviews["status"] == COMPLETED) & ~interviews["validated"].astype(bool)
-    codes = sorted(
-        interviews.loc[hidden, "council_code"],
+    hidden = ((interviews["status"] == COMPLETED) & ~interviews["validated"].astype(bool)).tolist()
+    codes, names = interviews["council_code"].tolist(), interviews["council_name"].tolist()
+    shuffled = sorted(
+        (code for code, unnamed in zip(codes, hidden, strict=True) if unnamed),
         key=lambda code: hashlib.sha256(code.encode()).hexdigest(),
     )
-    label = {code: f"Council not yet validated {n}" for n, code in enumerate(codes, start=1)}
-    interviews.loc[hidden, "council_name"] = interviews.loc[hidden, "council_code"].map(label)
+    label = {code: f"Council not yet validated {n}" for n, code in enumerate(shuffled, start=1)}
+    interviews["council_name"] = [
+        label[code] if unnamed else name
+        for code, name, unnamed in zip(codes, names, hidden, strict=True)
+    ]
 
 
 def load_results(

@@ -99,9 +99,17 @@ def test_every_closed_variable_has_a_chart_a_table_and_downloads(wave: Engine) -
         *(f"Part {p.id}: {p.title}" for p in SCHEDULE.parts),
         "Cross-tabulation",
     ]
+    menus = [b for b in at.get("popover") if b.proto.popover.label == "Download"]
+    assert len(menus) == len(charts)
     extra = ("dashboard:supplement", "dashboard:json", "dashboard:crosstab:csv")
-    downloads = [d for d in at.get("download_button") if d.key not in extra]
-    assert len(downloads) == 3 * len(charts)
+    assert not [d for d in at.get("download_button") if d.key not in extra]  # menus closed
+    at.session_state["dashboard:q2_strategy_involvement:downloads"] = True
+    at.run()
+    opened = [d for d in at.get("download_button") if d.key not in extra]
+    assert [d.label for d in opened] == ["CSV table", "PNG image", "SVG image"]
+    assert [d.key for d in opened] == [
+        f"dashboard:q2_strategy_involvement:{kind}" for kind in ("csv", "png", "svg")
+    ]
     assert "Draft report supplement (Word)" in [d.label for d in at.get("download_button")]
     assert "National results (JSON)" in [d.label for d in at.get("download_button")]
     assert counts(table_under(at, Q2)) == {"Yes": 1, "No": 1, "Did not answer": 0, "Don't know": 1}
