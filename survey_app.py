@@ -6,11 +6,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import draft_banner, drafts_switch, engine, literal
+from app_pages.memory import settle_after_imports
 from app_pages.navigation import PAGES, ROLE_PAGES, SIGN_IN_TITLE
 from app_pages.signin import ROLE_NAMES, sign_in_page, sign_out, signed_in, watch_idle
 from instrument import InstrumentError
 
 st.set_page_config(page_title="Commissioning social care survey", layout="wide")
+settle_after_imports()  # before this run: what the last one imported stays for good
 
 try:
     engine()
