@@ -92,28 +92,22 @@ def dashboard_sections(results: WaveResults) -> tuple[Section, ...]:
     sentences = report_sentences(results)  # once for the wave, not once per section
     return (
         Section("Response", (response_exhibit(results),)),
-        Section("Who answered", record_exhibits(results, sentences)),
-        *part_sections(results, sentences),
+        Section("Who answered", _record_exhibits(results, sentences)),
+        *_part_sections(results, sentences),
     )
 
 
-def record_exhibits(
-    results: WaveResults, sentences: dict[str, list[str]] | None = None
-) -> tuple[Exhibit, ...]:
+def _record_exhibits(results: WaveResults, sentences: dict[str, list[str]]) -> tuple[Exhibit, ...]:
     """Who answered: the interview record's closed variables (the respondent's role)."""
     return _with_text(
-        report_sentences(results) if sentences is None else sentences,
+        sentences,
         tuple(
             _tally_exhibit(results, v) for v in results.instrument.record_variables if v.is_closed
         ),
     )
 
 
-def part_sections(
-    results: WaveResults, sentences: dict[str, list[str]] | None = None
-) -> tuple[Section, ...]:
-    if sentences is None:
-        sentences = report_sentences(results)
+def _part_sections(results: WaveResults, sentences: dict[str, list[str]]) -> tuple[Section, ...]:
     return tuple(
         Section(
             f"Part {p.id}: {p.title}", _with_text(sentences, _part_exhibits(results, p.variables))

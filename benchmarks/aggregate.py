@@ -43,7 +43,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import Engine, bindparam, insert, select, text  # noqa: E402
+from sqlalchemy import Engine, TextClause, bindparam, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -53,10 +53,11 @@ from db.actor import Actor  # noqa: E402
 from db.demo import FIELDWORK, INTERVIEWERS, draw, plausible_interview, weekday_in  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.interviews import instrument_named  # noqa: E402
-from db.models import CODED, Council, Interview, Wave  # noqa: E402
+from db.models import Council, Interview, Wave  # noqa: E402
 from db.results import load_report, load_results  # noqa: E402
 from db.setup import initialise  # noqa: E402
 from instrument import DEFAULT_INSTRUMENT  # noqa: E402
+from instrument.model import CODED_VALUE_LIMIT  # noqa: E402
 
 DEFAULT_SIZES = (32, 1_000, 10_000, 100_000)
 TARGET_SIZE = 10_000
@@ -71,26 +72,22 @@ BENCH = Actor("benchmark", "admin")
 INSTRUMENT = instrument_named(DEFAULT_INSTRUMENT)
 CLOSED = [v.id for v in INSTRUMENT.closed_questions]
 
-FLOOR_SQL = text(
-    "SELECT a.variable_id, a.value, count(*) FROM answer a "
-    "JOIN interview i ON i.id = a.interview_id "
-    "WHERE i.wave_id = :wave AND i.status = 'completed' AND a.value IS NOT NULL "
-    "AND a.variable_id IN :closed "
-    "GROUP BY a.variable_id, a.value"
-).bindparams(bindparam("closed", expanding=True))
-CODED_FLOOR_SQL = text(
-    "SELECT a.variable_id, a.value, count(*) FROM answer a "
-    "JOIN interview i ON i.id = a.interview_id "
-    "WHERE i.wave_id = :wave AND i.status = 'completed' AND a.value IS NOT NULL "
-    f"AND {CODED.replace('value', 'a.value')} AND a.variable_id IN :closed "
-    "GROUP BY a.variable_id, a.value"
-).bindparams(bindparam("closed", expanding=True))
-ALL_VARIABLES_SQL = text(
-    "SELECT a.variable_id, a.value, count(*) FROM answer a "
-    "JOIN interview i ON i.id = a.interview_id "
-    "WHERE i.wave_id = :wave AND i.status = 'completed' "
-    "GROUP BY a.variable_id, a.value"
-)
+
+def group_by_sql(*conditions: str) -> TextClause:
+    """The hand-written `GROUP BY variable_id, value` over the completed interviews' answers."""
+    where = " AND ".join(["i.wave_id = :wave", "i.status = 'completed'", *conditions])
+    sql = text(
+        "SELECT a.variable_id, a.value, count(*) FROM answer a "
+        f"JOIN interview i ON i.id = a.interview_id WHERE {where} "
+        "GROUP BY a.variable_id, a.value"
+    )
+    return sql.bindparams(bindparam("closed", expanding=True)) if ":closed" in where else sql
+
+
+CLOSED_ANSWERS = ("a.value IS NOT NULL", "a.variable_id IN :closed")
+FLOOR_SQL = group_by_sql(*CLOSED_ANSWERS)
+CODED_FLOOR_SQL = group_by_sql(*CLOSED_ANSWERS, f"length(a.value) <= {CODED_VALUE_LIMIT}")
+ALL_VARIABLES_SQL = group_by_sql()
 
 
 # --- the throwaway database -------------------------------------------------------------------

@@ -164,7 +164,7 @@ def wave_counts(
     require(session, actor, "read results", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
     instrument = instrument_named(wave.instrument)
-    routed = [v.id for v in instrument.closed_questions if instrument.condition(v.id)]
+    routed = instrument.routed_closed_ids
     roles = tuple(respondent_roles) if respondent_roles is not None else None
     statement = _counts_statement(wave.instrument, wave.id, roles)
     found: dict[str | None, list[tuple[str | None, int]]] = defaultdict(list)
@@ -191,8 +191,7 @@ def _counts_statement(
     under a wave): building its dozen parts costs more than PostgreSQL takes to plan them."""
     instrument = instrument_named(instrument_name)
     done = _completed(wave_id, respondent_roles)
-    routed = [v.id for v in instrument.closed_questions if instrument.condition(v.id)]
-    parts = _always_asked(instrument, done, routed) + _routed(instrument, done, routed)
+    parts = _always_asked(instrument, done) + _routed(instrument, done)
     everyone = select(null(), null(), func.count()).select_from(Interview).where(*done)
     return union_all(*parts, everyone)
 
@@ -205,11 +204,10 @@ def _completed(wave_id: int, respondent_roles: tuple[str, ...] | None) -> list[C
     return done
 
 
-def _always_asked(
-    instrument: Instrument, done: list[ColumnElement[bool]], routed: list[str]
-) -> list[Select]:  # type: ignore[type-arg]
+def _always_asked(instrument: Instrument, done: list[ColumnElement[bool]]) -> list[Select]:  # type: ignore[type-arg]
     """Counts of the questions without routing, and of the closed record variables (the role,
     kept on the interview; None where not recorded)."""
+    routed = instrument.routed_closed_ids
     asked = [v.id for v in instrument.closed_questions if v.id not in routed]
     parts: list[Select] = [  # type: ignore[type-arg]
         select(Answer.variable_id, Answer.value, func.count())
@@ -226,9 +224,7 @@ def _always_asked(
     return parts
 
 
-def _routed(
-    instrument: Instrument, done: list[ColumnElement[bool]], routed: list[str]
-) -> list[Select]:  # type: ignore[type-arg]
+def _routed(instrument: Instrument, done: list[ColumnElement[bool]]) -> list[Select]:  # type: ignore[type-arg]
     """Per routed question, its values (None: blank) in the completed interviews where its rule
     holds, so answers kept on questions routing now skips are left out.
 
@@ -237,7 +233,7 @@ def _routed(
     the coded answer index (`ix_answer_coded`) as a semi-join, not once per interview.
     """
     parts = []
-    for variable_id in routed:
+    for variable_id in instrument.routed_closed_ids:
         answer = Answer.__table__.alias()
         parts.append(
             select(literal(variable_id), answer.c.value, func.count())

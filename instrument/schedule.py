@@ -70,6 +70,11 @@ class Instrument:
         return tuple(v for v in self.questions if v.is_closed)
 
     @cached_property
+    def routed_closed_ids(self) -> tuple[str, ...]:
+        """Closed questions asked only where a routing rule holds, in schedule order."""
+        return tuple(v.id for v in self.closed_questions if self.condition(v.id))
+
+    @cached_property
     def verbatim_ids(self) -> frozenset[str]:
         """Free-text answers, in the respondent's own words: withheld from some readers."""
         return frozenset(v.id for v in self.questions if v.type == "text")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from aggregation import charts
-from aggregation.exhibits import part_sections, record_exhibits, response_exhibit
+from aggregation.exhibits import dashboard_sections
 from aggregation.results import WaveResults, wave_results
 from instrument import load_instrument
 
@@ -273,10 +273,10 @@ def test_images__png_and_svg_rendered_without_a_browser(results) -> None:  # typ
 
 
 def test_exhibits__every_closed_variable_once_by_part(results) -> None:  # type: ignore[no-untyped-def]
-    sections = part_sections(results)
+    _, record, *sections = dashboard_sections(results)
     assert [s.title for s in sections] == [f"Part {p.id}: {p.title}" for p in SCHEDULE.parts]
     shown = [vid for s in sections for e in s.exhibits for vid in e.variable_ids]
-    shown = [vid for e in record_exhibits(results) for vid in e.variable_ids] + shown
+    shown = [vid for e in record.exhibits for vid in e.variable_ids] + shown
     # respondent's role, every closed question, q24_balance: each exactly once
     assert sorted(shown) == sorted(results.tallies)
     for section, part in zip(sections, SCHEDULE.parts, strict=True):
@@ -296,14 +296,13 @@ def test_exhibits__every_closed_variable_once_by_part(results) -> None:  # type:
 
 
 def test_exhibits__tables_match_the_charts(results) -> None:  # type: ignore[no-untyped-def]
-    exhibit = next(
-        e for e in part_sections(results)[0].exhibits if e.key == "q2_strategy_involvement"
-    )
+    response, _, part_a, *_ = dashboard_sections(results)
+    exhibit = next(e for e in part_a.exhibits if e.key == "q2_strategy_involvement")
     assert exhibit.heading == "Q2 Users involved in strategy"
     assert exhibit.caption.startswith("Asked: Has the council")
     assert exhibit.table.to_pydict()["n"] == [2, 1, 1, 0]
     assert exhibit.csv == charts.tally_csv([results.tallies["q2_strategy_involvement"]])
-    assert response_exhibit(results).table.to_pydict()["Councils"] == [4, 1, 0, 0, 0]
+    assert response.exhibits[0].table.to_pydict()["Councils"] == [4, 1, 0, 0, 0]
 
 
 @pytest.mark.parametrize("vid", [v.id for v in SCHEDULE.closed_questions])
