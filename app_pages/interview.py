@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 
-from app_pages.answer_widgets import NOTICES, question, reason_key
 from app_pages.common import actor, from_url, literal, session, to_url, wave_key
+from app_pages.keying.panel import NOTICES, apply_changes, show_panel
 from app_pages.typing_autosave import save_typing_after_a_pause
-from db.answers import answer_history, interview_answers
+from db.answers import HistoryEntry, answer_history, interview_answers
 from db.fieldwork import part_progress
 from db.interviews import (
     IncompleteInterview,
@@ -19,7 +17,6 @@ from db.interviews import (
     instrument_named,
     missing_for_completion,
     reopen_interview,
-    update_details,
     update_summary,
     wave_interviews,
 )
@@ -41,6 +38,15 @@ def render() -> None:
         instrument = instrument_named(get_wave(s, key).instrument)
     by_code = {i.council_code: i for i in interviews}
     from_url(COUNCIL_KEY, list(by_code), None)
+    chosen = st.session_state.get(COUNCIL_KEY)
+    if chosen in by_code:
+        applied = apply_changes(by_code[chosen].id, instrument)
+        if applied.part:
+            st.session_state[PART_KEY] = applied.part
+        if applied.changes:  # statuses in the picker as they are after these changes
+            with session() as s:
+                interviews = wave_interviews(s, actor=actor(), wave_key=key)
+            by_code = {i.council_code: i for i in interviews}
     title, picker = st.columns([1, 2], vertical_alignment="bottom")
     title.title("Interview")
     code = picker.selectbox(
@@ -60,64 +66,74 @@ def render() -> None:
         history = answer_history(s, actor=actor(), interview_id=interview.id)
         review_state, reviews = interview_review(s, actor=actor(), interview_id=interview.id)
     values = {k: a.value for k, a in answers.items()}
-    histories: dict[str, list] = {}  # type: ignore[type-arg]
+    histories: dict[str, list[HistoryEntry]] = {}
     for entry in history:
         histories.setdefault(entry.variable_id, []).append(entry)
     _header(instrument, interview)
-    _validation(interview, review_state)
+    reason = _validation(interview, review_state)
     if interview.status == DECLINED:
         st.warning(
             f"{interview.council_name} declined to take part: "
             f"{literal(interview.nonresponse_reason)}. Reopen it on Fieldwork to interview."
         )
         return
-    _details(instrument, interview)
     part = _part_picker(instrument, values)
-    for variable in part.variables:
-        if instrument.applies(variable.id, values):
-            question(
-                instrument,
-                interview.id,
-                variable,
-                answers.get(variable.id),
-                history=histories.get(variable.id),
-                review=reviews.get(variable.id),
-            )
-        elif values.get(variable.id):
-            st.caption(
-                f"{variable.display_number or variable.label or variable.id} is skipped "
-                f"(asked only if {instrument.condition(variable.id).text}); "  # type: ignore[union-attr]
-                "the answer recorded earlier is kept but not counted."
-            )
-    _next_part(instrument, part.id)
+    ids = [p.id for p in instrument.parts]
+    position = ids.index(part.id)
+    show_panel(
+        instrument,
+        interview,
+        part,
+        answers,
+        history=histories,
+        reviews=reviews,
+        reason=reason,
+        next_part=instrument.parts[position + 1] if position + 1 < len(ids) else None,
+    )
     _summary(interview)
     _completion(instrument, interview, values)
     save_typing_after_a_pause()
 
 
+def reason_key(interview_id: int) -> str:
+    """Where the page keeps the reason for changing a submission its council validated."""
+    return f"change_reason:{interview_id}"
+
+
 def _header(instrument: Instrument, interview: InterviewSummary) -> None:
+    """The council, its status, the introduction and any notice, always the same elements.
+
+    The keying panel below must keep its place in the page from run to run (a panel that
+    moves is redrawn, and focus is lost), so what varies here sits in one container.
+    """
     status = STATUS_LABELS[interview.status]
     st.markdown(f"**{literal(interview.council_name)}** :gray-badge[{status}]")
     with st.expander("Introduction to read to the respondent"):
         st.write(instrument.introduction)
-    notice = st.session_state.get(NOTICES, {}).pop(interview.id, None)
-    if notice:
-        st.warning(notice, icon=":material/undo:")
+    with st.container():
+        notice = st.session_state.get(NOTICES, {}).pop(interview.id, None)
+        if notice:
+            st.warning(notice, icon=":material/undo:")
 
 
-def _validation(interview: InterviewSummary, review_state: str) -> None:
+def _validation(interview: InterviewSummary, review_state: str) -> str | None:
     """Where the council's review stands; a validated submission asks why it changes."""
+    with st.container():
+        return _validation_state(interview, review_state)
+
+
+def _validation_state(interview: InterviewSummary, review_state: str) -> str | None:
     if review_state != VALIDATED:
         if interview.status == COMPLETED:
-            st.caption(f"Council review: {REVIEW_LABELS[review_state]}.")
-        return
+            st.markdown(f"Council review: {REVIEW_LABELS[review_state]}.")
+        return None
     st.info(
         f"{literal(interview.council_name)} validated this submission on "
         f"{interview.validated_at:%d %B %Y}. A change needs a reason, and the council will "
         "be asked to validate again.",
         icon=":material/verified:",
     )
-    st.text_input(
+    return st.text_input(
         "Reason for changing the validated submission",
         key=reason_key(interview.id),
         placeholder="e.g. the council asked by email on 3 May to correct Q12",
@@ -158,68 +174,6 @@ def _save_summary(interview_id: int) -> None:
     st.session_state[DETAILS_LOADED][k] = result.summary
 
 
-def _details(instrument: Instrument, interview: InterviewSummary) -> None:
-    """Who answered, who interviewed, and when; saved as each is entered."""
-    roles = {c.code: c.label for c in instrument.choices("respondent_role")}
-    current = {
-        "respondent_name": interview.respondent_name or "",
-        "respondent_role": interview.respondent_role,
-        "interviewer": interview.interviewer or "",
-        "interview_date": interview.interview_date,
-    }
-    loaded = st.session_state.setdefault(DETAILS_LOADED, {})
-    for name, value in current.items():
-        k = f"detail:{interview.id}:{name}"
-        if loaded.get(k, object()) != value or k not in st.session_state:
-            st.session_state[k] = value
-            loaded[k] = value
-    expanded = not (interview.respondent_role and interview.interview_date)
-    with st.expander("Respondent and interview details", expanded=expanded):
-        left, right = st.columns(2)
-
-        def field(name: str) -> dict:  # type: ignore[type-arg]
-            return {
-                "key": f"detail:{interview.id}:{name}",
-                "on_change": _save_detail,
-                "args": (interview.id, name),
-            }
-
-        left.text_input("Respondent's name", **field("respondent_name"))
-        right.selectbox(
-            "Respondent's role",
-            list(roles),
-            index=None,
-            format_func=roles.get,
-            placeholder="Choose the role",
-            **field("respondent_role"),
-        )
-        left.text_input("Interviewer", **field("interviewer"))
-        right.date_input(
-            "Interview date",
-            value=None,
-            min_value=dt.date(2000, 1, 1),
-            max_value=dt.date.today(),
-            **field("interview_date"),
-        )
-
-
-def _save_detail(interview_id: int, name: str) -> None:
-    k = f"detail:{interview_id}:{name}"
-    try:
-        with session() as s:
-            update_details(
-                s,
-                actor=actor(),
-                interview_id=interview_id,
-                reason=st.session_state.get(reason_key(interview_id)),
-                **{name: st.session_state[k]},
-            )
-    except ValueProblem as exc:
-        st.session_state.setdefault(NOTICES, {})[interview_id] = f"Not saved: {exc}"
-        return
-    st.session_state[DETAILS_LOADED][k] = st.session_state[k]
-
-
 def _part_picker(instrument: Instrument, values: dict[str, str | None]):  # type: ignore[no-untyped-def]
     progress = {p.part_id: p for p in part_progress(instrument, values)}
     ids = [p.id for p in instrument.parts]
@@ -240,17 +194,6 @@ def _part_picker(instrument: Instrument, values: dict[str, str | None]):  # type
         text=f"{done.recorded} of {done.applicable} questions recorded in this part",
     )
     return part
-
-
-def _next_part(instrument: Instrument, part_id: str) -> None:
-    ids = [p.id for p in instrument.parts]
-    position = ids.index(part_id)
-    if position + 1 < len(ids):
-        st.button(
-            f"Next: Part {ids[position + 1]} →",
-            on_click=st.session_state.__setitem__,
-            args=(PART_KEY, ids[position + 1]),
-        )
 
 
 def _completion(

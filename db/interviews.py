@@ -17,7 +17,7 @@ from db.permissions import require, require_interview
 from db.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED
 from instrument import Instrument, load_instrument
 from instrument.model import Variable
-from instrument.values import ValueProblem, check_text
+from instrument.values import ValueProblem, check_text, parse_uk_date
 
 DETAIL_FIELDS = ("respondent_name", "respondent_role", "interviewer", "interview_date")
 
@@ -306,9 +306,12 @@ def _checked_detail(instrument: Instrument, name: str, value: object) -> object:
     if value is None or value == "":
         return None
     if name == "interview_date":
-        if not isinstance(value, dt.date):
-            raise ValueProblem(f"interview date {value!r} is not a date")
-        return value
+        date = value if isinstance(value, dt.date) else parse_uk_date(str(value))
+        if date > dt.date.today() + dt.timedelta(days=1):
+            raise ValueProblem(f"the interview date {date:%d/%m/%Y} is in the future")
+        if date.year < 2000:
+            raise ValueProblem(f"the interview date {date:%d/%m/%Y} is before 2000")
+        return date
     if name == "respondent_role":
         codes = [c.code for c in instrument.choices("respondent_role")]
         if value not in codes:

@@ -19,6 +19,7 @@ MULTI_SEPARATOR = ";"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # half a UTF-16 pair: no database or file can hold it
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_UK_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", re.ASCII)
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -98,6 +99,29 @@ def parse_date(text: str) -> dt.date:
     if not shape:
         raise ValueProblem(f"{_shown(typed)!r} is not a date in the form YYYY-MM-DD")
     year, month, day = (int(part) for part in shape.groups())
+    return _real_date(typed, year, month, day)
+
+
+def parse_uk_date(text: str) -> dt.date:
+    """A date as an interviewer in Scotland types it: dd/mm/yyyy (also d/m/yyyy, dd.mm.yyyy,
+    dd-mm-yyyy), or YYYY-MM-DD; a day the calendar does not have is refused saying so."""
+    typed = text.strip()
+    if _ISO_DATE.fullmatch(typed):
+        return parse_date(typed)
+    shape = _UK_DATE.fullmatch(typed)
+    if not shape:
+        raise ValueProblem(
+            f"{_shown(typed)!r} is not a date: type it as dd/mm/yyyy, e.g. 03/05/2011"
+        )
+    day, month, year = (int(part) for part in shape.groups())
+    return _real_date(typed, year, month, day)
+
+
+def _real_date(typed: str, year: int, month: int, day: int) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        pass
     if year == 0:
         raise ValueProblem(f"{typed} is not a real date: there is no year 0")
     if not 1 <= month <= 12:

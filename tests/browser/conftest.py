@@ -196,9 +196,9 @@ def add_in_form(page, username: str, role: str, council: str | None = None) -> N
     page.get_by_text(f"Added {username}.").wait_for()
 
 
-def question(page, interview_id: int, variable: str):  # type: ignore[no-untyped-def]
-    """One question's bordered box on the Interview page."""
-    return page.locator(f".st-key-q_{interview_id}_{variable}")
+def question(page, variable: str):  # type: ignore[no-untyped-def]
+    """One question's box in the Interview page's keying panel."""
+    return page.locator(f'.keying [data-variable="{variable}"]')
 
 
 def wait_for_saved(engine: Engine, interview_id: int, variable: str, expected: dict) -> Answer:  # type: ignore[type-arg]

@@ -1,116 +1,237 @@
-"""An interviewer in a real browser: key answers, refresh, find every answer where it was."""
+"""An interviewer in a real browser, keyboard only: a whole interview keyed from the details
+to Complete, a refresh halfway, and every stored value compared with what was meant."""
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.models import Council, Interview
-from tests.browser.conftest import add_account, question, shoot, sign_in, wait_for_saved
+from db.interviews import instrument_named
+from db.models import Account, Answer, Council, Interview
+from instrument.schedule import Instrument
+from tests.browser.conftest import add_account, question, settle, shoot, sign_in, wait_for_saved
 
 pytestmark = pytest.mark.browser
 FIFE = "S12000047"
 
+# What the respondent says, where it is not the first option: a routed skip (Q11 no skips
+# Q11a), an "Other" that opens its follow-up, a multiple choice with three codes, reserved
+# codes on a closed and on a verbatim question, and Q24 typed as a ratio.
+MEANT: dict[str, str] = {
+    "q1_most_involved": "other",
+    "q3_monitoring_involvement": "no_answer",
+    "q8b_specific_groups": "yes",
+    "q8b_groups": "learning_disabilities;children_families;other",
+    "q11_swia_used": "no",
+    "q13_guidance_use": "dont_know",
+    "q24_inhouse_pct": "30",
+}
+TYPED_AS = {"q24_inhouse_pct": "30:70"}
+SLOW_TEXT = "q4_influence_example"  # typed with a pause in the middle: saved, then finished
 
-def fife_id(engine: Engine) -> int:
+
+@dataclass
+class Keyboard:
+    """The page's keyboard, counting the keys that are not text.
+
+    `ends_text` marks the Tab that leaves a typed verbatim answer: counted, and reported
+    apart, since it is the one key a typed answer needs whatever the screen.
+    """
+
+    page: object
+    pressed: list[str] = field(default_factory=list)
+    ending_text: int = 0
+
+    def press(self, key: str, *, ends_text: bool = False) -> None:
+        self.pressed.append(key)
+        self.ending_text += ends_text
+        self.page.keyboard.press(key)  # type: ignore[attr-defined]
+
+    def type(self, text: str) -> None:
+        self.page.keyboard.type(text, delay=5)  # type: ignore[attr-defined]
+
+
+def meant_value(instrument: Instrument, variable_id: str) -> str:
+    if variable_id in MEANT:
+        return MEANT[variable_id]
+    variable = instrument.variable(variable_id)
+    if variable.is_closed and variable.type != "percent":
+        return instrument.choices(variable)[0].code
+    return f"Said at {variable_id}: 'we asked carers first', £2m & <b>not bold</b>"
+
+
+def key_answer(board: Keyboard, instrument: Instrument, variable_id: str, value: str) -> None:
+    """Key one answer the way the keys legend says, ending on the next question."""
+    variable = instrument.variable(variable_id)
+    codes = [c.code for c in instrument.choices(variable)] if variable.is_closed else []
+    if value in ("no_answer", "dont_know"):
+        letter = "n" if value == "no_answer" else "d"
+        if variable.type == "text":
+            board.press(f"Alt+Shift+{letter.upper()}")
+            board.press("Tab", ends_text=True)
+        else:
+            board.press(letter)  # a single answer: the cursor moves on by itself
+    elif variable.type in ("yesno", "single"):
+        board.press(str(codes.index(value) + 1))
+    elif variable.type == "multi":
+        for code in value.split(";"):
+            board.press(str(codes.index(code) + 1))
+        board.press("Enter")
+    elif variable.type == "percent":
+        board.type(TYPED_AS.get(variable_id, value))
+        board.press("Enter")
+    else:
+        if variable_id == SLOW_TEXT:
+            board.type(value[:20])
+            board.page.wait_for_timeout(1200)  # type: ignore[attr-defined]  # the autosave runs
+            board.type(value[20:])
+        else:
+            board.type(value)
+        board.press("Tab", ends_text=True)
+
+
+def stored_answers(engine: Engine, interview_id: int) -> dict[str, str | None]:
     with Session(engine) as s:
-        return s.scalar(select(Interview.id).join(Council).where(Council.code == FIFE))
+        rows = s.scalars(select(Answer).where(Answer.interview_id == interview_id)).all()
+    return {a.variable_id: a.value for a in rows}
 
 
-def test_interviewer_keys_answers_and_a_refresh_loses_nothing(
+def test_a_whole_interview_keyed_by_keyboard_alone_stores_exactly_what_was_meant(
     page, app_url: str, app_engine: Engine
 ) -> None:  # type: ignore[no-untyped-def]
-    fife = fife_id(app_engine)
+    instrument = instrument_named("schedule_2011")
+    with Session(app_engine) as s:
+        fife = s.scalar(select(Interview.id).join(Council).where(Council.code == FIFE))
     add_account(app_engine, "ilona", "interviewer")
     sign_in(page, app_url, "ilona")
-    page.goto(f"{app_url}/interview")
-    page.get_by_test_id("stSelectbox").filter(has_text="Council").locator("input").click()
-    page.keyboard.type("Fife")
+    page.goto(f"{app_url}/interview?council={FIFE}")
+    board = Keyboard(page)
+
+    # The cursor starts in the first empty field: the respondent's name.
+    name = page.get_by_role("textbox", name="Respondent's name")
+    expect(name).to_be_focused()
+    board.type("Morag Black")
+    board.press("Tab", ends_text=True)
+    board.press("1")  # Director of Social Work, and on to the interviewer
+    board.press("Tab")  # the interviewer and today's date are filled in already
+    board.press("Tab")
+
+    meant: dict[str, str] = {}
+    closed = 0
+    parts = [p.id for p in instrument.parts]
+    for number, part in enumerate(instrument.parts):
+        first = True
+        for variable in part.variables:
+            value = meant_value(instrument, variable.id)
+            if not instrument.applies(variable.id, {**meant, variable.id: value}):
+                continue
+            if not instrument.applies(variable.id, meant):
+                continue
+            if first:  # the cursor is on the Part's first question, scrolled into view
+                expect(question(page, variable.id).locator("[tabindex='0']")).to_be_focused()
+                first = False
+            key_answer(board, instrument, variable.id, value)
+            meant[variable.id] = value
+            closed += variable.is_closed
+        if part.id == "D":  # halfway: the page is refreshed, and keying goes on
+            wait_for_saved(app_engine, fife, "q17c_problems", {"value": meant["q17c_problems"]})
+            page.reload()
+            settle(page)
+            shoot(page, "interview-01-after-refresh")
+            q15 = question(page, "q15_skills_capacity").locator("textarea.verbatim")
+            expect(q15).to_have_value(meant["q15_skills_capacity"])
+        if number + 1 < len(parts):
+            board.press("Alt+PageDown")
+            page.get_by_role("heading", name=f"Part {parts[number + 1]}:").wait_for()
+
+    shoot(page, "interview-02-part-h-keyed")
+    # Summary, then Complete, still from the keyboard.
+    summary = page.get_by_role("textbox", name="Summary of the interview for auditors")
+    expect(summary).to_be_focused()
+    board.type("Director interviewed; open and detailed.")
+    board.press("Tab", ends_text=True)
+    expect(page.get_by_role("button", name="Complete interview")).to_be_focused()
+    board.press("Enter")
+    page.get_by_text("This interview is complete").wait_for()
+    shoot(page, "interview-03-completed")
+
+    stored = stored_answers(app_engine, fife)
+    expected = {k: v for k, v in meant.items()}
+    assert {k: stored.get(k) for k in expected} == expected
+    assert stored.get("q11a_swia_usefulness") is None, "the routed skip was not skipped"
+    assert not {k for k, v in stored.items() if v is not None} - set(expected), "extra answers"
+    with Session(app_engine) as s:
+        done = s.get(Interview, fife)
+    today = dt.datetime.now(ZoneInfo("Europe/London")).date()
+    assert (done.status, done.respondent_name, done.respondent_role, done.interview_date) == (
+        "completed", "Morag Black", "director_of_social_work", today,
+    )  # fmt: skip
+    with Session(app_engine) as s:
+        ilona = s.scalar(select(Account).where(Account.username == "ilona"))
+    assert done.interviewer == (ilona.display_name or "ilona")
+    keys = len(board.pressed)
+    per_closed = (keys - board.ending_text) / closed
+    print(
+        f"\n{keys} keys that are not text: {board.ending_text} Tabs ending typed answers, "
+        f"{keys - board.ending_text} for {closed} closed questions, moving and completing "
+        f"({per_closed:.2f} per closed question; {keys / closed:.2f} with the Tabs)"
+    )
+    assert per_closed <= 2, board.pressed
+
+
+def open_part(page, app_url: str, app_engine: Engine, part: str) -> int:  # type: ignore[no-untyped-def]
+    """Signed in as an interviewer, on Fife's interview at `part`; Fife's interview id."""
+    with Session(app_engine) as s:
+        fife = s.scalar(select(Interview.id).join(Council).where(Council.code == FIFE))
+    add_account(app_engine, "ilona", "interviewer")
+    sign_in(page, app_url, "ilona")
+    page.goto(f"{app_url}/interview?council={FIFE}&part={part}")
+    page.locator(".keying .question").first.wait_for()
+    return fife  # type: ignore[return-value]
+
+
+def test_a_refused_share_shows_why_and_the_stored_value_beside_the_question(
+    page, app_url: str, app_engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    fife = open_part(page, app_url, app_engine, "G")
+    q24 = question(page, "q24_inhouse_pct")
+    box = q24.get_by_role("textbox", name="Q24", exact=False).first
+    box.focus()
+    page.keyboard.type("30:60")
     page.keyboard.press("Enter")
-    q1 = question(page, fife, "q1_most_involved")
-    q1.get_by_text("Older people").click()
-    wait_for_saved(app_engine, fife, "q1_most_involved", {"value": "older_people"})
-
-    q2 = question(page, fife, "q2_strategy_involvement")
-    q2.get_by_text("Yes", exact=True).click()
-    wait_for_saved(app_engine, fife, "q2_strategy_involvement", {"value": "yes"})
-
-    explain = question(page, fife, "q2_explain").locator("textarea")
-    explain.click()
-    page.keyboard.type("Older people's forum sat on the strategy group, 2010-11", delay=5)
-    # No Tab, no click elsewhere: a pause in typing is enough for the autosave.
-    wait_for_saved(
-        app_engine,
-        fife,
-        "q2_explain",
-        {"value": "Older people's forum sat on the strategy group, 2010-11"},
-    )
-
-    q3 = question(page, fife, "q3_monitoring_involvement")
-    q3.get_by_role("radio", name="Don't know").click()
-    wait_for_saved(app_engine, fife, "q3_monitoring_involvement", {"value": "dont_know"})
-    note = q3.get_by_placeholder("Interviewer's note (optional)")
-    note.click()
-    page.keyboard.type("Respondent to check with the contracts team", delay=5)
-    wait_for_saved(
-        app_engine,
-        fife,
-        "q3_monitoring_involvement",
-        {"note": "Respondent to check with the contracts team"},
-    )
-    shoot(page, "01-interview-part-a-keyed")
-
-    # Typed and immediately refreshed: what was typed before the pause is there afterwards.
-    unsaved = question(page, fife, "q4_influence_example").locator("textarea")
-    unsaved.click()
-    page.keyboard.type("Day centre kept open after carers' consultation", delay=5)
-    wait_for_saved(
-        app_engine,
-        fife,
-        "q4_influence_example",
-        {"value": "Day centre kept open after carers' consultation"},
-    )
-    # Everything is in the database right before the refresh ...
-    wait_for_saved(
-        app_engine,
-        fife,
-        "q3_monitoring_involvement",
-        {"value": "dont_know", "note": "Respondent to check with the contracts team"},
-    )
-    page.reload()
-    # ... and on screen after it (expect() waits while the page draws itself again).
-    q1 = question(page, fife, "q1_most_involved")
-    expect(q1.get_by_role("radio", name="Older people")).to_be_checked()
-    expect(question(page, fife, "q2_explain").locator("textarea")).to_have_value(
-        "Older people's forum sat on the strategy group, 2010-11"
-    )
-    q3 = question(page, fife, "q3_monitoring_involvement")
-    expect(q3.get_by_placeholder("Interviewer's note (optional)")).to_have_value(
-        "Respondent to check with the contracts team"
-    )
-    expect(q3.get_by_role("radio", name="Don't know")).to_be_checked()
-    expect(question(page, fife, "q4_influence_example").locator("textarea")).to_have_value(
-        "Day centre kept open after carers' consultation"
-    )
-    assert "Fife" in page.url or "S12000047" in page.url
-    shoot(page, "02-interview-after-refresh")
+    expect(q24.get_by_text("Not saved: 30:60 adds up to 90, not 100")).to_be_visible()
+    expect(box).to_have_value("")  # the stored value (none) is on screen again
+    box.focus()
+    page.keyboard.type("30/70")
+    page.keyboard.press("Enter")
+    wait_for_saved(app_engine, fife, "q24_inhouse_pct", {"value": "30"})
+    expect(q24.get_by_text("Recorded: 30% in-house, 70% external")).to_be_visible()
+    expect(q24.get_by_role("status")).to_contain_text("Saved")
+    shoot(page, "interview-04-percent")
 
 
-def test_percent_refusal_is_explained_in_the_browser(
+def test_arrow_keys_move_without_saving_and_keys_choose_exactly_what_is_pressed(
     page, app_url: str, app_engine: Engine
 ) -> None:  # type: ignore[no-untyped-def]
-    fife = fife_id(app_engine)
-    add_account(app_engine, "ilona", "interviewer")
-    sign_in(page, app_url, "ilona")
-    page.goto(f"{app_url}/interview?council={FIFE}&part=G")
-    box = question(page, fife, "q24_inhouse_pct").get_by_role("textbox", name="In-house share")
-    box.fill("30:60")
-    box.press("Enter")
-    page.get_by_text("30:60 adds up to 90, not 100").wait_for()
-    box.fill("30:70")
-    box.press("Enter")
-    wait_for_saved(app_engine, fife, "q24_inhouse_pct", {"value": "30"})
-    page.get_by_text("Recorded: 30% in-house, 70% external").wait_for()
-    shoot(page, "03-interview-percent")
+    fife = open_part(page, app_url, app_engine, "B")
+    question(page, "q8b_specific_groups").get_by_role("radiogroup").focus()
+    page.keyboard.press("1")  # Yes: Q8b's groups open, and the cursor moves there
+    groups = question(page, "q8b_groups").get_by_role("listbox")
+    expect(groups).to_be_focused()
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(1000)
+    assert "q8b_groups" not in stored_answers(app_engine, fife), "arrow keys saved something"
+    page.keyboard.press(" ")  # the highlighted fourth option, and nothing else
+    wait_for_saved(app_engine, fife, "q8b_groups", {"value": "children_families", "version": 1})
+    page.keyboard.press("2")
+    page.keyboard.press("4")  # toggles the fourth off again
+    wait_for_saved(app_engine, fife, "q8b_groups", {"value": "learning_disabilities"})
+    expect(groups.get_by_role("option", selected=True)).to_have_count(1)
+    expect(groups.get_by_role("option", selected=True)).to_contain_text("learning")
