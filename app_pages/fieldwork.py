@@ -1,27 +1,38 @@
-"""Fieldwork: all councils in the wave, where each stands, and the contact log."""
+"""Fieldwork: all councils in the wave, where each stands, today's appointments and the
+contact log."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import MutableMapping
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from aggregation.response import response_figures
-from app_pages.common import actor, literal, review_sentence, session, wave_key
+from app_pages.common import WAVE_KEY, actor, literal, review_sentence, session, wave_key
+from app_pages.navigation import PAGES
 from db.fieldwork import (
     FieldworkRow,
+    appointments_between,
     contact_attempts,
     fieldwork_overview,
     record_contact,
+    state_counts,
+    uk_now,
 )
 from db.interviews import get_wave, instrument_named, reopen_interview
-from db.vocabulary import CONTACT_OUTCOMES, DECLINED, NOT_READY, REVIEW_LABELS, STATUS_LABELS
+from db.vocabulary import CONTACT_OUTCOMES, DECLINED, NOT_READY, REVIEW_LABELS
 from instrument.values import ValueProblem
 
 SELECTED = "fieldwork_council"
+LABEL_SHOWN = "fieldwork_council_label"  # the picker's label for the council, as last sent
 EARLIEST = dt.date(2000, 1, 1)  # date inputs default to ten years back; fieldwork may be older
 FLASH = "fieldwork_flash"
+INTERVIEW_PAGE = PAGES["interview"][0]
+INTERVIEW_COUNCIL = "council"  # the query parameter the Interview page opens a council from
+UPCOMING_DAYS = 7
 
 
 def render() -> None:
@@ -30,51 +41,70 @@ def render() -> None:
     with session() as s:
         rows = fieldwork_overview(s, actor=actor(), wave_key=key)
         instrument = instrument_named(get_wave(s, key).instrument)
-    figures = response_figures(r.status for r in rows)
-    st.subheader(figures.headline)
-    cols = st.columns(5)
-    for col, (label, n) in zip(
-        cols,
-        [
-            ("Completed", figures.completed),
-            ("In progress", figures.in_progress),
-            ("Scheduled", figures.scheduled),
-            ("Not contacted", figures.not_contacted),
-            ("Declined", figures.declined),
-        ],
-        strict=True,
-    ):
+    st.subheader(response_figures(r.status for r in rows).headline)
+    counts = state_counts(rows)
+    for col, (label, n) in zip(st.columns(len(counts)), counts, strict=True):
         col.metric(label, n)
-    st.caption(review_sentence(r.review for r in rows))
-    roles = {c.code: c.label for c in instrument.choices("respondent_role")}
+    st.write(review_sentence(r.review for r in rows))
+    _appointments(rows, key)
+    st.header("All councils")
     st.dataframe(
-        _table(rows, roles),
+        _table(rows),
         hide_index=True,
         width="stretch",
         height=35 * (len(rows) + 1) + 3,
+        column_config=COLUMNS,
     )
-    st.caption(
-        "Parts A–H show questions recorded out of those that apply, given the answers so far."
+    st.write(
+        "Questions recorded: of the questions that apply to the council, given its answers "
+        "so far, how many are recorded. Attempted (3): three calls logged, none yet leading "
+        "to an appointment or a decline."
     )
-    _contact_section(rows)
+    roles = {c.code: c.label for c in instrument.choices("respondent_role")}
+    _contact_section(rows, roles)
 
 
-def _table(rows: list[FieldworkRow], roles: dict[str, str]) -> pd.DataFrame:
-    records = []
-    for r in rows:
-        record = {
-            "Council": r.council_name,
-            "Code": r.council_code,
-            "Status": STATUS_LABELS[r.status],
-            "Council review": REVIEW_LABELS[r.review] if r.review != NOT_READY else "",
-            "Appointment": when(r.appointment_at),
-            "Respondent role": roles.get(r.respondent_role or "", ""),
-            "Last contact": when(r.last_contact_at),
-            "Outcome": CONTACT_OUTCOMES.get(r.last_contact_outcome or "", ""),
-        }
-        record.update({f"Part {p.part_id}": p.text for p in r.progress})
-        records.append(record)
-    return pd.DataFrame.from_records(records)
+# Widths in pixels that hold the longest text of each column (measured in Chromium at the
+# theme's 14 px): 915 in all, inside the 938 px the table gets in the wide layout at 1400 px.
+COLUMNS = {
+    "Council": st.column_config.TextColumn(width=155),
+    "Status": st.column_config.TextColumn(width=105),
+    "Appointment": st.column_config.TextColumn(width=120),
+    "Last contact": st.column_config.TextColumn(width=240, help="When, and what came of it"),
+    "Questions recorded": st.column_config.ProgressColumn(
+        help="Questions recorded of those that apply, given the answers so far",
+        format="percent",
+        min_value=0,
+        max_value=1,
+        width=135,
+    ),
+    "Council review": st.column_config.TextColumn(width=160),
+}
+
+
+def _table(rows: list[FieldworkRow]) -> pd.DataFrame:
+    """One row per council, narrow enough for the page: progress is one column, not eight, and
+    the respondent's role moved to the contact section."""
+    return pd.DataFrame.from_records(
+        [
+            {
+                "Council": r.council_name,
+                "Status": r.state_label,
+                "Appointment": when(r.appointment_at),
+                "Last contact": _last_contact(r),
+                "Questions recorded": r.questions_recorded / r.questions_applicable,
+                "Council review": REVIEW_LABELS[r.review] if r.review != NOT_READY else "",
+            }
+            for r in rows
+        ]
+    )
+
+
+def _last_contact(row: FieldworkRow) -> str:
+    if row.last_contact_at is None:
+        return ""
+    outcome = CONTACT_OUTCOMES.get(row.last_contact_outcome or "", "")
+    return f"{when(row.last_contact_at)} · {outcome}"
 
 
 def when(moment: dt.datetime | None) -> str:
@@ -82,18 +112,56 @@ def when(moment: dt.datetime | None) -> str:
     return f"{moment.day} {moment:%b %Y %H:%M}" if moment else ""
 
 
-def _contact_section(rows: list[FieldworkRow]) -> None:
+def _appointments(rows: list[FieldworkRow], wave: str) -> None:
+    """Today's appointments (UK date), then the next week's, each a link to its interview."""
+    today = uk_now().date()
+    st.header(f"Today, {today:%A} {today.day} {today:%B %Y}")
+    booked = appointments_between(rows, today, today)
+    if not booked:
+        st.write("No appointments today.")
+    for r in booked:
+        _appointment_link(r, wave, f"{r.appointment_at:%H:%M}")
+    upcoming = appointments_between(
+        rows, today + dt.timedelta(days=1), today + dt.timedelta(days=UPCOMING_DAYS)
+    )
+    st.subheader(f"Next {UPCOMING_DAYS} days")
+    if not upcoming:
+        st.write(f"No appointments in the next {UPCOMING_DAYS} days.")
+    for r in upcoming:
+        _appointment_link(r, wave, f"{r.appointment_at:%a} {when(r.appointment_at)}")
+
+
+def _appointment_link(row: FieldworkRow, wave: str, moment: str) -> None:
+    st.page_link(
+        INTERVIEW_PAGE,
+        label=f"{moment} · {row.council_name} ({row.state_label}): open the interview",
+        icon=":material/edit_note:",
+        query_params={INTERVIEW_COUNCIL: row.council_code, WAVE_KEY: wave},
+    )
+
+
+def _contact_section(rows: list[FieldworkRow], roles: dict[str, str]) -> None:
     st.header("Contact log")
     by_code = {r.council_code: r for r in rows}
     if st.session_state.get(SELECTED) not in by_code:
         st.session_state[SELECTED] = rows[0].council_code
-    st.selectbox(
-        "Council",
-        list(by_code),
-        key=SELECTED,
-        format_func=lambda c: f"{by_code[c].council_name} · {STATUS_LABELS[by_code[c].status]}",
-    )
+
+    def label(code: str) -> str:
+        return f"{by_code[code].council_name} · {by_code[code].state_label}"
+
+    chosen = st.session_state[SELECTED]
+    if st.session_state.get(LABEL_SHOWN) != label(chosen):
+        # The browser keeps the label it was last sent until the choice is set again, so a
+        # status that changed (a recorded appointment) would stay stale in the picker.
+        st.session_state[SELECTED] = chosen
+    st.session_state[LABEL_SHOWN] = label(chosen)
+    st.selectbox("Council", list(by_code), key=SELECTED, format_func=label)
     row = by_code[st.session_state[SELECTED]]
+    role = roles.get(row.respondent_role or "", "not recorded yet")
+    st.write(
+        f"{row.questions_recorded} of {row.questions_applicable} questions recorded. "
+        f"Respondent's role: {role}."
+    )
     flash = st.session_state.pop(FLASH, None)
     if flash:
         (st.success if flash[0] == "ok" else st.error)(literal(flash[1]))
@@ -118,27 +186,41 @@ def _contact_section(rows: list[FieldworkRow]) -> None:
             width="stretch",
         )
     else:
-        st.caption("No contact recorded yet.")
+        st.write("No contact recorded yet.")
+
+
+def _blank_form(k: str) -> dict[str, Any]:
+    """The contact form as it starts: a call made now (UK time), no note, nothing booked."""
+    now = uk_now()
+    return {
+        f"{k}:when_date": now.date(),
+        f"{k}:when_time": dt.time(now.hour, now.minute - now.minute % 5),
+        f"{k}:outcome": next(iter(CONTACT_OUTCOMES)),
+        f"{k}:appointment_date": None,
+        f"{k}:appointment_time": None,
+        f"{k}:reason": "",
+        f"{k}:note": "",
+    }
 
 
 def _contact_form(row: FieldworkRow) -> None:
     k = f"contact:{row.interview_id}"
+    for field, value in _blank_form(k).items():
+        st.session_state.setdefault(field, value)
     with st.container(border=True):
         st.markdown(f"**Record a contact with {row.council_name}**")
         left, middle, right = st.columns(3)
         left.date_input(
-            "Date of contact", key=f"{k}:when_date", min_value=EARLIEST, max_value=dt.date.today()
+            "Date of contact", key=f"{k}:when_date", min_value=EARLIEST, max_value=uk_now().date()
         )
-        middle.time_input("Time", key=f"{k}:when_time", step=dt.timedelta(minutes=5))
+        middle.time_input("Time of contact", key=f"{k}:when_time", step=dt.timedelta(minutes=5))
         outcome = right.selectbox(
             "Outcome", list(CONTACT_OUTCOMES), format_func=CONTACT_OUTCOMES.get, key=f"{k}:outcome"
         )
         if outcome == "appointment_made":
             left, middle, _ = st.columns(3)
-            left.date_input(
-                "Appointment date", value=None, min_value=EARLIEST, key=f"{k}:appointment_date"
-            )
-            middle.time_input("Appointment time", value=None, key=f"{k}:appointment_time", step=900)
+            left.date_input("Appointment date", min_value=EARLIEST, key=f"{k}:appointment_date")
+            middle.time_input("Appointment time", key=f"{k}:appointment_time", step=900)
         if outcome == "declined":
             st.text_area("Reason the council gave (required)", key=f"{k}:reason")
         st.text_input("Note", key=f"{k}:note")
@@ -146,6 +228,8 @@ def _contact_form(row: FieldworkRow) -> None:
 
 
 def _record(interview_id: int, k: str) -> None:
+    """Save the contact and clear the form for the next one; on a refusal keep what was keyed,
+    so it can be put right, and say why."""
     state = st.session_state
     try:
         with session() as s:
@@ -153,7 +237,7 @@ def _record(interview_id: int, k: str) -> None:
                 s,
                 actor=actor(),
                 interview_id=interview_id,
-                attempted_at=_combine(state, f"{k}:when") or dt.datetime.now(),
+                attempted_at=_combine(state, f"{k}:when") or uk_now(),
                 outcome=state[f"{k}:outcome"],
                 note=state.get(f"{k}:note"),
                 appointment_at=_combine(state, f"{k}:appointment"),
@@ -162,12 +246,11 @@ def _record(interview_id: int, k: str) -> None:
     except ValueProblem as exc:
         state[FLASH] = ("error", f"Not recorded: {exc}.")
         return
-    for field in ("note", "reason", "appointment_date", "appointment_time"):
-        state.pop(f"{k}:{field}", None)
+    state.update(_blank_form(k))  # assigned, not popped: the browser is sent the blank values
     state[FLASH] = ("ok", "Contact recorded.")
 
 
-def _combine(state, prefix: str) -> dt.datetime | None:  # type: ignore[no-untyped-def]
+def _combine(state: MutableMapping[str, Any], prefix: str) -> dt.datetime | None:
     """A date and a time input read as one moment; None until both are given."""
     day, time = state.get(f"{prefix}_date"), state.get(f"{prefix}_time")
     return dt.datetime.combine(day, time) if day and time else None
@@ -176,7 +259,7 @@ def _combine(state, prefix: str) -> dt.datetime | None:  # type: ignore[no-untyp
 def _reopen(interview_id: int) -> None:
     with session() as s:
         reopen_interview(s, actor=actor(), interview_id=interview_id)
-    st.session_state[FLASH] = ("ok", "Reopened: the council is back to not contacted.")
+    st.session_state[FLASH] = ("ok", "Reopened: the council can be contacted again.")
 
 
 render()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,13 +29,29 @@ from db.permissions import require
 from db.review import wave_review_states
 from db.vocabulary import (
     ANSWERABLE_STATUSES,
+    ATTEMPTED,
+    COMPLETED,
     CONTACT_OUTCOMES,
     DECLINED,
+    IN_PROGRESS,
     NOT_CONTACTED,
     SCHEDULED,
+    STATUS_LABELS,
 )
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem, check_text
+
+FIELDWORK_ZONE = ZoneInfo("Europe/London")
+# The order Fieldwork counts councils in, attempted apart from not contacted.
+STATE_ORDER = (COMPLETED, IN_PROGRESS, SCHEDULED, ATTEMPTED, NOT_CONTACTED, DECLINED)
+STATE_HEADINGS = {**STATUS_LABELS, ATTEMPTED: "Attempted"}
+
+
+def uk_now() -> dt.datetime:
+    """The UK wall-clock time now, naive: contact and appointment times are kept as interviewers
+    key them, in UK local time (Europe/London), while the stamps the system writes itself
+    (recorded_at, the audit log) are UTC."""
+    return dt.datetime.now(FIELDWORK_ZONE).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,28 @@ class FieldworkRow:
     nonresponse_reason: str | None
     progress: tuple[PartProgress, ...]
     review: str  # where the council's validation stands (db.vocabulary.REVIEW_LABELS)
+    attempts: int  # contacts in the council's log, whatever their outcome
+
+    @property
+    def state(self) -> str:
+        """The stored status, except that a council not contacted with calls logged is ATTEMPTED:
+        three unanswered calls are work done, which "Not contacted" hid."""
+        return ATTEMPTED if self.status == NOT_CONTACTED and self.attempts else self.status
+
+    @property
+    def state_label(self) -> str:
+        """E.g. "Attempted (3)" or "Scheduled": what the table and the council picker say."""
+        if self.state == ATTEMPTED:
+            return f"Attempted ({self.attempts})"
+        return STATUS_LABELS[self.status]
+
+    @property
+    def questions_recorded(self) -> int:
+        return sum(p.recorded for p in self.progress)
+
+    @property
+    def questions_applicable(self) -> int:
+        return sum(p.applicable for p in self.progress)
 
 
 @dataclass(frozen=True)
@@ -89,6 +130,7 @@ def fieldwork_overview(session: Session, *, actor: Actor, wave_key: str) -> list
     answers = wave_answer_values(session, wave.id)
     reviews = wave_review_states(session, actor=actor, wave_key=wave_key)
     last_contact: dict[int, tuple[dt.datetime, str]] = {}
+    attempts: Counter[int] = Counter()
     for interview_id, attempted_at, outcome in session.execute(
         select(ContactAttempt.interview_id, ContactAttempt.attempted_at, ContactAttempt.outcome)
         .join(Interview, Interview.id == ContactAttempt.interview_id)
@@ -96,6 +138,7 @@ def fieldwork_overview(session: Session, *, actor: Actor, wave_key: str) -> list
         .order_by(ContactAttempt.attempted_at, ContactAttempt.id)
     ):
         last_contact[interview_id] = (attempted_at, outcome)
+        attempts[interview_id] += 1
     rows = []
     for i in interviews:
         contact = last_contact.get(i.id)
@@ -112,9 +155,34 @@ def fieldwork_overview(session: Session, *, actor: Actor, wave_key: str) -> list
                 nonresponse_reason=i.nonresponse_reason,
                 progress=part_progress(instrument, answers[i.id]),
                 review=reviews[i.id],
+                attempts=attempts[i.id],
             )
         )
     return rows
+
+
+def state_counts(rows: Iterable[FieldworkRow]) -> list[tuple[str, int]]:
+    """How many councils stand where, attempted counted apart from not contacted (Fieldwork's
+    headline; reports and exports keep the stored statuses)."""
+    counts = Counter(r.state for r in rows)
+    return [(STATE_HEADINGS[state], counts[state]) for state in STATE_ORDER]
+
+
+def appointments_between(
+    rows: Iterable[FieldworkRow], first: dt.date, last: dt.date
+) -> list[FieldworkRow]:
+    """Councils with an appointment from `first` to `last` (UK dates, both included), soonest
+    first. A declined council's old appointment is not one to keep."""
+    return sorted(
+        (
+            r
+            for r in rows
+            if r.appointment_at
+            and r.status != DECLINED
+            and first <= r.appointment_at.date() <= last
+        ),
+        key=lambda r: (r.appointment_at, r.council_name),
+    )
 
 
 def contact_attempts(session: Session, *, actor: Actor, interview_id: int) -> list[ContactRecord]:
@@ -234,12 +302,16 @@ def _decline(session: Session, interview: Interview, reason: str, actor: Actor) 
 
 
 __all__ = [
+    "FIELDWORK_ZONE",
     "FieldworkRow",
+    "appointments_between",
     "contact_attempts",
     "fieldwork_overview",
     "mark_declined",
     "part_progress",
     "record_contact",
     "schedule_appointment",
+    "state_counts",
     "summarise",
+    "uk_now",
 ]

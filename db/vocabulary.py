@@ -18,6 +18,10 @@ STATUS_LABELS: dict[str, str] = {
 STATUSES: tuple[str, ...] = tuple(STATUS_LABELS)
 ANSWERABLE_STATUSES = frozenset({IN_PROGRESS, COMPLETED})
 
+# Shown on Fieldwork only and never stored: a council still not contacted that has calls in its
+# contact log. Derived from that log (db.fieldwork), so imports, exports and reports never see it.
+ATTEMPTED = "attempted"
+
 CONTACT_OUTCOMES: dict[str, str] = {
     "no_reply": "No reply",
     "left_message": "Left a message",
