@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.answer_widgets import show_review, shown_value, wording
+from app_pages.answer_widgets import show_review, shown_value
 from app_pages.common import actor, from_url, literal, session, to_url, wave_key
 from db.answers import RecordedAnswer, interview_answers
 from db.interviews import council_interview, get_wave, instrument_named
@@ -23,6 +23,10 @@ from instrument.values import ValueProblem
 
 PART_KEY = "review_part"
 MESSAGE = "review_message"  # (kind, text) left by a callback for the next run
+SEEN = (
+    "Here you see each question as it was put to you and the answer recorded for your "
+    "council; the interviewer's own notes and interviewing guidance are not shown."
+)
 
 
 def render() -> None:
@@ -34,6 +38,7 @@ def render() -> None:
         answers = interview_answers(s, actor=who, interview_id=interview.id)
         state, reviews = interview_review(s, actor=who, interview_id=interview.id)
     st.title(f"Our submission: {interview.council_name}")
+    st.write(SEEN)
     message = st.session_state.pop(MESSAGE, None)
     if message:
         getattr(st, message[0])(literal(message[1]))
@@ -107,7 +112,7 @@ def _part_picker(instrument: Instrument):  # type: ignore[no-untyped-def]
     chosen = st.segmented_control("Part", ids, key=PART_KEY, required=True)
     to_url(PART_KEY, chosen)
     part = next(p for p in instrument.parts if p.id == chosen)
-    st.markdown(f"#### Part {part.id}: {literal(part.title)}")
+    st.header(f"Part {part.id}: {literal(part.title)}")
     return part
 
 
@@ -120,12 +125,9 @@ def _answer(
     editable: bool,
 ) -> None:
     with st.container(border=True, key=f"review_{variable.id}"):
-        wording(variable)
+        _question(variable)
         st.markdown("**Recorded answer**")
         st.text(shown_value(instrument, variable, recorded.value))
-        if recorded.note:
-            st.caption("Interviewer's note")
-            st.text(recorded.note)
         if review is not None:
             if review.changed_since and review.state == "confirmed":
                 st.info("This answer changed after you confirmed it.", icon=":material/update:")
@@ -156,9 +158,18 @@ def _answer(
             )
 
 
+def _question(variable: Variable) -> None:
+    """The question as it was put to the respondent; the interviewer's help is not for them."""
+    number = f"**{variable.display_number}** " if variable.number else ""
+    coded = " (the interviewer chose the category from what you said)" if variable.coded else ""
+    if variable.lead_in:
+        st.markdown(f"*{literal(variable.lead_in)}*")
+    st.markdown(f"{number}{literal(variable.text)}{coded}")
+
+
 def _validate(interview_id: int, state: str) -> None:
     st.divider()
-    st.markdown("#### Validate the submission")
+    st.header("Validate the submission")
     st.write(
         "Validating says the submission is a fair record of your council's answers. Answers "
         "you have not queried are taken as confirmed."

@@ -117,7 +117,7 @@ def watch_idle() -> None:
 
 
 def _sign_in() -> None:
-    st.subheader("Sign in")
+    st.header("Sign in")
     with st.form("sign_in", enter_to_submit=True):
         username = st.text_input("Username", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
@@ -134,7 +134,7 @@ def _sign_in() -> None:
 
 
 def _first_administrator() -> None:
-    st.subheader("Create the administrator")
+    st.header("Create the administrator")
     st.write(
         "This database has no accounts yet. Create the administrator, who then adds the "
         "interviewers, auditors and council accounts. This form is offered only once."

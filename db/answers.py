@@ -18,7 +18,13 @@ from db.interviews import (
     set_status,
 )
 from db.models import Answer, AnswerHistory, Interview, utcnow
-from db.permissions import may_read_verbatim, require, require_interview
+from db.permissions import (
+    may_read_notes,
+    may_read_verbatim,
+    reads_interviewers_text,
+    require,
+    require_interview,
+)
 from db.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED, SCHEDULED
 from instrument import Instrument
 from instrument.model import NOT_APPLICABLE
@@ -88,14 +94,18 @@ def _recorded(answer: Answer) -> RecordedAnswer:
 def interview_answers(
     session: Session, *, actor: Actor, interview_id: int
 ) -> dict[str, RecordedAnswer]:
-    """Every stored answer of one interview, by variable id; verbatim only for those entitled."""
+    """Every stored answer of one interview, by variable id; verbatim text and interviewers'
+    notes only for those entitled (a council reads its own verbatim answers, never notes)."""
     interview = get_interview(session, interview_id)
     require_interview(session, actor, "read an interview", interview)
     rows = session.scalars(select(Answer).where(Answer.interview_id == interview_id))
     answers = {a.variable_id: _recorded(a) for a in rows}
-    if may_read_verbatim(session, actor, interview):
+    verbatim_read = may_read_verbatim(session, actor, interview)
+    notes_read = may_read_notes(session, actor, interview)
+    if verbatim_read and notes_read:
         return answers
-    verbatim = instrument_for(session, interview).verbatim_ids
+    verbatim = frozenset() if verbatim_read else instrument_for(session, interview).verbatim_ids
+    told = reads_interviewers_text(actor)  # a council is not even told that a note exists
     return {
         k: RecordedAnswer(
             a.variable_id,
@@ -104,7 +114,7 @@ def interview_answers(
             a.version,
             a.updated_by,
             a.updated_at,
-            withheld=k in verbatim or a.note is not None,
+            withheld=k in verbatim or (told and a.note is not None),
         )
         for k, a in answers.items()
     }
@@ -130,8 +140,8 @@ def save_answer(
     `based_on_version` is the version the user saw (0 for none); a save based on a stale
     version raises AnswerConflict instead of overwriting. Starting to answer moves the
     interview to in progress; a completed interview that is no longer complete goes back
-    to in progress, and the notice says why. A change to a validated submission needs a
-    `reason`, and reopens the council's validation.
+    to in progress, and the notice says why. A changed answer in a validated submission needs
+    a `reason`, and reopens the council's validation; a changed note alone does neither.
     """
     interview = get_interview(session, interview_id, for_update=True)
     require(session, actor, "record answers", target=interview_target(interview, variable_id))
@@ -182,7 +192,10 @@ def save_answer(
             f"it is asked only if {instrument.condition(variable_id).text}"  # type: ignore[union-attr]
         )
 
-    guard_validated(session, interview, actor, reason, f"{variable.display_number or variable_id}")
+    if new_value != old_value:  # a council validates answers; notes are not theirs to see
+        guard_validated(
+            session, interview, actor, reason, f"{variable.display_number or variable_id}"
+        )
     now = utcnow()
     if existing is None:
         existing = Answer(interview_id=interview_id, variable_id=variable_id, version=0)
@@ -264,7 +277,8 @@ def audit_answer(
 def answer_history(
     session: Session, *, actor: Actor, interview_id: int, variable_id: str | None = None
 ) -> list[HistoryEntry]:
-    """Every saved change of one answer (or of every answer), newest first."""
+    """Every saved change of one answer (or of every answer), newest first; a council gets
+    no notes and no note-only changes."""
     interview = get_interview(session, interview_id)
     require_interview(session, actor, "read an interview", interview)
     query = select(AnswerHistory).where(AnswerHistory.interview_id == interview_id)
@@ -272,11 +286,15 @@ def answer_history(
         query = query.where(AnswerHistory.variable_id == variable_id)
     rows = session.scalars(query.order_by(AnswerHistory.id.desc()))
     entitled = may_read_verbatim(session, actor, interview)
+    notes_read = may_read_notes(session, actor, interview)
+    told = reads_interviewers_text(actor)
     verbatim = frozenset() if entitled else instrument_for(session, interview).verbatim_ids
     entries = []
     for h in rows:
+        if not told and h.old_value == h.new_value:
+            continue  # only the note changed: a council is not told notes exist
         hide_value = h.variable_id in verbatim
-        hide_note = not entitled and (h.old_note is not None or h.new_note is not None)
+        hide_note = not notes_read and (h.old_note is not None or h.new_note is not None)
         entries.append(
             HistoryEntry(
                 variable_id=h.variable_id,
@@ -288,7 +306,7 @@ def answer_history(
                 changed_by=h.changed_by,
                 changed_at=h.changed_at,
                 source=h.source,
-                withheld=hide_value or hide_note,
+                withheld=hide_value or (told and hide_note),
             )
         )
     return entries

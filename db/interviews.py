@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from db import audit
 from db.actor import Actor
 from db.models import Answer, Council, Interview, Wave, utcnow
-from db.permissions import require, require_interview
+from db.permissions import reads_interviewers_text, require, require_interview
 from db.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED
 from instrument import Instrument, load_instrument
 from instrument.model import Variable
@@ -174,6 +174,11 @@ def summarise(interview: Interview) -> InterviewSummary:
     )
 
 
+def _as_read_by(actor: Actor, summary: InterviewSummary) -> InterviewSummary:
+    """The interviewer's summary is written for the auditors: a council gets none back."""
+    return summary if reads_interviewers_text(actor) else replace(summary, summary=None)
+
+
 def wave_interviews(session: Session, *, actor: Actor, wave_key: str) -> list[InterviewSummary]:
     """All councils' interviews in a wave, in council name order."""
     require(session, actor, "read the wave", target=f"wave {wave_key}")
@@ -203,7 +208,7 @@ def wave_answer_values(session: Session, wave_id: int) -> dict[int, dict[str, st
 def interview_summary(session: Session, *, actor: Actor, interview_id: int) -> InterviewSummary:
     interview = get_interview(session, interview_id)
     require_interview(session, actor, "read an interview", interview)
-    return summarise(interview)
+    return _as_read_by(actor, summarise(interview))
 
 
 def council_interview(
@@ -220,7 +225,7 @@ def council_interview(
     if interview is None:
         raise NotFound(f"there is no council {council_code!r} in wave {wave_key}")
     require_interview(session, actor, "read an interview", interview)
-    return summarise(interview)
+    return _as_read_by(actor, summarise(interview))
 
 
 def update_details(

@@ -63,8 +63,8 @@ def require_interview(session: Session, actor: Actor, action: str, interview: In
 
 
 def may_read_verbatim(session: Session, actor: Actor, interview: Interview | None = None) -> bool:
-    """Verbatim text answers and notes: interviewers, admins, the council itself, and
-    auditors an administrator has named."""
+    """Verbatim text answers: interviewers, admins, the council itself, and auditors an
+    administrator has named. Notes follow `may_read_notes`, which leaves councils out."""
     if actor.role in ("interviewer", "admin"):
         return True
     if actor.role == "council":
@@ -73,6 +73,18 @@ def may_read_verbatim(session: Session, actor: Actor, interview: Interview | Non
         select(Account.can_read_verbatim).where(Account.username == actor.username, Account.active)
     )
     return bool(granted)
+
+
+def reads_interviewers_text(actor: Actor) -> bool:
+    """Interviewers' notes on answers and their summary of an interview are the audit team's
+    working record: a council never gets them back, not even on its own interview."""
+    return actor.role != "council"
+
+
+def may_read_notes(session: Session, actor: Actor, interview: Interview | None = None) -> bool:
+    """Interviewers' notes on answers: interviewers, admins and auditors an administrator has
+    named; never a council."""
+    return reads_interviewers_text(actor) and may_read_verbatim(session, actor, interview)
 
 
 def deny(session: Session, actor: Actor, action: str, target: str, why: str) -> None:

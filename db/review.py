@@ -44,7 +44,7 @@ class ReviewEntry:
     reply: str | None
     resolved_by: str | None
     resolved_at: dt.datetime | None
-    changed_since: bool  # the answer changed after the council looked at it
+    changed_since: bool  # the answer's value changed after the council looked at it
 
 
 @dataclass(frozen=True)
@@ -91,12 +91,13 @@ def interview_review(
     """Where one submission's review stands, and the review of each answer by variable."""
     interview = get_interview(session, interview_id)
     require_interview(session, actor, "read an interview", interview)
-    versions = dict(
+    now = dict(
         session.execute(
-            select(Answer.variable_id, Answer.version).where(Answer.interview_id == interview_id)
+            select(Answer.variable_id, Answer.value).where(Answer.interview_id == interview_id)
         ).all()
     )
-    items = session.scalars(select(ReviewItem).where(ReviewItem.interview_id == interview_id))
+    items = list(session.scalars(select(ReviewItem).where(ReviewItem.interview_id == interview_id)))
+    seen = _values_at(session, interview_id, [(r.variable_id, r.answer_version) for r in items])
     entries = {
         r.variable_id: ReviewEntry(
             r.variable_id,
@@ -107,7 +108,7 @@ def interview_review(
             r.reply,
             r.resolved_by,
             r.resolved_at,
-            changed_since=versions.get(r.variable_id, 0) != r.answer_version,
+            changed_since=now.get(r.variable_id) != seen.get((r.variable_id, r.answer_version)),
         )
         for r in items
     }
@@ -254,6 +255,21 @@ def _value_at(session: Session, interview_id: int, variable_id: str, version: in
             AnswerHistory.version == version,
         )
     )
+
+
+def _values_at(
+    session: Session, interview_id: int, versions: list[tuple[str, int]]
+) -> dict[tuple[str, int], str | None]:
+    """Each answer's value at the version the council reviewed, from its history; comparing
+    values, not versions, keeps a change of the interviewer's note (which councils never
+    see) from asking the council to look again."""
+    wanted = set(versions)
+    rows = session.execute(
+        select(AnswerHistory.variable_id, AnswerHistory.version, AnswerHistory.new_value).where(
+            AnswerHistory.interview_id == interview_id
+        )
+    )
+    return {(v, n): value for v, n, value in rows if (v, n) in wanted}
 
 
 def _for_review(session: Session, actor: Actor, interview_id: int) -> Interview:

@@ -491,3 +491,49 @@ def test_the_q24_dot_plot_names_a_council_only_once_it_has_validated(
     with session_on(connection) as s:
         review.validate_submission(s, actor=actor_for("council"), interview_id=world.fife)
     assert dots() == ["Fife"]
+
+
+PRIVATE = "R hesitant"
+COUNCIL_CALLS = [n for n, (_c, allowed, _s) in CALLS.items() if "council" in allowed]
+
+
+@pytest.mark.parametrize("name", COUNCIL_CALLS)
+def test_a_council_never_gets_interviewers_notes_back(
+    connection: Connection, world: World, name: str
+) -> None:
+    """Notes and the summary for auditors are the interviewers': no service a council may call
+    returns them, not even a hint that one exists (an interviewer reading the same gets them)."""
+    with session_on(connection) as s:
+        for variable_id in ("q1_most_involved", "q24_inhouse_pct"):
+            answers.save_answer(
+                s, actor=INTERVIEWER, interview_id=world.fife, variable_id=variable_id,
+                note=f"{PRIVATE} on {variable_id}",
+            )  # fmt: skip
+        interviews.update_summary(
+            s, actor=INTERVIEWER, interview_id=world.fife, summary=f"{PRIVATE} throughout"
+        )
+    with session_on(connection) as s:
+        got = repr(CALLS[name][0](s, actor_for("council"), world))
+    assert PRIVATE not in got
+    assert "withheld=True" not in got
+    if name in ("interview_answers", "answer_history", "interview_summary", "council_interview"):
+        with session_on(connection) as s:
+            assert PRIVATE in repr(CALLS[name][0](s, INTERVIEWER, world))
+
+
+def test_a_council_is_not_told_of_note_only_changes(connection: Connection, world: World) -> None:
+    with session_on(connection) as s:
+        answers.save_answer(
+            s, actor=INTERVIEWER, interview_id=world.fife, variable_id="q1_most_involved",
+            note=PRIVATE,
+        )  # fmt: skip
+    with session_on(connection) as s:
+        council = answers.answer_history(
+            s, actor=actor_for("council"), interview_id=world.fife, variable_id="q1_most_involved"
+        )
+        staff = answers.answer_history(
+            s, actor=INTERVIEWER, interview_id=world.fife, variable_id="q1_most_involved"
+        )
+    assert [e.version for e in staff] == [2, 1]
+    assert [e.version for e in council] == [1]
+    assert council[0].new_value == staff[1].new_value and council[0].new_note is None

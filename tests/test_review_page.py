@@ -100,20 +100,18 @@ def test_before_completion__says_the_interview_is_not_complete(app_db: Engine) -
     assert not at.main.button and not at.text  # nothing recorded shown, nothing to press
 
 
-def test_shows_our_answers_part_by_part_and_the_note_as_plain_text(
-    app_db: Engine, completed: int
-) -> None:
+def test_shows_our_answers_part_by_part_as_plain_text(app_db: Engine, completed: int) -> None:
     at = open_review()
-    assert "#### Part A: Involving users and carers over the last 18 months or so" in [
-        m.value for m in at.markdown
+    assert [h.value for h in at.header] == [
+        "Part A: Involving users and carers over the last 18 months or so",
+        "Validate the submission",
     ]
     shown = [
         c.key.removeprefix("review_") for c in at.container if (c.key or "").startswith("review_")
     ]
     assert shown == IN_PART_A
     q1 = at.container("review_q1_most_involved")
-    assert [t.value for t in q1.text] == ["Older people", NOTE]
-    assert [c.value for c in q1.caption] == ["Interviewer's note"]
+    assert [t.value for t in q1.text] == ["Older people"]
     assert any(
         t.value == "Verbatim answer to q2_explain, with a comma and a £ sign"
         for t in at.container("review_q2_explain").text
@@ -123,7 +121,7 @@ def test_shows_our_answers_part_by_part_and_the_note_as_plain_text(
 
     at.segmented_control(key="review_part").set_value("G").run()
     assert not at.exception, at.exception
-    assert "#### Part G: Costs of home care provision" in [m.value for m in at.markdown]
+    assert at.header[0].value == "Part G: Costs of home care provision"
     assert [t.value for t in at.container("review_q24_inhouse_pct").text] == ["40% in-house"]
     assert not any((c.key or "") == "review_q1_most_involved" for c in at.container)
 
@@ -240,3 +238,37 @@ def test_another_councils_account_sees_its_own_council_only(app_db: Engine, comp
     assert [t.value for t in at.title] == ["Our submission: Angus"]
     assert at.info[0].value.startswith("The interview with your council is not complete yet.")
     assert NOTE not in [t.value for t in at.text]
+
+
+def everything_shown(at: AppTest) -> str:
+    """All the page's text of every kind, as one string to search."""
+    kinds = ("markdown", "caption", "title", "header", "subheader", "info", "warning", "success",
+             "error", "text", "text_area", "button", "expander")  # fmt: skip
+    found = []
+    for kind in kinds:
+        for element in getattr(at, kind):
+            found += [str(getattr(element, a, "") or "") for a in ("value", "label", "help")]
+    return "\n".join(found)
+
+
+def test_never_shows_interviewers_notes_nor_their_help(app_db: Engine, completed: int) -> None:
+    with Session(app_db) as s:
+        for variable_id in (Q1, "q24_inhouse_pct"):
+            save_answer(
+                s, actor=INTERVIEWER, interview_id=completed, variable_id=variable_id,
+                note="R hesitant",
+            )  # fmt: skip
+    at = open_review()
+    assert at.markdown[0].value == (
+        "Here you see each question as it was put to you and the answer recorded for your "
+        "council; the interviewer's own notes and interviewing guidance are not shown."
+    )
+    for part in ("A", "G"):
+        at.segmented_control(key="review_part").set_value(part).run()
+        assert not at.exception, at.exception
+        shown = everything_shown(at)
+        for private in ("R hesitant", "Director read it from the plan", "Interviewer's note",
+                        "Type 30:70", "Record the in-house share"):  # fmt: skip
+            assert private not in shown, (part, private)
+    assert "What is the current balance in your home care provision" in shown
+    assert "40% in-house" in shown

@@ -176,6 +176,15 @@ def test_changed_since__an_answer_changed_after_confirming_is_flagged_until_reco
     assert len(logged(session, "review.confirm")) == 3
 
 
+def test_changed_since__a_changed_note_alone_is_not_a_change_for_the_council(
+    session: Session, council: Actor, fife: int
+) -> None:
+    confirm_answers(session, actor=council, interview_id=fife, variable_ids=[Q1])
+    save_answer(session, actor=INTERVIEWER, interview_id=fife, variable_id=Q1, note="R hesitant")
+    _, entries = interview_review(session, actor=council, interview_id=fife)
+    assert not entries[Q1].changed_since and entries[Q1].state == "confirmed"
+
+
 # --- requesting and resolving corrections -----------------------------------------------
 
 
@@ -337,6 +346,16 @@ def test_validated__a_change_with_a_reason_saves_and_reopens_validation(
     save(session, fife, Q2, "yes")
     validate(session, council, fife)
     assert validated(session, fife)[1] == "council-s12000047"
+
+
+def test_validated__a_changed_note_alone_needs_no_reason_and_keeps_validation(
+    session: Session, council: Actor, fife: int
+) -> None:
+    validate(session, council, fife)
+    save_answer(session, actor=INTERVIEWER, interview_id=fife, variable_id=Q2, note="R hesitant")
+    assert validated(session, fife)[1] == "council-s12000047"
+    assert logged(session, "review.validation_reopened") == []
+    assert logged(session, "answer.note")[-1][:3] == ("ilona", "answer.note", "R hesitant")
 
 
 def test_wave_review_states__every_interview_at_its_stage(

@@ -76,7 +76,7 @@ def notices(at: AppTest) -> list[str]:
 
 
 def on_sign_in_form(at: AppTest) -> bool:
-    return [s.value for s in at.subheader] == ["Sign in"] and any(
+    return [s.value for s in at.header] == ["Sign in"] and any(
         b.label == "Sign in" for b in at.button
     )
 
@@ -87,7 +87,7 @@ def signed_in_as(at: AppTest) -> list[str]:
 
 def test_empty_database__first_administrator_signs_in_on_accounts(app_db: Engine) -> None:
     at = browser()
-    assert [s.value for s in at.subheader] == ["Create the administrator"]
+    assert [s.value for s in at.header] == ["Create the administrator"]
     field = {t.label: t for t in at.text_input}
     field["Username"].input("Ada")
     field["Your name"].input("Ada <b>Lovelace</b> [x](javascript:alert(1))")
@@ -118,7 +118,7 @@ def test_first_administrator__passwords_that_differ_are_refused(app_db: Engine) 
     field["Password again"].input(PASSWORD + "!")
     next(b for b in at.button if b.label == "Create the administrator").click().run()
     assert errors(at) == ["The two passwords are not the same."]
-    assert [s.value for s in at.subheader] == ["Create the administrator"]
+    assert [s.value for s in at.header] == ["Create the administrator"]
     with Session(app_db) as s:
         assert s.scalar(select(Account)) is None
 

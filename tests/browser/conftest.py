@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,58 @@ def wait_for_saved(engine: Engine, interview_id: int, variable: str, expected: d
         time.sleep(0.2)
     got = {k: getattr(answer, k) for k in expected} if answer else None
     raise AssertionError(f"{variable}: expected {expected}, database has {got}")
+
+
+# --- accessibility: axe-core in the page ---------------------------------------------------
+
+BLOCKING = ("serious", "critical")
+# Violations that are Streamlit's own markup and that the app cannot change (neither theme,
+# config nor our own markup reaches them): (rule id, exact target selector) -> why.
+STREAMLIT_OWN: dict[tuple[str, str], str] = {}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One axe rule broken on one page, with the elements that break it."""
+
+    rule: str
+    impact: str
+    help: str
+    nodes: tuple[tuple[str, str], ...]  # (target selector, failure summary)
+
+    def described(self) -> str:
+        lines = [f"{self.rule} ({self.impact}): {self.help}"]
+        for target, summary in self.nodes:
+            lines.append(f"  - {target}: {' '.join(summary.split())}")
+        return "\n".join(lines)
+
+
+def axe_violations(page) -> list[Violation]:  # type: ignore[no-untyped-def]
+    """Every axe-core violation on the page as it stands, minus the listed Streamlit ones."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = []
+    for v in Axe().run(page).response["violations"]:
+        nodes = tuple(
+            (" ".join(n["target"]) if isinstance(n["target"], list) else str(n["target"]),
+             n.get("failureSummary") or "")
+            for n in v["nodes"]
+        )  # fmt: skip
+        nodes = tuple(n for n in nodes if (v["id"], n[0]) not in STREAMLIT_OWN)
+        if nodes:
+            found.append(Violation(v["id"], v["impact"] or "minor", v["help"], nodes))
+    return found
+
+
+def assert_accessible(page, name: str) -> list[Violation]:  # type: ignore[no-untyped-def]
+    """Run axe-core on the page once the script has settled; fail, listing each rule, impact,
+    element and failure, if any violation is serious or critical. Returns every violation
+    (minor and moderate ones too) so a test can report them."""
+    settle(page)
+    found = axe_violations(page)
+    shoot(page, f"a11y-{name}")
+    blocking = [v for v in found if v.impact in BLOCKING]
+    assert not blocking, f"{name}: {len(blocking)} serious or critical axe violation(s)\n" + (
+        "\n".join(v.described() for v in blocking)
+    )
+    return found

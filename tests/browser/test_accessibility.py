@@ -1,0 +1,84 @@
+"""WCAG 2.2 AA in a real browser: axe-core finds no serious or critical violation on the
+sign-in forms, Fieldwork, Corrections and Our submission (minor ones are listed, not failed)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from db.models import Council, Interview
+from db.review import request_correction
+from tests.answering import complete_whole_interview
+from tests.browser.conftest import Violation, add_account, assert_accessible, sign_in
+from tests.conftest import INTERVIEWER
+from tests.signing import account
+
+pytestmark = pytest.mark.browser
+FIFE = "S12000047"
+
+
+def report(name: str, found: list[Violation]) -> None:
+    """Say what axe still finds below serious, so a run's log shows it."""
+    print(f"\n{name}: {len(found)} violation(s) below serious")
+    for v in found:
+        print(v.described())
+
+
+def completed_fife(engine: Engine) -> int:
+    with Session(engine) as s:
+        found = s.scalar(select(Interview.id).join(Council).where(Council.code == FIFE))
+    assert found is not None
+    complete_whole_interview(engine, INTERVIEWER, found)
+    return found
+
+
+def test_accessible__first_administrator_form(page, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(app_url)
+    page.get_by_role("heading", name="Create the administrator").wait_for()
+    report("first administrator", assert_accessible(page, "first-administrator"))
+
+
+def test_accessible__sign_in_form(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    add_account(app_engine, "ilona", "interviewer")
+    page.goto(app_url)
+    page.get_by_role("button", name="Sign in").wait_for()
+    report("sign in", assert_accessible(page, "sign-in"))
+
+
+def test_accessible__fieldwork(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    add_account(app_engine, "ilona", "interviewer")
+    completed_fife(app_engine)
+    sign_in(page, app_url, "ilona")
+    page.get_by_role("heading", name="Fieldwork").first.wait_for()
+    report("fieldwork", assert_accessible(page, "fieldwork"))
+
+
+def test_accessible__our_submission(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    add_account(app_engine, "fife", "council", FIFE)
+    completed_fife(app_engine)
+    sign_in(page, app_url, "fife")
+    page.get_by_role("heading", name="Our submission: Fife").wait_for()
+    report("our submission", assert_accessible(page, "our-submission"))
+    q1 = page.locator(".st-key-review_q1_most_involved")
+    q1.get_by_role("button", name="Request a correction").click()
+    page.get_by_label("What should change, and why?").wait_for()
+    report("our submission, request open", assert_accessible(page, "our-submission-request"))
+
+
+def test_accessible__corrections(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    add_account(app_engine, "ilona", "interviewer")
+    interview_id = completed_fife(app_engine)
+    council = account(app_engine, "council", council=FIFE)
+    with Session(app_engine) as s:
+        request_correction(
+            s, actor=council, interview_id=interview_id, variable_id="q1_most_involved",
+            comment="Should be children and families.",
+        )  # fmt: skip
+    sign_in(page, app_url, "ilona")
+    page.get_by_role("link", name="Corrections").click()
+    page.get_by_role("heading", name="Corrections").wait_for()
+    report("corrections", assert_accessible(page, "corrections"))
+    page.get_by_role("button", name="Keep the answer and reply").click()
+    page.get_by_role("textbox").first.wait_for()
+    report("corrections, reply open", assert_accessible(page, "corrections-reply"))
