@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from streamlit.delta_generator import DeltaGenerator
 
 from db import open_database
 from db.actor import Actor
@@ -90,6 +91,29 @@ def draft_banner() -> None:
             "their submission. Do not publish them.",
             icon=":material/warning:",
         )
+
+
+def labelled_picker(
+    label: str,
+    labels: dict[str, str],
+    *,
+    key: str,
+    where: DeltaGenerator | None = None,
+    placeholder: str | None = None,
+) -> str | None:
+    """A select box whose option labels follow the data ("Fife · In progress").
+
+    The browser keeps showing the label it was last sent for the chosen option until the
+    choice itself is set again, so when the chosen option's label changes it is set again.
+    """
+    chosen = st.session_state.get(key)
+    shown = f"{key}:label_shown"
+    if chosen in labels and st.session_state.get(shown) != labels[chosen]:
+        st.session_state[key] = chosen
+    st.session_state[shown] = labels.get(chosen) if chosen in labels else None
+    return (where or st).selectbox(  # type: ignore[no-any-return]
+        label, list(labels), key=key, format_func=labels.__getitem__, placeholder=placeholder
+    )
 
 
 def from_url(key: str, options: list[str], default: str | None) -> None:

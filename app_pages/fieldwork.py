@@ -11,7 +11,15 @@ import pandas as pd
 import streamlit as st
 
 from aggregation.response import response_figures
-from app_pages.common import WAVE_KEY, actor, literal, review_sentence, session, wave_key
+from app_pages.common import (
+    WAVE_KEY,
+    actor,
+    labelled_picker,
+    literal,
+    review_sentence,
+    session,
+    wave_key,
+)
 from app_pages.navigation import PAGES
 from db.fieldwork import (
     FieldworkRow,
@@ -27,7 +35,6 @@ from db.vocabulary import CONTACT_OUTCOMES, DECLINED, NOT_READY, REVIEW_LABELS
 from instrument.values import ValueProblem
 
 SELECTED = "fieldwork_council"
-LABEL_SHOWN = "fieldwork_council_label"  # the picker's label for the council, as last sent
 EARLIEST = dt.date(2000, 1, 1)  # date inputs default to ten years back; fieldwork may be older
 FLASH = "fieldwork_flash"
 INTERVIEW_PAGE = PAGES["interview"][0]
@@ -146,16 +153,8 @@ def _contact_section(rows: list[FieldworkRow], roles: dict[str, str]) -> None:
     if st.session_state.get(SELECTED) not in by_code:
         st.session_state[SELECTED] = rows[0].council_code
 
-    def label(code: str) -> str:
-        return f"{by_code[code].council_name} · {by_code[code].state_label}"
-
-    chosen = st.session_state[SELECTED]
-    if st.session_state.get(LABEL_SHOWN) != label(chosen):
-        # The browser keeps the label it was last sent until the choice is set again, so a
-        # status that changed (a recorded appointment) would stay stale in the picker.
-        st.session_state[SELECTED] = chosen
-    st.session_state[LABEL_SHOWN] = label(chosen)
-    st.selectbox("Council", list(by_code), key=SELECTED, format_func=label)
+    labels = {code: f"{r.council_name} · {r.state_label}" for code, r in by_code.items()}
+    labelled_picker("Council", labels, key=SELECTED)
     row = by_code[st.session_state[SELECTED]]
     role = roles.get(row.respondent_role or "", "not recorded yet")
     st.write(

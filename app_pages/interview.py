@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import actor, from_url, literal, session, to_url, wave_key
+from app_pages.common import (
+    actor,
+    from_url,
+    labelled_picker,
+    literal,
+    session,
+    to_url,
+    wave_key,
+)
 from app_pages.keying.panel import NOTICES, apply_changes, show_panel
 from app_pages.typing_autosave import save_typing_after_a_pause
 from db.answers import HistoryEntry, answer_history, interview_answers
-from db.fieldwork import part_progress
+from db.fieldwork import attempt_counts, part_progress, status_label
 from db.interviews import (
     IncompleteInterview,
     InterviewSummary,
@@ -34,9 +42,8 @@ DETAILS_LOADED = "details_loaded"
 def render() -> None:
     key = wave_key()
     with session() as s:
-        interviews = wave_interviews(s, actor=actor(), wave_key=key)
         instrument = instrument_named(get_wave(s, key).instrument)
-    by_code = {i.council_code: i for i in interviews}
+    by_code, labels = _councils(key)
     from_url(COUNCIL_KEY, list(by_code), None)
     chosen = st.session_state.get(COUNCIL_KEY)
     if chosen in by_code:
@@ -44,16 +51,14 @@ def render() -> None:
         if applied.part:
             st.session_state[PART_KEY] = applied.part
         if applied.changes:  # statuses in the picker as they are after these changes
-            with session() as s:
-                interviews = wave_interviews(s, actor=actor(), wave_key=key)
-            by_code = {i.council_code: i for i in interviews}
+            by_code, labels = _councils(key)
     title, picker = st.columns([1, 2], vertical_alignment="bottom")
     title.title("Interview")
-    code = picker.selectbox(
+    code = labelled_picker(
         "Council",
-        list(by_code),
+        labels,
         key=COUNCIL_KEY,
-        format_func=lambda c: f"{by_code[c].council_name} · {STATUS_LABELS[by_code[c].status]}",
+        where=picker,
         placeholder="Choose the council you are interviewing",
     )
     to_url(COUNCIL_KEY, code)
@@ -93,6 +98,19 @@ def render() -> None:
     _summary(interview)
     _completion(instrument, interview, values)
     save_typing_after_a_pause()
+
+
+def _councils(key: str) -> tuple[dict[str, InterviewSummary], dict[str, str]]:
+    """The wave's interviews by council code, and each council as the picker names it."""
+    with session() as s:
+        interviews = wave_interviews(s, actor=actor(), wave_key=key)
+        attempts = attempt_counts(s, actor=actor(), wave_key=key)
+    by_code = {i.council_code: i for i in interviews}
+    labels = {
+        i.council_code: f"{i.council_name} · {status_label(i.status, attempts.get(i.id, 0))}"
+        for i in interviews
+    }
+    return by_code, labels
 
 
 def reason_key(interview_id: int) -> str:
@@ -188,7 +206,7 @@ def _part_picker(instrument: Instrument, values: dict[str, str | None]):  # type
     to_url(PART_KEY, chosen)
     part = next(p for p in instrument.parts if p.id == chosen)
     done = progress[part.id]
-    st.markdown(f"#### Part {part.id}: {literal(part.title)}")
+    st.header(f"Part {part.id}: {literal(part.title)}", anchor=False)
     st.progress(
         done.recorded / done.applicable if done.applicable else 1.0,
         text=f"{done.recorded} of {done.applicable} questions recorded in this part",

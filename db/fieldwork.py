@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db import audit
@@ -89,9 +89,7 @@ class FieldworkRow:
     @property
     def state_label(self) -> str:
         """E.g. "Attempted (3)" or "Scheduled": what the table and the council picker say."""
-        if self.state == ATTEMPTED:
-            return f"Attempted ({self.attempts})"
-        return STATUS_LABELS[self.status]
+        return status_label(self.status, self.attempts)
 
     @property
     def questions_recorded(self) -> int:
@@ -120,6 +118,26 @@ def part_progress(
         recorded = sum(1 for v in applicable if answers.get(v.id))
         result.append(PartProgress(part.id, recorded, len(applicable)))
     return tuple(result)
+
+
+def status_label(status: str, attempts: int) -> str:
+    """A council's status in words, with calls that reached nobody yet as "Attempted (3)"."""
+    if status == NOT_CONTACTED and attempts:
+        return f"Attempted ({attempts})"
+    return STATUS_LABELS[status]
+
+
+def attempt_counts(session: Session, *, actor: Actor, wave_key: str) -> dict[int, int]:
+    """How many contacts each interview of the wave has logged, by interview id (one query,
+    for pages that name councils by status without the whole fieldwork overview)."""
+    interviews = wave_interviews(session, actor=actor, wave_key=wave_key)
+    ids = [i.id for i in interviews]
+    counted = session.execute(
+        select(ContactAttempt.interview_id, func.count())
+        .where(ContactAttempt.interview_id.in_(ids))
+        .group_by(ContactAttempt.interview_id)
+    )
+    return {interview_id: n for interview_id, n in counted}
 
 
 def fieldwork_overview(session: Session, *, actor: Actor, wave_key: str) -> list[FieldworkRow]:

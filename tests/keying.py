@@ -69,7 +69,11 @@ def send(at: AppTest, *changes: dict[str, Any], go: str | None = None) -> AppTes
     interview = panel_data(at)["interview"]
     key = panel_key(interview)
     state = dict(at.session_state[key]) if key in at.session_state else {}
-    state["outbox"] = [*list(state.get("outbox") or []), *changes]
+    done = set(panel_data(at)["acked"])  # the browser forgets what the page has applied
+    waiting = [
+        c for c in state.get("outbox") or [] if not isinstance(c, dict) or c.get("id") not in done
+    ]
+    state["outbox"] = [*waiting, *changes]
     state["go"] = {"part": go, "outbox": []} if go else None
     at.session_state[key] = state
     at.run()

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from db.fieldwork import record_contact
 from db.models import Answer, AnswerHistory, AuditEvent, Council, Interview
 from db.review import validate_submission
 from tests.answering import answer_everything, complete_whole_interview
@@ -350,3 +351,21 @@ def test_complete_interview__succeeds_once_everything_applicable_is_recorded(
     assert any("moved back to in progress" in w.value for w in at.warning)
     with Session(app_db) as s:
         assert s.get(Interview, fife).status == "in_progress"
+
+
+def test_the_council_picker_names_calls_that_reached_nobody_and_follows_the_first_answer(
+    app_db: Engine,
+) -> None:
+    angus = interview_id(app_db, ANGUS)
+    with Session(app_db) as s:
+        for hour in (9, 11):
+            record_contact(
+                s, actor=INTERVIEWER, interview_id=angus,
+                attempted_at=dt.datetime(2011, 9, 1, hour), outcome="no_reply",
+            )  # fmt: skip
+    at = open_interview(ANGUS)
+    picker = at.selectbox(key="council")
+    assert picker.format_func(ANGUS) == "Angus · Attempted (2)"
+    assert picker.format_func(FIFE) == "Fife · Not contacted"
+    key(at, "q1_most_involved", "older_people")
+    assert at.selectbox(key="council").format_func(ANGUS) == "Angus · In progress"

@@ -334,7 +334,11 @@ class Block {
     const node = el("div", { className: "question", role: "listitem",
       "data-variable": spec.id, "data-testid": "keying-question" });
     if (spec.lead_in) node.append(el("p", { className: "lead-in", text: spec.lead_in }));
-    const wording = el("p", { className: "wording", id: this.ids("q") });
+    // A typed answer's box is labelled by a real <label>: the question's own words.
+    const wording = el(CHOICE_TYPES.has(spec.type) ? "p" : "label", {
+      className: "wording", id: this.ids("q"),
+      for: CHOICE_TYPES.has(spec.type) ? null : this.ids("input"),
+    });
     if (spec.number) wording.append(el("strong", { text: `${spec.number} ` }));
     wording.append(document.createTextNode(spec.text));
     if (spec.coded) wording.append(el("span", { className: "badge", text: "coded by interviewer" }));

@@ -327,8 +327,12 @@ def _question(
         "recorded": _percent_shares(variable, recorded),
         "status": statuses.get((interview_id, "answer", variable.id)),
         "history": [_history_line(instrument, variable, e) for e in entries],
-        "review": {"text": "\n".join(review_lines(review)), "warn": review.state
-                   == "correction_requested"} if review and review.state != "confirmed" else None,
+        "review": {
+            "text": "\n".join(review_lines(review)),
+            "warn": review.state == "correction_requested",
+        }
+        if review and review.state != "confirmed"
+        else None,
         "skipped_text": (
             f"{number} is skipped (asked only if {condition.text}); the answer recorded "
             "earlier is kept but not counted."

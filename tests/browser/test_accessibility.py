@@ -82,3 +82,38 @@ def test_accessible__corrections(page, app_url: str, app_engine: Engine) -> None
     page.get_by_role("button", name="Keep the answer and reply").click()
     page.get_by_role("textbox").first.wait_for()
     report("corrections, reply open", assert_accessible(page, "corrections-reply"))
+
+
+def test_accessible__interview_keying_panel(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """The Interview page as keyed: a Part with answers, a reserved code, a note and history
+    open, a refused value with its message, a validated submission's reason box; each
+    control named by its question."""
+    add_account(app_engine, "ilona", "interviewer")
+    sign_in(page, app_url, "ilona")
+    page.goto(f"{app_url}/interview?council={FIFE}")
+    panel = page.locator(".keying")
+    panel.locator(".question").first.wait_for()
+    report("interview, new", assert_accessible(page, "interview-new"))
+    q1 = panel.locator('[data-variable="q1_most_involved"]')
+    q1.get_by_role("radiogroup").focus()
+    page.keyboard.press("5")  # Other: its follow-up opens
+    page.keyboard.type("Carers' centre")
+    page.keyboard.press("Tab")
+    page.keyboard.press("n")
+    q1.get_by_role("radiogroup").focus()
+    page.keyboard.press("Alt+N")
+    page.keyboard.type("R hesitant")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Alt+H")
+    q1.get_by_role("status").filter(has_text="Saved").wait_for()
+    # Every "Did not answer" says which question it is for.
+    names = panel.get_by_role("button", name="Did not answer: ", exact=False).all()
+    assert len(names) > 5 and len({b.get_attribute("aria-label") for b in names}) == len(names)
+    report("interview, keyed", assert_accessible(page, "interview-keyed"))
+    page.goto(f"{app_url}/interview?council={FIFE}&part=G")
+    q24 = panel.locator('[data-variable="q24_inhouse_pct"]')
+    q24.get_by_role("textbox").first.focus()
+    page.keyboard.type("30:60")
+    page.keyboard.press("Enter")
+    q24.get_by_text("Not saved:", exact=False).first.wait_for()
+    report("interview, refused", assert_accessible(page, "interview-refused"))

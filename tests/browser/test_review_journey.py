@@ -14,6 +14,7 @@ from tests.answering import complete_whole_interview
 from tests.browser.conftest import (
     add_in_form,
     create_administrator,
+    question,
     settle,
     shoot,
     sign_in,
@@ -79,10 +80,10 @@ def test_council_review_from_request_to_validation(page, app_url: str, app_engin
     expect(page.get_by_text(PAYLOAD, exact=False)).to_be_visible()
     shoot(page, "review-04-interviewer-sees-the-request")
     page.get_by_role("link", name="Change it on the Interview page (Part A)").click()
-    question = page.locator(f".st-key-q_{fife.id}_q1_most_involved")
-    question.get_by_text("Children and families").click()
-    expect(question.get_by_text("Correction requested", exact=False)).to_be_visible()
-    page.wait_for_timeout(1500)
+    q1 = question(page, "q1_most_involved")
+    expect(q1.get_by_text("Correction requested", exact=False)).to_be_visible()
+    q1.get_by_role("radio", name="Children and families").click()
+    expect(q1.get_by_role("status")).to_contain_text("Saved")
     page.goto(f"{app_url}/corrections")
     page.get_by_role("button", name="The answer is corrected").click()
     page.get_by_text("No council is waiting for a correction.").wait_for()
