@@ -48,7 +48,7 @@ def render() -> None:
     with session() as s:
         rows = fieldwork_overview(s, actor=actor(), wave_key=key)
         instrument = instrument_named(get_wave(s, key).instrument)
-    st.subheader(response_figures(r.status for r in rows).headline)
+    st.header(response_figures(r.status for r in rows).headline)
     counts = state_counts(rows)
     for col, (label, n) in zip(st.columns(len(counts)), counts, strict=True):
         col.metric(label, n)

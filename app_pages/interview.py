@@ -13,7 +13,7 @@ from app_pages.common import (
     to_url,
     wave_key,
 )
-from app_pages.keying.panel import NOTICES, apply_changes, show_panel
+from app_pages.keying.panel import NOTICES, apply_changes, panel_key, show_panel
 from app_pages.typing_autosave import save_typing_after_a_pause
 from db.answers import HistoryEntry, answer_history, interview_answers
 from db.fieldwork import attempt_counts, part_progress, status_label
@@ -46,12 +46,18 @@ def render() -> None:
     by_code, labels = _councils(key)
     from_url(COUNCIL_KEY, list(by_code), None)
     chosen = st.session_state.get(COUNCIL_KEY)
-    if chosen in by_code:
-        applied = apply_changes(by_code[chosen].id, instrument)
-        if applied.part:
+    changed = False
+    for code, interview in by_code.items():
+        # Every panel with changes waiting, not only the chosen council's: a change sent as
+        # the interviewer switches council is applied, not left behind with the old panel.
+        if panel_key(interview.id) not in st.session_state:
+            continue
+        applied = apply_changes(interview.id, instrument)
+        changed = changed or applied.changes > 0
+        if code == chosen and applied.part:
             st.session_state[PART_KEY] = applied.part
-        if applied.changes:  # statuses in the picker as they are after these changes
-            by_code, labels = _councils(key)
+    if changed:  # statuses in the picker as they are after these changes
+        by_code, labels = _councils(key)
     title, picker = st.columns([1, 2], vertical_alignment="bottom")
     title.title("Interview")
     code = labelled_picker(

@@ -68,7 +68,7 @@ def overview(rows: list[CouncilSummary], roles: dict[str, str]) -> pd.DataFrame:
 
 
 def detail(instrument: Instrument, row: CouncilSummary) -> None:
-    st.subheader(row.council_name)
+    st.header(row.council_name, anchor=False)
     st.caption(REVIEW_LABELS[row.review])
     st.markdown("**Interviewer's summary**")
     st.text(row.summary or "(no summary written yet)")

@@ -77,7 +77,7 @@ def interview_of(engine: Engine, code: str) -> Interview:
 
 def test_headline_and_table_show_all_32_councils(app_db: Engine) -> None:
     at = open_fieldwork()
-    assert at.subheader[0].value == "0 of 32 councils interviewed (0.0%)"
+    assert at.header[0].value == "0 of 32 councils interviewed (0.0%)"
     table = at.dataframe[0].value
     assert len(table) == 32
     assert list(table["Council"])[:3] == ["Aberdeen City", "Aberdeenshire", "Angus"]
@@ -90,7 +90,7 @@ def test_headline_counts_completed_interviews_from_the_data(app_db: Engine) -> N
     interview = interview_of(app_db, ANGUS)
     complete_whole_interview(app_db, INTERVIEWER, interview.id, on=dt.date(2011, 9, 14))
     at = open_fieldwork()
-    assert at.subheader[0].value == "1 of 32 councils interviewed (3.1%)"
+    assert at.header[0].value == "1 of 32 councils interviewed (3.1%)"
     angus = at.dataframe[0].value.set_index("Council").loc["Angus"]
     assert angus["Status"] == "Completed"
     assert angus["Questions recorded"] == 1.0

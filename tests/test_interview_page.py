@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from app_pages.keying.panel import panel_key
 from db.fieldwork import record_contact
 from db.models import Answer, AnswerHistory, AuditEvent, Council, Interview
 from db.review import validate_submission
@@ -369,3 +370,13 @@ def test_the_council_picker_names_calls_that_reached_nobody_and_follows_the_firs
     assert picker.format_func(FIFE) == "Fife · Not contacted"
     key(at, "q1_most_involved", "older_people")
     assert at.selectbox(key="council").format_func(ANGUS) == "Angus · In progress"
+
+
+def test_a_change_sent_as_the_interviewer_switches_council_is_saved(app_db: Engine) -> None:
+    at = open_interview()
+    fife = panel_data(at)["interview"]
+    last = change(at, "q2_explain", "Typed just before switching")
+    at.session_state[panel_key(fife)] = {"outbox": [last], "go": None}
+    at.selectbox(key="council").select(ANGUS).run()
+    assert stored(app_db, "q2_explain").value == "Typed just before switching"
+    assert panel_data(at)["interview"] == interview_id(app_db, ANGUS)

@@ -107,7 +107,7 @@ def test_auditor_sees_only_validated_councils__verbatim_withheld(
     assert list(overview["Summary"]) == [f"Fife involves carers early. {PAYLOAD}"]
     assert not draft_warnings(at)
 
-    assert [s.value for s in at.subheader] == ["Fife"]
+    assert [s.value for s in at.header] == ["Fife"]
     assert WITHHELD in [c.value for c in at.main.caption]
     assert f"Fife involves carers early. {PAYLOAD}" in [t.value for t in at.text]
     shown = answers_shown(at)
@@ -151,7 +151,7 @@ def test_draft_view__shows_unvalidated_councils_under_a_warning(
     assert list(csv_of(at, files)["council_name"]) == ["Angus", "Fife"]
 
     at.selectbox(key="summary_council").select(ANGUS).run()
-    assert [s.value for s in at.subheader] == ["Angus"]
+    assert [s.value for s in at.header] == ["Angus"]
     assert "Angus is reorganising." in [t.value for t in at.text]
 
     at.switch_page("app_pages/dashboard.py").run()  # the warning follows to every page

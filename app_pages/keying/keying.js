@@ -191,14 +191,15 @@ class Panel {
     return values;
   }
 
-  applies(variable, values, seen = new Set()) {
+  applies(variable, values) {
+    // As Instrument.applies: a rule holds only if its parent is itself asked and holds the
+    // code (a multiple choice: includes it). Rules name earlier questions only (the loader
+    // checks), so this always ends.
     const groups = this.data.routing[variable];
     if (!groups) return true;
-    if (seen.has(variable)) return false;
-    seen.add(variable);
     return groups.some((group) => group.every(([parent, code]) => {
       const value = values[parent];
-      if (!value || !this.applies(parent, values, seen)) return false;
+      if (!value || !this.applies(parent, values)) return false;
       if (this.data.multi.includes(parent)) return value.split(";").includes(code);
       return value === code;
     }));

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.models import Council, Interview
-from db.review import request_correction
+from db.review import request_correction, validate_submission
 from tests.answering import complete_whole_interview
 from tests.browser.conftest import Violation, add_account, assert_accessible, sign_in
 from tests.conftest import INTERVIEWER
@@ -117,3 +117,22 @@ def test_accessible__interview_keying_panel(page, app_url: str, app_engine: Engi
     page.keyboard.press("Enter")
     q24.get_by_text("Not saved:", exact=False).first.wait_for()
     report("interview, refused", assert_accessible(page, "interview-refused"))
+
+
+@pytest.mark.parametrize(
+    ("link", "heading"),
+    [("Dashboard", "1 of 32 councils interviewed (3.1%)"), ("Council summaries", "Fife")],
+)
+def test_accessible__the_interviewers_other_pages(
+    page, app_url: str, app_engine: Engine, link: str, heading: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Every page an interviewer sees, with one validated council so the figures are drawn."""
+    add_account(app_engine, "ilona", "interviewer")
+    interview_id = completed_fife(app_engine)
+    council = account(app_engine, "council", council=FIFE)
+    with Session(app_engine) as s:
+        validate_submission(s, actor=council, interview_id=interview_id)
+    sign_in(page, app_url, "ilona")
+    page.get_by_role("link", name=link).click()
+    page.get_by_role("heading", name=heading, exact=True).first.wait_for()
+    report(link, assert_accessible(page, link.lower().replace(" ", "-")))

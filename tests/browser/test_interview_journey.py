@@ -4,6 +4,7 @@ to Complete, a refresh halfway, and every stored value compared with what was me
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -235,3 +236,44 @@ def test_arrow_keys_move_without_saving_and_keys_choose_exactly_what_is_pressed(
     wait_for_saved(app_engine, fife, "q8b_groups", {"value": "learning_disabilities"})
     expect(groups.get_by_role("option", selected=True)).to_have_count(1)
     expect(groups.get_by_role("option", selected=True)).to_contain_text("learning")
+
+
+def test_routing_in_the_browser_agrees_with_the_instrument_on_random_answers(
+    page, app_url: str, app_engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    """The panel hides and shows questions by its own copy of the routing rules; on 300 random
+    sets of answers (reserved codes, blanks and multiple choices among them) it decides
+    exactly as Instrument.applies does, for every question of the schedule."""
+    instrument = instrument_named("schedule_2011")
+    open_part(page, app_url, app_engine, "A")
+    chance = random.Random(2011)
+    cases = []
+    for _ in range(300):
+        values: dict[str, str] = {}
+        for variable in instrument.closed_questions:
+            codes = [c.code for c in instrument.choices(variable)] if variable.choices else []
+            pick = chance.random()
+            if pick < 0.15 or not codes:
+                continue  # blank
+            if pick < 0.25:
+                values[variable.id] = chance.choice(["no_answer", "dont_know"])
+            elif variable.type == "multi":
+                values[variable.id] = (
+                    ";".join(c for c in codes if chance.random() < 0.4) or codes[0]
+                )
+            else:
+                values[variable.id] = chance.choice(codes)
+        cases.append(values)
+    ids = [v.id for v in instrument.questions]
+    in_browser = page.evaluate(
+        """([cases, ids]) => {
+          const panel = document.querySelector(".keying").parentNode.__keyingPanel;
+          return cases.map((values) => ids.map((id) => panel.applies(id, values)));
+        }""",
+        [cases, ids],
+    )
+    for values, decided in zip(cases, in_browser, strict=True):
+        expected = [instrument.applies(i, values) for i in ids]
+        assert decided == expected, {
+            i: (e, d) for i, e, d in zip(ids, expected, decided, strict=True) if e != d
+        }
