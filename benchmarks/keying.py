@@ -8,7 +8,9 @@ page with a one-line component does the least such a round trip can: a key press
 Python echoes it back, the page shows it. The ratio says what saving and redrawing the
 interview costs above Streamlit itself.
 
-    python benchmarks/keying.py [--repeats 40] [--database-url URL]
+    python benchmarks/keying.py [--repeats 40] [--rounds 2] [--database-url URL]
+
+On PostgreSQL it needs a database of its own whose name contains "bench" (it is emptied).
 
 Target: p95 from key press to "Saved" under 300 ms.
 """
@@ -32,11 +34,10 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy.orm import Session  # noqa: E402
 
+from benchmarks.aggregate import fresh_engine, own_database  # noqa: E402
 from benchmarks.timing import percentile, print_table  # noqa: E402
 from db.accounts import add_account  # noqa: E402
 from db.actor import Actor  # noqa: E402
-from db.engine import make_engine  # noqa: E402
-from db.setup import initialise  # noqa: E402
 
 TARGET_P95_MS = 300.0
 COUNCIL = "S12000047"  # Fife
@@ -134,8 +135,8 @@ def streamlit(script: Path, url: str) -> Iterator[str]:
 
 
 def prepare(url: str) -> None:
-    engine = make_engine(url)
-    initialise(engine)
+    """A new database with one interviewer account (PostgreSQL: a benchmark's own, emptied)."""
+    engine = fresh_engine(url if url.startswith("sqlite") else own_database(url))
     with Session(engine) as s:
         add_account(
             s, actor=Actor("setup", "admin"), username="bench", role="interviewer",
