@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
@@ -380,3 +381,28 @@ def test_a_change_sent_as_the_interviewer_switches_council_is_saved(app_db: Engi
     at.selectbox(key="council").select(ANGUS).run()
     assert stored(app_db, "q2_explain").value == "Typed just before switching"
     assert panel_data(at)["interview"] == interview_id(app_db, ANGUS)
+
+
+def test_a_database_that_does_not_answer__not_saved_with_a_retry_and_nothing_lost(
+    app_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app_pages.keying.panel as panel
+
+    at = open_interview()
+    real = panel.save_answer
+    calls = []
+
+    def busy(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs["variable_id"])
+        if len(calls) == 1:
+            raise OperationalError("UPDATE answer", {}, Exception("database is locked"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(panel, "save_answer", busy)
+    key(at, "q1_most_involved", "older_people")
+    status = question(at, "q1_most_involved")["status"]
+    assert status["state"] == "problem" and "did not answer in time" in status["message"]
+    assert status["retry"] == "older_people", "the panel offers Retry with the same value"
+    assert stored(app_db, "q1_most_involved") is None
+    key(at, "q1_most_involved", status["retry"])  # Retry
+    assert stored(app_db, "q1_most_involved").value == "older_people"

@@ -13,10 +13,15 @@ from playwright.sync_api import expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from db.answers import save_answer
 from db.interviews import instrument_named
 from db.models import Account, Answer, Council, Interview
+from db.review import validate_submission
 from instrument.schedule import Instrument
+from tests.answering import complete_whole_interview
 from tests.browser.conftest import add_account, question, settle, shoot, sign_in, wait_for_saved
+from tests.conftest import INTERVIEWER
+from tests.signing import account
 
 pytestmark = pytest.mark.browser
 FIFE = "S12000047"
@@ -277,3 +282,52 @@ def test_routing_in_the_browser_agrees_with_the_instrument_on_random_answers(
         assert decided == expected, {
             i: (e, d) for i, e, d in zip(ids, expected, decided, strict=True) if e != d
         }
+
+
+def test_a_validated_answer_asks_for_its_reason_beside_the_question(
+    page, app_url: str, app_engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    with Session(app_engine) as s:
+        fife = s.scalar(select(Interview.id).join(Council).where(Council.code == FIFE))
+    complete_whole_interview(app_engine, INTERVIEWER, fife)
+    council = account(app_engine, "council", council=FIFE)
+    with Session(app_engine) as s:
+        validate_submission(s, actor=council, interview_id=fife)
+    open_part(page, app_url, app_engine, "A")
+    q1 = question(page, "q1_most_involved")
+    q1.get_by_role("radiogroup").focus()
+    page.keyboard.press("4")  # Children and families
+    expect(q1.get_by_text("give a reason", exact=False)).to_be_visible()
+    # The stored answer is on screen again, and nothing changed in the database.
+    expect(q1.get_by_role("radio", name="Older people")).to_be_checked()
+    expect(q1.get_by_role("radio", name="Children and families")).not_to_be_checked()
+    assert stored_answers(app_engine, fife)["q1_most_involved"] == "older_people"
+    reason = q1.get_by_role("textbox", name="Reason for changing Q1", exact=False)
+    reason.focus()
+    page.keyboard.type("The council emailed on 3 May")
+    page.keyboard.press("Enter")
+    wait_for_saved(app_engine, fife, "q1_most_involved", {"value": "children_families"})
+    expect(q1.get_by_role("radio", name="Children and families")).to_be_checked()
+    expect(q1.get_by_role("status")).to_contain_text("Saved")
+    shoot(page, "interview-05-reason-beside-the-question")
+
+
+def test_someone_elses_save_meanwhile__keep_mine_or_take_theirs_in_the_browser(
+    page, app_url: str, app_engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    fife = open_part(page, app_url, app_engine, "A")
+    q5 = question(page, "q5_least_involved")
+    q5.get_by_role("radiogroup").wait_for()
+    with Session(app_engine) as s:  # another interviewer, on another screen
+        save_answer(
+            s, actor=INTERVIEWER, interview_id=fife, variable_id="q5_least_involved",
+            value="children_families",
+        )  # fmt: skip
+    q5.get_by_role("radiogroup").focus()
+    page.keyboard.press("1")  # Older people, on a screen that still shows no answer
+    said = q5.get_by_text("Not saved: ilona saved Children and families after you loaded")
+    expect(said).to_be_visible()
+    expect(q5.get_by_role("radio", name="Children and families")).to_be_checked()
+    q5.get_by_role("button", name="Keep mine").click()
+    wait_for_saved(app_engine, fife, "q5_least_involved", {"value": "older_people"})
+    expect(q5.get_by_role("radio", name="Older people")).to_be_checked()
