@@ -59,9 +59,9 @@ def stored(engine: Engine, variable: str, council: str = FIFE) -> Answer | None:
 def history_rows(engine: Engine, variable: str) -> int:
     with Session(engine) as s:
         return s.scalar(
-            select(func.count()).select_from(AnswerHistory).where(
-                AnswerHistory.variable_id == variable
-            )
+            select(func.count())
+            .select_from(AnswerHistory)
+            .where(AnswerHistory.variable_id == variable)
         )  # type: ignore[return-value]
 
 
