@@ -207,7 +207,7 @@ def _contact_form(row: FieldworkRow) -> None:
     for field, value in _blank_form(k).items():
         st.session_state.setdefault(field, value)
     with st.container(border=True):
-        st.markdown(f"**Record a contact with {row.council_name}**")
+        st.markdown(f"**Record a contact with {literal(row.council_name)}**")
         left, middle, right = st.columns(3)
         left.date_input(
             "Date of contact", key=f"{k}:when_date", min_value=EARLIEST, max_value=uk_now().date()

@@ -137,7 +137,7 @@ def _header(instrument: Instrument, interview: InterviewSummary) -> None:
     with st.container():
         notice = st.session_state.get(NOTICES, {}).pop(interview.id, None)
         if notice:
-            st.warning(notice, icon=":material/undo:")
+            st.warning(literal(notice), icon=":material/undo:")
 
 
 def _validation(interview: InterviewSummary, review_state: str) -> str | None:

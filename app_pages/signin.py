@@ -12,7 +12,7 @@ import time
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from app_pages.common import ACTOR_KEY, LAST_ACTIVE_KEY, TOKEN_KEY, session
+from app_pages.common import ACTOR_KEY, LAST_ACTIVE_KEY, TOKEN_KEY, literal, session
 from db.accounts import (
     AccountProblem,
     SignInRefused,
@@ -84,7 +84,7 @@ def sign_in_page() -> None:
     st.title("Commissioning social care survey")
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
-        st.info(notice)
+        st.info(literal(notice))
     with session() as s:
         first = not has_accounts(s)
     if first:
@@ -128,7 +128,7 @@ def _sign_in() -> None:
         with session() as s:
             _begin(s, authenticate(s, username, password).username)
     except SignInRefused as refused:
-        st.error(str(refused))
+        st.error(literal(str(refused)))
         return
     st.rerun()
 
@@ -159,7 +159,7 @@ def _first_administrator() -> None:
             )
             _begin(s, account.username)
     except AccountProblem as problem:
-        st.error(str(problem))
+        st.error(literal(str(problem)))
         return
     st.rerun()
 

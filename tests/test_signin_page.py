@@ -67,12 +67,18 @@ def sign_in(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
     return at
 
 
+def as_read(markdown: str) -> str:
+    """Markdown source as a person reads it: the escapes `literal` adds are not seen."""
+    text = re.sub(r"\\(.)", r"\1", markdown)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    return [as_read(e.value) for e in at.error]
 
 
 def notices(at: AppTest) -> list[str]:
-    return [i.value for i in at.info]
+    return [as_read(i.value) for i in at.info]
 
 
 def on_sign_in_form(at: AppTest) -> bool:
@@ -290,3 +296,22 @@ def test_idle_expiry_in_the_browser__is_logged_as_a_sign_out(app_db: Engine) -> 
         signouts = s.scalars(select(AuditEvent.reason).where(AuditEvent.action == "signout"))
         assert list(signouts) == ["30 minutes without activity"]
         assert s.scalar(select(BrowserSession.ended_at)) is not None
+
+
+def test_first_administrator__a_username_that_is_markdown_is_quoted_as_text(
+    app_db: Engine,
+) -> None:
+    """The refusal quotes what was typed; Markdown in it must not become an image or a link
+    (an image would make the browser fetch its address)."""
+    at = browser()
+    field = {t.label: t for t in at.text_input}
+    field["Username"].input("![i](http://127.0.0.1:9/t.png)")
+    field["Password (at least 10 characters)"].input(PASSWORD)
+    field["Password again"].input(PASSWORD)
+    next(b for b in at.button if b.label == "Create the administrator").click().run()
+    [source] = [e.value for e in at.error]
+    assert "![i](" not in source and "\\!\\[i\\]\\(http" in source  # escaped in the source
+    assert errors(at) == [
+        "'![i](http://127.0.0.1:9/t.png)' is not a valid username: use 2 to 40 letters, "
+        "digits, '.', '_' or '-', starting with a letter or digit"
+    ]  # and read exactly as typed

@@ -331,3 +331,21 @@ def test_someone_elses_save_meanwhile__keep_mine_or_take_theirs_in_the_browser(
     q5.get_by_role("button", name="Keep mine").click()
     wait_for_saved(app_engine, fife, "q5_least_involved", {"value": "older_people"})
     expect(q5.get_by_role("radio", name="Older people")).to_be_checked()
+
+
+def test_a_refused_share_that_is_markdown_is_shown_as_typed_and_fetches_nothing(
+    page, app_url: str, app_engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if ":9/" in r.url else None)
+    open_part(page, app_url, app_engine, "G")
+    q24 = question(page, "q24_inhouse_pct")
+    q24.get_by_role("textbox").first.focus()
+    page.keyboard.type("![i](http://127.0.0.1:9/t.png)")
+    page.keyboard.press("Enter")
+    expect(
+        q24.get_by_text("Not saved: '![i](http://127.0.0.1:9/t.png)'", exact=False)
+    ).to_be_visible()
+    expect(page.locator("img[src*='127.0.0.1:9']")).to_have_count(0)
+    page.wait_for_timeout(500)
+    assert not fetched, fetched
