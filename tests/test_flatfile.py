@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import random
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -258,6 +259,20 @@ def test_round_trip__xlsx__every_cell_identical_and_text_survives_exactly(
         as_csv = export_file(second, "csv")
     assert read_xlsx_cells(again) == read_xlsx_cells(first)
     assert read_csv_rows(as_csv) == wave  # XLSX in, CSV out: the same text
+
+
+def test_export_xlsx__same_answers_later__byte_identical_file(
+    session: Session,
+    wave: list[dict[str, str]],
+    header: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A workbook written an hour later is the same file: no save time in it anywhere."""
+    import_file(session, csv_bytes(wave, header))
+    first = export_file(session, "xlsx")
+    later = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert export_file(session, "xlsx") == first
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from typing import Literal
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import TYPE_STRING
+from openpyxl.writer.excel import ExcelWriter
 
 from db.flatfile.cells import protect, unprotect
 
@@ -240,11 +241,29 @@ def _write_xlsx(header: list[str], rows: list[list[str]]) -> bytes:
             cell = sheet.cell(row=r, column=c)
             cell.value = _XLSX_ESCAPE.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
             cell.data_type = TYPE_STRING
-    fixed = dt.datetime(2000, 1, 1)
-    workbook.properties.created = workbook.properties.modified = fixed
+    workbook.properties.created = workbook.properties.modified = _FIXED_TIME
     out = io.BytesIO()
-    workbook.save(out)
+    with _ReproducibleZip(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).write_data()  # as Workbook.save, less its clock
     return out.getvalue()
+
+
+_FIXED_TIME = dt.datetime(2000, 1, 1)
+
+
+class _ReproducibleZip(zipfile.ZipFile):
+    """A zip whose entries all carry one fixed time, so the same rows give the same bytes
+    (openpyxl's own save stamps the workbook and every entry with the time of saving)."""
+
+    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, _FIXED_TIME.timetuple()[:6])
+            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, filename, arcname=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with open(filename, "rb") as part:  # a sheet openpyxl wrote to a temporary file
+            self.writestr(arcname or str(filename), part.read())
 
 
 def _read_xlsx(data: bytes, max_rows: int) -> Table:
