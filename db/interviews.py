@@ -263,10 +263,13 @@ def set_details(
     actor: Actor,
     reason: str | None,
 ) -> None:
-    """Write the details that differ, one audit row each (no commit: the caller's change)."""
+    """Write the details that differ, one audit row each (no commit: the caller's change);
+    when none differs, nothing is written and the version stays (an unchanged import)."""
+    changed = False
     for name, value in details.items():
         if getattr(interview, name) == value:
             continue
+        changed = True
         audit.record(
             session,
             actor=actor,
@@ -277,7 +280,8 @@ def set_details(
             reason=reason,
         )
         setattr(interview, name, value)
-    touch(interview, actor)
+    if changed:
+        touch(interview, actor)
 
 
 def update_summary(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from db.councils import seed_councils
@@ -12,21 +15,49 @@ from instrument import DEFAULT_INSTRUMENT, load_instrument
 
 DEFAULT_WAVE = "2011"
 DEFAULT_WAVE_TITLE = "Commissioning social care 2011"
+# The PostgreSQL advisory lock that serialises first start (any fixed number would do; this
+# one spells "surv"). Advisory locks are per database, so two surveys never wait on each other.
+FIRST_START_LOCK = 0x73757276
 
 
 def initialise(engine: Engine) -> None:
-    """Create or upgrade the schema, seed councils, create wave 2011. Safe to repeat.
+    """Create or upgrade the schema, seed councils, create wave 2011. Safe to repeat, and safe
+    for any number of processes starting at once on an empty database.
 
     The instrument is loaded first so that an invalid schedule stops everything before
     anything is written.
     """
     load_instrument(DEFAULT_INSTRUMENT)
-    upgrade(engine)
-    with Session(engine) as session:
-        seed_councils(session)
-        session.flush()
-        ensure_wave(session, DEFAULT_WAVE, title=DEFAULT_WAVE_TITLE, instrument=DEFAULT_INSTRUMENT)
-        session.commit()
+    with first_start_lock(engine):
+        upgrade(engine)
+        with Session(engine) as session:
+            seed_councils(session)
+            session.flush()
+            ensure_wave(
+                session, DEFAULT_WAVE, title=DEFAULT_WAVE_TITLE, instrument=DEFAULT_INSTRUMENT
+            )
+            session.commit()
+
+
+@contextmanager
+def first_start_lock(engine: Engine) -> Iterator[None]:
+    """On PostgreSQL, hold a session-level advisory lock: processes starting together would
+    otherwise both create `alembic_version` or both insert the councils, and one would crash.
+
+    The lock lives on a connection of its own in autocommit, so it spans the migration's and
+    the seeding's transactions, and the server drops it if the process dies. SQLite needs
+    nothing: every write transaction begins IMMEDIATE (db/engine.py), so a second process
+    waits for the first to commit and then finds the schema and the councils there.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": FIRST_START_LOCK})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": FIRST_START_LOCK})
 
 
 def ensure_wave(session: Session, key: str, *, title: str, instrument: str) -> Wave:

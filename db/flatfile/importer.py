@@ -153,11 +153,12 @@ def _import(
     if not table.rows:
         raise ImportRefused([ImportProblem("the file has column names but no data rows")])
     rows, problems = _check_rows(session, table, instrument)
-    problems += _check_existing(session, wave.id, wave_key, rows, replace)
+    seen = _read_answers(session, wave.id)
+    problems += _check_existing(wave_key, rows, replace, seen)
     if problems:
         raise ImportRefused(problems)
     why = (reason or "").strip() or None
-    report = _write(session, actor, wave.id, instrument, rows, why, filename or "a flat file")
+    report = _write(session, actor, wave.id, instrument, rows, why, filename or "a flat file", seen)
     session.commit()
     return report
 
@@ -449,18 +450,31 @@ class _RowCheck:
 # --- existing answers, and the write ----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """An answer as the import's checks read it, before any lock: the write compares."""
+
+    version: int
+    value: str | None
+
+
+def _read_answers(session: Session, wave_id: int) -> dict[int, dict[str, _Seen]]:
+    """Every stored answer of the wave, by council and variable, as the checks see them."""
+    seen: dict[int, dict[str, _Seen]] = defaultdict(dict)
+    for council_id, variable_id, version, value in session.execute(
+        select(Interview.council_id, Answer.variable_id, Answer.version, Answer.value)
+        .join(Answer, Answer.interview_id == Interview.id)
+        .where(Interview.wave_id == wave_id)
+    ):
+        seen[council_id][variable_id] = _Seen(version, value)
+    return seen
+
+
 def _check_existing(
-    session: Session, wave_id: int, wave_key: str, rows: list[_Row], replace: bool
+    wave_key: str, rows: list[_Row], replace: bool, seen: Mapping[int, Mapping[str, _Seen]]
 ) -> list[ImportProblem]:
     if replace:
         return []
-    answered = set(
-        session.scalars(
-            select(Interview.council_id)
-            .join(Answer, Answer.interview_id == Interview.id)
-            .where(Interview.wave_id == wave_id, Answer.value.is_not(None))
-        )
-    )
     return [
         ImportProblem(
             f"{row.council.name} already has answers in wave {wave_key}; import with --replace "
@@ -470,8 +484,67 @@ def _check_existing(
             column="council_code",
         )
         for row in rows
-        if row.council.id in answered
+        if any(a.value is not None for a in seen.get(row.council.id, {}).values())
     ]
+
+
+def _lock_interviews(session: Session, wave_id: int, rows: list[_Row]) -> dict[int, Interview]:
+    """The file's interviews by council, each row locked (FOR UPDATE) as `save_answer` locks
+    it, in interview id order so that two imports never wait for each other in a circle.
+    Until the import commits, no one else can change these interviews or their answers."""
+    query = (
+        select(Interview)
+        .where(Interview.wave_id == wave_id, Interview.council_id.in_([r.council.id for r in rows]))
+        .order_by(Interview.id)
+        .with_for_update(of=Interview)
+        .execution_options(populate_existing=True)
+    )
+    return {i.council_id: i for i in session.scalars(query)}
+
+
+def _locked_answers(session: Session, interview_ids: list[int]) -> dict[int, dict[str, Answer]]:
+    """The answers of locked interviews, read after the lock: what the write builds on."""
+    stored: dict[int, dict[str, Answer]] = defaultdict(dict)
+    query = (
+        select(Answer)
+        .where(Answer.interview_id.in_(interview_ids))
+        .execution_options(populate_existing=True)
+    )
+    for answer in session.scalars(query):
+        stored[answer.interview_id][answer.variable_id] = answer
+    return stored
+
+
+def _changed_since(
+    row: _Row,
+    instrument: Instrument,
+    existing: Mapping[str, Answer],
+    seen: Mapping[str, _Seen],
+) -> list[ImportProblem]:
+    """Answers this row would change that someone saved after the import read them: the
+    import refuses rather than overwrite a change its checks never saw."""
+    problems = []
+    for v in instrument.questions:
+        answer = existing.get(v.id)
+        if answer is None or answer.value == row.values.get(v.id):
+            continue  # nothing to overwrite, or the file already agrees with it
+        before = seen.get(v.id)
+        if before is not None and before.version == answer.version:
+            continue
+        when = f" at {answer.updated_at:%H:%M:%S}" if answer.updated_at else ""
+        problems.append(
+            ImportProblem(
+                f"changed since the import read it: {answer.updated_by or 'someone'} saved "
+                f"version {answer.version}{when} "
+                f"(the import read version {before.version if before else 0}); "
+                "import again to check the file against it",
+                row=row.number,
+                council=row.council.name,
+                column=v.id,
+                value=answer.value,
+            )
+        )
+    return problems
 
 
 def _changes(interview: Interview, row: _Row, existing: Mapping[str, Answer]) -> bool:
@@ -492,18 +565,22 @@ def _write(
     rows: list[_Row],
     reason: str | None,
     source: str,
+    seen: Mapping[int, Mapping[str, _Seen]],
 ) -> ImportReport:
-    """Write every row, with history and audit rows; a validated council's submission
-    changes only with a reason (else every such council is listed and nothing is written)."""
-    interviews = {
-        i.council_id: i
-        for i in session.scalars(select(Interview).where(Interview.wave_id == wave_id))
-    }
-    stored: dict[int, dict[str, Answer]] = defaultdict(dict)
-    for answer in session.scalars(
-        select(Answer).join(Interview).where(Interview.wave_id == wave_id)
-    ):
-        stored[answer.interview_id][answer.variable_id] = answer
+    """Write every row, with history and audit rows, on interviews locked first; a validated
+    council's submission changes only with a reason, and an answer saved since the checks
+    read it is never overwritten (else every such council is listed and nothing is written)."""
+    interviews = _lock_interviews(session, wave_id, rows)
+    stored = _locked_answers(session, [i.id for i in interviews.values()])
+    stale = [
+        p
+        for row in rows
+        for p in _changed_since(
+            row, instrument, stored[interviews[row.council.id].id], seen.get(row.council.id, {})
+        )
+    ]
+    if stale:
+        raise ImportRefused(stale)
     now, changes, replaced = utcnow(), [], []
     validated: list[ImportProblem] = []
     why = f"imported from {source}" + (f": {reason}" if reason else "")
