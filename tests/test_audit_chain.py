@@ -4,6 +4,7 @@ DELETE), and a rewrite made behind the database's back shows as a broken hash ch
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from alembic import command
@@ -15,9 +16,12 @@ from db.actor import Actor
 from db.audit import chain_state, record, verify_chain
 from db.audit_chain import CHANGED, GENESIS, UNLINKED
 from db.engine import make_engine
-from db.models import AuditEvent
+from db.flatfile import import_wave
+from db.interviews import get_interview, instrument_named
+from db.models import AuditEvent, Council, Interview
 from db.schema import _config, is_current, upgrade
-from tests.conftest import table_checksums
+from tests.conftest import INTERVIEWER, table_checksums
+from tests.wave_builder import build_wave, columns, csv_bytes
 
 ADMIN = Actor("root", "admin")
 COLUMNS = "id, at, username, role, action, target, prev_hash, row_hash"
@@ -186,3 +190,47 @@ def test_a_fresh_sqlite_file_gets_the_refusals(tmp_path) -> None:  # type: ignor
         )
     assert {"audit_event_no_update", "audit_event_no_delete", "audit_event_no_replace"} <= names
     engine.dispose()
+
+
+def test_an_import_and_a_save_at_once__both_land_in_one_chain(engine: Engine) -> None:
+    """A save holds its interview, then waits for the chain; the import locks every interview
+    of the wave before its first audit row, so it waits for that save instead of holding the
+    chain while it waits (on PostgreSQL that was a deadlock, one of them failing)."""
+    instrument = instrument_named("schedule_2011")
+    rows = build_wave(instrument)
+    with Session(engine) as session:  # the council the import reaches last
+        last = session.scalar(
+            select(Interview.id).join(Council).where(Council.code == rows[-1]["council_code"])
+        )
+    locked, failed = threading.Event(), []
+
+    def save() -> None:
+        try:
+            with Session(engine) as session:
+                get_interview(session, last, for_update=True)  # as save_answer does
+                locked.set()
+                time.sleep(1.5)  # the import starts meanwhile
+                record(session, actor=INTERVIEWER, action="note", target="saved while importing")
+                session.commit()
+        except Exception as exc:  # reported below
+            failed.append(exc)
+            locked.set()
+
+    thread = threading.Thread(target=save)
+    thread.start()
+    locked.wait()
+    with Session(engine) as session:
+        report = import_wave(
+            session,
+            actor=INTERVIEWER,
+            wave_key="2011",
+            data=csv_bytes(rows, columns(instrument)),
+            filename="wave.csv",
+        )
+    thread.join()
+    assert not failed and report.councils == 32
+    with Session(engine) as session:
+        chain = verify_chain(session, actor=ADMIN)
+        targets = session.scalars(select(AuditEvent.target).order_by(AuditEvent.id)).all()
+    assert chain.intact and chain.rows == len(targets) > 32
+    assert targets[0] == "saved while importing"  # the import waited for it

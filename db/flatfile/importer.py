@@ -495,10 +495,11 @@ def _write(
 ) -> ImportReport:
     """Write every row, with history and audit rows; a validated council's submission
     changes only with a reason (else every such council is listed and nothing is written)."""
-    interviews = {
-        i.council_id: i
-        for i in session.scalars(select(Interview).where(Interview.wave_id == wave_id))
-    }
+    # Every interview row is locked before the first audit row takes the audit log's chain lock
+    # (`db.audit.record`): taken one by one afterwards, a save holding one of them and waiting
+    # for the chain would deadlock with this import on PostgreSQL.
+    locked = select(Interview).where(Interview.wave_id == wave_id).order_by(Interview.id)
+    interviews = {i.council_id: i for i in session.scalars(locked.with_for_update())}
     stored: dict[int, dict[str, Answer]] = defaultdict(dict)
     for answer in session.scalars(
         select(Answer).join(Interview).where(Interview.wave_id == wave_id)
