@@ -27,6 +27,7 @@ from db.accounts import (
     reset_password,
 )
 from db.actor import Actor
+from db.audit import verify_chain
 from db.backup import BackupRefused, restore_backup, write_backup
 from db.demo import fill_demo_wave
 from db.engine import database_url
@@ -195,6 +196,21 @@ def cmd_restore(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(engine: Engine, args: argparse.Namespace) -> int:
+    """Walk the audit log's hash chain; name the first row that does not verify."""
+    with Session(engine) as session:
+        chain = verify_chain(session, actor=CLI_ADMIN)
+    if not chain.intact:
+        print(f"error: {chain.sentence()}", file=sys.stderr)
+        return 1
+    print(chain.sentence())
+    print(
+        f"Newest hash: {chain.head} (keep a note of it elsewhere: a log rewritten and its chain "
+        "computed again would not end in the same hash)."
+    )
+    return 0
+
+
 def cmd_user_add(engine: Engine, args: argparse.Namespace) -> int:
     """Add an account; the password is asked for twice, or read from standard input."""
     password = _new_password(args)
@@ -328,6 +344,16 @@ def build_parser() -> argparse.ArgumentParser:
     restore = command("restore", cmd_restore, "load a backup into an empty database")
     restore.add_argument("file", help="a file written by `survey_cli.py backup`")
     _add_user_commands(commands)
+    audit = commands.add_parser(
+        "audit", help="check the audit log", description="check the append-only audit log"
+    )
+    checks = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = checks.add_parser(
+        "verify",
+        help="walk the audit log's hash chain (exit 1 at the first row that does not verify)",
+        description="walk the audit log's hash chain",
+    )
+    verify.set_defaults(handler=cmd_audit_verify)
     return parser
 
 

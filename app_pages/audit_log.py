@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import actor, session
-from db.audit import export_csv, recent_events
+from app_pages.common import actor, literal, session
+from db.audit import export_csv, recent_events, verify_chain
 
 KINDS = {
     "": "Everything",
@@ -28,9 +28,15 @@ def render() -> None:
     with session() as s:
         events = recent_events(s, actor=actor(), limit=SHOWN, action=kind or None)
         whole = export_csv(s, actor=actor())
+        chain = verify_chain(s, actor=actor())
+    # literal(): the sentence names a row's action, and Markdown must not read anything into it
+    if chain.intact:
+        st.success(literal(chain.sentence()), icon=":material/verified:")
+    else:
+        st.error(literal(chain.sentence()), icon=":material/error:")
     st.caption(
         f"The newest {len(events)} row(s). Rows are append-only: the database refuses to "
-        "change or delete them."
+        "change, replace, delete or truncate them, and each row's hash covers the one before."
     )
     st.dataframe(
         pd.DataFrame(

@@ -1,27 +1,19 @@
-"""The audit log: one append-only row per change, written in the caller's transaction."""
+"""The audit log: one append-only row per change, written in the caller's transaction, each
+chained to the one before by its hash (`db.audit_chain`) so an edit made behind the app shows."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from db.actor import Actor
+from db.audit_chain import FIELDS, GENESIS, ChainState, row_hash, walk
 from db.models import AuditEvent, utcnow
 
-CSV_COLUMNS = (
-    "id",
-    "at_utc",
-    "username",
-    "role",
-    "action",
-    "target",
-    "old_value",
-    "new_value",
-    "reason",
-)
+CSV_COLUMNS = ("id", "at_utc", *FIELDS[2:])  # the hashed fields, the time marked as UTC
 
 
 def record(
@@ -35,7 +27,9 @@ def record(
     reason: str | None = None,
 ) -> AuditEvent:
     """Add one audit row (no commit: it belongs to the change the caller is making)."""
+    event_id, previous = _next_link(session)
     event = AuditEvent(
+        id=event_id,
         at=utcnow(),
         username=actor.username,
         role=actor.role,
@@ -44,9 +38,49 @@ def record(
         old_value=old,
         new_value=new,
         reason=reason,
+        prev_hash=previous,
     )
+    event.row_hash = row_hash({name: getattr(event, name) for name in _HASHED}, previous)
     session.add(event)
+    session.flush()  # the next record() in this transaction must find it
     return event
+
+
+_HASHED = tuple(c.name for c in AuditEvent.__table__.columns)
+# pg_advisory_xact_lock key ("audi"): one chain append at a time, until that transaction ends
+CHAIN_LOCK = 0x61756469
+
+
+def _next_link(session: Session) -> tuple[int, str]:
+    """The new row's id and the previous row's hash, read where no other writer can append
+    in between: on PostgreSQL under an advisory lock held until commit or rollback (whoever
+    waits then reads the row the other committed); on SQLite every write transaction
+    already holds the database's write lock from BEGIN IMMEDIATE (`db.engine`)."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    last = session.execute(
+        select(AuditEvent.id, AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    if postgresql:
+        sequence = "SELECT nextval(pg_get_serial_sequence('audit_event', 'id'))"
+        return int(session.scalar(text(sequence))), last.row_hash if last else GENESIS
+    return (last.id + 1, last.row_hash) if last else (1, GENESIS)
+
+
+def verify_chain(session: Session, *, actor: Actor) -> ChainState:
+    """Walk the whole log oldest first: every row's hash, and every link to the row before."""
+    from db.permissions import require
+
+    require(session, actor, "read the audit log", target="audit log")
+    return chain_state(session)
+
+
+def chain_state(db: Session | Connection) -> ChainState:
+    """The walk itself, unchecked, for `verify_chain` and for a restore before it commits."""
+    query = select(AuditEvent.__table__).order_by(AuditEvent.id)
+    rows = db.execute(query, execution_options={"yield_per": 1000}).mappings()
+    return walk(rows)
 
 
 def recent_events(

@@ -9,7 +9,9 @@ SHA-256 of everything before it, so a cut or altered file is refused before anyt
 written. It is the same on SQLite and PostgreSQL, so a backup of one restores into the other.
 
 `restore_backup` loads a backup into an empty database in one transaction, keeping every id
-(the append-only audit log included: its rows are inserted, never updated).
+(the append-only audit log included: its rows are inserted, never updated), and refuses, with
+the database unchanged, a backup whose audit log's hash chain does not verify: a file edited
+and given a new checksum still shows the edit.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Column, Connection, Engine, Table, func, inspect, select, text
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from db.actor import Actor
+from db.audit import chain_state
 from db.engine import READ_SNAPSHOT
 from db.models import Base, Interview, Wave
 from db.permissions import allowed, require
@@ -107,9 +111,11 @@ def restore_backup(engine: Engine, *, actor: Actor, source: Path) -> BackupSumma
         for table in reversed(tables):
             if table.name in SEEDED_TABLES:
                 connection.execute(table.delete())
-        for table, rows in _batches(Path(source), header, tables):
-            connection.execute(table.insert(), rows)
+        _insert(connection, _batches(Path(source), header, tables))
         _restart_id_sequences(connection, tables)
+        chain = chain_state(connection)
+        if not chain.intact:
+            raise BackupRefused(f"the backup's audit log does not verify: {chain.sentence()}")
         restored = {t.name: connection.scalar(select(func.count()).select_from(t)) for t in tables}
         if restored != counts:
             raise BackupRefused(f"restored row counts {restored} differ from the backup's {counts}")
@@ -243,6 +249,19 @@ def _check_columns(backed_up: dict[str, list[str]], tables: list[Table]) -> None
         raise BackupRefused(f"the backup's tables do not match this database's: {differ}")
 
 
+def _insert(connection: Connection, batches: Iterator[tuple[Table, list]]) -> None:  # type: ignore[type-arg]
+    """Write the rows; one the database will not take (a file edited and its checksum made
+    again) is refused in words, and the transaction around it is rolled back."""
+    for table, rows in batches:
+        try:
+            connection.execute(table.insert(), rows)
+        except StatementError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise BackupRefused(
+                f"a row of {table.name} in the backup could not be written ({reason})"
+            ) from None
+
+
 def _batches(source: Path, header: dict, tables: list[Table]) -> Iterator[tuple[Table, list]]:  # type: ignore[type-arg]
     """Rows as column dicts, decoded to each column's type, in batches of one table."""
     by_name = {t.name: t for t in tables}
@@ -251,7 +270,7 @@ def _batches(source: Path, header: dict, tables: list[Table]) -> Iterator[tuple[
     current = None
     with source.open("rb") as handle:
         next(handle)
-        for data in handle:
+        for number, data in enumerate(handle, start=2):
             item = json.loads(data)
             if not isinstance(item, list):
                 break
@@ -260,11 +279,20 @@ def _batches(source: Path, header: dict, tables: list[Table]) -> Iterator[tuple[
                 if batch:
                     yield by_name[current], batch  # type: ignore[index]
                 current, batch = name, []
-            batch.append(
-                {c.name: _decoded(c, v) for c, v in zip(columns[name], values, strict=True)}
-            )
+            batch.append(_row(source, number, columns[name], values))
     if batch:
         yield by_name[current], batch  # type: ignore[index]
+
+
+def _row(source: Path, number: int, columns: list[Column], values: object) -> dict:  # type: ignore[type-arg]
+    """One line's values as a column dict; a line that does not fit its table is refused."""
+    try:
+        return {c.name: _decoded(c, v) for c, v in zip(columns, values, strict=True)}  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise BackupRefused(
+            f"{source}, line {number}: a row of {columns[0].table.name} whose values do not "
+            "fit its columns"
+        ) from None
 
 
 def _decoded(column: Column, value: object) -> object:  # type: ignore[type-arg]

@@ -199,7 +199,8 @@ class Account(Base):
 
 
 class AuditEvent(Base):
-    """Append-only (the database refuses UPDATE and DELETE): who did what, when, old and new."""
+    """Append-only (the database refuses UPDATE, DELETE, REPLACE and TRUNCATE): who did what,
+    when, old and new; `row_hash` chains each row to the one before (`db.audit_chain`)."""
 
     __tablename__ = "audit_event"
 
@@ -212,6 +213,8 @@ class AuditEvent(Base):
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
 
 
 REVIEW_STATES = ("confirmed", "correction_requested", "corrected", "kept")

@@ -26,9 +26,11 @@ INTERVIEWER = Actor("ilona", "interviewer")
 
 
 def empty_postgres(url: str) -> None:
-    """Leave the test database with the current schema and no rows (cheaper than re-migrating)."""
+    """Leave the test database with the current schema and no rows (cheaper than re-migrating).
+    The audit log refuses TRUNCATE by a trigger, which a replica session (superuser) skips."""
     engine = make_engine(url)
     with engine.begin() as connection:
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
         tables = [t for t in inspect(connection).get_table_names() if t != "alembic_version"]
         if tables:
             names = ", ".join(f'"{t}"' for t in tables)

@@ -7,15 +7,17 @@ import csv
 import io
 
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from db.accounts import add_account, disable_account
 from db.actor import Actor
-from db.audit import CSV_COLUMNS, export_csv
-from db.models import AuditEvent, utcnow
+from db.audit import CSV_COLUMNS, export_csv, record
+from db.models import AuditEvent
+from tests.conftest import INTERVIEWER
 from tests.signing import Download, app_as, downloads
+from tests.test_audit_chain import rewrite_behind_the_app
 
 ADMIN = Actor("admin", "admin")
 PASSWORD = "correct horse battery"
@@ -109,14 +111,9 @@ def test_shows_the_newest_thousand_and_downloads_all(
     app_db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Session(app_db) as s:
-        s.execute(
-            insert(AuditEvent),
-            [
-                dict(at=utcnow(), username="ilona", role="interviewer", action="answer.value",
-                     target=f"2011 S12000047 Fife q{n}", new_value=str(n))
-                for n in range(1005)
-            ],
-        )  # fmt: skip
+        for n in range(1005):
+            record(s, actor=INTERVIEWER, action="answer.value", target=f"2011 S12000047 Fife q{n}",
+                   new=str(n))  # fmt: skip
         s.commit()
         total = s.scalar(select(func.count()).select_from(AuditEvent))
     files = downloads(monkeypatch)
@@ -127,6 +124,23 @@ def test_shows_the_newest_thousand_and_downloads_all(
     assert shown(at)[-1][2] == "2011 S12000047 Fife q6"  # rows q0 to q5 are older
     text = whole_log(at, files).data.decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(text)))) == 1 + total + 1  # header; the sign-in
+
+
+def test_says_in_one_sentence_that_the_chain_verifies(history: Engine) -> None:
+    at = open_audit_log()
+    assert not at.error
+    (sentence,) = at.success
+    rows = len(logged(history))
+    assert sentence.value == rf"Audit log verified: {rows} rows, chain intact\."
+
+
+def test_names_the_first_row_that_does_not_verify(history: Engine) -> None:
+    rewrite_behind_the_app(history, "UPDATE audit_event SET reason = 'moved on' WHERE id = 2")
+    at = open_audit_log()
+    assert not at.success
+    (sentence,) = at.error
+    assert sentence.value.startswith(r"Audit log chain broken at row 2 \(20")
+    assert sentence.value.endswith(r"account\.disable\): its contents are not what was written\.")
 
 
 @pytest.mark.parametrize("role", ["interviewer", "auditor", "council"])

@@ -6,7 +6,9 @@ and then changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -215,15 +217,25 @@ DAMAGES = {
 }
 
 
-def test_restore__refuses_a_damaged_file__and_changes_nothing(
+@pytest.fixture
+def backup_and_target(
     database_url: str, cli, fresh_database, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> Iterator[tuple[Engine, Path, Engine]]:  # type: ignore[no-untyped-def]
+    """A filled database, its backup, and the empty, initialised database to restore into."""
     source = fresh_database("source")
     fill(source)
     good = tmp_path / "survey.backup"
     assert cli(str(source.url), "backup", "--out", str(good))[0] == 0
     target = make_engine(database_url)
     initialise(target)
+    yield source, good, target
+    target.dispose()
+
+
+def test_restore__refuses_a_damaged_file__and_changes_nothing(
+    database_url: str, cli, backup_and_target, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    source, good, target = backup_and_target
     before = table_rows(target)
 
     for says, damage in DAMAGES.items():
@@ -235,7 +247,92 @@ def test_restore__refuses_a_damaged_file__and_changes_nothing(
 
     assert cli(database_url, "restore", str(good))[0] == 0  # and the good file still restores
     assert table_rows(target) == table_rows(source)
-    target.dispose()
+
+
+def resealed(lines: list[bytes]) -> list[bytes]:
+    """Checksum and row counts made again over the lines as they now are, as an attacker would."""
+    digest, rows = hashlib.sha256(), Counter[str]()
+    for line in lines[:-1]:
+        digest.update(line)
+        item = json.loads(line)
+        if isinstance(item, list):
+            rows[item[0]] += 1
+    header = json.loads(lines[0])
+    counts = {name: rows[name] for name in header["tables"]}
+    end = {"end": {"rows": counts, "sha256": digest.hexdigest()}}
+    return [*lines[:-1], json.dumps(end).encode() + b"\n"]
+
+
+def audit_lines(lines: list[bytes]) -> list[int]:
+    return [n for n, line in enumerate(lines) if line.startswith(b'["audit_event",')]
+
+
+def audit_row_changed(
+    lines: list[bytes],
+    index: int,
+    change: Callable[[list], None],  # type: ignore[type-arg]
+) -> list[bytes]:
+    """The backup with its index-th audit row's values changed in place, then resealed."""
+    n = audit_lines(lines)[index]
+    row = json.loads(lines[n])
+    change(row[1])
+    return resealed([*lines[:n], json.dumps(row).encode() + b"\n", *lines[n + 1 :]])
+
+
+def audit_reason_edited(lines: list[bytes]) -> list[bytes]:
+    return audit_row_changed(lines, 1, lambda values: values.__setitem__(8, "no reason given"))
+
+
+def audit_row_removed(lines: list[bytes]) -> list[bytes]:
+    n = audit_lines(lines)[0]
+    return resealed([*lines[:n], *lines[n + 1 :]])
+
+
+def audit_row_too_short(lines: list[bytes]) -> list[bytes]:
+    return audit_row_changed(lines, 0, lambda values: values.__delitem__(slice(3, None)))
+
+
+def audit_time_not_a_time(lines: list[bytes]) -> list[bytes]:
+    return audit_row_changed(lines, 0, lambda values: values.__setitem__(1, "yesterday"))
+
+
+def audit_id_not_a_number(lines: list[bytes]) -> list[bytes]:
+    return audit_row_changed(lines, 0, lambda values: values.__setitem__(0, "first"))
+
+
+BROKEN_CHAIN = "the backup's audit log does not verify: Audit log chain broken at row 2 ("
+DOES_NOT_FIT = "a row of audit_event whose values do not fit its columns"
+REWRITES = [
+    (audit_reason_edited, BROKEN_CHAIN, "its contents are not what was written"),
+    (audit_row_removed, BROKEN_CHAIN, "it does not follow the row before it"),
+    (audit_row_too_short, DOES_NOT_FIT, "line "),
+    (audit_time_not_a_time, DOES_NOT_FIT, "line "),
+    (audit_id_not_a_number, "a row of audit_event in the backup could not be written (", ")"),
+]
+
+
+def test_restore__refuses_an_edited_audit_log_with_a_new_checksum__and_changes_nothing(
+    database_url: str, cli, backup_and_target, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The checksum only shows accidents: whoever edits the file can make it again. The hash
+    chain shows the edit anyway, and a row that no longer fits is refused in words."""
+    source, good, target = backup_and_target
+    before = table_rows(target)
+    lines = good.read_bytes().splitlines(keepends=True)
+    assert resealed(lines) == lines  # the attacker's tool makes the checksum the backup made
+
+    for rewrite, says, why in REWRITES:
+        rewritten = tmp_path / f"{rewrite.__name__}.backup"
+        rewritten.write_bytes(b"".join(rewrite(lines)))
+        code, out, err = cli(database_url, "restore", str(rewritten))
+        assert (code, out) == (1, ""), rewrite.__name__
+        assert err.startswith("error: ") and says in err and why in err, (rewrite.__name__, err)
+        assert err.rstrip().endswith("The database was not changed."), rewrite.__name__
+        assert "Traceback" not in err
+        assert table_rows(target) == before, rewrite.__name__
+
+    assert cli(database_url, "restore", str(good))[0] == 0
+    assert table_rows(target) == table_rows(source)
 
 
 def test_backup_while_another_process_saves__restores_one_instant(

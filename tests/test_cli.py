@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
@@ -15,6 +15,7 @@ import survey_cli
 from db.engine import make_engine
 from db.models import Council, CouncilAlias, Interview, Wave
 from tests.conftest import REPO
+from tests.test_audit_chain import log_three, rewrite_behind_the_app
 
 
 @pytest.fixture
@@ -91,3 +92,25 @@ def test_app_refuses_to_start_on_an_invalid_instrument(
     assert at.error[0].value == "The interview schedule is invalid, so the app will not start."
     assert "q99_missing" in at.text[0].value
     assert not at.dataframe and not at.radio
+
+
+def test_audit_verify__an_intact_chain__says_so_and_gives_the_newest_hash(
+    engine: Engine, cli_db: str, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    log_three(engine)
+    assert survey_cli.main(["audit", "verify"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Audit log verified: 3 rows, chain intact."
+    assert out[1].startswith("Newest hash: ") and len(out[1].split()[2]) == 64
+
+
+def test_audit_verify__a_rewritten_row__is_named_and_exits_1(
+    engine: Engine, cli_db: str, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    log_three(engine)
+    rewrite_behind_the_app(engine, "UPDATE audit_event SET target = 'account b' WHERE id = 3")
+    assert survey_cli.main(["audit", "verify"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("error: Audit log chain broken at row 3 (20")
+    assert err.rstrip().endswith("UTC, account.add): its contents are not what was written.")

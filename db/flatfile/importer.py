@@ -570,6 +570,9 @@ def _write(
     """Write every row, with history and audit rows, on interviews locked first; a validated
     council's submission changes only with a reason, and an answer saved since the checks
     read it is never overwritten (else every such council is listed and nothing is written)."""
+    # Every interview row is locked before the first audit row takes the audit log's chain
+    # lock (`db.audit.record`): locked one by one afterwards, a save holding one of them and
+    # waiting for the chain would deadlock with this import on PostgreSQL.
     interviews = _lock_interviews(session, wave_id, rows)
     stored = _locked_answers(session, [i.id for i in interviews.values()])
     stale = [
