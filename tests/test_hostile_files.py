@@ -166,9 +166,9 @@ def test_read_csv__header_wider_than_allowed__refused_before_the_body_is_read() 
 
 
 def test_read_csv__blank_lines_do_not_count_as_rows_and_share_one_empty_row() -> None:
-    data = b"a,b\r\n" + b"\r\n" * 50_000 + b"1,2\r\n"
+    data = b"a,b\r\n" + b"\r\n" * 15_000 + b"1,2\r\n"
 
-    table = read_table(data, "f.csv", max_rows=1, max_columns=5)
+    table = read_table(data, "f.csv", max_rows=1_000, max_columns=5)
 
     assert table.rows[-1] == ["1", "2"] and not table.more_rows
     assert len({id(row) for row in table.rows[:-1]}) == 1

@@ -22,11 +22,14 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from types import SimpleNamespace
+from typing import Any, Literal
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.cell.read_only import ReadOnlyCell
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
@@ -42,6 +45,10 @@ MAX_FILE_BYTES = 32 * 1024 * 1024
 # Unpacked, a workbook's XML is about twice its text; no valid part needs more than this.
 # zipfile reads no further than a part's stated size, so the check cannot be lied past.
 MAX_PART_BYTES = 2 * MAX_FILE_BYTES
+# Blank rows don't count as rows, but reading millions of them still costs time (a workbook's
+# row takes openpyxl about 20 µs): a file may run to 20 rows for each row with data it is
+# allowed (20,000 for a wave's 1,000), blank or not.
+BLANK_ROWS_PER_ROW = 20
 MAX_COLUMN_NAME = 100  # no column the survey uses has a longer name
 SHOWN = 30  # characters of the file's own text repeated in a message
 CSV_FIELD_LIMIT = 2**31 - 1  # no limit here: the importer refuses a long cell by row and column
@@ -321,6 +328,8 @@ def _take_rows(
             record = record[:max_columns]
         if not any(c.strip() for c in record):
             taken.append(blank if taken else record)
+            if len(taken) > max_rows * BLANK_ROWS_PER_ROW:
+                raise _mostly_blank(len(taken), with_data)
             continue
         if taken:
             with_data += 1
@@ -328,6 +337,13 @@ def _take_rows(
                 return taken, True
         taken.append(record)
     return taken, False
+
+
+def _mostly_blank(rows: int, with_data: int) -> UnreadableFile:
+    return UnreadableFile(
+        f"the file goes on for more than {rows - 1:,} rows, only {with_data:,} of them with "
+        "data; delete the empty rows below the last council"
+    )
 
 
 def _too_many_names(header: list[str], max_columns: int) -> UnreadableFile:
@@ -385,6 +401,8 @@ def _read_xlsx(data: bytes, max_rows: int, max_columns: int) -> Table:
             if with_data > max_rows:
                 return _xlsx_table(grid, cell_problems, more_rows=True)
         grid.append(texts if has_data or not grid else blank)
+        if len(grid) > max_rows * BLANK_ROWS_PER_ROW:
+            raise _mostly_blank(len(grid), with_data)
         for c, cell in enumerate(row):
             if cell is not None and cell.data_type == "f":
                 cell_problems[(r - 1, c)] = _formula_problem(cell)
@@ -467,19 +485,19 @@ def _sheet_rows(data: bytes, max_columns: int) -> Iterator[list[ReadOnlyCell | N
     zipfile, zlib or the XML parser, each in its own way; to the auditor they are one
     problem."""
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        reader, sheet, target = _first_sheet(data)
+    except UnreadableFile:
+        raise
     except Exception:
         raise UnreadableFile(DAMAGED_WORKBOOK) from None
     try:
-        if not workbook.worksheets:
-            raise UnreadableFile("the workbook has no sheet of cells")
-        sheet = workbook.worksheets[0]
-        if sheet.sheet_state != "visible":
+        if sheet.state != "visible":
             raise UnreadableFile(
-                f"the workbook's first sheet, {shown(sheet.title)}, is hidden; only the first "
+                f"the workbook's first sheet, {shown(sheet.name)}, is hidden; only the first "
                 "sheet is read, so unhide it, or move the sheet to import to the front"
             )
-        rows = _parsed_rows(sheet)
+        rows = _parsed_rows(reader, target)
+        styles = SimpleNamespace(parent=reader.wb)  # what a cell needs to find its format
         number = 0
         while True:
             try:
@@ -495,22 +513,40 @@ def _sheet_rows(data: bytes, max_columns: int) -> Iterator[list[ReadOnlyCell | N
                 number += 1
                 yield []
             number = max(number + 1, index)
-            yield _row_cells(sheet, number, cells, max_columns)
+            yield _row_cells(styles, number, cells, max_columns)
     finally:
-        workbook.close()
+        reader.archive.close()
 
 
-def _parsed_rows(sheet: object) -> Iterator[tuple[int, list[dict]]]:  # type: ignore[type-arg]
+def _first_sheet(data: bytes) -> tuple[ExcelReader, Any, str]:
+    """openpyxl's reading of a workbook, all but its sheets: opening a read-only sheet scans
+    the whole of a sheet that does not state its size, which is what a hostile file omits."""
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=False)
+    reader.read_manifest()
+    reader.read_strings()
+    reader.read_workbook()
+    reader.read_properties()
+    reader.read_custom()
+    reader.read_theme()
+    apply_stylesheet(reader.archive, reader.wb)
+    for sheet, rel in reader.parser.find_sheets():
+        if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
+            return reader, sheet, rel.target
+    reader.archive.close()
+    raise UnreadableFile("the workbook has no sheet of cells")
+
+
+def _parsed_rows(reader: ExcelReader, target: str) -> Iterator[tuple[int, list[dict[str, Any]]]]:
     """openpyxl's own sheet parser, as its read-only sheet uses it, but without padding each
     row out to the widest row of the sheet."""
-    with sheet._get_source() as source:  # type: ignore[attr-defined]
+    with reader.archive.open(target) as source:
         parser = WorkSheetParser(
             source,
-            sheet._shared_strings,  # type: ignore[attr-defined]
+            reader.shared_strings,
             data_only=False,
-            epoch=sheet.parent.epoch,  # type: ignore[attr-defined]
-            date_formats=sheet.parent._date_formats,  # type: ignore[attr-defined]
-            timedelta_formats=sheet.parent._timedelta_formats,  # type: ignore[attr-defined]
+            epoch=reader.wb.epoch,
+            date_formats=reader.wb._date_formats,
+            timedelta_formats=reader.wb._timedelta_formats,
         )
         yield from parser.parse()
 
@@ -518,8 +554,8 @@ def _parsed_rows(sheet: object) -> Iterator[tuple[int, list[dict]]]:  # type: ig
 def _row_cells(
     sheet: object,
     number: int,
-    cells: list[dict],
-    max_columns: int,  # type: ignore[type-arg]
+    cells: list[dict[str, Any]],
+    max_columns: int,
 ) -> list[ReadOnlyCell | None]:
     row: list[ReadOnlyCell | None] = []
     for cell in cells:

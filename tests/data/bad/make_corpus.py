@@ -141,6 +141,22 @@ def array_formula_xlsx() -> bytes:
     return _saved(workbook)
 
 
+def blank_rows_xlsx() -> bytes:
+    """The column names, then 600,000 rows holding only a space (53 MB unpacked, within a
+    part's limit): none counts as a row with
+    data, yet reading them all would take minutes."""
+    lines = [_xml_row(1, header())] + [
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t xml:space="preserve"> </t></is></c></row>'
+        for r in range(2, 600_002)
+    ]
+    return workbook_bytes(_sheet_xml(lines))
+
+
+def blank_lines_csv() -> bytes:
+    """The column names, then 15,000,000 empty lines (30 MB, just under the size limit)."""
+    return (",".join(header()) + "\r\n").encode() + b"\r\n" * 15_000_000
+
+
 def wide_blank_header_csv() -> bytes:
     """The column names, then 3,000 unnamed columns, over 300,000 empty lines (45 s to refuse
     when every unnamed column was looked for in every line)."""
@@ -276,6 +292,8 @@ GENERATED: dict[str, Callable[[], bytes]] = {
     "huge_shared_string.xlsx": huge_shared_string_xlsx,
     "very_hidden_first_sheet.xlsx": very_hidden_first_sheet_xlsx,
     "array_formula.xlsx": array_formula_xlsx,
+    "blank_rows.xlsx": blank_rows_xlsx,
+    "blank_lines.csv": blank_lines_csv,
     "wide_blank_header.csv": wide_blank_header_csv,
     "forty_megabytes.csv": forty_megabytes_csv,
     "thirty_megabytes_of_answers.csv": thirty_megabytes_of_answers_csv,
