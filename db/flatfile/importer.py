@@ -315,7 +315,8 @@ class _RowCheck:
             self.refused.add(column)
 
     def council_name(self, lookup: Mapping[str, Council], code: str) -> None:
-        """A name that is another council's means code and name were sorted apart."""
+        """A name that is another council's means code and name were sorted apart; a name
+        with a control character is refused, as the lookup would quietly drop it."""
         name = self.cells["council_name"].strip()
         if _CONTROL.search(name):
             self.problem(
@@ -324,8 +325,7 @@ class _RowCheck:
                 name,
             )
             return
-        readable = 0 < len(name) <= MAX_COUNCIL_TEXT and not _CONTROL.search(name)
-        named = lookup.get(match_key(name)) if readable else None
+        named = lookup.get(match_key(name)) if 0 < len(name) <= MAX_COUNCIL_TEXT else None
         if named is not None and named.id != self.council.id:
             self.problem(
                 f"the council code {code} is {self.council.name}'s, but the name is "
