@@ -32,6 +32,7 @@ from db.backup import BackupRefused, restore_backup, write_backup
 from db.demo import fill_demo_wave
 from db.engine import database_url
 from db.flatfile import ImportRefused, export_wave, import_wave
+from db.flatfile.table import MAX_FILE_BYTES
 from db.interviews import NotFound, get_wave, wave_interviews
 from db.models import ROLES
 from db.results import load_report, load_results
@@ -86,7 +87,8 @@ def cmd_export(engine: Engine, args: argparse.Namespace) -> int:
 def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:  # one byte past the limit is enough to refuse the file
+            data = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 import survey_cli
 from db.actor import Actor
 from db.flatfile import ImportRefused, export_wave, import_wave
+from db.flatfile.table import UnreadableFile, read_table, write_table
 from db.interviews import instrument_named
 from tests.conftest import REPO, table_checksums
 from tests.test_flatfile import cli_database  # noqa: F401  (the CLI on the test database)
@@ -134,6 +135,50 @@ def test_flood_of_problems__first_100_listed__the_rest_counted(session: Session)
     assert str(refused.value.problems[-1]) == (
         "… and 36 more problems not shown (136 in all); fix these and import again to see the rest"
     )
+
+
+# --- limits: a file costs what a valid file can need, checked while it is read ----------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_read_table__header_at_the_column_limit_read__one_value_past_it_refused_by_place(
+    fmt: str,
+) -> None:
+    header = [f"c{i}" for i in range(1, 6)]
+    fits = write_table(header, [["a", "b", "c", "d", "e"]], fmt)  # type: ignore[arg-type]
+    wide = write_table(header, [["a", "b", "c", "d", "e", "", "", "x"]], fmt)  # type: ignore[arg-type]
+
+    assert read_table(fits, f"f.{fmt}", max_rows=10, max_columns=5).header == header
+    with pytest.raises(UnreadableFile) as refused:
+        read_table(wide, f"f.{fmt}", max_rows=10, max_columns=5)
+    assert refused.value.row == 2
+    assert str(refused.value) == (
+        "there is a value ('x') in column H, but the survey's files have at most 5 columns; "
+        "delete the columns after E"
+    )
+
+
+def test_read_csv__header_wider_than_allowed__refused_before_the_body_is_read() -> None:
+    data = b"a,b,c,,,\r\n" + b'"never closed' + b"\r\n" * 1000
+
+    with pytest.raises(UnreadableFile, match=r"the first row has 6 columns, but .* at most 5"):
+        read_table(data, "f.csv", max_rows=10, max_columns=5)
+
+
+def test_read_csv__blank_lines_do_not_count_as_rows_and_share_one_empty_row() -> None:
+    data = b"a,b\r\n" + b"\r\n" * 15_000 + b"1,2\r\n"
+
+    table = read_table(data, "f.csv", max_rows=1_000, max_columns=5)
+
+    assert table.rows[-1] == ["1", "2"] and not table.more_rows
+    assert len({id(row) for row in table.rows[:-1]}) == 1
+
+
+def test_read_table__one_byte_over_the_size_limit__refused_unread() -> None:
+    from db.flatfile.table import MAX_FILE_BYTES
+
+    with pytest.raises(UnreadableFile, match="larger than 32 MB"):
+        read_table(b"a" * (MAX_FILE_BYTES + 1), "f.csv", max_rows=10, max_columns=5)
 
 
 # --- formulas: text in a free-text cell, refused anywhere else ---------------------------------

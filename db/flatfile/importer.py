@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from db.actor import Actor
 from db.answers import audit_answer, history_row
 from db.councils import council_lookup, match_key
 from db.flatfile.export import export_columns
-from db.flatfile.table import Table, UnreadableFile, read_table
+from db.flatfile.table import Table, UnreadableFile, read_table, shown
 from db.interviews import (
     get_wave,
     guard_validated,
@@ -35,6 +36,10 @@ MAX_PROBLEMS_SHOWN = 100  # the rest are counted, not listed: fix these and impo
 NAMES_SHOWN = 10  # column names listed in one problem
 VALUE_SHOWN = 60
 MAX_COUNCIL_TEXT = 200  # no council's code, name or alias is longer
+# Columns a file may have beyond the survey's own: a few of an auditor's notes are listed by
+# name as unknown; a sheet reaching far past them is the wrong file, refused while it is read.
+EXTRA_COLUMNS = 20
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # in a council's code or name: not typed, pasted
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,12 @@ def _import(
     wave = get_wave(session, wave_key)
     instrument = instrument_named(wave.instrument)
     try:
-        table = read_table(data, filename, max_rows=MAX_DATA_ROWS)
+        table = read_table(
+            data,
+            filename,
+            max_rows=MAX_DATA_ROWS,
+            max_columns=len(export_columns(instrument)) + EXTRA_COLUMNS,
+        )
     except UnreadableFile as exc:
         raise ImportRefused([ImportProblem(str(exc), row=exc.row, column=exc.column)]) from None
     problems = _check_header(table, instrument)
@@ -200,9 +210,9 @@ def _check_header(table: Table, instrument: Instrument) -> list[ImportProblem]:
 
 def _names(names: list[str], *, quoted: bool = False) -> str:
     """Column names as written, the unprintable in quotes with escapes, a long list cut short."""
-    shown = [repr(n) if quoted or not n.isprintable() else n for n in names[:NAMES_SHOWN]]
+    listed = [shown(n) if quoted or not n.isprintable() else n for n in names[:NAMES_SHOWN]]
     more = len(names) - NAMES_SHOWN
-    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    return ", ".join(listed) + (f" and {more} more" if more > 0 else "")
 
 
 # --- the rows ---------------------------------------------------------------------------------
@@ -246,12 +256,15 @@ def _check_rows(
             continue
         cells = _Cells(raw, position)
         code = cells["council_code"].strip()
-        council = lookup.get(match_key(code)) if 0 < len(code) <= MAX_COUNCIL_TEXT else None
+        readable = 0 < len(code) <= MAX_COUNCIL_TEXT and not _CONTROL.search(code)
+        council = lookup.get(match_key(code)) if readable else None
         if council is None:
             reason = (
                 "the council code is blank"
                 if not code
                 else "unknown council (not a GSS code or known name)"
+                if not _CONTROL.search(code)
+                else "the council code contains a control character (such as a NUL byte)"
             )
             problems.append(ImportProblem(reason, row=number, column="council_code", value=code))
             problems.extend(
@@ -303,8 +316,16 @@ class _RowCheck:
             self.refused.add(column)
 
     def council_name(self, lookup: Mapping[str, Council], code: str) -> None:
-        """A name that is another council's means code and name were sorted apart."""
+        """A name that is another council's means code and name were sorted apart; a name
+        with a control character is refused, as the lookup would quietly drop it."""
         name = self.cells["council_name"].strip()
+        if _CONTROL.search(name):
+            self.problem(
+                "the council name contains a control character (such as a NUL byte)",
+                "council_name",
+                name,
+            )
+            return
         named = lookup.get(match_key(name)) if 0 < len(name) <= MAX_COUNCIL_TEXT else None
         if named is not None and named.id != self.council.id:
             self.problem(
