@@ -36,6 +36,7 @@ from db.flatfile.table import MAX_FILE_BYTES
 from db.interviews import NotFound, get_wave, wave_interviews
 from db.models import ROLES
 from db.results import load_report, load_results
+from db.roles import RoleProblem, grant_app_role
 from db.setup import DEFAULT_WAVE
 from instrument import InstrumentError
 
@@ -213,6 +214,20 @@ def cmd_audit_verify(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grant_app_role(engine: Engine, args: argparse.Namespace) -> int:
+    """As the tables' owner: give the app's PostgreSQL role what it needs, and no more."""
+    try:
+        statements = grant_app_role(engine, args.role)
+    except RoleProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Granted {args.role} what the app needs on {_shown_url()}:")
+    for statement in statements:
+        print(f"  {statement}")
+    print("It may append to the audit log and read it, and never change or empty it.")
+    return 0
+
+
 def cmd_user_add(engine: Engine, args: argparse.Namespace) -> int:
     """Add an account; the password is asked for twice, or read from standard input."""
     password = _new_password(args)
@@ -345,6 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("--out", required=True, help="the backup file to write")
     restore = command("restore", cmd_restore, "load a backup into an empty database")
     restore.add_argument("file", help="a file written by `survey_cli.py backup`")
+    grant = command(
+        "grant-app-role",
+        cmd_grant_app_role,
+        "PostgreSQL, as the owner: grant the app's role its privileges (audit log append-only)",
+    )
+    grant.add_argument("role", help="the login role the app connects as, e.g. survey_app")
     _add_user_commands(commands)
     audit = commands.add_parser(
         "audit", help="check the audit log", description="check the append-only audit log"

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import ColumnElement, Connection, Engine, inspect, select, text
+from sqlalchemy import ColumnElement, Connection, Engine, create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from db.actor import Actor
@@ -109,3 +112,21 @@ def fresh_database(tmp_path: Path) -> Iterator[Callable[[str], Engine]]:
     yield make
     for engine in engines:
         engine.dispose()
+
+
+@contextmanager
+def throwaway_postgres(purpose: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on TEST_DATABASE_URL's server, dropped afterwards;
+    its URL (as the server's superuser, like TEST_DATABASE_URL)."""
+    assert POSTGRES_URL, "only with TEST_DATABASE_URL"
+    server = make_url(normalised_url(POSTGRES_URL))
+    name = f"{server.database}_{purpose}_{uuid.uuid4().hex[:8]}"
+    maintenance = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with maintenance.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with maintenance.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        maintenance.dispose()

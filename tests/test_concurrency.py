@@ -14,26 +14,23 @@ import os
 import subprocess
 import sys
 import threading
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from benchmarks.concurrency import OWN_QUESTIONS, SHARED_QUESTIONS, run_writers, verify
 from db.actor import Actor
 from db.answers import AnswerConflict, save_answer
-from db.engine import database_url as normalised_url
 from db.engine import make_engine
 from db.flatfile import ImportRefused, import_wave
 from db.interviews import instrument_named
 from db.models import Answer, AnswerHistory, Council, Interview, Wave
 from db.setup import DEFAULT_WAVE
-from tests.conftest import DATABASES, INTERVIEWER, POSTGRES_URL, REPO
+from tests.conftest import DATABASES, INTERVIEWER, REPO, throwaway_postgres
 from tests.wave_builder import build_wave, changed, columns, csv_bytes
 
 WRITERS = 8
@@ -102,17 +99,8 @@ def never_opened_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'first-start.sqlite3'}"
         return
-    server = make_url(normalised_url(POSTGRES_URL))
-    name = f"{server.database}_first_start_{uuid.uuid4().hex[:8]}"
-    maintenance = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with maintenance.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with maintenance.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        maintenance.dispose()
+    with throwaway_postgres("first_start") as url:
+        yield url
 
 
 def test_first_start__eight_init_at_once_on_an_empty_database__all_ready_one_set_of_councils(
