@@ -14,7 +14,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from db.actor import Actor
@@ -223,6 +223,17 @@ class DemoReport:
     history_replaced: int
 
 
+DEMO_LOCK = 0x64656D6F  # "demo": one refill of the demo wave at a time, on PostgreSQL
+
+
+def _serialise(session: Session) -> None:
+    """Two `demo` commands at once would both create the wave or both delete and rewrite its
+    answers; on PostgreSQL the second waits for the first (SQLite's BEGIN IMMEDIATE already
+    does this)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEMO_LOCK})
+
+
 def fill_demo_wave(session: Session, *, actor: Actor, seed: int = DEMO_SEED) -> DemoReport:
     """Fill (or refill) wave `demo` in one transaction; other waves are never read or written."""
     require(session, actor, "manage waves", target=f"wave {DEMO_WAVE}")
@@ -236,7 +247,15 @@ def fill_demo_wave(session: Session, *, actor: Actor, seed: int = DEMO_SEED) -> 
 
 
 def _fill(session: Session, actor: Actor, seed: int) -> DemoReport:
+    _serialise(session)
     wave = ensure_wave(session, DEMO_WAVE, title=DEMO_TITLE, instrument=DEFAULT_INSTRUMENT)
+    # Keying on the demo wave waits for the refill, as save_answer waits for any writer.
+    session.scalars(
+        select(Interview.id)
+        .where(Interview.wave_id == wave.id)
+        .order_by(Interview.id)
+        .with_for_update()
+    ).all()
     wave.title, wave.instrument = DEMO_TITLE, DEFAULT_INSTRUMENT
     wave.fieldwork_start, wave.fieldwork_end = FIELDWORK
     instrument = instrument_named(wave.instrument)

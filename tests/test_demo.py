@@ -234,3 +234,24 @@ def test_demo_command__fills_the_demo__and_leaves_wave_2011_as_it_was(
     assert "Replaced the previous demo data:" in out
     assert "31 completed interviews, 1 declined" in out
     assert wave_checksum(engine, DEFAULT_WAVE) == before
+
+
+def test_demo__two_at_once_on_a_new_database__one_after_the_other_and_one_demo(
+    engine: Engine, session: Session
+) -> None:
+    """Two `demo` commands started together: the second waits for the first, and the wave
+    holds one demo, not two writers' answers interleaved."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fill() -> int:
+        with Session(engine) as own:
+            return fill_demo_wave(own, actor=ADMIN).answers_written
+
+    with ThreadPoolExecutor(2) as pool:
+        written = list(pool.map(lambda _: fill(), range(2)))
+    assert written[0] == written[1] > 0
+    history = session.scalars(
+        select(AnswerHistory).join(Interview).join(Wave).where(Wave.key == DEMO_WAVE)
+    ).all()
+    assert len(history) == written[0], "history of both fills left behind"
+    assert len(session.scalars(select(Wave).where(Wave.key == DEMO_WAVE)).all()) == 1
