@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import tempfile
@@ -41,6 +42,7 @@ from db.setup import DEFAULT_WAVE
 from db.vocabulary import NOT_CONTACTED
 
 FORMAT = "commissioning-survey backup"
+BACKUP_KEY = "SURVEY_BACKUP_KEY"  # optional: backups are signed and checked with it
 FORMAT_VERSION = 1
 BATCH_ROWS = 1_000
 # What every new database starts with (`db.setup.initialise`): a restore may replace these.
@@ -154,11 +156,13 @@ def _write(connection: Connection, database: str, handle) -> BackupSummary:  # t
         "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "tables": {t.name: [c.name for c in t.columns] for t in tables},
     }
-    digest, rows = hashlib.sha256(), Counter[str]()
+    digest, rows, mac = hashlib.sha256(), Counter[str](), _mac()
 
     def line(item: object) -> None:
         data = (json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         digest.update(data)
+        if mac:
+            mac.update(data)
         handle.write(data)
 
     line(header)
@@ -168,9 +172,10 @@ def _write(connection: Connection, database: str, handle) -> BackupSummary:  # t
         for row in connection.execution_options(yield_per=BATCH_ROWS).execute(query):
             line([table.name, [_encoded(v) for v in row]])
             rows[table.name] += 1
-    handle.write(
-        (json.dumps({"end": {"rows": rows, "sha256": digest.hexdigest()}}) + "\n").encode()
-    )
+    end: dict[str, object] = {"rows": rows, "sha256": digest.hexdigest()}
+    if mac:
+        end["hmac_sha256"] = mac.hexdigest()
+    handle.write((json.dumps({"end": end}) + "\n").encode())
     return BackupSummary(database, header["schema_revision"], header["taken_at"], dict(rows))
 
 
@@ -196,6 +201,7 @@ def _fsync_folder(folder: Path) -> None:
 def _checked(source: Path) -> tuple[dict, dict[str, int]]:  # type: ignore[type-arg]
     """Read the whole file once: a backup of ours, complete and unaltered. Header and counts."""
     digest, header, counts, end = hashlib.sha256(), None, Counter[str](), None
+    mac = _mac()
     try:
         with source.open("rb") as handle:
             for number, data in enumerate(handle, start=1):
@@ -213,13 +219,45 @@ def _checked(source: Path) -> tuple[dict, dict[str, int]]:  # type: ignore[type-
                 else:
                     raise BackupRefused(f"{source}, line {number}: not a row of a known table")
                 digest.update(data)
+                if mac:
+                    mac.update(data)
     except OSError as exc:
         raise BackupRefused(f"cannot read {source}: {exc.strerror}") from None
     if header is None or end is None:
         raise BackupRefused(f"{source}: the backup is incomplete (it has no closing line)")
     if end.get("sha256") != digest.hexdigest() or end.get("rows") != dict(counts):
         raise BackupRefused(f"{source}: the backup was altered or damaged (checksum differs)")
+    _check_signature(source, end, mac)
     return header, dict(counts)
+
+
+def _mac() -> hmac.HMAC | None:
+    """An HMAC over the backup's lines when SURVEY_BACKUP_KEY is set: unlike the checksum,
+    nobody without the key can seal an edited backup again."""
+    key = os.environ.get(BACKUP_KEY)
+    return hmac.new(key.encode(), digestmod=hashlib.sha256) if key else None
+
+
+def _check_signature(source: Path, end: dict, mac: hmac.HMAC | None) -> None:  # type: ignore[type-arg]
+    """With a key, only a backup signed with that key restores; a signed backup needs it."""
+    signature = end.get("hmac_sha256")
+    if mac is None:
+        if signature:
+            raise BackupRefused(
+                f"{source}: the backup is signed; set {BACKUP_KEY} to the key it was signed "
+                "with to restore it"
+            )
+        return
+    if not signature:
+        raise BackupRefused(
+            f"{source}: the backup is not signed, and {BACKUP_KEY} is set: a deployment that "
+            "signs its backups restores only signed ones"
+        )
+    if not hmac.compare_digest(str(signature), mac.hexdigest()):
+        raise BackupRefused(
+            f"{source}: the signature does not match: the backup was altered, or signed with "
+            "another key"
+        )
 
 
 def _parsed(source: Path, number: int, data: bytes) -> object:

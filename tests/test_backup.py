@@ -400,3 +400,39 @@ def test_only_an_administrator_backs_up_or_restores__a_refusal_is_logged(
             select(AuditEvent.target).where(AuditEvent.action == "permission.denied")
         ).all()
     assert refusals == ["take a backup", "restore a backup"]
+
+
+def test_signed_backup__restores_only_with_its_key__and_an_unsigned_one_not_with_a_key(
+    database_url: str, cli, fresh_database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """With SURVEY_BACKUP_KEY set, backups carry an HMAC: an edit resealed with a new checksum
+    and even a rebuilt audit chain no longer passes, since the key is not in the file."""
+    source = fresh_database("source")
+    fill(source)
+    monkeypatch.setenv("SURVEY_BACKUP_KEY", "a key kept apart from the backups")
+    signed = tmp_path / "signed.backup"
+    assert cli(str(source.url), "backup", "--out", str(signed))[0] == 0
+    lines = signed.read_bytes().splitlines(keepends=True)
+    assert b'"hmac_sha256"' in lines[-1]
+    target = make_engine(database_url)
+    initialise(target)
+    before = table_rows(target)
+
+    resealed_copy = tmp_path / "resealed.backup"
+    resealed_copy.write_bytes(b"".join(resealed(lines)))  # checksum remade, signature dropped
+    code, _, err = cli(database_url, "restore", str(resealed_copy))
+    assert code == 1 and "the backup is not signed, and SURVEY_BACKUP_KEY is set" in err
+
+    monkeypatch.setenv("SURVEY_BACKUP_KEY", "another key")
+    code, _, err = cli(database_url, "restore", str(signed))
+    assert code == 1 and "the signature does not match" in err
+
+    monkeypatch.delenv("SURVEY_BACKUP_KEY")
+    code, _, err = cli(database_url, "restore", str(signed))
+    assert code == 1 and "the backup is signed; set SURVEY_BACKUP_KEY" in err
+    assert table_rows(target) == before
+
+    monkeypatch.setenv("SURVEY_BACKUP_KEY", "a key kept apart from the backups")
+    assert cli(database_url, "restore", str(signed))[0] == 0
+    assert table_rows(target) == table_rows(source)
+    target.dispose()
