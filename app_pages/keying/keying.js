@@ -59,12 +59,50 @@ class Panel {
     this.data = null;
     this.onKey = (event) => this.keydown(event);
     this.root.addEventListener("keydown", this.onKey);
+    // Leaving the page (a refresh, a closed tab) keeps what was typed but not yet sent: it
+    // goes into the outbox, which local storage keeps, and is sent when the page is back.
+    this.onLeave = () => this.commitAll();
+    window.addEventListener("pagehide", this.onLeave);
   }
 
   destroy() {
+    // If Streamlit ever redraws the panel from scratch while the interviewer is in it, the
+    // next panel puts the cursor back, with any text not yet sent (see restoreCursor).
+    const active = [...this.blocks.values()].find((b) => b.target === document.activeElement);
+    if (active) {
+      window.__keyingCursor = {
+        interview: this.interview, part: this.part, name: active.name,
+        text: active.choice ? null : active.target.value,
+        caret: active.choice ? null : active.target.selectionStart,
+      };
+    }
     this.root.removeEventListener("keydown", this.onKey);
+    window.removeEventListener("pagehide", this.onLeave);
+    this.commitAll();
     for (const block of this.blocks.values()) block.stopTimers();
     this.root.remove();
+  }
+
+  commitAll() {
+    for (const block of this.blocks.values()) {
+      block.commitText();
+      if (block.noteBox) block.commitNote();
+    }
+  }
+
+  restoreCursor() {
+    const kept = window.__keyingCursor;
+    window.__keyingCursor = null;
+    if (!kept || kept.interview !== this.interview || kept.part !== this.part) return false;
+    const block = this.blocks.get(kept.name);
+    if (!block || !block.visible()) return false;
+    focusAndShow(block.target);
+    if (kept.text !== null && block.target.value !== kept.text) {
+      block.target.value = kept.text;
+      block.typed();
+    }
+    if (kept.caret !== null) block.target.setSelectionRange(kept.caret, kept.caret);
+    return true;
   }
 
   // --- the outbox: every change until Python says it is done --------------------------
@@ -112,7 +150,11 @@ class Panel {
   }
 
   flush() {
-    if (this.send) this.send("outbox", this.outbox.slice());
+    try {
+      if (this.send) this.send("outbox", this.outbox.slice());
+    } catch {
+      /* the panel is going (page left, council changed): local storage keeps the outbox */
+    }
   }
 
   pendingFor(variable, field = "value") {
@@ -138,8 +180,9 @@ class Panel {
     if (data.focus !== this.focusToken) {
       const opening = this.focusToken === null;
       this.focusToken = data.focus;
-      if (opening) this.focusFirstUnrecorded();
-      else this.focusFirstQuestion();
+      if (opening) {
+        if (!this.restoreCursor()) this.focusFirstUnrecorded();
+      } else this.focusFirstQuestion();
     }
     // Changes kept from before a refresh or crash go to Python once, on the first render.
     if (this.resend) {
@@ -473,8 +516,12 @@ class Block {
     }
     const mine = this.panel.pendingFor(this.name);
     this.pending = mine.length;
-    if (this.typing && document.activeElement === this.target) {
-      // What is being typed is never replaced, not even by its own earlier save.
+    const focusedText = !this.choice && document.activeElement === this.target;
+    const refused = Boolean(this.spec.status && this.spec.status.state !== "saved");
+    if (focusedText && (this.typing || !refused)) {
+      // The text box the interviewer is in is never rewritten from the server, not even by
+      // its own earlier save coming back; only a refusal, once typing stops, puts the stored
+      // value back.
     } else if (this.pending) {
       this.show(mine[mine.length - 1].value);
     } else {

@@ -349,3 +349,20 @@ def test_a_refused_share_that_is_markdown_is_shown_as_typed_and_fetches_nothing(
     expect(page.locator("img[src*='127.0.0.1:9']")).to_have_count(0)
     page.wait_for_timeout(500)
     assert not fetched, fetched
+
+
+def test_text_typed_and_at_once_refreshed_is_kept(
+    page, app_url: str, app_engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    """No pause, no Tab: the page is reloaded straight after the last key, and the text is
+    saved all the same (kept in the browser's outbox as the page goes, sent when it is back)."""
+    fife = open_part(page, app_url, app_engine, "A")
+    box = question(page, "q4_influence_example").locator("textarea.verbatim")
+    box.focus()
+    page.keyboard.type("Day centre kept open after the carers' consultation")
+    page.reload()
+    wait_for_saved(
+        app_engine, fife, "q4_influence_example",
+        {"value": "Day centre kept open after the carers' consultation"},
+    )  # fmt: skip
+    expect(box).to_have_value("Day centre kept open after the carers' consultation")
