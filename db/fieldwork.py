@@ -130,11 +130,12 @@ def status_label(status: str, attempts: int) -> str:
 def attempt_counts(session: Session, *, actor: Actor, wave_key: str) -> dict[int, int]:
     """How many contacts each interview of the wave has logged, by interview id (one query,
     for pages that name councils by status without the whole fieldwork overview)."""
-    interviews = wave_interviews(session, actor=actor, wave_key=wave_key)
-    ids = [i.id for i in interviews]
+    require(session, actor, "read the wave", target=f"wave {wave_key}")
+    wave = get_wave(session, wave_key)
     counted = session.execute(
         select(ContactAttempt.interview_id, func.count())
-        .where(ContactAttempt.interview_id.in_(ids))
+        .join(Interview, Interview.id == ContactAttempt.interview_id)
+        .where(Interview.wave_id == wave.id)
         .group_by(ContactAttempt.interview_id)
     )
     return {interview_id: n for interview_id, n in counted}
