@@ -18,7 +18,15 @@ from aggregation.report import report_json, report_markdown
 from aggregation.response import response_figures
 from aggregation.supplement import supplement_docx
 from db import open_database
-from db.accounts import (
+from db.engine import database_url
+from db.models import ROLES
+from db.setup import DEFAULT_WAVE
+from flatfile.table import MAX_FILE_BYTES
+from instrument import InstrumentError
+from ops.app_role import RoleProblem, grant_app_role
+from ops.backup import BackupRefused, restore_backup, write_backup
+from ops.demo import fill_demo_wave
+from services.accounts import (
     AccountProblem,
     add_account,
     disable_account,
@@ -26,19 +34,12 @@ from db.accounts import (
     list_accounts,
     reset_password,
 )
-from db.actor import Actor
-from db.audit import verify_chain
-from db.backup import BackupRefused, restore_backup, write_backup
-from db.demo import fill_demo_wave
-from db.engine import database_url
-from db.flatfile import ImportRefused, export_wave, import_wave
-from db.flatfile.table import MAX_FILE_BYTES
-from db.interviews import NotFound, get_wave, wave_interviews
-from db.models import ROLES
-from db.results import load_report, load_results
-from db.roles import RoleProblem, grant_app_role
-from db.setup import DEFAULT_WAVE
-from instrument import InstrumentError
+from services.actor import Actor
+from services.audit_log import verify_chain
+from services.export import export_wave
+from services.imports import ImportRefused, import_wave
+from services.interviews import NotFound, get_wave, wave_interviews
+from services.results import load_report, load_results
 
 CLI_ACTOR = Actor("cli", "interviewer")
 CLI_ADMIN = Actor("cli", "admin")

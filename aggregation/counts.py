@@ -5,7 +5,7 @@ interviews it applies to (`applies` true; value None: applies, yet nothing recor
 row of the interviews routing skipped (`applies` false, value None). So a variable's rows add
 up to the completed interviews counted, and its `applies` rows to its base.
 
-The database counts one for the report (`db.results.wave_counts`) and the wide table of
+The database counts one for the report (`services.results.wave_counts`) and the wide table of
 answers another for the dashboard (`aggregation.tally.answer_counts`); both become tallies
 here, so the two paths can differ only in how they count.
 """

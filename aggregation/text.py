@@ -214,7 +214,7 @@ def methodology_paragraph(
 ) -> str:
     """Who was eligible and interviewed, when, in what role, and who did not take part and why.
 
-    `interviews` is the wave's interview table (`db.results.wave_tables`): council_name,
+    `interviews` is the wave's interview table (`services.results.wave_tables`): council_name,
     status, respondent_role, interview_date, nonresponse_reason; missing columns are skipped.
     """
     completed = interviews[interviews["status"] == COMPLETED]

@@ -8,7 +8,9 @@ import streamlit as st
 
 from app_pages.common import actor, literal, session
 from app_pages.signin import ROLE_NAMES
-from db.accounts import (
+from db.councils import council_lookup
+from db.models import ROLES
+from services.accounts import (
     AccountProblem,
     add_account,
     disable_account,
@@ -17,9 +19,7 @@ from db.accounts import (
     reset_password,
     set_verbatim_access,
 )
-from db.councils import council_lookup
-from db.interviews import NotFound
-from db.models import ROLES
+from services.interviews import NotFound
 
 MESSAGE = "accounts_message"
 

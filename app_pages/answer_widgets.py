@@ -9,11 +9,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import literal
-from db.review import ReviewEntry
-from db.vocabulary import REVIEW_ITEM_LABELS
 from instrument.model import RESERVED_LABELS, Variable
 from instrument.schedule import Instrument
 from instrument.values import MULTI_SEPARATOR
+from instrument.vocabulary import REVIEW_ITEM_LABELS
+from services.review import ReviewEntry
 
 
 def shown_value(instrument: Instrument, variable: Variable, value: str | None) -> str:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import actor, literal, session
-from db.audit import export_csv, recent_events, verify_chain
+from services.audit_log import export_csv, recent_events, verify_chain
 
 KINDS = {
     "": "Everything",

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from streamlit.delta_generator import DeltaGenerator
 
 from db import open_database
-from db.actor import Actor
 from db.engine import database_url
-from db.interviews import list_waves
-from db.sessions import IDLE_LIMIT
 from db.setup import DEFAULT_WAVE
-from db.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, VALIDATED
+from instrument.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, VALIDATED
+from services.actor import Actor
+from services.interviews import list_waves
+from services.sessions import IDLE_LIMIT
 
 WAVE_KEY = "wave"
 ACTOR_KEY = "signed_in_actor"

@@ -7,12 +7,12 @@ import streamlit as st
 
 from app_pages.answer_widgets import shown_value
 from app_pages.common import actor, literal, session, wave_key
-from db.answers import interview_answers
-from db.interviews import get_wave, instrument_named
-from db.review import CorrectionRequest, correction_requests, resolve_correction
-from db.vocabulary import REVIEW_ITEM_LABELS
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem
+from instrument.vocabulary import REVIEW_ITEM_LABELS
+from services.answers import interview_answers
+from services.interviews import get_wave, instrument_named
+from services.review import CorrectionRequest, correction_requests, resolve_correction
 
 MESSAGE = "corrections_message"
 

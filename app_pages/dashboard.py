@@ -32,13 +32,13 @@ from app_pages.common import (
     wave_key,
 )
 from db import open_database
-from db.actor import Actor
 from db.engine import database_url
-from db.interviews import get_wave, instrument_named
-from db.results import load_report, load_results, wave_data_version
-from db.review import wave_review_states
 from instrument.model import RESERVED_LABELS
 from instrument.schedule import Instrument
+from services.actor import Actor
+from services.interviews import get_wave, instrument_named
+from services.results import load_report, load_results, wave_data_version
+from services.review import wave_review_states
 
 ROLES = "dashboard_roles"
 NUMBER_WIDTH = 80  # pixels: a count or percentage column

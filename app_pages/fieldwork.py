@@ -21,7 +21,9 @@ from app_pages.common import (
     wave_key,
 )
 from app_pages.navigation import PAGES
-from db.fieldwork import (
+from instrument.values import ValueProblem
+from instrument.vocabulary import CONTACT_OUTCOMES, DECLINED, NOT_READY, REVIEW_LABELS
+from services.fieldwork import (
     FieldworkRow,
     appointments_between,
     contact_attempts,
@@ -30,9 +32,7 @@ from db.fieldwork import (
     state_counts,
     uk_now,
 )
-from db.interviews import get_wave, instrument_named, reopen_interview
-from db.vocabulary import CONTACT_OUTCOMES, DECLINED, NOT_READY, REVIEW_LABELS
-from instrument.values import ValueProblem
+from services.interviews import get_wave, instrument_named, reopen_interview
 
 SELECTED = "fieldwork_council"
 EARLIEST = dt.date(2000, 1, 1)  # date inputs default to ten years back; fieldwork may be older

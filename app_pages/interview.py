@@ -15,9 +15,12 @@ from app_pages.common import (
 )
 from app_pages.keying.panel import NOTICES, apply_changes, panel_key, show_panel
 from app_pages.typing_autosave import save_typing_after_a_pause
-from db.answers import HistoryEntry, answer_history, interview_answers
-from db.fieldwork import attempt_counts, part_progress, status_label
-from db.interviews import (
+from instrument.schedule import Instrument
+from instrument.values import ValueProblem
+from instrument.vocabulary import COMPLETED, DECLINED, REVIEW_LABELS, STATUS_LABELS, VALIDATED
+from services.answers import HistoryEntry, answer_history, interview_answers
+from services.fieldwork import attempt_counts, part_progress, status_label
+from services.interviews import (
     IncompleteInterview,
     InterviewSummary,
     complete_interview,
@@ -28,10 +31,7 @@ from db.interviews import (
     update_summary,
     wave_interviews,
 )
-from db.review import interview_review
-from db.vocabulary import COMPLETED, DECLINED, REVIEW_LABELS, STATUS_LABELS, VALIDATED
-from instrument.schedule import Instrument
-from instrument.values import ValueProblem
+from services.review import interview_review
 
 COUNCIL_KEY = "council"
 PART_KEY = "part"

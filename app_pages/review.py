@@ -7,19 +7,19 @@ import streamlit as st
 
 from app_pages.answer_widgets import show_review, shown_value
 from app_pages.common import actor, from_url, literal, session, to_url, wave_key
-from db.answers import RecordedAnswer, interview_answers
-from db.interviews import council_interview, get_wave, instrument_named
-from db.review import (
+from instrument.model import Variable
+from instrument.schedule import Instrument
+from instrument.values import ValueProblem
+from instrument.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, NOT_READY, VALIDATED
+from services.answers import RecordedAnswer, interview_answers
+from services.interviews import council_interview, get_wave, instrument_named
+from services.review import (
     ReviewEntry,
     confirm_answers,
     interview_review,
     request_correction,
     validate_submission,
 )
-from db.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, NOT_READY, VALIDATED
-from instrument.model import Variable
-from instrument.schedule import Instrument
-from instrument.values import ValueProblem
 
 PART_KEY = "review_part"
 MESSAGE = "review_message"  # (kind, text) left by a callback for the next run

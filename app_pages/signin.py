@@ -13,7 +13,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from app_pages.common import ACTOR_KEY, LAST_ACTIVE_KEY, TOKEN_KEY, literal, session
-from db.accounts import (
+from services.accounts import (
     AccountProblem,
     SignInRefused,
     account_actor,
@@ -21,9 +21,9 @@ from db.accounts import (
     create_first_admin,
     has_accounts,
 )
-from db.actor import Actor
-from db.sessions import IDLE_LIMIT, IDLE_MESSAGE, SessionEnded, end_session, resume_session
-from db.sessions import start_session as start_db_session
+from services.actor import Actor
+from services.sessions import IDLE_LIMIT, IDLE_MESSAGE, SessionEnded, end_session, resume_session
+from services.sessions import start_session as start_db_session
 
 COOKIE = "survey_session"
 NOTICE_KEY = "sign_in_notice"

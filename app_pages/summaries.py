@@ -9,11 +9,11 @@ import streamlit as st
 
 from app_pages.answer_widgets import shown_value
 from app_pages.common import actor, include_drafts, session, wave_key
-from db.flatfile.cells import protect
-from db.interviews import get_wave, instrument_named, question_name
-from db.summaries import CouncilSummary, council_summaries
-from db.vocabulary import REVIEW_LABELS
+from flatfile.cells import protect
 from instrument.schedule import Instrument
+from instrument.vocabulary import REVIEW_LABELS
+from services.interviews import get_wave, instrument_named, question_name
+from services.summaries import CouncilSummary, council_summaries
 
 CHOSEN = "summary_council"
 

@@ -1,16 +1,16 @@
 """Speed of the national results: the full JSON report for N completed interviews.
 
 Fills a throwaway database with N synthetic completed interviews (plausible answers drawn by
-`db.demo`, following the routing, text answers included; 1 in 50 also keeps answers that
+`ops.demo`, following the routing, text answers included; 1 in 50 also keeps answers that
 routing now skips, as after a parent answer was changed), then times, repeated, medians:
 
-- report: the full JSON report as `survey_cli.py report` makes it, `db.results.load_report`
+- report: the full JSON report as `survey_cli.py report` makes it, `services.results.load_report`
   (counted in the database, routing in SQL) + `aggregation.report.report_json`;
 - floor: a hand-written SQL `GROUP BY variable_id, value` over the same closed answers of the
   same completed interviews, fetched to Python, timed as written and with the coded answer
   index's condition added (so the database may read that index instead of the table); the
   faster of the two is the floor. For scale, the same over all variables ("all vars");
-- wide: the same JSON from every closed answer read into a wide table, `db.results.
+- wide: the same JSON from every closed answer read into a wide table, `services.results.
   load_results` + `report_json` (the dashboard's path); checked byte for byte against the
   report at every size.
 
@@ -49,15 +49,15 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from aggregation.report import report_json  # noqa: E402
 from benchmarks.timing import timed  # noqa: E402
-from db.actor import Actor  # noqa: E402
-from db.demo import FIELDWORK, INTERVIEWERS, draw, plausible_interview, weekday_in  # noqa: E402
 from db.engine import make_engine  # noqa: E402
-from db.interviews import instrument_named  # noqa: E402
 from db.models import Council, Interview, Wave  # noqa: E402
-from db.results import load_report, load_results  # noqa: E402
 from db.setup import initialise  # noqa: E402
 from instrument import DEFAULT_INSTRUMENT  # noqa: E402
 from instrument.model import CODED_VALUE_LIMIT  # noqa: E402
+from ops.demo import FIELDWORK, INTERVIEWERS, draw, plausible_interview, weekday_in  # noqa: E402
+from services.actor import Actor  # noqa: E402
+from services.interviews import instrument_named  # noqa: E402
+from services.results import load_report, load_results  # noqa: E402
 
 DEFAULT_SIZES = (32, 1_000, 10_000, 100_000)
 TARGET_SIZE = 10_000

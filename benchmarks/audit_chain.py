@@ -1,5 +1,5 @@
 """Cost of the audit log's hash chain: walking it (`audit verify`, the Audit log page, every
-restore) at N rows, and one chained append (`db.audit.record` and commit) at that size.
+restore) at N rows, and one chained append (`services.audit.record` and commit) at that size.
 
     python benchmarks/audit_chain.py [--sizes 1000,10000,100000] [--repeats 3]
                                      [--database-url URL]
@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from benchmarks.aggregate import fresh_engine, own_database  # noqa: E402
 from benchmarks.timing import percentile, timed  # noqa: E402
-from db.actor import Actor  # noqa: E402
-from db.audit import record, verify_chain  # noqa: E402
 from db.audit_chain import GENESIS, row_hash  # noqa: E402
 from db.models import AuditEvent, utcnow  # noqa: E402
+from services.actor import Actor  # noqa: E402
+from services.audit import record  # noqa: E402
+from services.audit_log import verify_chain  # noqa: E402
 
 ADMIN = Actor("benchmark", "admin")
 BATCH = 5_000

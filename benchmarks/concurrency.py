@@ -37,16 +37,16 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from db.actor import Actor  # noqa: E402
-from db.answers import (  # noqa: E402
+from db.engine import make_engine  # noqa: E402
+from db.models import Answer, AnswerHistory, Council, Interview, Wave  # noqa: E402
+from db.setup import DEFAULT_WAVE  # noqa: E402
+from services.actor import Actor  # noqa: E402
+from services.answers import (  # noqa: E402
     AnswerConflict,
     RecordedAnswer,
     interview_answers,
     save_answer,
 )
-from db.engine import make_engine  # noqa: E402
-from db.models import Answer, AnswerHistory, Council, Interview, Wave  # noqa: E402
-from db.setup import DEFAULT_WAVE  # noqa: E402
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Barrier

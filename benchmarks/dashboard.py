@@ -24,12 +24,12 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from benchmarks.timing import floor_rerun, percentile, print_table, signed_in_app, timed  # noqa: E402
-from db.actor import Actor  # noqa: E402
-from db.answers import save_answer  # noqa: E402
-from db.demo import DEMO_WAVE, fill_demo_wave  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.models import Interview, Wave  # noqa: E402
 from db.setup import initialise  # noqa: E402
+from ops.demo import DEMO_WAVE, fill_demo_wave  # noqa: E402
+from services.actor import Actor  # noqa: E402
+from services.answers import save_answer  # noqa: E402
 
 TARGET_MS = 300.0
 BENCH = Actor("benchmark", "interviewer")  # changes an answer between runs

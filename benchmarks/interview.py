@@ -25,12 +25,12 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from benchmarks.timing import floor_rerun, percentile, print_table, signed_in_app, timed  # noqa: E402
-from db.actor import Actor  # noqa: E402
-from db.answers import save_answer  # noqa: E402
 from db.engine import make_engine  # noqa: E402
-from db.interviews import update_details  # noqa: E402
 from db.models import Council, Interview  # noqa: E402
 from db.setup import initialise  # noqa: E402
+from services.actor import Actor  # noqa: E402
+from services.answers import save_answer  # noqa: E402
+from services.interviews import update_details  # noqa: E402
 from tests.answering import answer_everything  # noqa: E402
 from tests.keying import key  # noqa: E402
 

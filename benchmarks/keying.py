@@ -36,8 +36,8 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from benchmarks.aggregate import fresh_engine, own_database  # noqa: E402
 from benchmarks.timing import percentile, print_table  # noqa: E402
-from db.accounts import add_account  # noqa: E402
-from db.actor import Actor  # noqa: E402
+from services.accounts import add_account  # noqa: E402
+from services.actor import Actor  # noqa: E402
 
 TARGET_P95_MS = 300.0
 COUNCIL = "S12000047"  # Fife

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import TOKEN_KEY
-from db.accounts import account_actor, add_account
-from db.actor import Actor
 from db.engine import make_engine
-from db.sessions import start_session
+from services.accounts import account_actor, add_account
+from services.actor import Actor
+from services.sessions import start_session
 
 SETUP = Actor("benchmark-setup", "admin")
 

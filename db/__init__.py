@@ -1,4 +1,4 @@
-"""Every read and write of the survey database; pages and the CLI call these services."""
+"""The database: engine, models, migrations and seeding (persistence only; services sit above)."""
 
 from __future__ import annotations
 

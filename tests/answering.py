@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from db.actor import Actor
-from db.answers import save_answer
-from db.interviews import complete_interview, instrument_named, update_details
 from instrument.model import Variable
 from instrument.schedule import Instrument
+from services.actor import Actor
+from services.answers import save_answer
+from services.interviews import complete_interview, instrument_named, update_details
 
 
 def typical_value(instrument: Instrument, variable: Variable) -> str:

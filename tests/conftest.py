@@ -16,11 +16,11 @@ from sqlalchemy import ColumnElement, Connection, Engine, create_engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from db.actor import Actor
 from db.engine import database_url as normalised_url
 from db.engine import make_engine
 from db.models import Base
 from db.setup import initialise
+from services.actor import Actor
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")

@@ -19,11 +19,11 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages.common import TOKEN_KEY
 from db import open_database
-from db.actor import Actor
 from db.councils import council_lookup, match_key
 from db.engine import database_url
 from db.models import Account
-from db.sessions import start_session
+from services.actor import Actor
+from services.sessions import start_session
 
 REPO = Path(__file__).resolve().parent.parent
 

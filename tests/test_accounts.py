@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 import db
 import survey_cli
-from db.accounts import (
+from db.models import Account, AuditEvent
+from services.accounts import (
     DISABLED,
     WRONG_CREDENTIALS,
     AccountProblem,
@@ -25,10 +26,10 @@ from db.accounts import (
     list_accounts,
     reset_password,
 )
-from db.actor import Actor
-from db.audit import export_csv, record
-from db.interviews import NotFound
-from db.models import Account, AuditEvent
+from services.actor import Actor
+from services.audit import record
+from services.audit_log import export_csv
+from services.interviews import NotFound
 
 ADMIN = Actor("ada", "admin")
 PASSWORD = "correct horse battery"

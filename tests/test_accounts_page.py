@@ -12,9 +12,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.accounts import SignInRefused, add_account, authenticate
-from db.actor import Actor
 from db.models import Account, AuditEvent
+from services.accounts import SignInRefused, add_account, authenticate
+from services.actor import Actor
 from tests.signing import app_as
 
 PASSWORD = "correct horse battery"

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from db.actor import Actor
-from db.answers import AnswerConflict, answer_history, interview_answers, save_answer
-from db.fieldwork import mark_declined, record_contact
-from db.interviews import IncompleteInterview, complete_interview, reopen_interview
 from db.models import AnswerHistory, Council, Interview
 from instrument.values import MAX_TEXT_LENGTH, ValueProblem
+from services.actor import Actor
+from services.answers import AnswerConflict, answer_history, interview_answers, save_answer
+from services.fieldwork import mark_declined, record_contact
+from services.interviews import IncompleteInterview, complete_interview, reopen_interview
 from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 

@@ -18,12 +18,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from db.answers import save_answer
-from db.audit import verify_chain
 from db.engine import make_engine
 from db.models import AuditEvent, Council, Interview
-from db.roles import RoleProblem, app_role_grants, grant_app_role
 from db.setup import initialise
+from ops.app_role import RoleProblem, app_role_grants, grant_app_role
+from services.answers import save_answer
+from services.audit_log import verify_chain
 from tests.conftest import INTERVIEWER, POSTGRES_URL, REPO, throwaway_postgres
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only (TEST_DATABASE_URL)")

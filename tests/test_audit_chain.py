@@ -12,14 +12,15 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from db.actor import Actor
-from db.audit import chain_state, record, verify_chain
 from db.audit_chain import CHANGED, GENESIS, UNLINKED
 from db.engine import make_engine
-from db.flatfile import import_wave
-from db.interviews import get_interview, instrument_named
 from db.models import AuditEvent, Council, Interview
 from db.schema import _config, is_current, upgrade
+from services.actor import Actor
+from services.audit import chain_state, record
+from services.audit_log import verify_chain
+from services.imports import import_wave
+from services.interviews import get_interview, instrument_named
 from tests.conftest import INTERVIEWER, table_checksums
 from tests.wave_builder import build_wave, columns, csv_bytes
 

@@ -11,10 +11,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.accounts import add_account, disable_account
-from db.actor import Actor
-from db.audit import CSV_COLUMNS, export_csv, record
 from db.models import AuditEvent
+from services.accounts import add_account, disable_account
+from services.actor import Actor
+from services.audit import record
+from services.audit_log import CSV_COLUMNS, export_csv
 from tests.conftest import INTERVIEWER
 from tests.signing import Download, app_as, downloads
 from tests.test_audit_chain import rewrite_behind_the_app

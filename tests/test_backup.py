@@ -19,18 +19,18 @@ from sqlalchemy.orm import Session
 
 import db
 import survey_cli
-from db.accounts import add_account
-from db.actor import Actor
-from db.answers import save_answer
-from db.audit import export_csv
-from db.backup import restore_backup, write_backup
-from db.demo import fill_demo_wave
 from db.engine import database_url as normalised_url
 from db.engine import make_engine
-from db.fieldwork import record_contact
 from db.models import AnswerHistory, AuditEvent
-from db.permissions import PermissionDenied
 from db.setup import initialise
+from ops.backup import restore_backup, write_backup
+from ops.demo import fill_demo_wave
+from services.accounts import add_account
+from services.actor import Actor
+from services.answers import save_answer
+from services.audit_log import export_csv
+from services.fieldwork import record_contact
+from services.permissions import PermissionDenied
 from tests.conftest import DATABASES, INTERVIEWER, POSTGRES_URL, empty_postgres
 from tests.test_crash import (
     CHILD_ACTOR,

@@ -23,13 +23,13 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from benchmarks.concurrency import OWN_QUESTIONS, SHARED_QUESTIONS, run_writers, verify
-from db.actor import Actor
-from db.answers import AnswerConflict, save_answer
 from db.engine import make_engine
-from db.flatfile import ImportRefused, import_wave
-from db.interviews import instrument_named
 from db.models import Answer, AnswerHistory, Council, Interview, Wave
 from db.setup import DEFAULT_WAVE
+from services.actor import Actor
+from services.answers import AnswerConflict, save_answer
+from services.imports import ImportRefused, import_wave
+from services.interviews import instrument_named
 from tests.conftest import DATABASES, INTERVIEWER, REPO, throwaway_postgres
 from tests.wave_builder import build_wave, changed, columns, csv_bytes
 

@@ -11,9 +11,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.answers import save_answer
 from db.models import Answer, AuditEvent, Council, Interview, ReviewItem
-from db.review import request_correction
+from services.answers import save_answer
+from services.review import request_correction
 from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 from tests.signing import account, app_as

@@ -19,16 +19,16 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-import db.results
+import services.results
 from aggregation.counts import COUNT_COLUMNS, closed_variables
 from aggregation.report import report_json
-from db.actor import Actor
-from db.interviews import instrument_named
 from db.models import Answer, Council, Interview, Wave
-from db.results import load_report, load_results, wave_counts
 from instrument.loader import parse_instrument
 from instrument.model import DONT_KNOW, NO_ANSWER, NOT_APPLICABLE, Variable
 from instrument.schedule import Instrument
+from services.actor import Actor
+from services.interviews import instrument_named
+from services.results import load_report, load_results, wave_counts
 
 AUDITOR = Actor("auditor", "auditor")
 SCHEDULE = instrument_named("schedule_2011")
@@ -140,7 +140,7 @@ def store(session: Session, instrument_name: str, interviews: list) -> str:  # t
 @pytest.fixture
 def with_routed_instrument(monkeypatch: pytest.MonkeyPatch) -> None:
     """The services find the test instrument by its name, as they find the schedule."""
-    monkeypatch.setattr(db.results, "instrument_named", INSTRUMENTS.__getitem__)
+    monkeypatch.setattr(services.results, "instrument_named", INSTRUMENTS.__getitem__)
 
 
 def agree_on(session: Session, instrument_name: str, drawn: tuple) -> None:  # type: ignore[type-arg]

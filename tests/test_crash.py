@@ -19,11 +19,12 @@ from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
 from benchmarks.concurrency import autosave, read_versions
-from db.actor import Actor
-from db.demo import fill_demo_wave
 from db.engine import make_engine
-from db.flatfile import export_wave, import_wave
 from db.models import Answer, AnswerHistory, Council, Interview
+from ops.demo import fill_demo_wave
+from services.actor import Actor
+from services.export import export_wave
+from services.imports import import_wave
 from tests.conftest import REPO, TableChecksum, table_checksums
 
 pytestmark = pytest.mark.slow

@@ -8,9 +8,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.answers import save_answer
 from db.models import Council, Interview
 from instrument import load_instrument
+from services.answers import save_answer
 from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 from tests.signing import app_as

@@ -14,17 +14,18 @@ from sqlalchemy.orm import Session
 import db
 import survey_cli
 from aggregation.report import report_json
-from db.actor import Actor
-from db.answers import interview_answers, save_answer
-from db.demo import DECLINED_REASON, DEMO_SOURCE, DEMO_TITLE, DEMO_WAVE, fill_demo_wave
-from db.fieldwork import record_contact
-from db.flatfile import export_wave, import_wave
-from db.interviews import get_wave, instrument_named, missing_for_completion, wave_interviews
 from db.models import Answer, AnswerHistory, ContactAttempt, Council, Interview, Wave
-from db.results import load_results
 from db.setup import DEFAULT_WAVE, ensure_wave
-from db.vocabulary import COMPLETED, DECLINED
 from instrument.values import normalise
+from instrument.vocabulary import COMPLETED, DECLINED
+from ops.demo import DECLINED_REASON, DEMO_SOURCE, DEMO_TITLE, DEMO_WAVE, fill_demo_wave
+from services.actor import Actor
+from services.answers import interview_answers, save_answer
+from services.export import export_wave
+from services.fieldwork import record_contact
+from services.imports import import_wave
+from services.interviews import get_wave, instrument_named, missing_for_completion, wave_interviews
+from services.results import load_results
 from tests.conftest import INTERVIEWER, TableChecksum, table_checksums
 from tests.wave_builder import build_wave, columns, csv_bytes
 

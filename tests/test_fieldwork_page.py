@@ -9,10 +9,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.answers import save_answer
-from db.fieldwork import record_contact, uk_now
 from db.models import Council, Interview
-from db.review import validate_submission
+from services.answers import save_answer
+from services.fieldwork import record_contact, uk_now
+from services.review import validate_submission
 from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 from tests.keying import question

@@ -8,17 +8,17 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.fieldwork import (
+from db.models import Council, Interview
+from services.export import export_rows
+from services.fieldwork import (
     FieldworkRow,
     appointments_between,
     fieldwork_overview,
     record_contact,
     state_counts,
 )
-from db.flatfile.export import export_rows
-from db.interviews import reopen_interview
-from db.models import Council, Interview
-from db.results import load_report
+from services.interviews import reopen_interview
+from services.results import load_report
 from tests.conftest import INTERVIEWER
 
 FIFE = "S12000047"

@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session
 
 import db
 import survey_cli
-from db.actor import Actor
-from db.answers import save_answer
-from db.flatfile import ImportRefused, ImportReport, export_wave, import_wave
-from db.interviews import instrument_named
 from db.models import Answer, AnswerHistory, Council, Interview
 from instrument.schedule import Instrument
+from services.actor import Actor
+from services.answers import save_answer
+from services.export import export_wave
+from services.imports import ImportRefused, ImportReport, import_wave
+from services.interviews import instrument_named
 from tests.conftest import INTERVIEWER, table_checksums
 from tests.wave_builder import (
     RECORD_COLUMNS,

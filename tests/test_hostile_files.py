@@ -20,10 +20,11 @@ import yaml
 from sqlalchemy.orm import Session
 
 import survey_cli
-from db.actor import Actor
-from db.flatfile import ImportRefused, export_wave, import_wave
-from db.flatfile.table import UnreadableFile, read_table, write_table
-from db.interviews import instrument_named
+from flatfile.table import UnreadableFile, read_table, write_table
+from services.actor import Actor
+from services.export import export_wave
+from services.imports import ImportRefused, import_wave
+from services.interviews import instrument_named
 from tests.conftest import REPO, table_checksums
 from tests.test_flatfile import cli_database  # noqa: F401  (the CLI on the test database)
 from tests.wave_builder import build_wave, changed, columns, csv_bytes, read_csv_rows, row_of
@@ -175,7 +176,7 @@ def test_read_csv__blank_lines_do_not_count_as_rows_and_share_one_empty_row() ->
 
 
 def test_read_table__one_byte_over_the_size_limit__refused_unread() -> None:
-    from db.flatfile.table import MAX_FILE_BYTES
+    from flatfile.table import MAX_FILE_BYTES
 
     with pytest.raises(UnreadableFile, match="larger than 32 MB"):
         read_table(b"a" * (MAX_FILE_BYTES + 1), "f.csv", max_rows=10, max_columns=5)

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.answers import save_answer
-from db.flatfile import ImportRefused, import_wave
-from db.flatfile import importer as importer_module
-from db.interviews import instrument_named
 from db.models import AuditEvent, Council, Interview
+from services import imports as importer_module
+from services.answers import save_answer
+from services.imports import ImportRefused, import_wave
+from services.interviews import instrument_named
 from tests.conftest import INTERVIEWER, table_checksums
 from tests.test_concurrency import IMPORTER
 from tests.wave_builder import build_wave, changed, columns, csv_bytes

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from app_pages.keying.panel import panel_key
-from db.fieldwork import record_contact
 from db.models import Answer, AnswerHistory, AuditEvent, Council, Interview
-from db.review import validate_submission
+from services.fieldwork import record_contact
+from services.review import validate_submission
 from tests.answering import answer_everything, complete_whole_interview
 from tests.conftest import INTERVIEWER
 from tests.keying import change, detail, key, panel_data, question, send

@@ -14,26 +14,27 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from aggregation import charts
-from db import (
+from db.engine import database_url as normalised_url
+from db.engine import make_engine
+from db.models import AuditEvent, Council, Interview
+from db.setup import initialise
+from ops import demo
+from services import (
     accounts,
     answers,
-    audit,
-    demo,
+    audit_log,
     fieldwork,
-    flatfile,
     interviews,
     review,
     summaries,
 )
-from db import results as results_service
-from db.actor import Actor
-from db.engine import database_url as normalised_url
-from db.engine import make_engine
-from db.flatfile.export import export_columns
-from db.interviews import instrument_named
-from db.models import AuditEvent, Council, Interview
-from db.permissions import PermissionDenied
-from db.setup import initialise
+from services import export as flatfile_export
+from services import imports as flatfile_import
+from services import results as results_service
+from services.actor import Actor
+from services.export import export_columns
+from services.interviews import instrument_named
+from services.permissions import PermissionDenied
 from tests.answering import complete_whole_interview
 from tests.conftest import (
     DATABASES,
@@ -255,12 +256,12 @@ CALLS: dict[str, tuple[Call, set[str], bool]] = {
         False,
     ),
     "export_wave": (
-        lambda s, a, w: flatfile.export_wave(s, actor=a, wave_key="2011"),
+        lambda s, a, w: flatfile_export.export_wave(s, actor=a, wave_key="2011"),
         STAFF,
         False,
     ),
     "import_wave": (
-        lambda s, a, w: flatfile.import_wave(
+        lambda s, a, w: flatfile_import.import_wave(
             s, actor=a, wave_key="2011", data=ANGUS_ROW, filename="angus.csv"
         ),
         {"interviewer"},
@@ -306,8 +307,8 @@ CALLS: dict[str, tuple[Call, set[str], bool]] = {
         {"admin"},
         False,
     ),
-    "audit_export_csv": (lambda s, a, w: audit.export_csv(s, actor=a), {"admin"}, False),
-    "audit_recent_events": (lambda s, a, w: audit.recent_events(s, actor=a), {"admin"}, False),
+    "audit_export_csv": (lambda s, a, w: audit_log.export_csv(s, actor=a), {"admin"}, False),
+    "audit_recent_events": (lambda s, a, w: audit_log.recent_events(s, actor=a), {"admin"}, False),
     "fill_demo_wave": (lambda s, a, w: demo.fill_demo_wave(s, actor=a), {"admin"}, False),
 }
 
@@ -403,7 +404,7 @@ def test_per_council_outputs_hold_only_validated_councils_unless_drafts_are_aske
 
 
 def exported_councils(s: Session, who: Actor, **kwargs: bool) -> list[list[str]]:
-    lines = flatfile.export_wave(s, actor=who, wave_key="2011", **kwargs).decode("utf-8-sig")
+    lines = flatfile_export.export_wave(s, actor=who, wave_key="2011", **kwargs).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(lines)))
     header = rows[0]
     return [dict(zip(header, r, strict=True)) for r in rows[1:]]  # type: ignore[misc]
@@ -439,19 +440,19 @@ def test_an_import_changes_a_validated_submission_only_with_a_reason(
     with session_on(connection) as s:
         review.validate_submission(s, actor=actor_for("council"), interview_id=world.fife)
     with session_on(connection) as s:
-        data = flatfile.export_wave(s, actor=interviewer, wave_key="2011")
+        data = flatfile_export.export_wave(s, actor=interviewer, wave_key="2011")
     changed = data.replace(b"older_people", b"children_families", 1)
     assert changed != data
     before = unchanged_but_audit(connection)
-    with session_on(connection) as s, pytest.raises(flatfile.ImportRefused) as refused:
-        flatfile.import_wave(
+    with session_on(connection) as s, pytest.raises(flatfile_import.ImportRefused) as refused:
+        flatfile_import.import_wave(
             s, actor=interviewer, wave_key="2011", data=changed, filename="w.csv", replace=True
         )
     assert "Fife validated its submission on" in str(refused.value)
     assert "give a reason (--reason)" in str(refused.value)
     assert unchanged_but_audit(connection) == before
     with session_on(connection) as s:
-        flatfile.import_wave(
+        flatfile_import.import_wave(
             s,
             actor=interviewer,
             wave_key="2011",

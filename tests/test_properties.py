@@ -17,9 +17,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from db.actor import Actor
-from db.flatfile import ImportRefused, export_wave, import_wave
-from db.interviews import instrument_named
 from instrument import InstrumentError
 from instrument.loader import parse_instrument
 from instrument.model import NOT_APPLICABLE, RESERVED_CODES, Clause, Variable, parse_condition
@@ -32,6 +29,10 @@ from instrument.values import (
     parse_date,
     parse_percent,
 )
+from services.actor import Actor
+from services.export import export_wave
+from services.imports import ImportRefused, import_wave
+from services.interviews import instrument_named
 from tests.wave_builder import (
     build_wave,
     changed,

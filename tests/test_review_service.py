@@ -1,6 +1,7 @@
-"""The council review lifecycle (db/review.py) and signed-in browser sessions (db/sessions.py),
-through the services on every test database: confirm, request, resolve, validate, and what a
-change to a validated submission costs; start, resume, idle expiry, sign-out, disabling."""
+"""The council review lifecycle (services/review.py) and signed-in browser sessions
+(services/sessions.py), through the services on every test database: confirm, request,
+resolve, validate, and what a change to a validated submission costs; start, resume, idle
+expiry, sign-out, disabling."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.accounts import disable_account, enable_account
-from db.actor import Actor
-from db.answers import save_answer
-from db.interviews import ReasonRequired, update_details
 from db.models import Answer, AuditEvent, Council, Interview, ReviewItem, utcnow
-from db.review import (
+from instrument.values import ValueProblem
+from instrument.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, NOT_READY, VALIDATED
+from services.accounts import disable_account, enable_account
+from services.actor import Actor
+from services.answers import save_answer
+from services.interviews import ReasonRequired, update_details
+from services.review import (
     confirm_answers,
     correction_requests,
     interview_review,
@@ -24,7 +27,7 @@ from db.review import (
     validate_submission,
     wave_review_states,
 )
-from db.sessions import (
+from services.sessions import (
     DISABLED_MESSAGE,
     ENDED_MESSAGE,
     IDLE_MESSAGE,
@@ -33,8 +36,6 @@ from db.sessions import (
     resume_session,
     start_session,
 )
-from db.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, NOT_READY, VALIDATED
-from instrument.values import ValueProblem
 from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER, table_checksums
 from tests.signing import account

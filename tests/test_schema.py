@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine
 from db.models import Council, Interview
-from db.results import load_report
 from db.schema import _config, is_current, upgrade
 from db.setup import initialise
+from services.results import load_report
 from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 

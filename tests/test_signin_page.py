@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import LAST_ACTIVE_KEY, TOKEN_KEY
-from db.accounts import add_account, disable_account
-from db.actor import Actor
 from db.models import Account, AuditEvent, BrowserSession, utcnow
-from db.sessions import SessionEnded, resume_session
+from services.accounts import add_account, disable_account
+from services.actor import Actor
+from services.sessions import SessionEnded, resume_session
 from tests.signing import REPO, app_as, browser_cookies
 
 ADMIN = Actor("ada", "admin")

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import DRAFTS_KEY
-from db.answers import save_answer
-from db.interviews import update_summary
 from db.models import Council, Interview
-from db.review import validate_submission
+from services.answers import save_answer
+from services.interviews import update_summary
+from services.review import validate_submission
 from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 from tests.signing import Download, account, app_as, downloads

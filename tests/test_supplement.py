@@ -13,9 +13,9 @@ import db
 import survey_cli
 from aggregation.supplement import supplement_docx
 from aggregation.text import methodology_paragraph, report_sentences
-from db.flatfile import import_wave
-from db.results import load_results
 from instrument import load_instrument
+from services.imports import import_wave
+from services.results import load_results
 from tests.conftest import INTERVIEWER
 from tests.wave_builder import build_wave, columns, csv_bytes
 

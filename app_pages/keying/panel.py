@@ -20,14 +20,14 @@ from sqlalchemy.exc import OperationalError
 
 from app_pages.answer_widgets import review_lines, shown_value
 from app_pages.common import actor, session
-from db.actor import Actor
-from db.answers import AnswerConflict, HistoryEntry, RecordedAnswer, save_answer
-from db.interviews import InterviewSummary, ReasonRequired, update_details
-from db.permissions import PermissionDenied
-from db.review import ReviewEntry
 from instrument.model import DONT_KNOW, NO_ANSWER, RESERVED_LABELS, Part, Variable
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem
+from services.actor import Actor
+from services.answers import AnswerConflict, HistoryEntry, RecordedAnswer, save_answer
+from services.interviews import InterviewSummary, ReasonRequired, update_details
+from services.permissions import PermissionDenied
+from services.review import ReviewEntry
 
 HERE = Path(__file__).parent
 UK = ZoneInfo("Europe/London")

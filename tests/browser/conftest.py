@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.accounts import add_account as add_account_service
-from db.actor import Actor
 from db.engine import make_engine
 from db.models import Answer
 from db.setup import initialise
+from services.accounts import add_account as add_account_service
+from services.actor import Actor
 from tests.conftest import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")

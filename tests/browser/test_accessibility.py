@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.models import Council, Interview
-from db.review import request_correction, validate_submission
+from services.review import request_correction, validate_submission
 from tests.answering import complete_whole_interview
 from tests.browser.conftest import Violation, add_account, assert_accessible, sign_in
 from tests.conftest import INTERVIEWER

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from db.demo import DEMO_WAVE, fill_demo_wave
+from ops.demo import DEMO_WAVE, fill_demo_wave
 from tests.browser.conftest import SETUP, add_account, settle, shoot, sign_in
 
 pytestmark = pytest.mark.browser

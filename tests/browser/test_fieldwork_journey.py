@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.actor import Actor
-from db.fieldwork import record_contact, uk_now
 from db.models import ContactAttempt, Council, Interview
+from services.actor import Actor
+from services.fieldwork import record_contact, uk_now
 from tests.browser.conftest import add_account, settle, shoot, sign_in
 
 FIFE = "S12000047"

@@ -18,9 +18,9 @@ from playwright.sync_api import expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.interviews import instrument_named
 from db.models import Answer, Council, Interview
 from instrument.model import DONT_KNOW, RESERVED_LABELS, Variable
+from services.interviews import instrument_named
 from tests.browser.conftest import (
     add_in_form,
     create_administrator,

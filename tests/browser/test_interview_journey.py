@@ -13,11 +13,11 @@ from playwright.sync_api import expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.answers import save_answer
-from db.interviews import instrument_named
 from db.models import Account, Answer, Council, Interview
-from db.review import validate_submission
 from instrument.schedule import Instrument
+from services.answers import save_answer
+from services.interviews import instrument_named
+from services.review import validate_submission
 from tests.answering import complete_whole_interview
 from tests.browser.conftest import add_account, question, settle, shoot, sign_in, wait_for_saved
 from tests.conftest import INTERVIEWER

@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23 18:30:00
 
-`db.results.wave_counts` counts each routed question over the interviews its rule holds in.
+`services.results.wave_counts` counts each routed question over the interviews its rule holds in.
 With (variable_id, interview_id, value) in one index, each of those counts reads only its own
 variables' entries, in interview order, and never the table (index-only on PostgreSQL once
 vacuumed, covering on SQLite). Only values up to 500 characters are held: every closed answer

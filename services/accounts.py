@@ -16,12 +16,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, joinedload
 
-from db import audit
-from db.actor import Actor
 from db.councils import council_lookup, match_key
-from db.interviews import NotFound
 from db.models import ROLES, Account, utcnow
-from db.permissions import require
+from services import audit
+from services.actor import Actor
+from services.interviews import NotFound
+from services.permissions import require
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200

@@ -19,7 +19,8 @@ STATUSES: tuple[str, ...] = tuple(STATUS_LABELS)
 ANSWERABLE_STATUSES = frozenset({IN_PROGRESS, COMPLETED})
 
 # Shown on Fieldwork only and never stored: a council still not contacted that has calls in its
-# contact log. Derived from that log (db.fieldwork), so imports, exports and reports never see it.
+# contact log. Derived from that log (services.fieldwork), so imports, exports and reports
+# never see it.
 ATTEMPTED = "attempted"
 
 CONTACT_OUTCOMES: dict[str, str] = {

@@ -11,24 +11,24 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.actor import Actor
-from db.answers import audit_answer, history_row
 from db.councils import council_lookup, match_key
-from db.flatfile.export import export_columns
-from db.flatfile.table import Table, UnreadableFile, read_table, shown
-from db.interviews import (
+from db.models import Answer, Council, Interview, utcnow
+from flatfile.table import Table, UnreadableFile, read_table, shown
+from instrument.model import NOT_APPLICABLE, Variable
+from instrument.schedule import Instrument
+from instrument.values import MAX_TEXT_LENGTH, ValueProblem, check_text, normalise, parse_date
+from instrument.vocabulary import ANSWERABLE_STATUSES, COMPLETED, DECLINED, STATUSES
+from services.actor import Actor
+from services.answers import audit_answer, history_row
+from services.export import export_columns
+from services.interviews import (
     get_wave,
     guard_validated,
     instrument_named,
     set_details,
     set_status,
 )
-from db.models import Answer, Council, Interview, utcnow
-from db.permissions import require
-from db.vocabulary import ANSWERABLE_STATUSES, COMPLETED, DECLINED, STATUSES
-from instrument.model import NOT_APPLICABLE, Variable
-from instrument.schedule import Instrument
-from instrument.values import MAX_TEXT_LENGTH, ValueProblem, check_text, normalise, parse_date
+from services.permissions import require
 
 OPTIONAL_COLUMNS = frozenset({"council_name"})
 MAX_DATA_ROWS = 1_000  # a wave has one row per council: more than this is the wrong file
@@ -592,7 +592,7 @@ def _write(
     council's submission changes only with a reason, and an answer saved since the checks
     read it is never overwritten (else every such council is listed and nothing is written)."""
     # Every interview row is locked before the first audit row takes the audit log's chain
-    # lock (`db.audit.record`): locked one by one afterwards, a save holding one of them and
+    # lock (`services.audit.record`): locked one by one afterwards, a save holding one of them and
     # waiting for the chain would deadlock with this import on PostgreSQL.
     interviews = _lock_interviews(session, wave_id, rows)
     stored = _locked_answers(session, [i.id for i in interviews.values()])

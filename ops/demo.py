@@ -17,17 +17,17 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from db.actor import Actor
-from db.answers import history_row
-from db.interviews import instrument_named, touch
 from db.models import Answer, AnswerHistory, ContactAttempt, Council, Interview, utcnow
-from db.permissions import require
 from db.setup import ensure_wave
-from db.vocabulary import COMPLETED, DECLINED
 from instrument import DEFAULT_INSTRUMENT
 from instrument.model import DONT_KNOW, NO_ANSWER, Variable
 from instrument.schedule import Instrument
 from instrument.values import MULTI_SEPARATOR, normalise
+from instrument.vocabulary import COMPLETED, DECLINED
+from services.actor import Actor
+from services.answers import history_row
+from services.interviews import instrument_named, touch
+from services.permissions import require
 
 DEMO_WAVE = "demo"
 DEMO_TITLE = "Synthetic demonstration data (not real councils' answers)"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import audit
-from db.actor import Actor, Role
 from db.models import Account, Interview
+from services import audit
+from services.actor import Actor, Role
 
 ALL_ROLES: frozenset[Role] = frozenset({"admin", "interviewer", "auditor", "council"})
 STAFF: frozenset[Role] = frozenset({"admin", "interviewer", "auditor"})

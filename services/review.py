@@ -15,19 +15,19 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import audit
-from db.actor import Actor
-from db.interviews import get_interview, get_wave, instrument_for, interview_target, touch
 from db.models import Answer, AnswerHistory, Council, Interview, ReviewItem, utcnow
-from db.permissions import require, require_interview
-from db.vocabulary import (
+from instrument.values import ValueProblem, check_text
+from instrument.vocabulary import (
     AWAITING_COUNCIL,
     COMPLETED,
     CORRECTIONS_REQUESTED,
     NOT_READY,
     VALIDATED,
 )
-from instrument.values import ValueProblem, check_text
+from services import audit
+from services.actor import Actor
+from services.interviews import get_interview, get_wave, instrument_for, interview_target, touch
+from services.permissions import require, require_interview
 
 OPEN = "correction_requested"
 

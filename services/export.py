@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from db.actor import Actor
-from db.flatfile.table import FlatFileFormat, write_table
-from db.interviews import (
+from flatfile.table import FlatFileFormat, write_table
+from instrument.model import NOT_APPLICABLE
+from instrument.schedule import Instrument
+from instrument.vocabulary import ANSWERABLE_STATUSES, COMPLETED, DECLINED
+from services.actor import Actor
+from services.interviews import (
     InterviewSummary,
     get_wave,
     instrument_named,
     wave_answer_values,
     wave_interviews,
 )
-from db.permissions import may_read_verbatim
-from db.vocabulary import ANSWERABLE_STATUSES, COMPLETED, DECLINED
-from instrument.model import NOT_APPLICABLE
-from instrument.schedule import Instrument
+from services.permissions import may_read_verbatim
 
 RECORD_COLUMNS = (
     "council_code",

@@ -1,19 +1,14 @@
-"""The audit log: one append-only row per change, written in the caller's transaction, each
+"""The audit log's writer: one append-only row per change, written in the caller's transaction, each
 chained to the one before by its hash (`db.audit_chain`) so an edit made behind the app shows."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
-from db.actor import Actor
-from db.audit_chain import FIELDS, GENESIS, ChainState, row_hash, walk
+from db.audit_chain import GENESIS, ChainState, row_hash, walk
 from db.models import AuditEvent, utcnow
-
-CSV_COLUMNS = ("id", "at_utc", *FIELDS[2:])  # the hashed fields, the time marked as UTC
+from services.actor import Actor
 
 
 def record(
@@ -68,47 +63,8 @@ def _next_link(session: Session) -> tuple[int, str]:
     return (last.id + 1, last.row_hash) if last else (1, GENESIS)
 
 
-def verify_chain(session: Session, *, actor: Actor) -> ChainState:
-    """Walk the whole log oldest first: every row's hash, and every link to the row before."""
-    from db.permissions import require
-
-    require(session, actor, "read the audit log", target="audit log")
-    return chain_state(session)
-
-
 def chain_state(db: Session | Connection) -> ChainState:
     """The walk itself, unchecked, for `verify_chain` and for a restore before it commits."""
     query = select(AuditEvent.__table__).order_by(AuditEvent.id)
     rows = db.execute(query, execution_options={"yield_per": 1000}).mappings()
     return walk(rows)
-
-
-def recent_events(
-    session: Session, *, actor: Actor, limit: int = 1000, action: str | None = None
-) -> list[AuditEvent]:
-    """The newest rows first, optionally one kind of action (e.g. "answer" or "review")."""
-    from db.permissions import require
-
-    require(session, actor, "read the audit log", target="audit log")
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
-    if action:
-        query = query.where(AuditEvent.action.startswith(action))
-    return list(session.scalars(query))
-
-
-def export_csv(session: Session, *, actor: Actor) -> str:
-    """The whole log, oldest first, as CSV; cells that look like formulas are kept as text."""
-    from db.flatfile.cells import protect  # the flat-file package imports services using this
-    from db.permissions import require
-
-    require(session, actor, "read the audit log", target="audit log")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
-        cells = (e.username, e.role, e.action, e.target, e.old_value, e.new_value, e.reason)
-        writer.writerow(
-            [e.id, e.at.isoformat(timespec="seconds") + "Z"]
-            + [protect(c) if c is not None else "" for c in cells]
-        )
-    return out.getvalue()

@@ -35,7 +35,7 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.writer.excel import ExcelWriter
 
-from db.flatfile.cells import protect, unprotect
+from flatfile.cells import protect, unprotect
 
 FlatFileFormat = Literal["csv", "xlsx"]
 # A whole wave of 32 councils with every one of its 35 free-text answers at the 20,000-character

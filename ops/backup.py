@@ -32,14 +32,14 @@ from sqlalchemy import Column, Connection, Engine, Table, func, inspect, select,
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
-from db.actor import Actor
-from db.audit import chain_state
 from db.engine import READ_SNAPSHOT
 from db.models import Base, Interview, Wave
-from db.permissions import allowed, require
 from db.schema import upgrade
 from db.setup import DEFAULT_WAVE
-from db.vocabulary import NOT_CONTACTED
+from instrument.vocabulary import NOT_CONTACTED
+from services.actor import Actor
+from services.audit import chain_state
+from services.permissions import allowed, require
 
 FORMAT = "commissioning-survey backup"
 BACKUP_KEY = "SURVEY_BACKUP_KEY"  # optional: backups are signed and checked with it
@@ -404,7 +404,7 @@ def _schema_revision(connection: Connection) -> str:
 
 def _require_admin(engine: Engine, actor: Actor, what: str) -> None:
     """A backup holds every answer and every account's password hash: administrators only.
-    The rule is `db.permissions`'s, so a refusal is logged like any other."""
+    The rule is `services.permissions`'s, so a refusal is logged like any other."""
     if not allowed(actor, "back up and restore"):
         with Session(engine) as session:
             require(session, actor, "back up and restore", target=what)

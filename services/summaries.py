@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from db.actor import Actor
-from db.interviews import get_wave, instrument_named, wave_answer_values
 from db.models import Council, Interview
-from db.permissions import may_read_verbatim, require
-from db.review import wave_review_states
-from db.vocabulary import COMPLETED, VALIDATED
+from instrument.vocabulary import COMPLETED, VALIDATED
+from services.actor import Actor
+from services.interviews import get_wave, instrument_named, wave_answer_values
+from services.permissions import may_read_verbatim, require
+from services.review import wave_review_states
 
 
 @dataclass(frozen=True)

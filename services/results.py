@@ -32,12 +32,12 @@ from sqlalchemy.orm import Session
 from aggregation.counts import closed_variables, counts_frame
 from aggregation.results import WaveReport, WaveResults, wave_report, wave_results
 from aggregation.tally import ANSWER_COLUMNS, COMPLETED, INTERVIEW_COLUMNS
-from db.actor import Actor
-from db.interviews import get_wave, instrument_named
 from db.models import Answer, Council, Interview
-from db.permissions import require
 from instrument.model import CODED_VALUE_LIMIT, Clause
 from instrument.schedule import Instrument
+from services.actor import Actor
+from services.interviews import get_wave, instrument_named
+from services.permissions import require
 
 EXTRA_INTERVIEW_COLUMNS = ("interview_date", "nonresponse_reason")
 

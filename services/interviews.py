@@ -10,14 +10,14 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from db import audit
-from db.actor import Actor
 from db.models import Answer, Council, Interview, Wave, utcnow
-from db.permissions import reads_interviewers_text, require, require_interview
-from db.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED
 from instrument import Instrument, load_instrument
 from instrument.model import Variable
 from instrument.values import ValueProblem, check_text, parse_uk_date
+from instrument.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED
+from services import audit
+from services.actor import Actor
+from services.permissions import reads_interviewers_text, require, require_interview
 
 DETAIL_FIELDS = ("respondent_name", "respondent_role", "interviewer", "interview_date")
 

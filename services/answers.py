@@ -8,27 +8,27 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import audit
-from db.actor import Actor
-from db.interviews import (
+from db.models import Answer, AnswerHistory, Interview, utcnow
+from instrument import Instrument
+from instrument.model import NOT_APPLICABLE
+from instrument.values import ValueProblem, normalise
+from instrument.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED, SCHEDULED
+from services import audit
+from services.actor import Actor
+from services.interviews import (
     get_interview,
     guard_validated,
     instrument_for,
     interview_target,
     set_status,
 )
-from db.models import Answer, AnswerHistory, Interview, utcnow
-from db.permissions import (
+from services.permissions import (
     may_read_notes,
     may_read_verbatim,
     reads_interviewers_text,
     require,
     require_interview,
 )
-from db.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED, SCHEDULED
-from instrument import Instrument
-from instrument.model import NOT_APPLICABLE
-from instrument.values import ValueProblem, normalise
 
 UNCHANGED = object()
 

@@ -15,10 +15,10 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import audit
-from db.accounts import account_actor
-from db.actor import Actor
 from db.models import Account, BrowserSession, utcnow
+from services import audit
+from services.accounts import account_actor
+from services.actor import Actor
 
 IDLE_LIMIT = dt.timedelta(minutes=30)
 SEEN_EVERY = dt.timedelta(seconds=30)  # how stale last_seen may get before it is written

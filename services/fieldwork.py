@@ -11,23 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db import audit
-from db.actor import Actor
-from db.interviews import (
-    get_interview,
-    get_wave,
-    instrument_named,
-    interview_target,
-    set_status,
-    summarise,
-    touch,
-    wave_answer_values,
-    wave_interviews,
-)
 from db.models import ContactAttempt, Interview
-from db.permissions import require
-from db.review import wave_review_states
-from db.vocabulary import (
+from instrument.schedule import Instrument
+from instrument.values import ValueProblem, check_text
+from instrument.vocabulary import (
     ANSWERABLE_STATUSES,
     ATTEMPTED,
     COMPLETED,
@@ -38,8 +25,21 @@ from db.vocabulary import (
     SCHEDULED,
     STATUS_LABELS,
 )
-from instrument.schedule import Instrument
-from instrument.values import ValueProblem, check_text
+from services import audit
+from services.actor import Actor
+from services.interviews import (
+    get_interview,
+    get_wave,
+    instrument_named,
+    interview_target,
+    set_status,
+    summarise,
+    touch,
+    wave_answer_values,
+    wave_interviews,
+)
+from services.permissions import require
+from services.review import wave_review_states
 
 FIELDWORK_ZONE = ZoneInfo("Europe/London")
 # The order Fieldwork counts councils in, attempted apart from not contacted.
@@ -77,7 +77,7 @@ class FieldworkRow:
     last_contact_outcome: str | None
     nonresponse_reason: str | None
     progress: tuple[PartProgress, ...]
-    review: str  # where the council's validation stands (db.vocabulary.REVIEW_LABELS)
+    review: str  # where the council's validation stands (instrument.vocabulary.REVIEW_LABELS)
     attempts: int  # contacts in the council's log, whatever their outcome
 
     @property
