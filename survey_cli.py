@@ -29,26 +29,25 @@ from ops.demo import fill_demo_wave
 from services.accounts import (
     AccountProblem,
     add_account,
+    command_line_actor,
     disable_account,
     enable_account,
     list_accounts,
     reset_password,
 )
-from services.actor import Actor
+from services.actor import Actor, Role
 from services.audit_log import verify_chain
 from services.export import export_wave
 from services.imports import ImportRefused, import_wave
-from services.interviews import NotFound, get_wave, wave_interviews
+from services.interviews import NotFound, wave_interviews, wave_summary
+from services.permissions import PermissionDenied
 from services.results import load_report, load_results
-
-CLI_ACTOR = Actor("cli", "interviewer")
-CLI_ADMIN = Actor("cli", "admin")
 
 
 def cmd_init(engine: Engine, args: argparse.Namespace) -> int:
     """Create or upgrade the schema, seed the councils, create wave 2011 (done on open)."""
     with Session(engine) as session:
-        interviews = wave_interviews(session, actor=CLI_ACTOR, wave_key=DEFAULT_WAVE)
+        interviews = wave_interviews(session, actor=args.actor, wave_key=DEFAULT_WAVE)
     print(f"Database ready: {_shown_url()}")
     print(f"Wave {DEFAULT_WAVE}: {len(interviews)} councils.")
     return 0
@@ -57,7 +56,7 @@ def cmd_init(engine: Engine, args: argparse.Namespace) -> int:
 def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
     """Print the fieldwork headline and each council's status."""
     with Session(engine) as session:
-        interviews = wave_interviews(session, actor=CLI_ACTOR, wave_key=args.wave)
+        interviews = wave_interviews(session, actor=args.actor, wave_key=args.wave)
     print(response_figures(i.status for i in interviews).headline)
     for i in interviews:
         print(f"  {i.council_code}  {i.council_name:<24} {i.status}")
@@ -68,7 +67,7 @@ def cmd_export(engine: Engine, args: argparse.Namespace) -> int:
     with Session(engine) as session:
         data = export_wave(
             session,
-            actor=CLI_ACTOR,
+            actor=args.actor,
             wave_key=args.wave,
             fmt=args.format,
             include_unvalidated=args.include_unvalidated,
@@ -98,7 +97,7 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
         try:
             report = import_wave(
                 session,
-                actor=CLI_ACTOR,
+                actor=args.actor,
                 wave_key=args.wave,
                 data=data,
                 filename=path.name,
@@ -130,8 +129,8 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
     """
     if args.format == "docx":
         with Session(engine) as session:
-            results = load_results(session, actor=CLI_ACTOR, wave_key=args.wave)
-            title = get_wave(session, args.wave).title
+            results = load_results(session, actor=args.actor, wave_key=args.wave)
+            title = wave_summary(session, actor=args.actor, wave_key=args.wave).title
         if not args.out:
             print("error: --format docx needs --out FILE", file=sys.stderr)
             return 2
@@ -139,8 +138,8 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
         print(f"Wrote the draft report supplement of wave {args.wave} to {args.out}.")
         return 0
     with Session(engine) as session:
-        report = load_report(session, actor=CLI_ACTOR, wave_key=args.wave)
-        title = get_wave(session, args.wave).title
+        report = load_report(session, actor=args.actor, wave_key=args.wave)
+        title = wave_summary(session, actor=args.actor, wave_key=args.wave).title
     if args.format == "json":
         text = report_json(report.wave_key, report.figures, report.tallies)
     else:
@@ -156,7 +155,7 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
 def cmd_demo(engine: Engine, args: argparse.Namespace) -> int:
     """Fill wave `demo` with synthetic answers so a newcomer sees a full dashboard at once."""
     with Session(engine) as session:
-        report = fill_demo_wave(session, actor=CLI_ADMIN)
+        report = fill_demo_wave(session, actor=args.actor)
     print(f"Wave {report.wave_key}: {report.title}.")
     if report.answers_replaced or report.history_replaced:
         print(
@@ -174,7 +173,7 @@ def cmd_demo(engine: Engine, args: argparse.Namespace) -> int:
 def cmd_backup(engine: Engine, args: argparse.Namespace) -> int:
     """Write a consistent snapshot of every table, safe to take while the app is in use."""
     try:
-        backup = write_backup(engine, actor=CLI_ADMIN, out=Path(args.out))
+        backup = write_backup(engine, actor=args.actor, out=Path(args.out))
     except (BackupRefused, OSError) as exc:
         print(f"error: {exc}; no backup was written.", file=sys.stderr)
         return 1
@@ -189,7 +188,7 @@ def cmd_backup(engine: Engine, args: argparse.Namespace) -> int:
 def cmd_restore(engine: Engine, args: argparse.Namespace) -> int:
     """Load a backup into the (empty) database that DATABASE_URL names."""
     try:
-        backup = restore_backup(engine, actor=CLI_ADMIN, source=Path(args.file))
+        backup = restore_backup(engine, actor=args.actor, source=Path(args.file))
     except BackupRefused as exc:
         print(f"error: {exc}. The database was not changed.", file=sys.stderr)
         return 1
@@ -203,7 +202,7 @@ def cmd_restore(engine: Engine, args: argparse.Namespace) -> int:
 def cmd_audit_verify(engine: Engine, args: argparse.Namespace) -> int:
     """Walk the audit log's hash chain; name the first row that does not verify."""
     with Session(engine) as session:
-        chain = verify_chain(session, actor=CLI_ADMIN)
+        chain = verify_chain(session, actor=args.actor)
     if not chain.intact:
         print(f"error: {chain.sentence()}", file=sys.stderr)
         return 1
@@ -237,7 +236,7 @@ def cmd_user_add(engine: Engine, args: argparse.Namespace) -> int:
     with Session(engine) as session:
         account = add_account(
             session,
-            actor=CLI_ADMIN,
+            actor=args.actor,
             username=args.username,
             role=args.role,
             password=password,
@@ -254,21 +253,21 @@ def cmd_user_reset_password(engine: Engine, args: argparse.Namespace) -> int:
     if password is None:
         return 1
     with Session(engine) as session:
-        reset_password(session, actor=CLI_ADMIN, username=args.username, password=password)
+        reset_password(session, actor=args.actor, username=args.username, password=password)
     print(f"New password set for {args.username}; any lockout is lifted.")
     return 0
 
 
 def cmd_user_disable(engine: Engine, args: argparse.Namespace) -> int:
     with Session(engine) as session:
-        disable_account(session, actor=CLI_ADMIN, username=args.username, reason=args.reason)
+        disable_account(session, actor=args.actor, username=args.username, reason=args.reason)
     print(f"Disabled {args.username}: it can no longer sign in.")
     return 0
 
 
 def cmd_user_enable(engine: Engine, args: argparse.Namespace) -> int:
     with Session(engine) as session:
-        enable_account(session, actor=CLI_ADMIN, username=args.username, reason=args.reason)
+        enable_account(session, actor=args.actor, username=args.username, reason=args.reason)
     print(f"Re-enabled {args.username}: it can sign in again with its password.")
     return 0
 
@@ -276,7 +275,7 @@ def cmd_user_enable(engine: Engine, args: argparse.Namespace) -> int:
 def cmd_user_list(engine: Engine, args: argparse.Namespace) -> int:
     """Every account: no password hash is ever shown."""
     with Session(engine) as session:
-        accounts = list_accounts(session, actor=CLI_ADMIN)
+        accounts = list_accounts(session, actor=args.actor)
     if not accounts:
         print("No accounts yet: add one with `survey_cli.py user add`.")
         return 0
@@ -305,6 +304,19 @@ def _new_password(args: argparse.Namespace) -> str | None:
     return first
 
 
+def _acting_person(engine: Engine, args: argparse.Namespace) -> Actor:
+    """Who the command acts as: the account named by --as, or the operator at this terminal."""
+    if args.handler is cmd_restore and args.as_user:
+        raise AccountProblem(
+            "restore loads into an empty database, which has no account to check --as against; "
+            "run it without --as (the operator is named in the audit log)"
+        )
+    with Session(engine) as session:
+        return command_line_actor(
+            session, username=args.as_user, role=args.operator_role, login=getpass.getuser()
+        )
+
+
 def _shown_url() -> str:
     """The database URL without any password."""
     from sqlalchemy.engine import make_url
@@ -317,11 +329,23 @@ def build_parser() -> argparse.ArgumentParser:
         prog="survey_cli.py",
         description="Commissioning social care survey: database, flat files and reports.",
     )
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USERNAME",
+        help="act as this account (it must be active; its role decides what is allowed). "
+        "Without it, the operator `operator:<login>` acts and is named in the audit log",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, handler: Callable[[Engine, argparse.Namespace], int], help: str):  # type: ignore[no-untyped-def]
+    def command(  # type: ignore[no-untyped-def]
+        name: str,
+        handler: Callable[[Engine, argparse.Namespace], int],
+        help: str,
+        operator: Role = "interviewer",
+    ):
         sub = commands.add_parser(name, help=help, description=help)
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, operator_role=operator)
         return sub
 
     command("init", cmd_init, "create or upgrade the database, seed councils, create wave 2011")
@@ -356,15 +380,19 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         cmd_demo,
         "fill wave 'demo' with synthetic answers (replacing any earlier demo; no other wave)",
+        "admin",
     )
-    backup = command("backup", cmd_backup, "write a consistent snapshot of the whole database")
+    backup = command(
+        "backup", cmd_backup, "write a consistent snapshot of the whole database", "admin"
+    )
     backup.add_argument("--out", required=True, help="the backup file to write")
-    restore = command("restore", cmd_restore, "load a backup into an empty database")
+    restore = command("restore", cmd_restore, "load a backup into an empty database", "admin")
     restore.add_argument("file", help="a file written by `survey_cli.py backup`")
     grant = command(
         "grant-app-role",
         cmd_grant_app_role,
         "PostgreSQL, as the owner: grant the app's role its privileges (audit log append-only)",
+        "admin",
     )
     grant.add_argument("role", help="the login role the app connects as, e.g. survey_app")
     _add_user_commands(commands)
@@ -377,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="walk the audit log's hash chain (exit 1 at the first row that does not verify)",
         description="walk the audit log's hash chain",
     )
-    verify.set_defaults(handler=cmd_audit_verify)
+    verify.set_defaults(handler=cmd_audit_verify, operator_role="admin")
     return parser
 
 
@@ -389,7 +417,7 @@ def _add_user_commands(commands) -> None:  # type: ignore[no-untyped-def]
 
     def action(name: str, handler: Callable[[Engine, argparse.Namespace], int], help: str):  # type: ignore[no-untyped-def]
         sub = actions.add_parser(name, help=help, description=help)
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, operator_role="admin")
         sub.add_argument("username")
         return sub
 
@@ -408,18 +436,19 @@ def _add_user_commands(commands) -> None:  # type: ignore[no-untyped-def]
     enable = action("enable", cmd_user_enable, "let a disabled account sign in again")
     enable.add_argument("--reason", help="why, for the audit log")
     listing = actions.add_parser("list", help="list every account", description="list accounts")
-    listing.set_defaults(handler=cmd_user_list)
+    listing.set_defaults(handler=cmd_user_list, operator_role="admin")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         engine = open_database()
+        args.actor = _acting_person(engine, args)
         return args.handler(engine, args)
     except InstrumentError as exc:
         print(f"error: the instrument is invalid, nothing was done.\n{exc}", file=sys.stderr)
         return 2
-    except NotFound as exc:
+    except (NotFound, PermissionDenied) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except AccountProblem as exc:

@@ -8,11 +8,11 @@ import streamlit as st
 
 from app_pages.common import actor, literal, session
 from app_pages.signin import ROLE_NAMES
-from db.councils import council_lookup
 from db.models import ROLES
 from services.accounts import (
     AccountProblem,
     add_account,
+    council_choices,
     disable_account,
     enable_account,
     list_accounts,
@@ -31,9 +31,7 @@ def render() -> None:
         getattr(st, message[0])(literal(message[1]))
     with session() as s:
         accounts = list_accounts(s, actor=actor())
-        councils = sorted(
-            {c.code: c.name for c in council_lookup(s).values()}.items(), key=lambda item: item[1]
-        )
+        councils = council_choices(s, actor=actor())
     st.dataframe(
         pd.DataFrame(
             {

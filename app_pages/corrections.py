@@ -11,7 +11,7 @@ from instrument.schedule import Instrument
 from instrument.values import ValueProblem
 from instrument.vocabulary import REVIEW_ITEM_LABELS
 from services.answers import interview_answers
-from services.interviews import get_wave, instrument_named
+from services.interviews import wave_instrument
 from services.review import CorrectionRequest, correction_requests, resolve_correction
 
 MESSAGE = "corrections_message"
@@ -22,7 +22,7 @@ def render() -> None:
     key = wave_key()
     show_all = st.toggle("Show resolved requests too", key="corrections_all")
     with session() as s:
-        instrument = instrument_named(get_wave(s, key).instrument)
+        instrument = wave_instrument(s, actor=actor(), wave_key=key)
         requests = correction_requests(s, actor=actor(), wave_key=key, include_resolved=show_all)
         current = {
             i: interview_answers(s, actor=actor(), interview_id=i)

@@ -36,7 +36,7 @@ from db.engine import database_url
 from instrument.model import RESERVED_LABELS
 from instrument.schedule import Instrument
 from services.actor import Actor
-from services.interviews import get_wave, instrument_named
+from services.interviews import wave_instrument, wave_summary
 from services.results import load_report, load_results, wave_data_version
 from services.review import wave_review_states
 
@@ -145,7 +145,7 @@ def render() -> None:
     st.title("Dashboard")
     key = wave_key()
     with session() as s:
-        instrument = instrument_named(get_wave(s, key).instrument)
+        instrument = wave_instrument(s, actor=actor(), wave_key=key)
         version = wave_data_version(s, actor=actor(), wave_key=key)
         reviews = wave_review_states(s, actor=actor(), wave_key=key)
     choices = instrument.choices("respondent_role")
@@ -264,7 +264,7 @@ def _supplement(url: str, key: str, acting: Actor, drafts: bool) -> bytes:
     """The Word supplement of the whole wave, built only when the button is clicked."""
     with Session(open_database(url)) as s:
         results = load_results(s, actor=acting, wave_key=key, include_unvalidated=drafts)
-        title = get_wave(s, key).title
+        title = wave_summary(s, actor=actor(), wave_key=key).title
     return supplement_docx(results, title)
 
 

@@ -32,7 +32,7 @@ from services.fieldwork import (
     state_counts,
     uk_now,
 )
-from services.interviews import get_wave, instrument_named, reopen_interview
+from services.interviews import reopen_interview, wave_instrument
 
 SELECTED = "fieldwork_council"
 EARLIEST = dt.date(2000, 1, 1)  # date inputs default to ten years back; fieldwork may be older
@@ -47,7 +47,7 @@ def render() -> None:
     key = wave_key()
     with session() as s:
         rows = fieldwork_overview(s, actor=actor(), wave_key=key)
-        instrument = instrument_named(get_wave(s, key).instrument)
+        instrument = wave_instrument(s, actor=actor(), wave_key=key)
     st.header(response_figures(r.status for r in rows).headline)
     counts = state_counts(rows)
     for col, (label, n) in zip(st.columns(len(counts)), counts, strict=True):

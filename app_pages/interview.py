@@ -24,11 +24,10 @@ from services.interviews import (
     IncompleteInterview,
     InterviewSummary,
     complete_interview,
-    get_wave,
-    instrument_named,
     missing_for_completion,
     reopen_interview,
     update_summary,
+    wave_instrument,
     wave_interviews,
 )
 from services.review import interview_review
@@ -42,7 +41,7 @@ DETAILS_LOADED = "details_loaded"
 def render() -> None:
     key = wave_key()
     with session() as s:
-        instrument = instrument_named(get_wave(s, key).instrument)
+        instrument = wave_instrument(s, actor=actor(), wave_key=key)
     by_code, labels = _councils(key)
     from_url(COUNCIL_KEY, list(by_code), None)
     chosen = st.session_state.get(COUNCIL_KEY)

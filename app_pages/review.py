@@ -12,7 +12,7 @@ from instrument.schedule import Instrument
 from instrument.values import ValueProblem
 from instrument.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, NOT_READY, VALIDATED
 from services.answers import RecordedAnswer, interview_answers
-from services.interviews import council_interview, get_wave, instrument_named
+from services.interviews import council_interview, wave_instrument
 from services.review import (
     ReviewEntry,
     confirm_answers,
@@ -34,7 +34,7 @@ def render() -> None:
     key = wave_key()
     with session() as s:
         interview = council_interview(s, actor=who, wave_key=key, council_code=who.council_code)
-        instrument = instrument_named(get_wave(s, key).instrument)
+        instrument = wave_instrument(s, actor=actor(), wave_key=key)
         answers = interview_answers(s, actor=who, interview_id=interview.id)
         state, reviews = interview_review(s, actor=who, interview_id=interview.id)
     st.title(f"Our submission: {interview.council_name}")

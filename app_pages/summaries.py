@@ -12,7 +12,7 @@ from app_pages.common import actor, include_drafts, session, wave_key
 from flatfile.cells import protect
 from instrument.schedule import Instrument
 from instrument.vocabulary import REVIEW_LABELS
-from services.interviews import get_wave, instrument_named, question_name
+from services.interviews import question_name, wave_instrument
 from services.summaries import CouncilSummary, council_summaries
 
 CHOSEN = "summary_council"
@@ -23,7 +23,7 @@ def render() -> None:
     key = wave_key()
     drafts = include_drafts()
     with session() as s:
-        instrument = instrument_named(get_wave(s, key).instrument)
+        instrument = wave_instrument(s, actor=actor(), wave_key=key)
         rows = council_summaries(s, actor=actor(), wave_key=key, include_unvalidated=drafts)
     scope = "completed interviews" if drafts else "councils that have validated their submission"
     st.caption(f"{len(rows)} {scope}.")

@@ -37,6 +37,7 @@ from db.models import Base, Interview, Wave
 from db.schema import upgrade
 from db.setup import DEFAULT_WAVE
 from instrument.vocabulary import NOT_CONTACTED
+from services import audit
 from services.actor import Actor
 from services.audit import chain_state
 from services.permissions import allowed, require
@@ -84,6 +85,15 @@ def write_backup(engine: Engine, *, actor: Actor, out: Path) -> BackupSummary:
         Path(handle.name).unlink(missing_ok=True)
         raise
     _fsync_folder(out.parent)
+    with Session(engine) as session:  # after the snapshot: the log says when one was taken
+        audit.record(
+            session,
+            actor=actor,
+            action="backup.take",
+            target=out.name,
+            new=_described(summary),
+        )
+        session.commit()
     return summary
 
 
@@ -121,7 +131,26 @@ def restore_backup(engine: Engine, *, actor: Actor, source: Path) -> BackupSumma
         restored = {t.name: connection.scalar(select(func.count()).select_from(t)) for t in tables}
         if restored != counts:
             raise BackupRefused(f"restored row counts {restored} differ from the backup's {counts}")
-    return BackupSummary(header["database"], header["schema_revision"], header["taken_at"], counts)
+        summary = BackupSummary(
+            header["database"], header["schema_revision"], header["taken_at"], counts
+        )
+        with Session(bind=connection) as session:  # the restore's own event ends the chain
+            audit.record(
+                session,
+                actor=actor,
+                action="backup.restore",
+                target=Path(source).name,
+                new=_described(summary),
+            )
+    return summary
+
+
+def _described(summary: BackupSummary) -> str:
+    """A backup in the audit log's words: what it holds and when it was taken."""
+    return (
+        f"{summary.total_rows} rows of {summary.database}, schema revision "
+        f"{summary.schema_revision}, taken {summary.taken_at}"
+    )
 
 
 # --- taking it --------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 `fill_demo_wave` fills the wave `demo` (never any other) with 31 completed interviews and one
 declined council. Answers are drawn, with a fixed seed, from the instrument itself: routing
-decides what is asked, `PLAUSIBLE` weights (loosely those of the 2012 report) pick the codes,
-and any variable without weights gets a generic draw of its type, so a new question in the
-YAML gets answers too. Running it again replaces the previous demo data in place.
+decides what is asked, the weights in `demo_answers.yaml` (loosely those of the 2012 report)
+pick the codes, and any variable without weights gets a generic draw of its type, so a new
+question in the YAML gets answers too. Running it again replaces the previous demo data in place.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import datetime as dt
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+import yaml
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
@@ -24,9 +26,10 @@ from instrument.model import DONT_KNOW, NO_ANSWER, Variable
 from instrument.schedule import Instrument
 from instrument.values import MULTI_SEPARATOR, normalise
 from instrument.vocabulary import COMPLETED, DECLINED
+from services import audit
 from services.actor import Actor
-from services.answers import history_row
-from services.interviews import instrument_named, touch
+from services.answers import record_change
+from services.interviews import instrument_named, set_details, set_status, touch
 from services.permissions import require
 
 DEMO_WAVE = "demo"
@@ -34,180 +37,32 @@ DEMO_TITLE = "Synthetic demonstration data (not real councils' answers)"
 DEMO_SOURCE = "demo"
 DEMO_SEED = 2011
 DECLINED_REASON = "Changes in personnel"
+DEMO_REASON = "demo data"
+# What the demo decides afresh on every interview record (None unless drawn).
+DEMO_DETAILS = (
+    "appointment_at",
+    "respondent_name",
+    "respondent_role",
+    "interviewer",
+    "interview_date",
+    "nonresponse_reason",
+)
 FIELDWORK = (dt.date(2011, 9, 5), dt.date(2011, 11, 25))
 INTERVIEWERS = ("Morag Campbell", "Iain Fraser", "Priya Shah")
 
-# Codes and their weights. yesno and single: relative weights of each code. multi: the chance
-# that each code is mentioned; a reserved code's weight is the chance of that code instead.
-PLAUSIBLE: dict[str, dict[str, float]] = {
-    "respondent_role": {
-        "director_of_social_work": 18,
-        "head_of_service": 7,
-        "commissioning_contracts_manager": 4,
-        "senior_manager_strategy_planning": 2,
-        "other": 1,
-    },
-    "q1_most_involved": {
-        "learning_disabilities": 14,
-        "older_people": 8,
-        "physical_sensory": 4,
-        "children_families": 3,
-        "other": 2,
-        NO_ANSWER: 0.5,
-    },
-    "q2_strategy_involvement": {"yes": 27, "no": 3, DONT_KNOW: 1},
-    "q3_monitoring_involvement": {"yes": 24, "no": 6, NO_ANSWER: 1},
-    "q5_least_involved": {
-        "children_families": 8,
-        "older_people": 6,
-        "physical_sensory": 6,
-        "learning_disabilities": 1,
-        "other": 8,
-        DONT_KNOW: 1,
-    },
-    "q7_plans_to_change": {"yes": 22, "no": 8, DONT_KNOW: 1},
-    "q8b_specific_groups": {"yes": 12, "no": 18},
-    "q8b_groups": {
-        "older_people": 0.5,
-        "learning_disabilities": 0.8,
-        "physical_sensory": 0.5,
-        "children_families": 0.3,
-        "other": 0.1,
-    },
-    "q8c_availability": {"existing_and_new": 18, "new_only": 11, "existing_only": 1, DONT_KNOW: 1},
-    "q8d_individual_budgets": {"yes": 15, "no": 15},
-    "q8d_groups": {
-        "older_people": 0.4,
-        "learning_disabilities": 0.8,
-        "physical_sensory": 0.5,
-        "children_families": 0.2,
-        "other": 0.1,
-    },
-    "q9b_support_provider": {"in_house": 8, "external": 12, "both": 10, NO_ANSWER: 1},
-    "q10_fundamental_shift": {"yes": 20, "no": 9, DONT_KNOW: 2},
-    "b_sds_stage": {"very_early": 9, "developing": 17, "established": 5},
-    "q11_swia_used": {"yes": 24, "no": 7},
-    "q11a_swia_usefulness": {"very_useful": 9, "quite_useful": 13, "not_useful": 2, NO_ANSWER: 1},
-    "q12_sg_used": {"yes": 20, "no": 10, DONT_KNOW: 1},
-    "q12a_sg_usefulness": {"very_useful": 6, "quite_useful": 12, "not_useful": 2},
-    "q14_needs": {
-        "market_development": 0.35,
-        "outcomes_based_examples": 0.4,
-        "planning_tools": 0.2,
-        "best_practice_examples": 0.45,
-        "alternatives_to_tendering": 0.3,
-        "other": 0.15,
-        NO_ANSWER: 0.05,
-    },
-    "q15_external_training": {"yes": 17, "no": 13, DONT_KNOW: 1},
-    "q16_benchmarking": {"yes": 22, "no": 9},
-    "q16_methods": {
-        "national_network": 0.5,
-        "regional_network": 0.45,
-        "similar_councils": 0.4,
-        "national_data": 0.35,
-    },
-    "q17_collaborative": {"yes": 21, "no": 10},
-    "q17b_benefits": {
-        "economies_of_scale": 0.55,
-        "consistency_of_practice": 0.3,
-        "new_services_small_groups": 0.25,
-        "less_duplication": 0.3,
-        "streamlined_for_providers": 0.3,
-        "other": 0.1,
-        DONT_KNOW: 0.05,
-    },
-    "q18c_contract_monitoring": {"yes": 27, "no": 4},
-    "q19_sustainability": {"yes": 25, "no": 5, DONT_KNOW: 1},
-    "q19_room_for_improvement": {"yes": 16, "no": 15},
-    "q20_tendered_recently": {"yes": 25, "no": 6},
-    "q21_change_of_provider": {"yes": 10, "no": 9, "not_completed": 6},
-    "q22_viability_measures": {
-        "pqq": 0.8,
-        "references": 0.45,
-        "site_visits": 0.3,
-        "market_reports": 0.1,
-        "credit_checks": 0.55,
-        "care_inspectorate": 0.6,
-        "other": 0.1,
-    },
-    "q25_reduction_2011_12": {"yes": 28, "no": 2, DONT_KNOW: 1},
-    "q25_reduction_2012_13": {"yes": 27, "no": 1, DONT_KNOW: 3},
-    "q26c_risk_to_users": {"yes": 12, "no": 16, DONT_KNOW: 3},
-    "q26_impacts": {
-        "new_eligibility_criteria": 0.35,
-        "new_or_increased_charges": 0.4,
-        "service_redesign_savings": 0.7,
-        "shared_services": 0.25,
-        "no_effect_on_current_services": 0.15,
-        "no_uplift_for_providers": 0.3,
-        "other": 0.1,
-    },
-}
+ANSWERS_FILE = Path(__file__).with_name("demo_answers.yaml")
 
-# Short, generic verbatim notes; "" means the interviewer left the box empty.
-TEXTS: dict[str, tuple[str, ...]] = {
-    "q1_other_specify": ("People with mental health problems", "People with addictions"),
-    "q5_other_specify": ("People with mental health problems", "Carers of people with dementia"),
-    "q2_explain": (
-        "Users and carers sit on the planning group for this client group",
-        "Consultation events held before the strategy was drafted",
-        "Carers' forum commented on the draft strategy",
-    ),
-    "q3_how": (
-        "Feedback surveys after reviews, and a users' reference group",
-        "Users take part in contract monitoring visits",
-        "Mostly informal feedback through care managers",
-    ),
-    "q4_influence_example": (
-        "Day service redesign changed after users asked for evening opening",
-        "Respite model changed following carers' feedback",
-        "No clear example could be given",
-    ),
-    "q6_why_least": (
-        "Harder to reach; no established forum for this group",
-        "Services are mainly provided by the NHS",
-        "Small numbers spread over a wide area",
-    ),
-    "q8a_options": (
-        "Individual service funds and council-arranged services",
-        "Options are still being developed in a pilot area",
-        "Brokerage through a local voluntary organisation",
-    ),
-    "q8d_system": (
-        "A resource allocation system based on assessed need",
-        "An in-house points model",
-    ),
-    "q9b_who": (
-        "The direct payments team",
-        "A local independent living centre under contract",
-        "Care managers, with a voluntary organisation for payroll",
-    ),
-    "q10_bill_impact": (
-        "Moving from block contracts towards more flexible framework agreements",
-        "Too early to say; waiting for the final Bill",
-        "Expect a fundamental shift in how services are bought",
-    ),
-    "q11b_swia_why_not": ("Not aware of the guide", "Used our own self-evaluation framework"),
-    "q12b_sg_why_not": ("Not aware of the guidance", "Procurement team use national guidance"),
-    "q13_guidance_use": (
-        "Used as a checklist when reviewing the commissioning strategy",
-        "Shared with the procurement team; no specific action yet",
-    ),
-    "q20_last_tender": (
-        "Care at home framework for older people",
-        "Supported living for adults with learning disabilities",
-        "No recent tender; contracts were extended",
-    ),
-    "q24_note": ("", "", "An arm's-length company is being considered", "Figures are approximate"),
-    "anything_else": ("", "", "", "Nothing further to add"),
-}
-GENERIC_TEXTS = (
-    "Covered briefly; the respondent will send further details",
-    "Varies by client group; examples given from older people's services",
-    "Under review as part of the wider service redesign",
-    "Much as in previous years",
-)
+
+def _answers_data() -> tuple[
+    dict[str, dict[str, float]], dict[str, tuple[str, ...]], tuple[str, ...]
+]:
+    """The demo's weights and texts, kept as data (`demo_answers.yaml`), not as Python."""
+    data = yaml.safe_load(ANSWERS_FILE.read_text(encoding="utf-8"))
+    texts = {variable_id: tuple(texts) for variable_id, texts in data["texts"].items()}
+    return data["plausible"], texts, tuple(data["generic_texts"])
+
+
+PLAUSIBLE, TEXTS, GENERIC_TEXTS = _answers_data()
 
 
 @dataclass(frozen=True)
@@ -268,11 +123,24 @@ def _fill(session: Session, actor: Actor, seed: int) -> DemoReport:
         .select_from(AnswerHistory)
         .where(AnswerHistory.interview_id.in_(in_wave))
     )
+    contacts = session.scalar(
+        select(func.count())
+        .select_from(ContactAttempt)
+        .where(ContactAttempt.interview_id.in_(in_wave))
+    )
     for table in (AnswerHistory, Answer, ContactAttempt):
         session.execute(
             delete(table).where(table.interview_id.in_(in_wave)),
             execution_options={"synchronize_session": False},
         )
+    audit.record(
+        session,
+        actor=actor,
+        action="demo.replace",
+        target=f"wave {wave.key}",
+        old=f"{replaced} answers, {history} history rows, {contacts} contact attempts",
+        reason="the demo wave is refilled with synthetic answers",
+    )
     interviews = sorted(
         session.execute(
             select(Interview, Council)
@@ -283,51 +151,46 @@ def _fill(session: Session, actor: Actor, seed: int) -> DemoReport:
     )
     declined_code = random.Random(seed).choice([council.code for _, council in interviews])
     role = instrument.variable("respondent_role")
-    now, answers, declined = utcnow(), [], []
+    now, written, declined = utcnow(), 0, []
     for interview, council in interviews:
         rng = random.Random(f"{seed}:{council.code}")
-        _reset(interview)
+        details: dict[str, object] = dict.fromkeys(DEMO_DETAILS)
         if council.code == declined_code:
-            interview.status, interview.nonresponse_reason = DECLINED, DECLINED_REASON
+            status, details["nonresponse_reason"] = DECLINED, DECLINED_REASON
             declined.append(council.name)
+            drawn: dict[str, str] = {}
         else:
-            interview.status = COMPLETED
-            interview.respondent_role = draw(instrument, role, rng)
-            interview.interview_date = weekday_in(FIELDWORK, rng)
-            interview.interviewer = rng.choice(INTERVIEWERS)
-            for variable_id, value in plausible_interview(instrument, rng).items():
-                answers.append(
-                    Answer(
-                        interview_id=interview.id,
-                        variable_id=variable_id,
-                        value=value,
-                        version=1,
-                        updated_at=now,
-                        updated_by=actor.username,
-                    )
-                )
+            status = COMPLETED
+            details["respondent_role"] = draw(instrument, role, rng)
+            details["interview_date"] = weekday_in(FIELDWORK, rng)
+            details["interviewer"] = rng.choice(INTERVIEWERS)
+            drawn = plausible_interview(instrument, rng)
+        set_details(session, interview, details, actor, DEMO_REASON)
+        set_status(session, interview, status, actor, DEMO_REASON)
+        for variable_id, value in drawn.items():
+            record_change(
+                session,
+                interview,
+                None,  # the wave's answers were deleted above
+                variable_id,
+                value=value,
+                note=None,
+                actor=actor,
+                source=DEMO_SOURCE,
+                at=now,
+            )
+        written += len(drawn)
         touch(interview, actor)
-    session.add_all(answers)
-    session.flush()
-    session.add_all(
-        history_row(answer, None, None, actor=actor, source=DEMO_SOURCE) for answer in answers
-    )
     session.flush()
     return DemoReport(
         wave_key=wave.key,
         title=wave.title,
         completed=len(interviews) - len(declined),
         declined=tuple(declined),
-        answers_written=len(answers),
+        answers_written=written,
         answers_replaced=replaced or 0,
         history_replaced=history or 0,
     )
-
-
-def _reset(interview: Interview) -> None:
-    """Forget whatever the interview record held: the demo decides all of it afresh."""
-    interview.appointment_at = interview.respondent_name = interview.respondent_role = None
-    interview.interviewer = interview.interview_date = interview.nonresponse_reason = None
 
 
 def plausible_interview(instrument: Instrument, rng: random.Random) -> dict[str, str]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from db.councils import council_lookup, match_key
 from db.models import ROLES, Account, utcnow
 from services import audit
-from services.actor import Actor
+from services.actor import Actor, Role
 from services.interviews import NotFound
 from services.permissions import require
 
@@ -99,6 +99,13 @@ def list_accounts(
         )
         for a in accounts
     ]
+
+
+def council_choices(session: Session, *, actor: Actor) -> list[tuple[str, str]]:
+    """The councils a council account can belong to, as (code, name) in name order."""
+    require(session, actor, "manage accounts", target="accounts")
+    councils = {c.code: c.name for c in council_lookup(session).values()}
+    return sorted(councils.items(), key=lambda item: item[1])
 
 
 def add_account(
@@ -257,6 +264,21 @@ def account_actor(session: Session, username: str) -> Actor | None:
         return None
     code = account.council.code if account.council else None
     return Actor(account.username, account.role, code, account.display_name)  # type: ignore[arg-type]
+
+
+def command_line_actor(
+    session: Session, *, username: str | None, role: Role, login: str
+) -> Actor:
+    """Who a command-line command acts as. Named (`--as`): an active account, whose role
+    the services check like any other. Unnamed: the operator at the terminal, who can reach
+    the database directly anyway, named `operator:<login>` in the audit log with the role the
+    command needs (no account can take that name: usernames have no colon)."""
+    if username is None:
+        return Actor(f"operator:{login}", role, display_name=f"{login} (command line)")
+    actor = account_actor(session, username)
+    if actor is None:
+        raise AccountProblem(f"--as {username}: there is no active account with that username")
+    return actor
 
 
 def authenticate(

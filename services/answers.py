@@ -196,16 +196,17 @@ def save_answer(
         guard_validated(
             session, interview, actor, reason, f"{variable.display_number or variable_id}"
         )
-    now = utcnow()
-    if existing is None:
-        existing = Answer(interview_id=interview_id, variable_id=variable_id, version=0)
-        session.add(existing)
-    existing.value, existing.note = new_value, new_note
-    existing.version = current_version + 1
-    existing.updated_at, existing.updated_by = now, actor.username
-    session.flush()
-    session.add(history_row(existing, old_value, old_note, actor=actor, source="interview"))
-    audit_answer(session, interview, existing, old_value, old_note, actor=actor, reason=reason)
+    existing = record_change(
+        session,
+        interview,
+        existing,
+        variable_id,
+        value=new_value,
+        note=new_note,
+        actor=actor,
+        source="interview",
+        reason=reason,
+    )
     notice = _follow_status(session, interview, instrument, answers, actor)
     saved = _recorded(existing)
     status = interview.status
@@ -233,7 +234,37 @@ def _follow_status(
     return None
 
 
-def history_row(
+def record_change(
+    session: Session,
+    interview: Interview,
+    answer: Answer | None,
+    variable_id: str,
+    *,
+    value: str | None,
+    note: str | None,
+    actor: Actor,
+    source: str,
+    reason: str | None = None,
+    at: dt.datetime | None = None,
+) -> Answer:
+    """The one way an answer changes, whoever changes it (keying, an import, the demo): a new
+    version, its history row and its audit rows, in the caller's transaction (no commit).
+    `answer` is the stored row, locked by the caller, or None for a first answer."""
+    old_value = answer.value if answer else None
+    old_note = answer.note if answer else None
+    if answer is None:
+        answer = Answer(interview_id=interview.id, variable_id=variable_id, version=0)
+        session.add(answer)
+    answer.value, answer.note = value, note
+    answer.version += 1
+    answer.updated_at, answer.updated_by = at or utcnow(), actor.username
+    session.flush()  # the history row needs the answer's id
+    session.add(_history_row(answer, old_value, old_note, actor=actor, source=source))
+    _audit_answer(session, interview, answer, old_value, old_note, actor=actor, reason=reason)
+    return answer
+
+
+def _history_row(
     answer: Answer, old_value: str | None, old_note: str | None, *, actor: Actor, source: str
 ) -> AnswerHistory:
     """The append-only record of one saved change; `answer` already holds the new state."""
@@ -252,7 +283,7 @@ def history_row(
     )
 
 
-def audit_answer(
+def _audit_answer(
     session: Session,
     interview: Interview,
     answer: Answer,

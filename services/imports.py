@@ -19,7 +19,7 @@ from instrument.schedule import Instrument
 from instrument.values import MAX_TEXT_LENGTH, ValueProblem, check_text, normalise, parse_date
 from instrument.vocabulary import ANSWERABLE_STATUSES, COMPLETED, DECLINED, STATUSES
 from services.actor import Actor
-from services.answers import audit_answer, history_row
+from services.answers import record_change
 from services.export import export_columns
 from services.interviews import (
     get_wave,
@@ -605,7 +605,7 @@ def _write(
     ]
     if stale:
         raise ImportRefused(stale)
-    now, changes, replaced = utcnow(), [], []
+    now, changed, replaced = utcnow(), 0, []
     validated: list[ImportProblem] = []
     why = f"imported from {source}" + (f": {reason}" if reason else "")
     for row in rows:
@@ -627,26 +627,29 @@ def _write(
         set_details(session, interview, row.details, actor, why)
         existing = stored[interview.id]
         had_answers = any(a.value is not None for a in existing.values())
-        changes_before = len(changes)
+        changed_before = changed
         for v in instrument.questions:
             value = row.values.get(v.id)
             answer = existing.get(v.id)
-            old = answer.value if answer else None
-            if old == value:
+            if (answer.value if answer else None) == value:
                 continue
-            if answer is None:
-                answer = Answer(interview_id=interview.id, variable_id=v.id, version=0)
-                session.add(answer)
-            answer.value, answer.version = value, answer.version + 1
-            answer.updated_at, answer.updated_by = now, actor.username
-            changes.append((interview, answer, old))
-        if had_answers and len(changes) > changes_before:
+            note = answer.note if answer else None
+            record_change(
+                session,
+                interview,
+                answer,
+                v.id,
+                value=value,
+                note=note,
+                actor=actor,
+                source="import",
+                reason=why,
+                at=now,
+            )
+            changed += 1
+        if had_answers and changed > changed_before:
             replaced.append(row.council.name)
     if validated:
         raise ImportRefused(validated)
     session.flush()
-    for interview, answer, old in changes:
-        session.add(history_row(answer, old, answer.note, actor=actor, source="import"))
-        audit_answer(session, interview, answer, old, answer.note, actor=actor, reason=why)
-    session.flush()
-    return ImportReport(councils=len(rows), values_changed=len(changes), replaced=tuple(replaced))
+    return ImportReport(councils=len(rows), values_changed=changed, replaced=tuple(replaced))

@@ -77,9 +77,36 @@ def get_wave(session: Session, wave_key: str) -> Wave:
     return wave
 
 
-def list_waves(session: Session, *, actor: Actor) -> list[Wave]:
+@dataclass(frozen=True)
+class WaveSummary:
+    """A wave as pages and the CLI see it: plain data, never the database row."""
+
+    key: str
+    title: str
+    instrument: str
+    fieldwork_start: dt.date | None
+    fieldwork_end: dt.date | None
+
+
+def _wave_summary(wave: Wave) -> WaveSummary:
+    return WaveSummary(
+        wave.key, wave.title, wave.instrument, wave.fieldwork_start, wave.fieldwork_end
+    )
+
+
+def list_waves(session: Session, *, actor: Actor) -> list[WaveSummary]:
     require(session, actor, "list waves")
-    return list(session.scalars(select(Wave).order_by(Wave.key)))
+    return [_wave_summary(w) for w in session.scalars(select(Wave).order_by(Wave.key))]
+
+
+def wave_summary(session: Session, *, actor: Actor, wave_key: str) -> WaveSummary:
+    require(session, actor, "list waves", target=f"wave {wave_key}")
+    return _wave_summary(get_wave(session, wave_key))
+
+
+def wave_instrument(session: Session, *, actor: Actor, wave_key: str) -> Instrument:
+    """The instrument a wave is asked, routed, tallied and exported with."""
+    return instrument_named(wave_summary(session, actor=actor, wave_key=wave_key).instrument)
 
 
 def get_interview(session: Session, interview_id: int, *, for_update: bool = False) -> Interview:

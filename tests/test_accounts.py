@@ -4,6 +4,7 @@ and the `user` commands."""
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import io
 
 import pytest
@@ -303,7 +304,8 @@ def test_cli_user_add_list_reset_disable_enable(cli_db: str, monkeypatch, capsys
             "account.disable",
             "account.enable",
         ]
-        assert {r[0] for r in audit_rows(session)} == {"cli"}
+        # no --as: the operator at the terminal, named by their login
+        assert {r[0] for r in audit_rows(session)} == {f"operator:{getpass.getuser()}"}
 
 
 def test_cli_user_errors_are_in_words(cli_db: str, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]

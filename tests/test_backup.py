@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select, text, true
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ import db
 import survey_cli
 from db.engine import database_url as normalised_url
 from db.engine import make_engine
-from db.models import AnswerHistory, AuditEvent
+from db.models import AnswerHistory, AuditEvent, Base
 from db.setup import initialise
 from ops.backup import restore_backup, write_backup
 from ops.demo import fill_demo_wave
@@ -31,7 +31,14 @@ from services.answers import save_answer
 from services.audit_log import export_csv
 from services.fieldwork import record_contact
 from services.permissions import PermissionDenied
-from tests.conftest import DATABASES, INTERVIEWER, POSTGRES_URL, empty_postgres
+from tests.conftest import (
+    DATABASES,
+    INTERVIEWER,
+    POSTGRES_URL,
+    TableChecksum,
+    empty_postgres,
+    table_checksums,
+)
 from tests.test_crash import (
     CHILD_ACTOR,
     Child,
@@ -118,6 +125,18 @@ def fill(engine: Engine) -> None:
         )
 
 
+BACKUP_EVENTS = ("backup.take", "backup.restore")
+
+
+def held_rows(engine: Engine) -> dict[str, TableChecksum]:
+    """Every row of every table, as `table_rows`, but for the audit log's rows about taking
+    and restoring backups: each database logs its own, after the snapshot or the load."""
+    only = {table.name: true() for table in Base.metadata.sorted_tables}
+    only["audit_event"] = AuditEvent.action.not_in(BACKUP_EVENTS)
+    with engine.connect() as connection:
+        return table_checksums(connection, only)
+
+
 def outputs(cli, url: str, folder: Path, waves=WAVES) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
     """What auditors see: each wave's export and JSON report, and the audit log."""
     folder.mkdir(exist_ok=True)
@@ -142,12 +161,15 @@ def test_restore__gives_the_identical_export_report_and_audit_log(
     engine: Engine, database_url: str, target: str, cli, other_database, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     fill(engine)
+    before = outputs(cli, database_url, tmp_path / "before")
+    rows_before = table_rows(engine)
     backup = tmp_path / "survey.backup"
     code, out, _ = cli(database_url, "backup", "--out", str(backup))
     assert code == 0 and "Backed up" in out
     assert backup.stat().st_mode & 0o077 == 0  # it holds password hashes: owner only
-    before = outputs(cli, database_url, tmp_path / "before")
-    rows_before = table_rows(engine)
+    with Session(engine) as session:  # taking it is in the log, after what it holds
+        taken = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (taken.action, taken.target) == ("backup.take", "survey.backup")
     engine.dispose()
 
     restored_url = other_database(target)
@@ -155,9 +177,20 @@ def test_restore__gives_the_identical_export_report_and_audit_log(
     assert (code, err) == (0, "")
     assert "Restored" in out
 
-    assert outputs(cli, restored_url, tmp_path / "after") == before
+    after = outputs(cli, restored_url, tmp_path / "after")
+    assert {k: v for k, v in after.items() if k != "audit log"} == {
+        k: v for k, v in before.items() if k != "audit log"
+    }
+    # the audit log as it was, and then the restore itself
+    *kept, restore = after["audit log"].splitlines()
+    assert kept == before["audit log"].splitlines()
+    assert b",backup.restore,survey.backup," in restore
     restored = make_engine(restored_url)
-    assert table_rows(restored) == rows_before  # every row of every table, ids included
+    rows_after = table_rows(restored)  # every row of every table, ids included
+    assert {t: c for t, c in rows_after.items() if t != "audit_event"} == {
+        t: c for t, c in rows_before.items() if t != "audit_event"
+    }
+    assert rows_after["audit_event"].rows == rows_before["audit_event"].rows + 1
     assert_sound(restored)
     with Session(restored) as session:  # the audit log is still append-only, and goes on
         last_id = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
@@ -246,7 +279,7 @@ def test_restore__refuses_a_damaged_file__and_changes_nothing(
         assert table_rows(target) == before, damage.__name__
 
     assert cli(database_url, "restore", str(good))[0] == 0  # and the good file still restores
-    assert table_rows(target) == table_rows(source)
+    assert held_rows(target) == held_rows(source)
 
 
 def resealed(lines: list[bytes]) -> list[bytes]:
@@ -332,7 +365,7 @@ def test_restore__refuses_an_edited_audit_log_with_a_new_checksum__and_changes_n
         assert table_rows(target) == before, rewrite.__name__
 
     assert cli(database_url, "restore", str(good))[0] == 0
-    assert table_rows(target) == table_rows(source)
+    assert held_rows(target) == held_rows(source)
 
 
 def test_backup_while_another_process_saves__restores_one_instant(
@@ -382,7 +415,9 @@ def test_backup_while_another_process_saves__restores_one_instant(
     assert {n: v for n, v in restored_out.items() if n != "audit log"} == {
         n: v for n, v in replayed_out.items() if n != "audit log"
     }
-    assert audit_after.startswith(restored_out["audit log"])  # the log up to that instant
+    *held, restore = restored_out["audit log"].splitlines(keepends=True)
+    assert b",backup.restore," in restore
+    assert audit_after.startswith(b"".join(held))  # the log up to that instant
 
 
 def test_only_an_administrator_backs_up_or_restores__a_refusal_is_logged(
@@ -434,5 +469,5 @@ def test_signed_backup__restores_only_with_its_key__and_an_unsigned_one_not_with
 
     monkeypatch.setenv("SURVEY_BACKUP_KEY", "a key kept apart from the backups")
     assert cli(database_url, "restore", str(signed))[0] == 0
-    assert table_rows(target) == table_rows(source)
+    assert held_rows(target) == held_rows(source)
     target.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,16 @@ import db
 import instrument.loader
 import survey_cli
 from db.engine import make_engine
-from db.models import Council, CouncilAlias, Interview, Wave
+from db.models import AuditEvent, Council, CouncilAlias, Interview, Wave
+from instrument import load_instrument
+from services.accounts import add_account
+from services.actor import Actor
 from tests.conftest import REPO
 from tests.test_audit_chain import log_three, rewrite_behind_the_app
+from tests.wave_builder import build_wave, columns, csv_bytes
+
+ADMIN = Actor("ada", "admin")
+SCHEDULE = load_instrument()
 
 
 @pytest.fixture
@@ -114,3 +122,52 @@ def test_audit_verify__a_rewritten_row__is_named_and_exits_1(
     assert out == ""
     assert err.startswith("error: Audit log chain broken at row 3 (20")
     assert err.rstrip().endswith("UTC, account.add): its contents are not what was written.")
+
+
+def audit_people(url: str) -> list[tuple[str, str]]:
+    engine = make_engine(url)
+    with Session(engine) as s:
+        rows = s.execute(select(AuditEvent.username, AuditEvent.action).order_by(AuditEvent.id))
+        result = [(username, action) for username, action in rows]
+    engine.dispose()
+    return result
+
+
+def test_as__a_named_account_acts_and_is_named_in_the_audit_log(
+    cli_db: str, tmp_path: Path
+) -> None:
+    with Session(db.open_database()) as s:
+        add_account(
+            s, actor=ADMIN, username="ilona", role="interviewer", password="a long test password"
+        )
+    wave = tmp_path / "wave.csv"
+    wave.write_bytes(csv_bytes(build_wave(SCHEDULE), columns(SCHEDULE)))
+    assert survey_cli.main(["--as", "ilona", "import", "--wave", "2011", str(wave)]) == 0
+    changes = [who for who, action in audit_people(cli_db) if action == "answer.value"]
+    assert changes and set(changes) == {"ilona"}
+
+
+def test_as__an_account_whose_role_may_not__is_refused_and_logged(
+    cli_db: str, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    with Session(db.open_database()) as s:
+        add_account(
+            s, actor=ADMIN, username="morag", role="auditor", password="a long test password"
+        )
+    assert survey_cli.main(["--as", "morag", "demo"]) != 0
+    assert "may not manage waves" in capsys.readouterr().err
+    assert ("morag", "permission.denied") in audit_people(cli_db)
+
+
+def test_as__an_unknown_or_disabled_account__is_refused_before_anything_is_done(
+    cli_db: str, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    assert survey_cli.main(["--as", "nobody", "demo"]) != 0
+    assert "--as nobody: there is no active account" in capsys.readouterr().err
+    assert not [a for _, a in audit_people(cli_db) if a.startswith("answer")]
+
+
+def test_without_as__the_operator_at_the_terminal_is_named(cli_db: str) -> None:
+    assert survey_cli.main(["demo"]) == 0
+    people = {who for who, action in audit_people(cli_db) if action == "answer.value"}
+    assert people == {f"operator:{getpass.getuser()}"}

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 import db
 import survey_cli
 from aggregation.report import report_json
-from db.models import Answer, AnswerHistory, ContactAttempt, Council, Interview, Wave
+from db.models import Answer, AnswerHistory, AuditEvent, ContactAttempt, Council, Interview, Wave
 from db.setup import DEFAULT_WAVE, ensure_wave
 from instrument.values import normalise
 from instrument.vocabulary import COMPLETED, DECLINED
 from ops.demo import DECLINED_REASON, DEMO_SOURCE, DEMO_TITLE, DEMO_WAVE, fill_demo_wave
 from services.actor import Actor
 from services.answers import interview_answers, save_answer
+from services.audit_log import verify_chain
 from services.export import export_wave
 from services.fieldwork import record_contact
 from services.imports import import_wave
@@ -141,6 +142,28 @@ def test_demo__every_answer_has_one_history_row_from_the_demo(session: Session) 
     assert {(h.source, h.changed_by, h.old_value) for h in history} == {
         (DEMO_SOURCE, ADMIN.username, None)
     }
+
+
+def test_demo__every_change_is_in_the_audit_log__a_refill_says_what_it_replaced(
+    session: Session,
+) -> None:
+    first = fill_demo_wave(session, actor=ADMIN)
+    again = fill_demo_wave(session, actor=ADMIN)
+
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert {e.username for e in events} == {ADMIN.username}
+    answers = [e for e in events if e.action == "answer.value"]
+    assert len(answers) == first.answers_written + again.answers_written
+    statuses = [e for e in events if e.action == "interview.status"]
+    assert {e.new_value for e in statuses} == {"completed", "declined"}
+    assert len(statuses) == 32  # the first fill; the refill sets each status as it already was
+    replaced = [e for e in events if e.action == "demo.replace"]
+    assert [e.old_value for e in replaced] == [
+        "0 answers, 0 history rows, 0 contact attempts",
+        f"{first.answers_written} answers, {first.answers_written} history rows, "
+        "0 contact attempts",
+    ]
+    assert verify_chain(session, actor=ADMIN).intact
 
 
 def test_demo__answers_look_like_a_survey__spread_with_some_non_response(
