@@ -15,16 +15,16 @@ from app_pages.common import (
 )
 from app_pages.keying.panel import NOTICES, apply_changes, panel_key, show_panel
 from app_pages.typing_autosave import save_typing_after_a_pause
+from instrument.progress import missing_for_completion, part_progress
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem
 from instrument.vocabulary import COMPLETED, DECLINED, REVIEW_LABELS, STATUS_LABELS, VALIDATED
 from services.answers import HistoryEntry, answer_history, interview_answers
-from services.fieldwork import attempt_counts, part_progress, status_label
+from services.fieldwork import attempt_counts, status_label
 from services.interviews import (
     IncompleteInterview,
     InterviewSummary,
     complete_interview,
-    missing_for_completion,
     reopen_interview,
     update_summary,
     wave_instrument,
@@ -232,7 +232,12 @@ def _completion(
             help="Back to in progress, e.g. to clear an answer. Nothing recorded is lost.",
         )
         return
-    missing = missing_for_completion(instrument, values, interview)
+    missing = missing_for_completion(
+        instrument,
+        values,
+        respondent_role=interview.respondent_role,
+        interview_date=interview.interview_date,
+    )
     st.caption(
         f"{len(missing)} item(s) still unrecorded."
         if missing

@@ -10,9 +10,10 @@ import streamlit as st
 from app_pages.answer_widgets import shown_value
 from app_pages.common import actor, include_drafts, session, wave_key
 from flatfile.cells import protect
+from instrument.progress import question_name
 from instrument.schedule import Instrument
 from instrument.vocabulary import REVIEW_LABELS
-from services.interviews import question_name, wave_instrument
+from services.interviews import wave_instrument
 from services.summaries import CouncilSummary, council_summaries
 
 CHOSEN = "summary_council"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import ContactAttempt, Interview
-from instrument.schedule import Instrument
+from instrument.progress import PartProgress, part_progress
 from instrument.values import ValueProblem, check_text
 from instrument.vocabulary import (
     ANSWERABLE_STATUSES,
@@ -52,17 +52,6 @@ def uk_now() -> dt.datetime:
     key them, in UK local time (Europe/London), while the stamps the system writes itself
     (recorded_at, the audit log) are UTC."""
     return dt.datetime.now(FIELDWORK_ZONE).replace(tzinfo=None)
-
-
-@dataclass(frozen=True)
-class PartProgress:
-    part_id: str
-    recorded: int
-    applicable: int
-
-    @property
-    def text(self) -> str:
-        return f"{self.recorded}/{self.applicable}"
 
 
 @dataclass(frozen=True)
@@ -106,18 +95,6 @@ class ContactRecord:
     outcome: str
     note: str | None
     recorded_by: str
-
-
-def part_progress(
-    instrument: Instrument, answers: dict[str, str | None]
-) -> tuple[PartProgress, ...]:
-    """Recorded over applicable questions (open and closed) for each part, given the answers."""
-    result = []
-    for part in instrument.parts:
-        applicable = [v for v in part.variables if instrument.applies(v.id, answers)]
-        recorded = sum(1 for v in applicable if answers.get(v.id))
-        result.append(PartProgress(part.id, recorded, len(applicable)))
-    return tuple(result)
 
 
 def status_label(status: str, attempts: int) -> str:
@@ -327,7 +304,6 @@ __all__ = [
     "contact_attempts",
     "fieldwork_overview",
     "mark_declined",
-    "part_progress",
     "record_contact",
     "schedule_appointment",
     "state_counts",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from db.models import Answer, Council, Interview, Wave, utcnow
 from instrument import Instrument, load_instrument
-from instrument.model import Variable
+from instrument.progress import missing_for_completion
 from instrument.values import ValueProblem, check_text, parse_uk_date
 from instrument.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED
 from services import audit
@@ -356,27 +356,6 @@ def _checked_detail(instrument: Instrument, name: str, value: object) -> object:
     return check_text(str(value)).strip() or None
 
 
-def missing_for_completion(
-    instrument: Instrument, answers: dict[str, str | None], interview: InterviewSummary
-) -> list[str]:
-    """What stops completion, in words: interview details first, then questions in order."""
-    missing = []
-    if not interview.respondent_role:
-        missing.append("respondent's role")
-    if not interview.interview_date:
-        missing.append("interview date")
-    missing.extend(question_name(v) for v in instrument.unrecorded(answers))
-    return missing
-
-
-def question_name(variable: Variable) -> str:
-    return (
-        f"{variable.display_number} {variable.label}"
-        if variable.number
-        else variable.label or variable.id
-    )
-
-
 def complete_interview(session: Session, *, actor: Actor, interview_id: int) -> InterviewSummary:
     """Mark completed, or raise IncompleteInterview listing every unrecorded item."""
     interview = get_interview(session, interview_id, for_update=True)
@@ -386,7 +365,12 @@ def complete_interview(session: Session, *, actor: Actor, interview_id: int) -> 
         a.variable_id: a.value
         for a in session.scalars(select(Answer).where(Answer.interview_id == interview_id))
     }
-    missing = missing_for_completion(instrument, answers, summarise(interview))
+    missing = missing_for_completion(
+        instrument,
+        answers,
+        respondent_role=interview.respondent_role,
+        interview_date=interview.interview_date,
+    )
     if missing:
         session.rollback()
         raise IncompleteInterview(missing)

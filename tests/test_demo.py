@@ -16,6 +16,7 @@ import survey_cli
 from aggregation.report import report_json
 from db.models import Answer, AnswerHistory, AuditEvent, ContactAttempt, Council, Interview, Wave
 from db.setup import DEFAULT_WAVE, ensure_wave
+from instrument.progress import missing_for_completion
 from instrument.values import normalise
 from instrument.vocabulary import COMPLETED, DECLINED
 from ops.demo import DECLINED_REASON, DEMO_SOURCE, DEMO_TITLE, DEMO_WAVE, fill_demo_wave
@@ -25,7 +26,7 @@ from services.audit_log import verify_chain
 from services.export import export_wave
 from services.fieldwork import record_contact
 from services.imports import import_wave
-from services.interviews import get_wave, instrument_named, missing_for_completion, wave_interviews
+from services.interviews import get_wave, instrument_named, wave_interviews
 from services.results import load_results
 from tests.conftest import INTERVIEWER, TableChecksum, table_checksums
 from tests.wave_builder import build_wave, columns, csv_bytes
@@ -120,7 +121,15 @@ def test_demo__every_completed_interview_records_every_applicable_closed_variabl
             assert values == {}
             continue
         assert INSTRUMENT.unrecorded(values) == [], interview.council_name
-        assert missing_for_completion(INSTRUMENT, values, interview) == []
+        assert (
+            missing_for_completion(
+                INSTRUMENT,
+                values,
+                respondent_role=interview.respondent_role,
+                interview_date=interview.interview_date,
+            )
+            == []
+        )
         assert interview.interviewer
         assert dt.date(2011, 9, 1) <= interview.interview_date <= dt.date(2011, 11, 30)  # type: ignore[operator]
         assert interview.interview_date.weekday() < 5  # type: ignore[union-attr]

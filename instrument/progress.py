@@ -1,0 +1,59 @@
+"""How far an interview has got, worked out from the instrument and the answers alone: the
+Interview and Fieldwork pages show it, and completion is refused on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from instrument.model import Variable
+from instrument.schedule import Instrument
+
+
+@dataclass(frozen=True)
+class PartProgress:
+    part_id: str
+    recorded: int
+    applicable: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.recorded}/{self.applicable}"
+
+
+def part_progress(
+    instrument: Instrument, answers: dict[str, str | None]
+) -> tuple[PartProgress, ...]:
+    """Recorded over applicable questions (open and closed) for each part, given the answers."""
+    result = []
+    for part in instrument.parts:
+        applicable = [v for v in part.variables if instrument.applies(v.id, answers)]
+        recorded = sum(1 for v in applicable if answers.get(v.id))
+        result.append(PartProgress(part.id, recorded, len(applicable)))
+    return tuple(result)
+
+
+def missing_for_completion(
+    instrument: Instrument,
+    answers: dict[str, str | None],
+    *,
+    respondent_role: str | None,
+    interview_date: dt.date | None,
+) -> list[str]:
+    """What stops completion, in words: interview details first, then questions in order."""
+    missing = []
+    if not respondent_role:
+        missing.append("respondent's role")
+    if not interview_date:
+        missing.append("interview date")
+    missing.extend(question_name(v) for v in instrument.unrecorded(answers))
+    return missing
+
+
+def question_name(variable: Variable) -> str:
+    """A question as lists name it: "Q11a SWIA guide usefulness", or its label or id."""
+    return (
+        f"{variable.display_number} {variable.label}"
+        if variable.number
+        else variable.label or variable.id
+    )
