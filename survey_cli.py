@@ -19,7 +19,6 @@ from aggregation.response import response_figures
 from aggregation.supplement import supplement_docx
 from db import open_database
 from db.engine import database_url
-from db.models import ROLES
 from db.setup import DEFAULT_WAVE
 from flatfile.table import MAX_FILE_BYTES
 from instrument import InstrumentError
@@ -27,6 +26,7 @@ from ops.app_role import RoleProblem, grant_app_role
 from ops.backup import BackupRefused, restore_backup, write_backup
 from ops.demo import fill_demo_wave
 from services.accounts import (
+    ROLES,
     AccountProblem,
     add_account,
     command_line_actor,

@@ -8,8 +8,8 @@ import streamlit as st
 
 from app_pages.common import actor, literal, session
 from app_pages.signin import ROLE_NAMES
-from db.models import ROLES
 from services.accounts import (
+    ROLES,
     AccountProblem,
     add_account,
     council_choices,

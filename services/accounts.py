@@ -17,7 +17,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, joinedload
 
 from db.councils import council_lookup, match_key
-from db.models import ROLES, Account, utcnow
+from db.models import ROLES as ROLES  # the roles an account can have, re-exported for pages
+from db.models import Account, utcnow
 from services import audit
 from services.actor import Actor, Role
 from services.interviews import NotFound
