@@ -243,7 +243,7 @@ def cmd_user_add(engine: Engine, args: argparse.Namespace) -> int:
             display_name=args.name,
             council=args.council,
         )
-        council = f" for {account.council.name}" if account.council else ""
+        council = f" for {account.council_name}" if account.council_name else ""
         print(f"Added {account.role} account {account.username} ({account.display_name}){council}.")
     return 0
 

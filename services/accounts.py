@@ -85,21 +85,25 @@ def list_accounts(
     accounts = session.scalars(
         select(Account).options(joinedload(Account.council)).order_by(Account.username)
     )
-    return [
-        AccountSummary(
-            username=a.username,
-            display_name=a.display_name,
-            role=a.role,
-            council_code=a.council.code if a.council else None,
-            council_name=a.council.name if a.council else None,
-            active=a.active,
-            locked_until=a.locked_until if a.locked_until and a.locked_until > now else None,
-            last_sign_in=a.last_sign_in,
-            created_at=a.created_at,
-            can_read_verbatim=a.can_read_verbatim,
-        )
-        for a in accounts
-    ]
+    return [_summary(a, now) for a in accounts]
+
+
+def _summary(account: Account, now: dt.datetime | None = None) -> AccountSummary:
+    """What may be shown of an account; `locked_until` only while the lock lasts."""
+    now = now or utcnow()
+    a = account
+    return AccountSummary(
+        username=a.username,
+        display_name=a.display_name,
+        role=a.role,
+        council_code=a.council.code if a.council else None,
+        council_name=a.council.name if a.council else None,
+        active=a.active,
+        locked_until=a.locked_until if a.locked_until and a.locked_until > now else None,
+        last_sign_in=a.last_sign_in,
+        created_at=a.created_at,
+        can_read_verbatim=a.can_read_verbatim,
+    )
 
 
 def council_choices(session: Session, *, actor: Actor) -> list[tuple[str, str]]:
@@ -118,7 +122,7 @@ def add_account(
     password: str,
     display_name: str | None = None,
     council: str | None = None,
-) -> Account:
+) -> AccountSummary:
     """Create an account; `council` (a code or name) is required for, and only for, councils."""
     require(session, actor, "manage accounts", target=f"account {username}")
     account = _new_account(session, username, role, password, display_name, council)
@@ -126,12 +130,12 @@ def add_account(
         session, actor=actor, action="account.add", target=_target(account), new=_describe(account)
     )
     session.commit()
-    return account
+    return _summary(account)
 
 
 def create_first_admin(
     session: Session, *, username: str, password: str, display_name: str | None = None
-) -> Account:
+) -> AccountSummary:
     """The one-time administrator of an empty database; refused once any account exists."""
     if session.get_bind().dialect.name == "postgresql":
         # two first-admin forms at once: the second waits, then sees the first's account
@@ -149,7 +153,7 @@ def create_first_admin(
         reason="first administrator",
     )
     session.commit()
-    return account
+    return _summary(account)
 
 
 def reset_password(
@@ -284,7 +288,7 @@ def command_line_actor(
 
 def authenticate(
     session: Session, username: str, password: str, *, now: dt.datetime | None = None
-) -> Account:
+) -> AccountSummary:
     """The account if the password is right; else SignInRefused with a message to show.
 
     A wrong password and an unknown username get the same message. Failures are
@@ -330,7 +334,7 @@ def authenticate(
     account.failed_attempts = 0
     account.last_sign_in = now
     session.commit()
-    return account
+    return _summary(account)
 
 
 def _new_account(
