@@ -49,11 +49,20 @@ def show_review(review: ReviewEntry) -> None:
     box("  \n".join(literal(line) for line in lines), icon=":material/fact_check:")
 
 
-def wording(variable: Variable) -> None:
+def wording(variable: Variable, *, for_respondent: bool = False) -> None:
+    """The question as the schedule words it. Put to the respondent (a council reviewing its
+    submission), a coded question says who chose the category, and the interviewer's help is
+    left out."""
     number = f"**{variable.display_number}** " if variable.number else ""
-    coded = " :gray-badge[coded by interviewer]" if variable.coded else ""
+    coded = ""
+    if variable.coded:
+        coded = (
+            " (the interviewer chose the category from what you said)"
+            if for_respondent
+            else " :gray-badge[coded by interviewer]"
+        )
     if variable.lead_in:
         st.markdown(f"*{literal(variable.lead_in)}*")
     st.markdown(f"{number}{literal(variable.text)}{coded}")
-    if variable.help:
+    if variable.help and not for_respondent:
         st.caption(literal(variable.help))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.answer_widgets import show_review, shown_value
+from app_pages.answer_widgets import show_review, shown_value, wording
 from app_pages.common import actor, from_url, literal, session, to_url, wave_key
 from instrument.model import Variable
 from instrument.schedule import Instrument
@@ -125,7 +125,7 @@ def _answer(
     editable: bool,
 ) -> None:
     with st.container(border=True, key=f"review_{variable.id}"):
-        _question(variable)
+        wording(variable, for_respondent=True)
         st.markdown("**Recorded answer**")
         st.text(shown_value(instrument, variable, recorded.value))
         if review is not None:
@@ -156,15 +156,6 @@ def _answer(
                 on_click=_request,
                 args=(interview_id, variable.id, comment_key, popover_key),
             )
-
-
-def _question(variable: Variable) -> None:
-    """The question as it was put to the respondent; the interviewer's help is not for them."""
-    number = f"**{variable.display_number}** " if variable.number else ""
-    coded = " (the interviewer chose the category from what you said)" if variable.coded else ""
-    if variable.lead_in:
-        st.markdown(f"*{literal(variable.lead_in)}*")
-    st.markdown(f"{number}{literal(variable.text)}{coded}")
 
 
 def _validate(interview_id: int, state: str) -> None:
