@@ -91,6 +91,10 @@ class QuestionType(ABC):
         """A stored (non-reserved) value in words; `label` gives a code's choice label."""
         return value
 
+    def read_back(self, value: str) -> str | None:
+        """The stored value read back beside the widget, where a slip would be hard to see."""
+        return None
+
     def codes_in(self, value: str) -> tuple[str, ...]:
         """The codes a stored answer holds: a routing rule holds if its code is among them."""
         return (value,)

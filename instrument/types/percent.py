@@ -31,3 +31,10 @@ class Percent(QuestionType):
 
     def shown(self, value: str, label: Callable[[str], str]) -> str:
         return f"{value}% in-house" if value.isdigit() else value
+
+    def read_back(self, value: str) -> str | None:
+        """Both shares, so a slip (70 for 30) is seen at once."""
+        if not value.isdigit():
+            return None
+        share = int(value)
+        return f"Recorded: {share}% in-house, {100 - share}% external"
