@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from db.models import Answer, AnswerHistory, ContactAttempt, Council, Interview, utcnow
 from db.setup import ensure_wave
 from instrument import DEFAULT_INSTRUMENT
-from instrument.model import DONT_KNOW, NO_ANSWER, Variable
+from instrument.model import Variable
 from instrument.schedule import Instrument
 from instrument.types import Sample, question_type
 from instrument.types.date import weekday_in
