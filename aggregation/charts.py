@@ -185,7 +185,7 @@ def tally_csv(tallies: Sequence[Tally]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["variable_id", "code", "label", "n", "pct_of_base", "base"])
     for tally in tallies:
-        rows = _percent_rows(tally) if tally.type == "percent" else tally_rows(tally)
+        rows = _percent_rows(tally) if tally.numeric else tally_rows(tally)
         for r in rows:
             n = "" if r["n"] is None else r["n"]
             pct = "" if r["pct"] is None else r["pct"]
@@ -222,7 +222,7 @@ def tally_chart(tally: Tally, instrument: Instrument | None = None) -> alt.Layer
     """
     rows = tally_rows(tally)
     subtitle = base_text(tally, instrument)
-    if tally.type == "multi":
+    if tally.multiple:
         subtitle += " · more than one answer possible"
     y = alt.Y(
         "label:N",

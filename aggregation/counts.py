@@ -20,6 +20,7 @@ import pandas as pd
 
 from instrument.model import DONT_KNOW, NO_ANSWER, NOT_APPLICABLE, Variable
 from instrument.schedule import Instrument
+from instrument.types import REGISTRY, Counting, question_type
 
 COUNT_COLUMNS = ("variable_id", "value", "applies", "interviews")
 RESERVED = frozenset({NO_ANSWER, DONT_KNOW, NOT_APPLICABLE})
@@ -49,6 +50,18 @@ class Tally:
     def percentage(self, count: int) -> float:
         """Share of the base, in per cent (0 when the base is empty)."""
         return 100.0 * count / self.base if self.base else 0.0
+
+    @property
+    def numeric(self) -> bool:
+        """Figures (n, min, median, max) rather than counts of codes; a band counts codes."""
+        kind = REGISTRY.get(self.type)
+        return kind is not None and kind.counting == Counting.NUMERIC
+
+    @property
+    def multiple(self) -> bool:
+        """More than one code per interview, so the counts may add up to more than the base."""
+        kind = REGISTRY.get(self.type)
+        return kind is not None and kind.multiple
 
     @property
     def unrecorded(self) -> int:
@@ -103,7 +116,8 @@ def tally_counted(
 ) -> Tally:
     """One variable from how many interviews gave each value where it applies."""
     common, given = _common(variable.id, variable.type, variable.label or variable.id, histogram)
-    if variable.type == "percent":
+    kind = question_type(variable)
+    if kind.counting == Counting.NUMERIC:
         numbers = sorted((int(value), n) for value, n in given.items())
         return Tally(
             **common,
@@ -116,7 +130,7 @@ def tally_counted(
         )
     mentions: Counter[str] = Counter()
     for value, n in given.items():
-        for code in value.split(";") if variable.type == "multi" else (value,):
+        for code in kind.codes_in(value):
             mentions[code] += n
     choices = instrument.choices(variable)
     return Tally(

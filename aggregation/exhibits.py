@@ -20,6 +20,7 @@ from aggregation import charts
 from aggregation.results import WaveResults
 from aggregation.text import methodology_paragraph, report_sentences
 from instrument.model import Variable
+from instrument.types import Counting, question_type
 
 COMBINED = (charts.GUIDANCE_USEFULNESS, charts.BUDGET_REDUCTION_BY_YEAR)
 SPECS_KEPT = 2048
@@ -136,7 +137,7 @@ def _part_exhibits(results: WaveResults, variables: tuple[Variable, ...]) -> tup
         if group is not None:
             if variable.id == group[0]:
                 exhibits.append(_combined_exhibit(results, group))
-        elif variable.type == "percent":
+        elif question_type(variable).counting == Counting.NUMERIC:
             exhibits.append(_percent_exhibit(results, variable))
             if variable.bands:
                 exhibits.append(_band_exhibit(results, variable))

@@ -29,7 +29,7 @@ def response_dict(figures: ResponseFigures) -> dict[str, Any]:
 
 def tally_dict(tally: Tally) -> dict[str, Any]:
     entry: dict[str, Any] = {"type": tally.type, "label": tally.label, "base": tally.base}
-    if tally.type == "percent":
+    if tally.numeric:
         entry.update(n=tally.n, median=tally.median, min=tally.min, max=tally.max)
     else:
         entry["counts"] = dict(tally.counts)
@@ -69,7 +69,7 @@ def report_markdown(
     lines.append(f"| **eligible** | **{figures.eligible}** |")
     for vid, tally in tallies.items():
         lines += ["", f"## {tally.label} (`{vid}`)", "", f"Base: {tally.base} interviews.", ""]
-        if tally.type == "percent":
+        if tally.numeric:
             lines += [
                 "| n | median | min | max |",
                 "| ---: | ---: | ---: | ---: |",

@@ -109,7 +109,7 @@ def _variable(
     document.add_heading(tally.label, level=2)  # type: ignore[attr-defined]
     for sentence in sentences.get(tally.variable_id, []):
         document.add_paragraph(sentence)  # type: ignore[attr-defined]
-    if tally.type == "percent":
+    if tally.numeric:
         points = percent_by_council(results.answers, tally.variable_id)
         chart = inhouse_dot_chart(points, tally)
         table = percent_table(tally)

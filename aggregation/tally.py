@@ -20,6 +20,7 @@ import pandas as pd
 from aggregation.counts import Tally, closed_variables, counts_frame, tally_from_counts
 from instrument.model import DONT_KNOW, NO_ANSWER
 from instrument.schedule import Instrument
+from instrument.types import question_type
 
 COMPLETED = "completed"
 INTERVIEW_COLUMNS = ("interview_id", "council_code", "council_name", "status", "respondent_role")
@@ -85,9 +86,10 @@ class _Routing:
 
     def _holds(self, variable_id: str, code: str) -> np.ndarray:
         column = self.column(variable_id)
-        if self.instrument.variable(variable_id).type == "multi":
+        kind = question_type(self.instrument.variable(variable_id))
+        if kind.multiple:
             return np.fromiter(
-                (isinstance(v, str) and code in v.split(";") for v in column), bool, len(column)
+                (isinstance(v, str) and code in kind.codes_in(v) for v in column), bool, len(column)
             )
         return np.asarray(column == code, dtype=bool)
 
@@ -122,7 +124,7 @@ def crosstab(instrument: Instrument, answers: Answers, rows: str, columns: str) 
     both = routing.applies(rows) & routing.applies(columns)
     frame = answers.wide.loc[both, [rows, columns]].fillna("(blank)")
     for name in (rows, columns):
-        if _type_of(instrument, name) == "multi":
+        if question_type(instrument.variable(name)).multiple:
             frame[name] = frame[name].str.split(";")
             frame = frame.explode(name)
     table = pd.crosstab(frame[rows], frame[columns])
@@ -131,10 +133,6 @@ def crosstab(instrument: Instrument, answers: Answers, rows: str, columns: str) 
         columns=_order(instrument, columns, table.columns),
         fill_value=0,
     )
-
-
-def _type_of(instrument: Instrument, variable_id: str) -> str:
-    return instrument.variable(variable_id).type
 
 
 def _order(instrument: Instrument, variable_id: str, present: Iterable[str]) -> list[str]:

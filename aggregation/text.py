@@ -148,7 +148,7 @@ def _variable_words(
 ) -> dict[str, str | Callable[[bool], str]]:
     """The words a template may name: the label, a percent's figures, or the list of codes."""
     words: dict[str, str | Callable[[bool], str]] = {"label": in_sentence(tally.label)}
-    if tally.type == "percent":
+    if tally.numeric:
         for name in ("min", "max", "median"):
             value = getattr(tally, name)
             words[name] = "" if value is None else percent_text(value)

@@ -11,7 +11,7 @@ import streamlit as st
 from app_pages.common import literal
 from instrument.model import RESERVED_LABELS, Variable
 from instrument.schedule import Instrument
-from instrument.values import MULTI_SEPARATOR
+from instrument.types import question_type
 from instrument.vocabulary import REVIEW_ITEM_LABELS
 from services.review import ReviewEntry
 
@@ -22,13 +22,8 @@ def shown_value(instrument: Instrument, variable: Variable, value: str | None) -
         return "(blank)"
     if value in RESERVED_LABELS:
         return RESERVED_LABELS[value]
-    if variable.type in ("yesno", "single"):
-        return instrument.choice_label(variable, value)
-    if variable.type == "multi":
-        return "; ".join(instrument.choice_label(variable, c) for c in value.split(MULTI_SEPARATOR))
-    if variable.type == "percent" and value.isdigit():
-        return f"{value}% in-house"
-    return value
+    kind = question_type(variable)
+    return kind.shown(value, lambda code: instrument.choice_label(variable, code))
 
 
 def review_lines(review: ReviewEntry) -> list[str]:

@@ -35,6 +35,7 @@ from db import open_database
 from db.engine import database_url
 from instrument.model import RESERVED_LABELS
 from instrument.schedule import Instrument
+from instrument.types import Counting, question_type
 from services.actor import Actor
 from services.interviews import wave_instrument, wave_summary
 from services.results import load_report, load_results, wave_data_version
@@ -209,7 +210,7 @@ def _crosstab(
         *instrument.closed_questions,
     ]
     names = {v.id: f"{v.display_number} {v.label}".strip() for v in closed}
-    ids = [v.id for v in closed if v.type != "percent"]
+    ids = [v.id for v in closed if question_type(v).counting != Counting.NUMERIC]
     left, right = st.columns(2)
     rows = left.selectbox(
         "Rows", ids, index=ids.index("q11a_swia_usefulness"), format_func=names.get, key="xtab_rows"

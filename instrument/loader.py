@@ -9,7 +9,6 @@ import yaml
 from pydantic import ValidationError
 
 from instrument.model import (
-    CLOSED_TYPES,
     CODED_VALUE_LIMIT,
     ITEM_COUNTS,
     ITEM_WORDS,
@@ -27,8 +26,8 @@ from instrument.model import (
     parse_template,
 )
 from instrument.schedule import Instrument
+from instrument.types import REGISTRY, Counting, question_type
 
-KNOWN_TYPES = ("yesno", "single", "multi", "text", "percent", "date")
 INSTRUMENT_DIR = Path(__file__).parent
 DEFAULT_INSTRUMENT = "schedule_2011"
 
@@ -132,18 +131,17 @@ def _cross_check(spec: InstrumentSpec) -> list[str]:
 
 def _check_variable(v: Variable, spec: InstrumentSpec, by_id: dict[str, Variable]) -> list[str]:
     problems: list[str] = []
-    if v.type not in KNOWN_TYPES:
-        problems.append(f"unknown type {v.type!r} (known: {', '.join(KNOWN_TYPES)})")
-    if v.type in ("single", "multi"):
-        if not v.choices:
-            problems.append(f"a {v.type} variable needs 'choices' naming a choice list")
-        elif v.choices not in spec.choice_lists:
-            problems.append(f"choice list {v.choices!r} does not exist")
-        else:
-            problems.extend(_check_value_length(v, spec))
-    elif v.choices:
-        problems.append(f"'choices' is only for single and multi variables, not {v.type}")
-    if v.type in CLOSED_TYPES and not v.label:
+    kind = REGISTRY.get(v.type)
+    if kind is None:
+        problems.append(f"unknown type {v.type!r} (known: {', '.join(sorted(REGISTRY))})")
+    elif kind.uses_choice_list:
+        problems.extend(kind.problems(v, spec.choice_lists) or _check_value_length(v, spec))
+    else:
+        problems.extend(kind.problems(v, spec.choice_lists))
+    if v.choices and not (kind and kind.uses_choice_list):
+        listed = " and ".join(t.name for t in REGISTRY.values() if t.uses_choice_list)
+        problems.append(f"'choices' is only for {listed} variables, not {v.type}")
+    if v.is_closed and not v.label:
         problems.append("a closed variable needs a short 'label' for reports")
     if v.asked_if:
         problems.extend(_check_routing(v, spec, by_id))
@@ -158,8 +156,10 @@ def _check_variable(v: Variable, spec: InstrumentSpec, by_id: dict[str, Variable
 
 def _check_bands(v: Variable) -> list[str]:
     """Bands of a percent must cover 0–100 once each, so every share falls in exactly one."""
-    if v.type != "percent":
-        return [f"'bands' is only for percent variables, not {v.type}"]
+    kind = REGISTRY.get(v.type)
+    if not (kind and kind.takes_bands):
+        banded = " and ".join(t.name for t in REGISTRY.values() if t.takes_bands)
+        return [f"'bands' is only for {banded} variables, not {v.type}"]
     problems = []
     for band in v.bands.bands:  # type: ignore[union-attr]
         if band.low > band.high:
@@ -212,10 +212,11 @@ def _check_routing(v: Variable, spec: InstrumentSpec, by_id: dict[str, Variable]
 def _check_value_length(v: Variable, spec: InstrumentSpec) -> list[str]:
     """A closed answer must fit the database's count index (`CODED_VALUE_LIMIT`)."""
     codes = [c.code for c in spec.choice_lists[v.choices or ""]]
-    longest = len(";".join(codes)) if v.type == "multi" else max(map(len, codes), default=0)
+    kind = question_type(v)
+    longest = kind.longest_value(codes)
     if longest <= CODED_VALUE_LIMIT:
         return []
-    held = f"all {len(codes)} codes chosen" if v.type == "multi" else "its longest code"
+    held = f"all {len(codes)} codes chosen" if kind.multiple else "its longest code"
     return [
         f"its longest answer ({held}) is {longest} characters; "
         f"a closed answer may be at most {CODED_VALUE_LIMIT}"
@@ -223,19 +224,18 @@ def _check_value_length(v: Variable, spec: InstrumentSpec) -> list[str]:
 
 
 def _codes_of(v: Variable, spec: InstrumentSpec) -> list[str] | None:
-    if v.type == "yesno":
-        return ["yes", "no"]
-    if v.type in ("single", "multi") and v.choices in spec.choice_lists:
-        return [c.code for c in spec.choice_lists[v.choices]]
-    return None
+    kind = REGISTRY.get(v.type)
+    choices = kind.choices(v, spec.choice_lists) if kind else None
+    return None if choices is None else [c.code for c in choices]
 
 
 def _check_report(v: Variable, spec: InstrumentSpec) -> list[str]:
     """A variable's own report wording (and its band's) may name only its codes and figures."""
     if not v.is_closed:
-        return [f"'report' is only for closed variables ({', '.join(sorted(CLOSED_TYPES))})"]
+        closed = sorted(t.name for t in REGISTRY.values() if t.closed)
+        return [f"'report' is only for closed variables ({', '.join(closed)})"]
     assert v.report is not None
-    if v.type == "percent":
+    if question_type(v).counting == Counting.NUMERIC:
         return _check_report_template(v.report, [], PERCENT_WORDS)
     return _check_report_template(v.report, _codes_of(v, spec) or [], REPORT_WORDS)
 

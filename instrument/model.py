@@ -14,9 +14,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-VariableType = Literal["yesno", "single", "multi", "text", "percent", "date"]
-CLOSED_TYPES: frozenset[str] = frozenset({"yesno", "single", "multi", "percent"})
-
 NO_ANSWER = "no_answer"
 DONT_KNOW = "dont_know"
 NOT_APPLICABLE = "not_applicable"
@@ -260,7 +257,11 @@ class Variable(_Frozen):
 
     @property
     def is_closed(self) -> bool:
-        return self.type in CLOSED_TYPES
+        """Counted in the national tables: a property of its type (False for an unknown one)."""
+        from instrument.types import REGISTRY  # the types are built on this model
+
+        kind = REGISTRY.get(self.type)
+        return kind is not None and kind.closed
 
     @property
     def display_number(self) -> str:

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from functools import cached_property
 
 from instrument.model import (
-    YES_NO_CHOICES,
     Choice,
     Condition,
     InstrumentSpec,
@@ -14,6 +13,7 @@ from instrument.model import (
     Variable,
     parse_condition,
 )
+from instrument.types import question_type
 
 Answers = Mapping[str, str | None]
 
@@ -50,11 +50,7 @@ class Instrument:
     def choices(self, variable: Variable | str) -> tuple[Choice, ...]:
         """The codes a yesno, single or multi variable may take, in the schedule's order."""
         v = self.variable(variable) if isinstance(variable, str) else variable
-        if v.type == "yesno":
-            return tuple(Choice(code=c, label=label) for c, label in YES_NO_CHOICES)
-        if v.choices:
-            return self.spec.choice_lists[v.choices]
-        return ()
+        return question_type(v).choices(v, self.spec.choice_lists) or ()
 
     def choice_label(self, variable: Variable | str, code: str) -> str:
         for choice in self.choices(variable):
@@ -77,7 +73,7 @@ class Instrument:
     @cached_property
     def verbatim_ids(self) -> frozenset[str]:
         """Free-text answers, in the respondent's own words: withheld from some readers."""
-        return frozenset(v.id for v in self.questions if v.type == "text")
+        return frozenset(v.id for v in self.questions if question_type(v).verbatim)
 
     def applies(self, variable_id: str, answers: Answers) -> bool:
         """Routing: is the variable asked, given the answers so far?
@@ -97,9 +93,7 @@ class Instrument:
         value = answers.get(variable_id)
         if not value or not self.applies(variable_id, answers):
             return False
-        if self.variable(variable_id).type == "multi":
-            return code in value.split(";")
-        return value == code
+        return code in question_type(self.variable(variable_id)).codes_in(value)
 
     def applicable(self, answers: Answers) -> list[Variable]:
         """The questions asked, in schedule order, given the answers."""

@@ -10,9 +10,12 @@ import calendar
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from instrument.model import NO_ANSWER, NOT_APPLICABLE, RESERVED_CODES, Variable
-from instrument.schedule import Instrument
+
+if TYPE_CHECKING:
+    from instrument.schedule import Instrument
 
 MAX_TEXT_LENGTH = 20_000
 MULTI_SEPARATOR = ";"
@@ -138,44 +141,15 @@ def normalise(instrument: Instrument, variable: Variable, raw: str | None) -> st
     Reserved codes are accepted on every variable; whether `not_applicable` fits the
     routing is for the caller, which knows the other answers.
     """
+    from instrument.types import question_type  # the types parse with the rules above
+
     if raw is None or not raw.strip():
         return None
     text = raw.strip()
     if text in RESERVED_CODES:
         return text
-    if variable.type == "text":
-        return check_text(raw)
-    if variable.type == "percent":
-        return str(parse_percent(text))
-    if variable.type == "date":
-        return parse_date(text).isoformat()
-    codes = [c.code for c in instrument.choices(variable)]
-    if variable.type == "multi":
-        return _normalise_multi(codes, text)
-    if text not in codes:
-        raise ValueProblem(f"{text!r} is not one of the codes: {', '.join(codes)}")
-    return text
-
-
-def _normalise_multi(codes: list[str], text: str) -> str:
-    chosen = [c.strip() for c in text.split(MULTI_SEPARATOR) if c.strip()]
-    problems = []
-    unknown = [c for c in chosen if c not in codes and c not in RESERVED_CODES]
-    if unknown:
-        problems.append(
-            f"{', '.join(repr(c) for c in unknown)} "
-            f"{'is not a code' if len(unknown) == 1 else 'are not codes'} "
-            f"(codes: {', '.join(codes)})"
-        )
-    repeated = sorted({c for c in chosen if chosen.count(c) > 1})
-    if repeated:
-        problems.append(f"{', '.join(repr(c) for c in repeated)} given more than once")
-    reserved = [c for c in chosen if c in RESERVED_CODES]
-    if reserved and len(chosen) > 1:
-        problems.append(f"{reserved[0]!r} cannot be combined with other codes")
-    if problems:
-        raise ValueProblem("; ".join(problems))
-    return MULTI_SEPARATOR.join(c for c in codes if c in chosen)
+    kind = question_type(variable)
+    return kind.normalise(raw, [c.code for c in instrument.choices(variable)])
 
 
 def is_recorded(value: str | None) -> bool:

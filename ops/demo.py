@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +21,11 @@ from sqlalchemy.orm import Session
 from db.models import Answer, AnswerHistory, ContactAttempt, Council, Interview, utcnow
 from db.setup import ensure_wave
 from instrument import DEFAULT_INSTRUMENT
-from instrument.model import DONT_KNOW, NO_ANSWER, Variable
+from instrument.model import Variable
 from instrument.schedule import Instrument
-from instrument.values import MULTI_SEPARATOR, normalise
+from instrument.types import Sample, question_type
+from instrument.types.date import weekday_in
+from instrument.values import normalise
 from instrument.vocabulary import COMPLETED, DECLINED
 from services import audit
 from services.actor import Actor
@@ -216,62 +217,9 @@ def plausible_interview(instrument: Instrument, rng: random.Random) -> dict[str,
 
 def draw(instrument: Instrument, variable: Variable, rng: random.Random) -> str:
     """One plausible value of the variable, in the canonical form `normalise` stores."""
-    weights = PLAUSIBLE.get(variable.id) or _generic_weights(instrument, variable)
-    if variable.type in ("yesno", "single"):
-        value = _pick(weights, rng)
-    elif variable.type == "multi":
-        value = _mentions(instrument, variable, weights, rng)
-    elif variable.type == "percent":
-        value = _share(rng)
-    elif variable.type == "date":
-        value = weekday_in(FIELDWORK, rng).isoformat()
-    else:
-        value = rng.choice(TEXTS.get(variable.id, GENERIC_TEXTS))
-    return normalise(instrument, variable, value) or ""
-
-
-def _generic_weights(instrument: Instrument, variable: Variable) -> dict[str, float]:
-    """Every code alike (a multi mentions each a third of the time), reserved codes rarely."""
-    if variable.type == "yesno":
-        return {"yes": 60, "no": 36, DONT_KNOW: 2, NO_ANSWER: 2}
+    kind = question_type(variable)
     codes = [c.code for c in instrument.choices(variable)]
-    each = 1 / 3 if variable.type == "multi" else 1.0
-    reserved = 0.02 if variable.type == "multi" else 0.03 * len(codes)
-    return {**dict.fromkeys(codes, each), NO_ANSWER: reserved}
-
-
-def _pick(weights: Mapping[str, float], rng: random.Random) -> str:
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
-
-
-def _mentions(
-    instrument: Instrument, variable: Variable, weights: Mapping[str, float], rng: random.Random
-) -> str:
-    """Codes mentioned, each with its own chance; at least one, or a reserved code instead."""
-    for reserved in (NO_ANSWER, DONT_KNOW):
-        if rng.random() < weights.get(reserved, 0):
-            return reserved
-    codes = [c.code for c in instrument.choices(variable) if weights.get(c.code, 0) > 0]
-    chosen = [c for c in codes if rng.random() < weights[c]]
-    if not chosen:
-        chosen = [max(codes, key=lambda c: weights[c])]
-    return MULTI_SEPARATOR.join(chosen)
-
-
-def _share(rng: random.Random) -> str:
-    """An in-house share as interviewers hear it: often 50:50, otherwise round-ish, 0 to 100."""
-    roll = rng.random()
-    if roll < 0.03:
-        return DONT_KNOW
-    if roll < 0.2:
-        return "50"
-    return str(rng.randrange(0, 101, 5))
-
-
-def weekday_in(period: tuple[dt.date, dt.date], rng: random.Random) -> dt.date:
-    """A working day in the period (inclusive), the kind of day interviews happen."""
-    start, end = period
-    day = start + dt.timedelta(days=rng.randrange((end - start).days + 1))
-    while day.weekday() >= 5:
-        day -= dt.timedelta(days=day.weekday() - 4)
-    return max(day, start)
+    weights = PLAUSIBLE.get(variable.id) or kind.demo_weights(codes)
+    texts = TEXTS.get(variable.id, GENERIC_TEXTS)
+    value = kind.draw(Sample(rng, weights, codes, texts, FIELDWORK))
+    return normalise(instrument, variable, value) or ""

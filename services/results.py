@@ -35,6 +35,7 @@ from aggregation.tally import ANSWER_COLUMNS, COMPLETED, INTERVIEW_COLUMNS
 from db.models import Answer, Council, Interview
 from instrument.model import CODED_VALUE_LIMIT, Clause
 from instrument.schedule import Instrument
+from instrument.types import question_type
 from services.actor import Actor
 from services.interviews import get_wave, instrument_named
 from services.permissions import require
@@ -280,7 +281,7 @@ def _holds(instrument: Instrument, clause: Clause) -> ColumnElement[bool]:
 
 
 def _has_code(instrument: Instrument, column, clause: Clause) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
-    if instrument.variable(clause.variable).type == "multi":
+    if question_type(instrument.variable(clause.variable)).multiple:
         return (literal(";") + column + literal(";")).contains(f";{clause.code};", autoescape=True)
     return column == clause.code
 

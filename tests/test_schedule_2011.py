@@ -7,7 +7,6 @@ import re
 import pytest
 
 from instrument.loader import load_instrument
-from instrument.model import CLOSED_TYPES
 
 PARTS = [
     ("A", "Involving users and carers over the last 18 months or so"),
@@ -332,7 +331,7 @@ def test_guidance_labels(instrument):
 
 
 def test_every_closed_variable_has_a_label(instrument):
-    closed = [v for v in instrument.questions if v.type in CLOSED_TYPES]
+    closed = [v for v in instrument.questions if v.is_closed]
     assert closed
     missing = [v.id for v in closed if not (v.label and v.label.strip())]
     assert missing == []

@@ -22,6 +22,7 @@ from app_pages.answer_widgets import review_lines, shown_value
 from app_pages.common import actor, session
 from instrument.model import DONT_KNOW, NO_ANSWER, RESERVED_LABELS, Part, Variable
 from instrument.schedule import Instrument
+from instrument.types import question_type
 from instrument.values import ValueProblem
 from services.actor import Actor
 from services.answers import AnswerConflict, HistoryEntry, RecordedAnswer, save_answer
@@ -238,7 +239,7 @@ def show_panel(
         "acked": acked(interview.id),
         "reserved": [[code, RESERVED_LABELS[code]] for code in (NO_ANSWER, DONT_KNOW)],
         "routing": _routing(instrument),
-        "multi": [v.id for v in instrument.questions if v.type == "multi"],
+        "multi": [v.id for v in instrument.questions if question_type(v).multiple],
         "values": {k: a.value for k, a in answers.items() if a.value is not None},
         "reason": reason or None,
         "notes_private": NOTES_PRIVATE,
@@ -308,6 +309,7 @@ def _question(
     review = reviews.get(variable.id)
     condition = instrument.condition(variable.id)
     number = variable.display_number or variable.label or variable.id
+    widget = question_type(variable).widget
     return {
         "id": variable.id,
         "number": variable.display_number,
@@ -316,10 +318,10 @@ def _question(
         "text": variable.text,
         "help": variable.help,
         "coded": variable.coded,
-        "type": variable.type if variable.is_closed or variable.type == "text" else "line",
-        "placeholder": "e.g. 30:70, 30/70, 30% or 30" if variable.type == "percent" else None,
+        "type": widget.kind,
+        "placeholder": widget.placeholder,
         "choices": [[c.code, c.label] for c in instrument.choices(variable)]
-        if variable.type in ("single", "yesno", "multi")
+        if widget.offers_choices
         else [],
         "value": recorded.value if recorded else None,
         "note": recorded.note if recorded else None,
@@ -344,10 +346,9 @@ def _question(
 
 def _percent_shares(variable: Variable, recorded: RecordedAnswer | None) -> str | None:
     """A recorded in-house share read back as both shares, so a slip is seen at once."""
-    if variable.type != "percent" or recorded is None or not (recorded.value or "").isdigit():
+    if recorded is None or recorded.value is None:
         return None
-    share = int(recorded.value)  # type: ignore[arg-type]
-    return f"Recorded: {share}% in-house, {100 - share}% external"
+    return question_type(variable).read_back(recorded.value)
 
 
 def _history_line(instrument: Instrument, variable: Variable, e: HistoryEntry) -> str:
