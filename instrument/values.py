@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+from instrument.errors import SurveyError
 from instrument.model import NO_ANSWER, NOT_APPLICABLE, RESERVED_CODES, Variable
 from instrument.schedule import Instrument
 
@@ -29,8 +30,10 @@ _RATIO = re.compile(r"^(\d+(?:\.\d+)?)\s*[:/]\s*(\d+(?:\.\d+)?)$")
 _SHARE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*%?$")
 
 
-class ValueProblem(ValueError):
+class ValueProblem(SurveyError, ValueError):
     """A value that cannot be recorded, with the reason in words."""
+
+    code = "value.invalid"
 
 
 def parse_percent(text: str) -> int:
