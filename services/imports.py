@@ -126,6 +126,11 @@ def import_wave(
     require(session, actor, "record answers", target=f"wave {wave_key} import")
     try:
         return _import(session, actor, wave_key, data, filename, replace, reason)
+    except ImportRefused as refused:
+        session.rollback()
+        if filename:  # the problems say where in the file; this says which file
+            refused.where = Where(file=filename)
+        raise
     except Exception:
         session.rollback()  # nothing half-written, and SQLite's write lock released at once
         raise
