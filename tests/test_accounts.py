@@ -78,8 +78,9 @@ def test_sign_in__wrong_password_and_unknown_user__get_the_same_message(session:
 def test_sign_in__five_failures__lock_the_account_for_15_minutes(session: Session) -> None:
     add(session)
     for attempt in range(4):
-        with pytest.raises(SignInRefused, match="not right"):
+        with pytest.raises(SignInRefused) as refused:
             authenticate(session, "ilona", "wrong password", now=T0 + dt.timedelta(seconds=attempt))
+        assert refused.value.code == "signin.refused"
     locked = "This account is locked after 5 failed sign-ins; try again after 09:15 UTC."
     with pytest.raises(SignInRefused) as fifth:
         authenticate(session, "ilona", "wrong password", now=T0)
@@ -179,8 +180,9 @@ def test_disable__last_active_admin_cannot_be_disabled(session: Session) -> None
     add(session, "ada", "admin")
     with pytest.raises(AccountProblem, match="last active administrator"):
         disable_account(session, actor=ADMIN, username="ada")
-    with pytest.raises(NotFound, match="there is no account 'nobody'"):
+    with pytest.raises(NotFound) as missing:
         disable_account(session, actor=ADMIN, username="nobody")
+    assert missing.value.code == "account.not_found"
 
 
 def test_first_admin__only_when_there_are_no_accounts(session: Session) -> None:
