@@ -152,10 +152,10 @@ def test_read_table__header_at_the_column_limit_read__one_value_past_it_refused_
     assert read_table(fits, f"f.{fmt}", max_rows=10, max_columns=5).header == header
     with pytest.raises(UnreadableFile) as refused:
         read_table(wide, f"f.{fmt}", max_rows=10, max_columns=5)
-    assert refused.value.row == 2
+    assert refused.value.where.row == 2
     assert str(refused.value) == (
-        "there is a value ('x') in column H, but the survey's files have at most 5 columns; "
-        "delete the columns after E"
+        "row 2: there is a value ('x') in column H, but the survey's files have at most 5 "
+        "columns; delete the columns after E"
     )
 
 
