@@ -291,8 +291,8 @@ def test_cli_user_add_list_reset_disable_enable(cli_db: str, monkeypatch, capsys
 
     assert run(monkeypatch, ["user", "enable", "fife", "--reason", "back from leave"]) == 0
     assert "Re-enabled fife" in capsys.readouterr().out
-    assert run(monkeypatch, ["user", "enable", "fife"]) == 1
-    assert "fife is already active" in capsys.readouterr().err
+    assert run(monkeypatch, ["user", "enable", "fife"]) == 2
+    assert capsys.readouterr().err == "error [account.refused]: fife is already active\n"
 
     engine = db.open_database()
     with Session(engine) as session:
@@ -309,13 +309,13 @@ def test_cli_user_add_list_reset_disable_enable(cli_db: str, monkeypatch, capsys
 
 
 def test_cli_user_errors_are_in_words(cli_db: str, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    assert run(monkeypatch, ["user", "add", "ada", "--role", "admin", "--password-stdin"]) == 1
+    assert run(monkeypatch, ["user", "add", "ada", "--role", "admin", "--password-stdin"]) == 2
     assert "the password must be at least 10 characters" in capsys.readouterr().err
     council_without_code = ["user", "add", "fife", "--role", "council", "--password-stdin"]
-    assert run(monkeypatch, council_without_code, PASSWORD + "\n") == 1
+    assert run(monkeypatch, council_without_code, PASSWORD + "\n") == 2
     assert "a council account needs its council" in capsys.readouterr().err
     assert run(monkeypatch, ["user", "disable", "nobody"]) == 2
-    assert "there is no account 'nobody'" in capsys.readouterr().err
+    assert "error [account.not_found]: there is no account 'nobody'" in capsys.readouterr().err
     assert run(monkeypatch, ["user", "list"]) == 0
     assert "No accounts yet" in capsys.readouterr().out
 
