@@ -126,13 +126,10 @@ def import_wave(
     require(session, actor, "record answers", target=f"wave {wave_key} import")
     try:
         return _import(session, actor, wave_key, data, filename, replace, reason)
-    except ImportRefused as refused:
-        session.rollback()
-        if filename:  # the problems say where in the file; this says which file
-            refused.where = Where(file=filename)
-        raise
-    except Exception:
+    except Exception as failed:
         session.rollback()  # nothing half-written, and SQLite's write lock released at once
+        if isinstance(failed, ImportRefused) and filename:
+            failed.where = Where(file=filename)  # the problems say where in it; this, which file
         raise
 
 
