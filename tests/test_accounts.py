@@ -85,6 +85,7 @@ def test_sign_in__five_failures__lock_the_account_for_15_minutes(session: Sessio
     with pytest.raises(SignInRefused) as fifth:
         authenticate(session, "ilona", "wrong password", now=T0)
     assert str(fifth.value) == locked
+    assert fifth.value.code == "signin.locked"
     with pytest.raises(SignInRefused) as right_password_while_locked:
         authenticate(session, "ilona", PASSWORD, now=T0 + dt.timedelta(minutes=14, seconds=59))
     assert str(right_password_while_locked.value) == locked
