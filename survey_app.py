@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import draft_banner, drafts_switch, engine, literal
+from app_pages.common import draft_banner, drafts_switch, engine, literal, run_page
 from app_pages.memory import settle_after_imports
 from app_pages.navigation import PAGES, ROLE_PAGES, SIGN_IN_TITLE
 from app_pages.signin import ROLE_NAMES, sign_in_page, sign_out, signed_in, watch_idle
@@ -23,7 +23,7 @@ except InstrumentError as exc:
 
 who = signed_in()
 if who is None:
-    st.navigation([st.Page(sign_in_page, title=SIGN_IN_TITLE, icon=":material/login:")]).run()
+    run_page(st.navigation([st.Page(sign_in_page, title=SIGN_IN_TITLE, icon=":material/login:")]))
 else:
     with st.sidebar:
         st.caption(f"Signed in as **{literal(who.shown_name)}** · {ROLE_NAMES[who.role]}")
@@ -36,4 +36,4 @@ else:
         st.Page(PAGES[name][0], title=PAGES[name][1], icon=PAGES[name][2], default=i == 0)
         for i, name in enumerate(ROLE_PAGES[who.role])
     ]
-    st.navigation(pages).run()
+    run_page(st.navigation(pages))

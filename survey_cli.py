@@ -21,9 +21,9 @@ from db import open_database
 from db.engine import database_url
 from db.setup import DEFAULT_WAVE
 from flatfile.table import MAX_FILE_BYTES
-from instrument import InstrumentError
-from ops.app_role import RoleProblem, grant_app_role
-from ops.backup import BackupRefused, restore_backup, write_backup
+from instrument.errors import SurveyError
+from ops.app_role import grant_app_role
+from ops.backup import restore_backup, write_backup
 from ops.demo import fill_demo_wave
 from services.accounts import (
     ROLES,
@@ -38,9 +38,8 @@ from services.accounts import (
 from services.actor import Actor, Role
 from services.audit_log import verify_chain
 from services.export import export_wave
-from services.imports import ImportRefused, import_wave
-from services.interviews import NotFound, wave_interviews, wave_summary
-from services.permissions import PermissionDenied
+from services.imports import import_wave
+from services.interviews import wave_interviews, wave_summary
 from services.results import load_report, load_results
 
 
@@ -94,22 +93,15 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
         print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
     with Session(engine) as session:
-        try:
-            report = import_wave(
-                session,
-                actor=args.actor,
-                wave_key=args.wave,
-                data=data,
-                filename=path.name,
-                replace=args.replace,
-                reason=args.reason,
-            )
-        except ImportRefused as exc:
-            print(f"{path}: import refused, nothing was written.", file=sys.stderr)
-            print(f"{exc.total} problem(s):", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  - {problem}", file=sys.stderr)
-            return 1
+        report = import_wave(
+            session,
+            actor=args.actor,
+            wave_key=args.wave,
+            data=data,
+            filename=path.name,
+            replace=args.replace,
+            reason=args.reason,
+        )
     print(
         f"Imported {report.councils} council(s) into wave {args.wave}: "
         f"{report.values_changed} value(s) written."
@@ -174,7 +166,7 @@ def cmd_backup(engine: Engine, args: argparse.Namespace) -> int:
     """Write a consistent snapshot of every table, safe to take while the app is in use."""
     try:
         backup = write_backup(engine, actor=args.actor, out=Path(args.out))
-    except (BackupRefused, OSError) as exc:
+    except OSError as exc:
         print(f"error: {exc}; no backup was written.", file=sys.stderr)
         return 1
     print(
@@ -187,11 +179,7 @@ def cmd_backup(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_restore(engine: Engine, args: argparse.Namespace) -> int:
     """Load a backup into the (empty) database that DATABASE_URL names."""
-    try:
-        backup = restore_backup(engine, actor=args.actor, source=Path(args.file))
-    except BackupRefused as exc:
-        print(f"error: {exc}. The database was not changed.", file=sys.stderr)
-        return 1
+    backup = restore_backup(engine, actor=args.actor, source=Path(args.file))
     print(
         f"Restored {backup.total_rows:,} rows of {len(backup.rows)} tables into {_shown_url()} "
         f"from the {backup.database} backup taken at {backup.taken_at}."
@@ -216,11 +204,7 @@ def cmd_audit_verify(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_grant_app_role(engine: Engine, args: argparse.Namespace) -> int:
     """As the tables' owner: give the app's PostgreSQL role what it needs, and no more."""
-    try:
-        statements = grant_app_role(engine, args.role)
-    except RoleProblem as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    statements = grant_app_role(engine, args.role)
     print(f"Granted {args.role} what the app needs on {_shown_url()}:")
     for statement in statements:
         print(f"  {statement}")
@@ -440,20 +424,17 @@ def _add_user_commands(commands) -> None:  # type: ignore[no-untyped-def]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; any refusal (a SurveyError) is said here, once, as
+    `error [code]: where: message` on stderr, with exit status 2."""
     args = build_parser().parse_args(argv)
     try:
         engine = open_database()
         args.actor = _acting_person(engine, args)
-        return args.handler(engine, args)
-    except InstrumentError as exc:
-        print(f"error: the instrument is invalid, nothing was done.\n{exc}", file=sys.stderr)
+        handler: Callable[[Engine, argparse.Namespace], int] = args.handler
+        return handler(engine, args)
+    except SurveyError as problem:
+        print(f"error [{problem.code}]: {problem.located()}", file=sys.stderr)
         return 2
-    except (NotFound, PermissionDenied) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except AccountProblem as exc:
-        print(f"error: {exc}; nothing was changed.", file=sys.stderr)
-        return 1
 
 
 if __name__ == "__main__":

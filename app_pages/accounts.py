@@ -6,11 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import actor, literal, session
+from app_pages.common import actor, literal, session, show_refusal
 from app_pages.signin import ROLE_NAMES
+from instrument.errors import SurveyError
 from services.accounts import (
     ROLES,
-    AccountProblem,
     add_account,
     council_choices,
     disable_account,
@@ -19,7 +19,6 @@ from services.accounts import (
     reset_password,
     set_verbatim_access,
 )
-from services.interviews import NotFound
 
 MESSAGE = "accounts_message"
 
@@ -139,8 +138,8 @@ def _act(action, success: str) -> None:  # type: ignore[no-untyped-def]
     try:
         with session() as s:
             action(s)
-    except (AccountProblem, NotFound) as problem:
-        st.error(literal(str(problem)))
+    except SurveyError as problem:  # in place, so the other tab is still drawn
+        show_refusal(problem)
         return
     st.session_state[MESSAGE] = ("success", success)
     st.rerun()

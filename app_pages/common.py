@@ -10,10 +10,12 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.navigation.page import StreamlitPage
 
 from db import open_database
 from db.engine import database_url
 from db.setup import DEFAULT_WAVE
+from instrument.errors import SurveyError
 from instrument.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, VALIDATED
 from services.actor import Actor
 from services.interviews import list_waves
@@ -49,6 +51,23 @@ def actor() -> Actor:
     if who is None or idle_for > IDLE_LIMIT.total_seconds():
         st.stop()  # signed out meanwhile (another tab, an administrator): the next run asks
     return who  # type: ignore[no-any-return]
+
+
+def run_page(page: StreamlitPage) -> None:
+    """Run the chosen page; a refusal escaping it (PermissionDenied above all) is shown as an
+    error box instead of a traceback. Pages still catch the refusals they can answer in place
+    (a keyed value, an incomplete interview), so the rest of the page stays usable there."""
+    try:
+        page.run()
+    except SurveyError as problem:
+        show_refusal(problem)
+
+
+def show_refusal(problem: SurveyError) -> None:
+    """The message as plain text (it may quote what a person typed), its code in small print
+    for whoever is asked for help."""
+    st.error(literal(problem.located()), icon=":material/block:")
+    st.caption(f"Error code: `{problem.code}`")
 
 
 def wave_key() -> str:

@@ -64,7 +64,7 @@ def signed_in() -> Actor | None:
                 idle = st.session_state.get(ACTOR_KEY)
                 if idle is not None:
                     end_session(s, token, idle, why="30 minutes without activity")
-                raise SessionEnded(IDLE_MESSAGE)
+                raise SessionEnded(IDLE_MESSAGE, code="session.idle")
             who = resume_session(s, token)
     except SessionEnded as why:
         _forget(token, str(why))

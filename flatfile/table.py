@@ -36,6 +36,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.writer.excel import ExcelWriter
 
 from flatfile.cells import protect, unprotect
+from instrument.errors import SurveyError
 
 FlatFileFormat = Literal["csv", "xlsx"]
 # A whole wave of 32 councils with every one of its 35 free-text answers at the 20,000-character
@@ -88,16 +89,17 @@ class Table:
     more_rows: bool = False  # the file has more than `max_rows` rows with data; not all read
 
 
-class UnreadableFile(ValueError):
+class UnreadableFile(SurveyError, ValueError):
     """The file as a whole cannot be read as a table; the message says why and what to do.
 
-    `row` and `column` say where, when the trouble is in one place (an odd byte, a quote).
+    `where.row` and `where.column` say where, when the trouble is in one place (an odd
+    byte, a quote).
     """
 
+    code = "file.unreadable"
+
     def __init__(self, reason: str, *, row: int | None = None, column: str | None = None):
-        super().__init__(reason)
-        self.row = row
-        self.column = column
+        super().__init__(reason, row=row, column=column)
 
 
 def write_table(header: list[str], rows: list[list[str]], fmt: FlatFileFormat) -> bytes:

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from instrument.errors import SurveyError
 from instrument.model import (
     CODED_VALUE_LIMIT,
     ITEM_COUNTS,
@@ -32,14 +33,16 @@ INSTRUMENT_DIR = Path(__file__).parent
 DEFAULT_INSTRUMENT = "schedule_2011"
 
 
-class InstrumentError(Exception):
+class InstrumentError(SurveyError):
     """An instrument file that cannot be used; `problems` lists every one found."""
+
+    code = "instrument.invalid"
 
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source}: {len(problems)} problem(s) in the instrument:\n{lines}")
+        super().__init__(f"{len(problems)} problem(s) in the instrument:\n{lines}", file=source)
 
 
 class _ScheduleLoader(yaml.SafeLoader):

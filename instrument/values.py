@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from instrument.errors import SurveyError
 from instrument.model import NO_ANSWER, NOT_APPLICABLE, RESERVED_CODES, Variable
 
 if TYPE_CHECKING:
@@ -32,8 +33,10 @@ _RATIO = re.compile(r"^(\d+(?:\.\d+)?)\s*[:/]\s*(\d+(?:\.\d+)?)$")
 _SHARE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*%?$")
 
 
-class ValueProblem(ValueError):
+class ValueProblem(SurveyError, ValueError):
     """A value that cannot be recorded, with the reason in words."""
+
+    code = "value.invalid"
 
 
 def parse_percent(text: str) -> int:

@@ -12,14 +12,18 @@ import re
 
 from sqlalchemy import Engine, text
 
+from instrument.errors import SurveyError
+
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Tables the app reads and appends to but never changes: the log, and the migration marker.
 APPEND_ONLY = ("audit_event",)
 READ_ONLY = ("alembic_version",)
 
 
-class RoleProblem(ValueError):
+class RoleProblem(SurveyError, ValueError):
     """The role cannot be granted; the message says why."""
+
+    code = "role.refused"
 
 
 def app_role_grants(role: str) -> list[str]:

@@ -36,6 +36,7 @@ from db.engine import READ_SNAPSHOT
 from db.models import Base, Interview, Wave
 from db.schema import upgrade
 from db.setup import DEFAULT_WAVE
+from instrument.errors import SurveyError
 from instrument.vocabulary import NOT_CONTACTED
 from services import audit
 from services.actor import Actor
@@ -50,8 +51,10 @@ BATCH_ROWS = 1_000
 SEEDED_TABLES = frozenset({"council", "council_alias", "wave", "interview"})
 
 
-class BackupRefused(Exception):
+class BackupRefused(SurveyError):
     """Nothing was written (to the file, or to the database); the message says why."""
+
+    code = "backup.refused"
 
 
 @dataclass(frozen=True)

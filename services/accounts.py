@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from db.councils import council_lookup, match_key
 from db.models import ROLES as ROLES  # the roles an account can have, re-exported for pages
 from db.models import Account, utcnow
+from instrument.errors import SurveyError
 from services import audit
 from services.actor import Actor, Role
 from services.interviews import NotFound
@@ -36,12 +37,16 @@ DISABLED = "This account is disabled; ask an administrator."
 HASHER = PasswordHasher()  # argon2id with argon2-cffi's default (RFC 9106 low-memory) costs
 
 
-class AccountProblem(ValueError):
+class AccountProblem(SurveyError, ValueError):
     """An account change refused, said in words (bad role, short password, duplicate name)."""
 
+    code = "account.refused"
 
-class SignInRefused(Exception):
+
+class SignInRefused(SurveyError):
     """Sign-in refused; the message is safe to show as it is."""
+
+    code = "signin.refused"
 
 
 @dataclass(frozen=True)
@@ -307,7 +312,7 @@ def authenticate(
         if account.locked_until > now:
             _failed(session, who, account, "account locked")
             session.commit()
-            raise SignInRefused(locked_message(account.locked_until))
+            raise SignInRefused(locked_message(account.locked_until), code="signin.locked")
         account.locked_until, account.failed_attempts = None, 0
     if not _verify(account.password_hash, password):
         account.failed_attempts += 1
@@ -323,12 +328,12 @@ def authenticate(
                 reason=f"{MAX_FAILED_SIGN_INS} failed sign-ins",
             )
             session.commit()
-            raise SignInRefused(locked_message(account.locked_until))
+            raise SignInRefused(locked_message(account.locked_until), code="signin.locked")
         session.commit()
         raise SignInRefused(WRONG_CREDENTIALS)
     if not account.active:
         session.rollback()
-        raise SignInRefused(DISABLED)
+        raise SignInRefused(DISABLED, code="signin.disabled")
     if HASHER.check_needs_rehash(account.password_hash):
         account.password_hash = HASHER.hash(password)
     account.failed_attempts = 0
@@ -416,7 +421,7 @@ def _get(session: Session, username: str) -> Account:
     )
     if account is None:
         session.rollback()
-        raise NotFound(f"there is no account {username!r}")
+        raise NotFound(f"there is no account {username!r}", code="account.not_found")
     return account
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Answer, AnswerHistory, Interview, utcnow
 from instrument import Instrument
+from instrument.errors import SurveyError
 from instrument.model import NOT_APPLICABLE
 from instrument.values import ValueProblem, normalise
 from instrument.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED, SCHEDULED
@@ -68,8 +69,10 @@ class SaveResult:
     notice: str | None = None
 
 
-class AnswerConflict(Exception):
+class AnswerConflict(SurveyError):
     """Someone else saved this answer since it was loaded; both values are kept for the user."""
+
+    code = "answer.conflict"
 
     def __init__(self, mine: str | None, theirs: RecordedAnswer) -> None:
         self.mine = mine

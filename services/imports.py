@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from db.councils import council_lookup, match_key
 from db.models import Answer, Council, Interview, utcnow
 from flatfile.table import Table, UnreadableFile, read_table, shown
+from instrument.errors import SurveyError, Where
 from instrument.model import NOT_APPLICABLE, Variable
 from instrument.schedule import Instrument
 from instrument.values import MAX_TEXT_LENGTH, ValueProblem, check_text, normalise, parse_date
@@ -65,11 +66,17 @@ class ImportProblem:
             where.append(f"value {shown!r}")
         return f"{', '.join(where)}: {self.reason}" if where else self.reason
 
+    @property
+    def where(self) -> Where:
+        return Where(row=self.row, column=self.column, council=self.council)
 
-class ImportRefused(Exception):
+
+class ImportRefused(SurveyError):
     """Nothing was written. `problems` lists the problems found, in file order: the first
     `MAX_PROBLEMS_SHOWN` of them, then one line saying how many more there are; `total`
     counts them all."""
+
+    code = "import.refused"
 
     def __init__(self, problems: list[ImportProblem]) -> None:
         self.total = len(problems)
@@ -119,8 +126,10 @@ def import_wave(
     require(session, actor, "record answers", target=f"wave {wave_key} import")
     try:
         return _import(session, actor, wave_key, data, filename, replace, reason)
-    except Exception:
+    except Exception as failed:
         session.rollback()  # nothing half-written, and SQLite's write lock released at once
+        if isinstance(failed, ImportRefused) and filename:
+            failed.where = Where(file=filename)  # the problems say where in it; this, which file
         raise
 
 
@@ -143,7 +152,8 @@ def _import(
             max_columns=len(export_columns(instrument)) + EXTRA_COLUMNS,
         )
     except UnreadableFile as exc:
-        raise ImportRefused([ImportProblem(str(exc), row=exc.row, column=exc.column)]) from None
+        problem = ImportProblem(exc.message, row=exc.where.row, column=exc.where.column)
+        raise ImportRefused([problem]) from None
     problems = _check_header(table, instrument)
     if problems:
         raise ImportRefused(problems)

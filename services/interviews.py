@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from db.models import Answer, Council, Interview, Wave, utcnow
 from instrument import Instrument, load_instrument
+from instrument.errors import SurveyError
 from instrument.progress import missing_for_completion
 from instrument.values import ValueProblem, check_text, parse_uk_date
 from instrument.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED
@@ -22,16 +23,23 @@ from services.permissions import reads_interviewers_text, require, require_inter
 DETAIL_FIELDS = ("respondent_name", "respondent_role", "interviewer", "interview_date")
 
 
-class NotFound(LookupError):
-    """A wave, council or interview that does not exist, named in words."""
+class NotFound(SurveyError, LookupError):
+    """A wave, council, interview or account that does not exist, named in words; `code`
+    says which (wave.not_found, council.not_found, interview.not_found, account.not_found)."""
+
+    code = "record.not_found"
 
 
 class ReasonRequired(ValueProblem):
     """A change to a submission its council has validated, refused until a reason is given."""
 
+    code = "answer.reason_required"
 
-class IncompleteInterview(Exception):
+
+class IncompleteInterview(SurveyError):
     """Completion refused: `missing` lists what is still unrecorded, in schedule order."""
+
+    code = "interview.incomplete"
 
     def __init__(self, missing: list[str]) -> None:
         self.missing = missing
@@ -73,7 +81,7 @@ def instrument_for(session: Session, interview: Interview) -> Instrument:
 def get_wave(session: Session, wave_key: str) -> Wave:
     wave = session.scalar(select(Wave).where(Wave.key == wave_key))
     if wave is None:
-        raise NotFound(f"there is no wave {wave_key!r}")
+        raise NotFound(f"there is no wave {wave_key!r}", code="wave.not_found")
     return wave
 
 
@@ -119,7 +127,7 @@ def get_interview(session: Session, interview_id: int, *, for_update: bool = Fal
         query = query.with_for_update(of=Interview)
     interview = session.scalar(query)
     if interview is None:
-        raise NotFound(f"there is no interview {interview_id}")
+        raise NotFound(f"there is no interview {interview_id}", code="interview.not_found")
     return interview
 
 
@@ -250,7 +258,9 @@ def council_interview(
         .where(Interview.wave_id == wave.id, Council.code == council_code)
     )
     if interview is None:
-        raise NotFound(f"there is no council {council_code!r} in wave {wave_key}")
+        raise NotFound(
+            f"there is no council {council_code!r} in wave {wave_key}", code="council.not_found"
+        )
     require_interview(session, actor, "read an interview", interview)
     return _as_read_by(actor, summarise(interview))
 

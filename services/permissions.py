@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Account, Interview
+from instrument.errors import SurveyError
 from services import audit
 from services.actor import Actor, Role
 
@@ -37,8 +38,10 @@ RULES: dict[str, frozenset[Role]] = {
 COUNCIL_SCOPED = frozenset({"read an interview", "review a submission"})
 
 
-class PermissionDenied(Exception):
+class PermissionDenied(SurveyError):
     """Refused by role or by council; the message is safe to show."""
+
+    code = "permission.denied"
 
 
 def allowed(actor: Actor, action: str) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Account, BrowserSession, utcnow
+from instrument.errors import SurveyError
 from services import audit
 from services.accounts import account_actor
 from services.actor import Actor
@@ -28,8 +29,10 @@ DISABLED_MESSAGE = "Your account has been disabled; ask an administrator."
 ENDED_MESSAGE = "You have been signed out."
 
 
-class SessionEnded(Exception):
+class SessionEnded(SurveyError):
     """The token no longer signs anyone in; the message says why, for the sign-in page."""
+
+    code = "session.ended"
 
 
 def _hash(token: str) -> str:
@@ -68,7 +71,9 @@ def resume_session(session: Session, token: str, *, now: dt.datetime | None = No
             reason="account disabled" if actor is None else "30 minutes without activity",
         )
         session.commit()
-        raise SessionEnded(DISABLED_MESSAGE if actor is None else IDLE_MESSAGE)
+        if actor is None:
+            raise SessionEnded(DISABLED_MESSAGE, code="session.disabled")
+        raise SessionEnded(IDLE_MESSAGE, code="session.idle")
     if now - row.last_seen_at > SEEN_EVERY:
         row.last_seen_at = now
         session.commit()

@@ -89,12 +89,14 @@ def test_sign_in__wrong_password_and_unknown_user__get_the_same_message(session:
 def test_sign_in__five_failures__lock_the_account_for_15_minutes(session: Session) -> None:
     add(session)
     for attempt in range(4):
-        with pytest.raises(SignInRefused, match="not right"):
+        with pytest.raises(SignInRefused) as refused:
             authenticate(session, "ilona", "wrong password", now=T0 + dt.timedelta(seconds=attempt))
+        assert refused.value.code == "signin.refused"
     locked = "This account is locked after 5 failed sign-ins; try again after 09:15 UTC."
     with pytest.raises(SignInRefused) as fifth:
         authenticate(session, "ilona", "wrong password", now=T0)
     assert str(fifth.value) == locked
+    assert fifth.value.code == "signin.locked"
     with pytest.raises(SignInRefused) as right_password_while_locked:
         authenticate(session, "ilona", PASSWORD, now=T0 + dt.timedelta(minutes=14, seconds=59))
     assert str(right_password_while_locked.value) == locked
@@ -190,8 +192,9 @@ def test_disable__last_active_admin_cannot_be_disabled(session: Session) -> None
     add(session, "ada", "admin")
     with pytest.raises(AccountProblem, match="last active administrator"):
         disable_account(session, actor=ADMIN, username="ada")
-    with pytest.raises(NotFound, match="there is no account 'nobody'"):
+    with pytest.raises(NotFound) as missing:
         disable_account(session, actor=ADMIN, username="nobody")
+    assert missing.value.code == "account.not_found"
 
 
 def test_first_admin__only_when_there_are_no_accounts(session: Session) -> None:
@@ -300,8 +303,8 @@ def test_cli_user_add_list_reset_disable_enable(cli_db: str, monkeypatch, capsys
 
     assert run(monkeypatch, ["user", "enable", "fife", "--reason", "back from leave"]) == 0
     assert "Re-enabled fife" in capsys.readouterr().out
-    assert run(monkeypatch, ["user", "enable", "fife"]) == 1
-    assert "fife is already active" in capsys.readouterr().err
+    assert run(monkeypatch, ["user", "enable", "fife"]) == 2
+    assert capsys.readouterr().err == "error [account.refused]: fife is already active\n"
 
     engine = db.open_database()
     with Session(engine) as session:
@@ -319,13 +322,13 @@ def test_cli_user_add_list_reset_disable_enable(cli_db: str, monkeypatch, capsys
 
 
 def test_cli_user_errors_are_in_words(cli_db: str, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    assert run(monkeypatch, ["user", "add", "ada", "--role", "admin", "--password-stdin"]) == 1
+    assert run(monkeypatch, ["user", "add", "ada", "--role", "admin", "--password-stdin"]) == 2
     assert "the password must be at least 10 characters" in capsys.readouterr().err
     council_without_code = ["user", "add", "fife", "--role", "council", "--password-stdin"]
-    assert run(monkeypatch, council_without_code, PASSWORD + "\n") == 1
+    assert run(monkeypatch, council_without_code, PASSWORD + "\n") == 2
     assert "a council account needs its council" in capsys.readouterr().err
     assert run(monkeypatch, ["user", "disable", "nobody"]) == 2
-    assert "there is no account 'nobody'" in capsys.readouterr().err
+    assert "error [account.not_found]: there is no account 'nobody'" in capsys.readouterr().err
     assert run(monkeypatch, ["user", "list"]) == 0
     assert "No accounts yet" in capsys.readouterr().out
 

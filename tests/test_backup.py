@@ -223,9 +223,9 @@ def test_restore__refuses_a_database_that_holds_data__and_changes_nothing(
 
     code, out, err = cli(database_url, "restore", str(backup))
 
-    assert code == 1 and out == ""
-    assert "error: the database is not empty (" in err and "answer has 1 row;" in err
-    assert err.rstrip().endswith("The database was not changed.")
+    assert code == 2 and out == ""
+    assert "error [backup.refused]: the database is not empty (" in err
+    assert "answer has 1 row;" in err
     assert table_rows(engine) == before
 
 
@@ -275,7 +275,7 @@ def test_restore__refuses_a_damaged_file__and_changes_nothing(
         damaged = tmp_path / "damaged.backup"
         damaged.write_bytes(b"".join(damage(good.read_bytes().splitlines(keepends=True))))
         code, _, err = cli(database_url, "restore", str(damaged))
-        assert code == 1 and says in err, damage.__name__
+        assert code == 2 and says in err, damage.__name__
         assert table_rows(target) == before, damage.__name__
 
     assert cli(database_url, "restore", str(good))[0] == 0  # and the good file still restores
@@ -358,9 +358,11 @@ def test_restore__refuses_an_edited_audit_log_with_a_new_checksum__and_changes_n
         rewritten = tmp_path / f"{rewrite.__name__}.backup"
         rewritten.write_bytes(b"".join(rewrite(lines)))
         code, out, err = cli(database_url, "restore", str(rewritten))
-        assert (code, out) == (1, ""), rewrite.__name__
-        assert err.startswith("error: ") and says in err and why in err, (rewrite.__name__, err)
-        assert err.rstrip().endswith("The database was not changed."), rewrite.__name__
+        assert (code, out) == (2, ""), rewrite.__name__
+        assert err.startswith("error [backup.refused]: ") and says in err and why in err, (
+            rewrite.__name__,
+            err,
+        )
         assert "Traceback" not in err
         assert table_rows(target) == before, rewrite.__name__
 
@@ -456,15 +458,15 @@ def test_signed_backup__restores_only_with_its_key__and_an_unsigned_one_not_with
     resealed_copy = tmp_path / "resealed.backup"
     resealed_copy.write_bytes(b"".join(resealed(lines)))  # checksum remade, signature dropped
     code, _, err = cli(database_url, "restore", str(resealed_copy))
-    assert code == 1 and "the backup is not signed, and SURVEY_BACKUP_KEY is set" in err
+    assert code == 2 and "the backup is not signed, and SURVEY_BACKUP_KEY is set" in err
 
     monkeypatch.setenv("SURVEY_BACKUP_KEY", "another key")
     code, _, err = cli(database_url, "restore", str(signed))
-    assert code == 1 and "the signature does not match" in err
+    assert code == 2 and "the signature does not match" in err
 
     monkeypatch.delenv("SURVEY_BACKUP_KEY")
     code, _, err = cli(database_url, "restore", str(signed))
-    assert code == 1 and "the backup is signed; set SURVEY_BACKUP_KEY" in err
+    assert code == 2 and "the backup is signed; set SURVEY_BACKUP_KEY" in err
     assert table_rows(target) == before
 
     monkeypatch.setenv("SURVEY_BACKUP_KEY", "a key kept apart from the backups")

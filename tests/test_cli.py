@@ -86,7 +86,7 @@ def test_cli_refuses_to_start_on_an_invalid_instrument(
     monkeypatch.setattr(db, "_engines", {})
     assert survey_cli.main(["init"]) == 2
     err = capsys.readouterr().err
-    assert "the instrument is invalid, nothing was done" in err
+    assert err.startswith("error [instrument.invalid]: ")
     assert "variable q11a_swia_usefulness: routing rule names unknown variable 'q99_missing'" in err
     assert not (tmp_path / "never.sqlite3").exists() or counts(url)[0] == 0
 

@@ -1390,7 +1390,7 @@ def cli_database(
         opened.dispose()
 
 
-def test_cli_import__bad_file__exit_1_and_every_problem_on_stderr(
+def test_cli_import__bad_file__exit_2_and_every_problem_on_stderr(
     cli_database: str,
     session: Session,
     tmp_path: Path,
@@ -1411,13 +1411,12 @@ def test_cli_import__bad_file__exit_1_and_every_problem_on_stderr(
     before = table_checksums(session)
     session.rollback()
 
-    assert survey_cli.main(["import", str(path), "--wave", "2011"]) == 1
+    assert survey_cli.main(["import", str(path), "--wave", "2011"]) == 2
 
     out, err = capsys.readouterr()
     assert out == ""
     assert err.splitlines() == [
-        f"{path}: import refused, nothing was written.",
-        "3 problem(s):",
+        "error [import.refused]: wave.csv: import refused, nothing was written (3 problems):",
         "  - row 5, Argyll and Bute, column nonresponse_reason, value '': "
         "a declined council needs the reason it gave",
         "  - row 15, Fife, column q24_inhouse_pct, value '30:60': 30:60 adds up to 90, not 100",
@@ -1470,9 +1469,12 @@ def test_cli__import_then_export_then_import_again_with_replace(
         expected = [header] + [[r[c] or None for c in header] for r in wave]
         assert read_xlsx_cells(exported) == expected
 
-    assert survey_cli.main(["import", str(out_file)]) == 1
+    assert survey_cli.main(["import", str(out_file)]) == 2
     refused = capsys.readouterr().err.splitlines()
-    assert refused[:2] == [f"{out_file}: import refused, nothing was written.", "27 problem(s):"]
+    assert refused[0] == (
+        f"error [import.refused]: {out_file.name}: import refused, nothing was written "
+        "(27 problems):"
+    )
 
     assert survey_cli.main(["import", str(out_file), "--replace"]) == 0
     replaced = capsys.readouterr().out.splitlines()
@@ -1493,7 +1495,7 @@ def test_cli__unknown_wave__exit_2(
 ) -> None:
     out_file = tmp_path / "export.csv"
     assert survey_cli.main(["export", "--wave", "1999", "--out", str(out_file)]) == 2
-    assert capsys.readouterr().err == "error: there is no wave '1999'\n"
+    assert capsys.readouterr().err == "error [wave.not_found]: there is no wave '1999'\n"
     assert not out_file.exists()
 
 

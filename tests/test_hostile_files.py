@@ -102,7 +102,7 @@ def test_hostile_file__refused_quickly_with_every_problem__database_unchanged(
 
 @pytest.mark.usefixtures("cli_database")
 @pytest.mark.parametrize("name", [name for name, entry in CORPUS.items() if entry.get("cli")])
-def test_cli_import__hostile_file__exit_1_and_every_problem_on_stderr(
+def test_cli_import__hostile_file__exit_2_and_every_problem_on_stderr(
     answered: Session,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -112,14 +112,14 @@ def test_cli_import__hostile_file__exit_1_and_every_problem_on_stderr(
     before = table_checksums(answered)
     answered.rollback()
 
-    assert survey_cli.main(["import", str(path), "--wave", WAVE, "--replace"]) == 1
+    assert survey_cli.main(["import", str(path), "--wave", WAVE, "--replace"]) == 2
 
     out, err = capsys.readouterr()
     problems = CORPUS[name]["problems"]
     assert out == ""
     assert err.splitlines() == [
-        f"{path}: import refused, nothing was written.",
-        f"{len(problems)} problem(s):",
+        f"error [import.refused]: {path.name}: import refused, nothing was written "
+        f"({len(problems)} problems):",
         *(f"  - {p}" for p in problems),
     ]
     assert table_checksums(answered) == before
@@ -152,10 +152,10 @@ def test_read_table__header_at_the_column_limit_read__one_value_past_it_refused_
     assert read_table(fits, f"f.{fmt}", max_rows=10, max_columns=5).header == header
     with pytest.raises(UnreadableFile) as refused:
         read_table(wide, f"f.{fmt}", max_rows=10, max_columns=5)
-    assert refused.value.row == 2
+    assert refused.value.where.row == 2
     assert str(refused.value) == (
-        "there is a value ('x') in column H, but the survey's files have at most 5 columns; "
-        "delete the columns after E"
+        "row 2: there is a value ('x') in column H, but the survey's files have at most 5 "
+        "columns; delete the columns after E"
     )
 
 

@@ -343,8 +343,9 @@ def test_every_service_as_every_role(
         assert not denials(connection)
         return
     before = unchanged_but_audit(connection)
-    with session_on(connection) as s, pytest.raises(PermissionDenied, match="Not permitted"):
+    with session_on(connection) as s, pytest.raises(PermissionDenied) as denied:
         call(s, who, world)
+    assert denied.value.code == "permission.denied"
     assert unchanged_but_audit(connection) == before
     [logged] = denials(connection)
     assert (logged.username, logged.role) == (who.username, role)
