@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-VariableType = Literal["yesno", "single", "multi", "text", "percent", "date"]
 CLOSED_TYPES: frozenset[str] = frozenset({"yesno", "single", "multi", "percent"})
 
 NO_ANSWER = "no_answer"
@@ -284,5 +282,3 @@ class InstrumentSpec(_Frozen):
     parts: tuple[Part, ...]
     report_templates: ReportTemplates = ReportTemplates()
 
-
-VariableKind = Literal["record", "question"]

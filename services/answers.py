@@ -120,10 +120,6 @@ def interview_answers(
     }
 
 
-def answer_values(answers: dict[str, RecordedAnswer]) -> dict[str, str | None]:
-    return {k: a.value for k, a in answers.items()}
-
-
 def save_answer(
     session: Session,
     *,
