@@ -19,10 +19,10 @@ from aggregation.response import response_figures
 from aggregation.supplement import supplement_docx
 from db import open_database
 from db.engine import database_url
-from db.models import ROLES
 from db.setup import DEFAULT_WAVE
 from flatfile.table import MAX_FILE_BYTES
 from instrument import InstrumentError
+from instrument.vocabulary import Role
 from ops.app_role import RoleProblem, grant_app_role
 from ops.backup import BackupRefused, restore_backup, write_backup
 from ops.demo import fill_demo_wave
@@ -41,8 +41,8 @@ from services.imports import ImportRefused, import_wave
 from services.interviews import NotFound, get_wave, wave_interviews
 from services.results import load_report, load_results
 
-CLI_ACTOR = Actor("cli", "interviewer")
-CLI_ADMIN = Actor("cli", "admin")
+CLI_ACTOR = Actor("cli", Role.INTERVIEWER)
+CLI_ADMIN = Actor("cli", Role.ADMIN)
 
 
 def cmd_init(engine: Engine, args: argparse.Namespace) -> int:
@@ -395,7 +395,7 @@ def _add_user_commands(commands) -> None:  # type: ignore[no-untyped-def]
 
     stdin_help = "read the password from the first line of standard input (for scripts)"
     add = action("add", cmd_user_add, "add an account (asks for its password twice)")
-    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--role", required=True, choices=Role.codes())
     add.add_argument(
         "--council", metavar="CODE", help="the council of a council account (code or name)"
     )

@@ -23,7 +23,7 @@ from instrument import DEFAULT_INSTRUMENT
 from instrument.model import DONT_KNOW, NO_ANSWER, Variable
 from instrument.schedule import Instrument
 from instrument.values import MULTI_SEPARATOR, normalise
-from instrument.vocabulary import COMPLETED, DECLINED
+from instrument.vocabulary import InterviewStatus
 from services.actor import Actor
 from services.answers import history_row
 from services.interviews import instrument_named, touch
@@ -288,10 +288,13 @@ def _fill(session: Session, actor: Actor, seed: int) -> DemoReport:
         rng = random.Random(f"{seed}:{council.code}")
         _reset(interview)
         if council.code == declined_code:
-            interview.status, interview.nonresponse_reason = DECLINED, DECLINED_REASON
+            interview.status, interview.nonresponse_reason = (
+                InterviewStatus.DECLINED,
+                DECLINED_REASON,
+            )
             declined.append(council.name)
         else:
-            interview.status = COMPLETED
+            interview.status = InterviewStatus.COMPLETED
             interview.respondent_role = draw(instrument, role, rng)
             interview.interview_date = weekday_in(FIELDWORK, rng)
             interview.interviewer = rng.choice(INTERVIEWERS)
