@@ -79,7 +79,7 @@ def render() -> None:
         _validate(interview.id, state)
 
 
-def _standing(state: str, validated_at: object, reviews: dict[str, ReviewEntry]) -> None:
+def _standing(state: ReviewState, validated_at: object, reviews: dict[str, ReviewEntry]) -> None:
     open_requests = sum(1 for r in reviews.values() if r.waiting)
     answered = sum(1 for r in reviews.values() if r.answered)
     if state == ReviewState.VALIDATED:
@@ -164,7 +164,7 @@ def _question(variable: Variable) -> None:
     st.markdown(f"{number}{literal(variable.text)}{coded}")
 
 
-def _validate(interview_id: int, state: str) -> None:
+def _validate(interview_id: int, state: ReviewState) -> None:
     st.divider()
     st.header("Validate the submission")
     st.write(

@@ -288,10 +288,8 @@ def _fill(session: Session, actor: Actor, seed: int) -> DemoReport:
         rng = random.Random(f"{seed}:{council.code}")
         _reset(interview)
         if council.code == declined_code:
-            interview.status, interview.nonresponse_reason = (
-                InterviewStatus.DECLINED,
-                DECLINED_REASON,
-            )
+            interview.status = InterviewStatus.DECLINED
+            interview.nonresponse_reason = DECLINED_REASON
             declined.append(council.name)
         else:
             interview.status = InterviewStatus.COMPLETED
