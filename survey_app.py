@@ -8,8 +8,9 @@ import streamlit as st
 from app_pages.common import draft_banner, drafts_switch, engine, literal, run_page
 from app_pages.memory import settle_after_imports
 from app_pages.navigation import PAGES, ROLE_PAGES, SIGN_IN_TITLE
-from app_pages.signin import ROLE_NAMES, sign_in_page, sign_out, signed_in, watch_idle
+from app_pages.signin import sign_in_page, sign_out, signed_in, watch_idle
 from instrument import InstrumentError
+from instrument.vocabulary import Role
 
 st.set_page_config(page_title="Commissioning social care survey", layout="wide")
 settle_after_imports()  # before this run: what the last one imported stays for good
@@ -26,10 +27,10 @@ if who is None:
     run_page(st.navigation([st.Page(sign_in_page, title=SIGN_IN_TITLE, icon=":material/login:")]))
 else:
     with st.sidebar:
-        st.caption(f"Signed in as **{literal(who.shown_name)}** · {ROLE_NAMES[who.role]}")
+        st.caption(f"Signed in as **{literal(who.shown_name)}** · {who.role.label}")
         st.button("Sign out", on_click=sign_out, args=(who,), icon=":material/logout:")
     watch_idle()
-    if who.role != "council":
+    if who.role != Role.COUNCIL:
         drafts_switch()
         draft_banner()
     pages = [

@@ -22,11 +22,11 @@ from db.engine import database_url
 from db.setup import DEFAULT_WAVE
 from flatfile.table import MAX_FILE_BYTES
 from instrument.errors import SurveyError
+from instrument.vocabulary import Role
 from ops.app_role import grant_app_role
 from ops.backup import restore_backup, write_backup
 from ops.demo import fill_demo_wave
 from services.accounts import (
-    ROLES,
     AccountProblem,
     add_account,
     command_line_actor,
@@ -35,7 +35,7 @@ from services.accounts import (
     list_accounts,
     reset_password,
 )
-from services.actor import Actor, Role
+from services.actor import Actor
 from services.audit_log import verify_chain
 from services.export import export_wave
 from services.imports import import_wave
@@ -407,7 +407,7 @@ def _add_user_commands(commands) -> None:  # type: ignore[no-untyped-def]
 
     stdin_help = "read the password from the first line of standard input (for scripts)"
     add = action("add", cmd_user_add, "add an account (asks for its password twice)")
-    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--role", required=True, choices=Role.codes())
     add.add_argument(
         "--council", metavar="CODE", help="the council of a council account (code or name)"
     )

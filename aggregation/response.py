@@ -6,6 +6,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from instrument.vocabulary import InterviewStatus
+
 
 @dataclass(frozen=True)
 class ResponseFigures:
@@ -34,9 +36,9 @@ def response_figures(statuses: Iterable[str]) -> ResponseFigures:
     counts = Counter(statuses)
     return ResponseFigures(
         eligible=sum(counts.values()),
-        completed=counts["completed"],
-        declined=counts["declined"],
-        in_progress=counts["in_progress"],
-        scheduled=counts["scheduled"],
-        not_contacted=counts["not_contacted"],
+        completed=counts[InterviewStatus.COMPLETED],
+        declined=counts[InterviewStatus.DECLINED],
+        in_progress=counts[InterviewStatus.IN_PROGRESS],
+        scheduled=counts[InterviewStatus.SCHEDULED],
+        not_contacted=counts[InterviewStatus.NOT_CONTACTED],
     )

@@ -21,8 +21,9 @@ from aggregation.counts import Tally, closed_variables, counts_frame, tally_from
 from instrument.model import DONT_KNOW, NO_ANSWER
 from instrument.schedule import Instrument
 from instrument.types import question_type
+from instrument.vocabulary import InterviewStatus
 
-COMPLETED = "completed"
+COMPLETED = InterviewStatus.COMPLETED.value  # plain text, as the frames hold it
 INTERVIEW_COLUMNS = ("interview_id", "council_code", "council_name", "status", "respondent_role")
 ANSWER_COLUMNS = ("interview_id", "variable_id", "value")
 

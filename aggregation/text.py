@@ -35,10 +35,15 @@ from instrument.model import (
     parse_template,
 )
 from instrument.schedule import Instrument
+from instrument.vocabulary import InterviewStatus
 
 Words = Mapping[str, str | Callable[[bool], str]]  # a callable gets "at sentence start?"
 ROLE_VARIABLE = "respondent_role"
-NOT_YET_INTERVIEWED = ("not_contacted", "scheduled", "in_progress")
+NOT_YET_INTERVIEWED = (
+    InterviewStatus.NOT_CONTACTED,
+    InterviewStatus.SCHEDULED,
+    InterviewStatus.IN_PROGRESS,
+)
 
 
 @lru_cache(maxsize=512)
@@ -221,7 +226,7 @@ def methodology_paragraph(
     sentences = [
         _fieldwork_sentence(figures, fieldwork_dates(interviews)),
         _roles_sentence(instrument, completed),
-        _declined_sentence(interviews[interviews["status"] == "declined"]),
+        _declined_sentence(interviews[interviews["status"] == InterviewStatus.DECLINED]),
         _not_yet_sentence(interviews[interviews["status"].isin(NOT_YET_INTERVIEWED)]),
     ]
     return " ".join(s for s in sentences if s)

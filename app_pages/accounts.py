@@ -7,10 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import actor, literal, session, show_refusal
-from app_pages.signin import ROLE_NAMES
 from instrument.errors import SurveyError
+from instrument.vocabulary import Role
 from services.accounts import (
-    ROLES,
     add_account,
     council_choices,
     disable_account,
@@ -36,12 +35,12 @@ def render() -> None:
             {
                 "Username": [a.username for a in accounts],
                 "Name": [a.display_name for a in accounts],
-                "Role": [ROLE_NAMES[a.role] for a in accounts],
+                "Role": [a.role.label for a in accounts],
                 "Council": [a.council_name or "" for a in accounts],
                 "Active": [a.active for a in accounts],
                 "Locked until (UTC)": [a.locked_until for a in accounts],
                 "Last sign-in (UTC)": [a.last_sign_in for a in accounts],
-                "Verbatim": [a.can_read_verbatim or a.role != "auditor" for a in accounts],
+                "Verbatim": [a.reads_verbatim for a in accounts],
             }
         ),
         hide_index=True,
@@ -59,7 +58,7 @@ def _add(councils: dict[str, str]) -> None:
         left, right = st.columns(2)
         username = left.text_input("Username", help="2 to 40 letters, digits, '.', '_' or '-'")
         name = right.text_input("Name")
-        role = left.selectbox("Role", ROLES, format_func=ROLE_NAMES.get, index=1)
+        role = left.selectbox("Role", Role.codes(), format_func=_label, index=1)
         council = right.selectbox(
             "Council (council accounts only)",
             list(councils),
@@ -83,7 +82,7 @@ def _add(councils: dict[str, str]) -> None:
             role=role,
             password=password,
             display_name=name,
-            council=council if role == "council" else None,
+            council=council if role == Role.COUNCIL else None,
         ),
         f"Added {username.strip().lower()}.",
     )
@@ -121,7 +120,7 @@ def _manage(accounts: dict[str, object]) -> None:
                 lambda s: enable_account(s, actor=actor(), username=username, reason=reason),
                 f"{username} can sign in again.",
             )
-        if account.role == "auditor":  # type: ignore[attr-defined]
+        if account.role == Role.AUDITOR:  # type: ignore[attr-defined]
             granted = account.can_read_verbatim  # type: ignore[attr-defined]
             label = "Withdraw verbatim access" if granted else "Grant verbatim access"
             if st.button(label, icon=":material/visibility:"):
@@ -132,6 +131,10 @@ def _manage(accounts: dict[str, object]) -> None:
                     f"{username} {'no longer reads' if granted else 'may now read'} "
                     "verbatim answers and notes.",
                 )
+
+
+def _label(role: str) -> str:
+    return Role(role).label
 
 
 def _act(action, success: str) -> None:  # type: ignore[no-untyped-def]

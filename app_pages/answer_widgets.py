@@ -12,7 +12,6 @@ from app_pages.common import literal
 from instrument.model import RESERVED_LABELS, Variable
 from instrument.schedule import Instrument
 from instrument.types import question_type
-from instrument.vocabulary import REVIEW_ITEM_LABELS
 from services.review import ReviewEntry
 
 
@@ -28,7 +27,7 @@ def shown_value(instrument: Instrument, variable: Variable, value: str | None) -
 
 def review_lines(review: ReviewEntry) -> list[str]:
     """What the council said about this answer, and the interviewer's response, in lines."""
-    label = REVIEW_ITEM_LABELS[review.state]
+    label = review.state.label
     lines = [f"{label} ({review.reviewed_by}, {review.reviewed_at:%d %b %Y})"]
     if review.comment:
         lines.append(f"Council: {review.comment}")
@@ -40,7 +39,7 @@ def review_lines(review: ReviewEntry) -> list[str]:
 def show_review(review: ReviewEntry) -> None:
     """The council's word on an answer, in a box beside it."""
     lines = review_lines(review)
-    box = st.warning if review.state == "correction_requested" else st.info
+    box = st.warning if review.waiting else st.info
     box("  \n".join(literal(line) for line in lines), icon=":material/fact_check:")
 
 

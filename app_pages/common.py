@@ -16,7 +16,7 @@ from db import open_database
 from db.engine import database_url
 from db.setup import DEFAULT_WAVE
 from instrument.errors import SurveyError
-from instrument.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, VALIDATED
+from instrument.vocabulary import ReviewState
 from services.actor import Actor
 from services.interviews import list_waves
 from services.sessions import IDLE_LIMIT
@@ -157,9 +157,9 @@ def review_sentence(states: Iterable[str]) -> str:
     """Where the councils' own validation stands, in one sentence (Fieldwork, Dashboard)."""
     counts = Counter(states)
     return (
-        f"Council review: {counts[VALIDATED]} validated by their council, "
-        f"{counts[CORRECTIONS_REQUESTED]} with corrections requested, "
-        f"{counts[AWAITING_COUNCIL]} awaiting the council's review."
+        f"Council review: {counts[ReviewState.VALIDATED]} validated by their council, "
+        f"{counts[ReviewState.CORRECTIONS_REQUESTED]} with corrections requested, "
+        f"{counts[ReviewState.AWAITING_COUNCIL]} awaiting the council's review."
     )
 
 

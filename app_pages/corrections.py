@@ -9,7 +9,6 @@ from app_pages.answer_widgets import shown_value
 from app_pages.common import actor, literal, session, wave_key
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem
-from instrument.vocabulary import REVIEW_ITEM_LABELS
 from services.answers import interview_answers
 from services.interviews import wave_instrument
 from services.review import CorrectionRequest, correction_requests, resolve_correction
@@ -31,7 +30,7 @@ def render() -> None:
     message = st.session_state.pop(MESSAGE, None)
     if message:
         getattr(st, message[0])(literal(message[1]))
-    waiting = [r for r in requests if r.state == "correction_requested"]
+    waiting = [r for r in requests if r.waiting]
     st.caption(
         f"{len(waiting)} request(s) waiting for you."
         if waiting
@@ -49,14 +48,14 @@ def _request(instrument: Instrument, r: CorrectionRequest, value: str | None) ->
     with st.container(border=True, key=f"correction_{r.interview_id}_{r.variable_id}"):
         st.markdown(
             f"**{literal(r.council_name)}** · {literal(number)} {literal(variable.label or '')} "
-            f":gray-badge[{REVIEW_ITEM_LABELS[r.state]}]"
+            f":gray-badge[{r.state.label}]"
         )
         st.caption(f"Asked by {r.reviewed_by} on {r.reviewed_at:%d %b %Y %H:%M} UTC")
         st.text(f"Council: {r.comment or ''}")
         st.text(f"Recorded now: {shown_value(instrument, variable, value)}")
         if r.reply:
             st.text(f"Your reply: {r.reply}")
-        if r.state != "correction_requested":
+        if not r.waiting:
             return
         st.page_link(
             "app_pages/interview.py",

@@ -22,7 +22,7 @@ from app_pages.common import (
 )
 from app_pages.navigation import PAGES
 from instrument.values import ValueProblem
-from instrument.vocabulary import CONTACT_OUTCOMES, DECLINED, NOT_READY, REVIEW_LABELS
+from instrument.vocabulary import ContactOutcome, InterviewStatus, ReviewState
 from services.fieldwork import (
     FieldworkRow,
     appointments_between,
@@ -100,7 +100,7 @@ def _table(rows: list[FieldworkRow]) -> pd.DataFrame:
                 "Appointment": when(r.appointment_at),
                 "Last contact": _last_contact(r),
                 "Questions recorded": r.questions_recorded / r.questions_applicable,
-                "Council review": REVIEW_LABELS[r.review] if r.review != NOT_READY else "",
+                "Council review": r.review.label if r.review != ReviewState.NOT_READY else "",
             }
             for r in rows
         ]
@@ -110,8 +110,12 @@ def _table(rows: list[FieldworkRow]) -> pd.DataFrame:
 def _last_contact(row: FieldworkRow) -> str:
     if row.last_contact_at is None:
         return ""
-    outcome = CONTACT_OUTCOMES.get(row.last_contact_outcome or "", "")
-    return f"{when(row.last_contact_at)} · {outcome}"
+    return f"{when(row.last_contact_at)} · {outcome_words(row.last_contact_outcome)}"
+
+
+def outcome_words(code: str | None) -> str:
+    """A contact's outcome as people read it; a code no longer offered shows as stored."""
+    return ContactOutcome(code).label if code in ContactOutcome.codes() else code or ""
 
 
 def when(moment: dt.datetime | None) -> str:
@@ -164,7 +168,7 @@ def _contact_section(rows: list[FieldworkRow], roles: dict[str, str]) -> None:
     flash = st.session_state.pop(FLASH, None)
     if flash:
         (st.success if flash[0] == "ok" else st.error)(literal(flash[1]))
-    if row.status == DECLINED:
+    if row.status == InterviewStatus.DECLINED:
         st.warning("Declined to take part. Reason given:")
         st.text(row.nonresponse_reason or "")
         st.button("Reopen this council", on_click=_reopen, args=(row.interview_id,))
@@ -176,7 +180,7 @@ def _contact_section(rows: list[FieldworkRow], roles: dict[str, str]) -> None:
             pd.DataFrame(
                 {
                     "When": [when(c.attempted_at) for c in log],
-                    "Outcome": [CONTACT_OUTCOMES.get(c.outcome, c.outcome) for c in log],
+                    "Outcome": [outcome_words(c.outcome) for c in log],
                     "Note": [c.note or "" for c in log],
                     "Recorded by": [c.recorded_by for c in log],
                 }
@@ -194,7 +198,7 @@ def _blank_form(k: str) -> dict[str, Any]:
     return {
         f"{k}:when_date": now.date(),
         f"{k}:when_time": dt.time(now.hour, now.minute - now.minute % 5),
-        f"{k}:outcome": next(iter(CONTACT_OUTCOMES)),
+        f"{k}:outcome": ContactOutcome.NO_REPLY.value,
         f"{k}:appointment_date": None,
         f"{k}:appointment_time": None,
         f"{k}:reason": "",
@@ -214,13 +218,13 @@ def _contact_form(row: FieldworkRow) -> None:
         )
         middle.time_input("Time of contact", key=f"{k}:when_time", step=dt.timedelta(minutes=5))
         outcome = right.selectbox(
-            "Outcome", list(CONTACT_OUTCOMES), format_func=CONTACT_OUTCOMES.get, key=f"{k}:outcome"
+            "Outcome", ContactOutcome.codes(), format_func=outcome_words, key=f"{k}:outcome"
         )
-        if outcome == "appointment_made":
+        if outcome == ContactOutcome.APPOINTMENT_MADE:
             left, middle, _ = st.columns(3)
             left.date_input("Appointment date", min_value=EARLIEST, key=f"{k}:appointment_date")
             middle.time_input("Appointment time", key=f"{k}:appointment_time", step=900)
-        if outcome == "declined":
+        if outcome == ContactOutcome.DECLINED:
             st.text_area("Reason the council gave (required)", key=f"{k}:reason")
         st.text_input("Note", key=f"{k}:note")
         st.button("Record contact", on_click=_record, args=(row.interview_id, k), type="primary")

@@ -18,7 +18,7 @@ from app_pages.typing_autosave import save_typing_after_a_pause
 from instrument.progress import missing_for_completion, part_progress
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem
-from instrument.vocabulary import COMPLETED, DECLINED, REVIEW_LABELS, STATUS_LABELS, VALIDATED
+from instrument.vocabulary import InterviewStatus, ReviewState
 from services.answers import HistoryEntry, answer_history, interview_answers
 from services.fieldwork import attempt_counts, status_label
 from services.interviews import (
@@ -81,7 +81,7 @@ def render() -> None:
         histories.setdefault(entry.variable_id, []).append(entry)
     _header(instrument, interview)
     reason = _validation(interview, review_state)
-    if interview.status == DECLINED:
+    if interview.status == InterviewStatus.DECLINED:
         st.warning(
             f"{interview.council_name} declined to take part: "
             f"{literal(interview.nonresponse_reason)}. Reopen it on Fieldwork to interview."
@@ -129,7 +129,7 @@ def _header(instrument: Instrument, interview: InterviewSummary) -> None:
     The keying panel below must keep its place in the page from run to run (a panel that
     moves is redrawn, and focus is lost), so what varies here sits in one container.
     """
-    status = STATUS_LABELS[interview.status]
+    status = InterviewStatus(interview.status).label
     st.markdown(f"**{literal(interview.council_name)}** :gray-badge[{status}]")
     with st.expander("Introduction to read to the respondent"):
         st.write(instrument.introduction)
@@ -139,16 +139,16 @@ def _header(instrument: Instrument, interview: InterviewSummary) -> None:
             st.warning(literal(notice), icon=":material/undo:")
 
 
-def _validation(interview: InterviewSummary, review_state: str) -> str | None:
+def _validation(interview: InterviewSummary, review_state: ReviewState) -> str | None:
     """Where the council's review stands; a validated submission asks why it changes."""
     with st.container():
         return _validation_state(interview, review_state)
 
 
-def _validation_state(interview: InterviewSummary, review_state: str) -> str | None:
-    if review_state != VALIDATED:
-        if interview.status == COMPLETED:
-            st.markdown(f"Council review: {REVIEW_LABELS[review_state]}.")
+def _validation_state(interview: InterviewSummary, review_state: ReviewState) -> str | None:
+    if review_state != ReviewState.VALIDATED:
+        if interview.status == InterviewStatus.COMPLETED:
+            st.markdown(f"Council review: {review_state.label}.")
         return None
     st.info(
         f"{literal(interview.council_name)} validated this submission on "
@@ -223,7 +223,7 @@ def _completion(
     instrument: Instrument, interview: InterviewSummary, values: dict[str, str | None]
 ) -> None:
     st.divider()
-    if interview.status == COMPLETED:
+    if interview.status == InterviewStatus.COMPLETED:
         st.success("This interview is complete.", icon=":material/task_alt:")
         st.button(
             "Reopen interview",

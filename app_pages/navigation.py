@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from instrument.vocabulary import Role
+
 SIGN_IN_TITLE = "Sign in"
 
 PAGES: dict[str, tuple[str, str, str]] = {  # name: (script, title, icon)
@@ -15,9 +17,9 @@ PAGES: dict[str, tuple[str, str, str]] = {  # name: (script, title, icon)
     "audit": ("app_pages/audit_log.py", "Audit log", ":material/history:"),
 }
 
-ROLE_PAGES: dict[str, list[str]] = {  # the first is the role's home page
-    "interviewer": ["fieldwork", "interview", "corrections", "dashboard", "summaries"],
-    "auditor": ["dashboard", "summaries"],
-    "council": ["review"],
-    "admin": ["accounts", "audit", "dashboard", "summaries"],
+ROLE_PAGES: dict[Role, list[str]] = {  # the first is the role's home page
+    Role.INTERVIEWER: ["fieldwork", "interview", "corrections", "dashboard", "summaries"],
+    Role.AUDITOR: ["dashboard", "summaries"],
+    Role.COUNCIL: ["review"],
+    Role.ADMIN: ["accounts", "audit", "dashboard", "summaries"],
 }

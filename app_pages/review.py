@@ -10,13 +10,15 @@ from app_pages.common import actor, from_url, literal, session, to_url, wave_key
 from instrument.model import Variable
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem
-from instrument.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, NOT_READY, VALIDATED
+from instrument.vocabulary import ReviewState
 from services.answers import RecordedAnswer, interview_answers
 from services.interviews import council_interview, wave_instrument
 from services.review import (
     ReviewEntry,
+    awaiting_review,
     confirm_answers,
     interview_review,
+    open_for_review,
     request_correction,
     validate_submission,
 )
@@ -42,7 +44,7 @@ def render() -> None:
     message = st.session_state.pop(MESSAGE, None)
     if message:
         getattr(st, message[0])(literal(message[1]))
-    if state == NOT_READY:
+    if state == ReviewState.NOT_READY:
         st.info(
             "The interview with your council is not complete yet. Once the interviewer has "
             "completed it, you can read everything recorded here, confirm it or ask for "
@@ -53,7 +55,7 @@ def render() -> None:
     _standing(state, interview.validated_at, reviews)
     values = {k: a.value for k, a in answers.items()}
     part = _part_picker(instrument)
-    editable = state in (AWAITING_COUNCIL, CORRECTIONS_REQUESTED)
+    editable = open_for_review(state)
     shown = [v for v in part.variables if instrument.applies(v.id, values) and v.id in answers]
     for variable in shown:
         _answer(
@@ -67,7 +69,7 @@ def render() -> None:
     if not shown:
         st.caption("Nothing was recorded in this part.")
     if editable:
-        unqueried = [v.id for v in shown if v.id not in reviews or _reopened(reviews[v.id])]
+        unqueried = awaiting_review([v.id for v in shown], reviews)
         st.button(
             f"Confirm the {len(unqueried)} answer(s) in Part {part.id} not yet reviewed",
             on_click=_confirm,
@@ -77,16 +79,16 @@ def render() -> None:
         _validate(interview.id, state)
 
 
-def _standing(state: str, validated_at: object, reviews: dict[str, ReviewEntry]) -> None:
-    open_requests = sum(1 for r in reviews.values() if r.state == "correction_requested")
-    answered = sum(1 for r in reviews.values() if r.state in ("corrected", "kept"))
-    if state == VALIDATED:
+def _standing(state: ReviewState, validated_at: object, reviews: dict[str, ReviewEntry]) -> None:
+    open_requests = sum(1 for r in reviews.values() if r.waiting)
+    answered = sum(1 for r in reviews.values() if r.answered)
+    if state == ReviewState.VALIDATED:
         st.success(
             f"You validated this submission on {validated_at:%d %B %Y}. If the interviewer "
             "changes anything, it comes back here for you to validate again.",
             icon=":material/verified:",
         )
-    elif state == CORRECTIONS_REQUESTED:
+    elif state == ReviewState.CORRECTIONS_REQUESTED:
         st.warning(
             f"{open_requests} correction request(s) are with the interviewer. You can "
             "validate once each has been resolved.",
@@ -99,11 +101,6 @@ def _standing(state: str, validated_at: object, reviews: dict[str, ReviewEntry])
             + (f" The interviewer has responded to {answered} request(s)." if answered else ""),
             icon=":material/fact_check:",
         )
-
-
-def _reopened(review: ReviewEntry) -> bool:
-    """An answer to look at again: the interviewer responded, or it changed since."""
-    return review.state in ("corrected", "kept") or review.changed_since
 
 
 def _part_picker(instrument: Instrument):  # type: ignore[no-untyped-def]
@@ -129,12 +126,12 @@ def _answer(
         st.markdown("**Recorded answer**")
         st.text(shown_value(instrument, variable, recorded.value))
         if review is not None:
-            if review.changed_since and review.state == "confirmed":
+            if review.changed_after_confirming:
                 st.info("This answer changed after you confirmed it.", icon=":material/update:")
             show_review(review)
         if not editable:
             return
-        confirmed = review is not None and review.state == "confirmed" and not review.changed_since
+        confirmed = review is not None and review.confirmed_as_recorded
         left, right = st.columns(2)
         left.button(
             "Confirmed" if confirmed else "Confirm",
@@ -158,7 +155,7 @@ def _answer(
             )
 
 
-def _validate(interview_id: int, state: str) -> None:
+def _validate(interview_id: int, state: ReviewState) -> None:
     st.divider()
     st.header("Validate the submission")
     st.write(
@@ -170,7 +167,7 @@ def _validate(interview_id: int, state: str) -> None:
         type="primary",
         on_click=_validated,
         args=(interview_id,),
-        disabled=state == CORRECTIONS_REQUESTED,
+        disabled=state == ReviewState.CORRECTIONS_REQUESTED,
         help="Available once every correction request has been resolved.",
     )
 

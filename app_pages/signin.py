@@ -30,13 +30,6 @@ NOTICE_KEY = "sign_in_notice"
 ENDED_KEY = "ended_session_token"  # the cookie a new Streamlit session may still carry
 COOKIE_SET_KEY = "session_cookie_set"  # the token this browser's cookie already holds
 
-ROLE_NAMES = {
-    "admin": "Administrator",
-    "interviewer": "Interviewer",
-    "auditor": "Auditor",
-    "council": "Council",
-}
-
 _COOKIE_SCRIPT = """
 export default function(component) {
   const token = (component.data || {}).token;

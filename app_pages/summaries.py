@@ -9,10 +9,9 @@ import streamlit as st
 
 from app_pages.answer_widgets import shown_value
 from app_pages.common import actor, include_drafts, session, wave_key
-from flatfile.cells import protect
+from flatfile.table import write_table
 from instrument.progress import question_name
 from instrument.schedule import Instrument
-from instrument.vocabulary import REVIEW_LABELS
 from services.interviews import wave_instrument
 from services.summaries import CouncilSummary, council_summaries
 
@@ -59,7 +58,7 @@ def overview(rows: list[CouncilSummary], roles: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Council": [r.council_name for r in rows],
-            "Council review": [REVIEW_LABELS[r.review] for r in rows],
+            "Council review": [r.review.label for r in rows],
             "Validated": [r.validated_at.date() if r.validated_at else None for r in rows],
             "Respondent": [roles.get(r.respondent_role or "", "") for r in rows],
             "Interview date": [r.interview_date for r in rows],
@@ -70,7 +69,7 @@ def overview(rows: list[CouncilSummary], roles: dict[str, str]) -> pd.DataFrame:
 
 def detail(instrument: Instrument, row: CouncilSummary) -> None:
     st.header(row.council_name, anchor=False)
-    st.caption(REVIEW_LABELS[row.review])
+    st.caption(row.review.label)
     st.markdown("**Interviewer's summary**")
     st.text(row.summary or "(no summary written yet)")
     if row.verbatim_withheld:
@@ -96,17 +95,16 @@ def detail(instrument: Instrument, row: CouncilSummary) -> None:
 
 
 def per_council_csv(instrument: Instrument, rows: list[CouncilSummary]) -> bytes:
-    """One row per council, coded answers as stored; formula-like cells kept as text."""
+    """One row per council, coded answers as stored, written as the flat-file export writes
+    (formula-like cells kept as text)."""
     variables = [v for v in instrument.questions if any(v.id in r.answers for r in rows)]
     header = ["council_code", "council_name", "council_review", "summary"]
     records = [
-        [r.council_code, r.council_name, REVIEW_LABELS[r.review], r.summary or ""]
+        [r.council_code, r.council_name, r.review.label, r.summary or ""]
         + [r.answers.get(v.id) or "" for v in variables]
         for r in rows
     ]
-    frame = pd.DataFrame(records, columns=header + [v.id for v in variables])
-    frame = frame.map(lambda cell: protect(cell) if isinstance(cell, str) else cell)
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    return write_table(header + [v.id for v in variables], records, "csv")
 
 
 render()

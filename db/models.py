@@ -21,8 +21,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from instrument.model import CODED_VALUE_LIMIT
+from instrument.vocabulary import Coded, InterviewStatus, ReviewItemState, Role
 
 CODED = f"length(value) <= {CODED_VALUE_LIMIT}"  # an answer short enough to be a code
+
+
+def one_of(column: str, vocabulary: type[Coded]) -> str:
+    """The CHECK text that keeps a column to the vocabulary's codes, in the order it lists them
+    (the text migrations 0002 and 0003 wrote, so the models and the schema still agree)."""
+    codes = ", ".join(f"'{code}'" for code in vocabulary.codes())
+    return f"{column} IN ({codes})"
 
 
 def utcnow() -> dt.datetime:
@@ -83,7 +91,7 @@ class Interview(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"), index=True)
     council_id: Mapped[int] = mapped_column(ForeignKey("council.id"))
-    status: Mapped[str] = mapped_column(String(20), default="not_contacted")
+    status: Mapped[str] = mapped_column(String(20), default=InterviewStatus.NOT_CONTACTED.value)
     appointment_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     respondent_name: Mapped[str | None] = mapped_column(String(200))
     respondent_role: Mapped[str | None] = mapped_column(String(60))
@@ -164,20 +172,15 @@ class AnswerHistory(Base):
     source: Mapped[str] = mapped_column(String(20))  # "interview" or "import"
 
 
-ROLES = ("admin", "interviewer", "auditor", "council")
-
-
 class Account(Base):
     """A person who signs in: role, council (council accounts only), argon2id hash, lockout."""
 
     __tablename__ = "account"
     __table_args__ = (
+        CheckConstraint(one_of("role", Role), name="ck_account_role"),
         CheckConstraint(
-            "role IN ('admin', 'interviewer', 'auditor', 'council')", name="ck_account_role"
-        ),
-        CheckConstraint(
-            "(role = 'council' AND council_id IS NOT NULL)"
-            " OR (role <> 'council' AND council_id IS NULL)",
+            f"(role = '{Role.COUNCIL}' AND council_id IS NOT NULL)"
+            f" OR (role <> '{Role.COUNCIL}' AND council_id IS NULL)",
             name="ck_account_council_iff_council_role",
         ),
     )
@@ -217,9 +220,6 @@ class AuditEvent(Base):
     row_hash: Mapped[str] = mapped_column(String(64))
 
 
-REVIEW_STATES = ("confirmed", "correction_requested", "corrected", "kept")
-
-
 class ReviewItem(Base):
     """A council's word on one recorded answer: confirmed, or a correction and its outcome.
 
@@ -229,10 +229,7 @@ class ReviewItem(Base):
     __tablename__ = "review_item"
     __table_args__ = (
         UniqueConstraint("interview_id", "variable_id"),
-        CheckConstraint(
-            "state IN ('confirmed', 'correction_requested', 'corrected', 'kept')",
-            name="ck_review_item_state",
-        ),
+        CheckConstraint(one_of("state", ReviewItemState), name="ck_review_item_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -285,5 +284,3 @@ class InstrumentSpec(_Frozen):
     parts: tuple[Part, ...]
     report_templates: ReportTemplates = ReportTemplates()
 
-
-VariableKind = Literal["record", "question"]

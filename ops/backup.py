@@ -37,7 +37,7 @@ from db.models import Base, Interview, Wave
 from db.schema import upgrade
 from db.setup import DEFAULT_WAVE
 from instrument.errors import SurveyError
-from instrument.vocabulary import NOT_CONTACTED
+from instrument.vocabulary import InterviewStatus
 from services import audit
 from services.actor import Actor
 from services.audit import chain_state
@@ -398,7 +398,7 @@ def _data_held(connection: Connection, tables: list[Table]) -> list[str]:
     changed = connection.scalar(
         select(func.count())
         .select_from(Interview)
-        .where((Interview.version != 1) | (Interview.status != NOT_CONTACTED))
+        .where((Interview.version != 1) | (Interview.status != InterviewStatus.NOT_CONTACTED))
     )
     if changed:
         held.append(f"{changed} interview record(s) have been changed")

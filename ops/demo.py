@@ -26,7 +26,7 @@ from instrument.schedule import Instrument
 from instrument.types import Sample, question_type
 from instrument.types.date import weekday_in
 from instrument.values import normalise
-from instrument.vocabulary import COMPLETED, DECLINED
+from instrument.vocabulary import InterviewStatus
 from services import audit
 from services.actor import Actor
 from services.answers import record_change
@@ -157,11 +157,11 @@ def _fill(session: Session, actor: Actor, seed: int) -> DemoReport:
         rng = random.Random(f"{seed}:{council.code}")
         details: dict[str, object] = dict.fromkeys(DEMO_DETAILS)
         if council.code == declined_code:
-            status, details["nonresponse_reason"] = DECLINED, DECLINED_REASON
+            status, details["nonresponse_reason"] = InterviewStatus.DECLINED, DECLINED_REASON
             declined.append(council.name)
             drawn: dict[str, str] = {}
         else:
-            status = COMPLETED
+            status = InterviewStatus.COMPLETED
             details["respondent_role"] = draw(instrument, role, rng)
             details["interview_date"] = weekday_in(FIELDWORK, rng)
             details["interviewer"] = rng.choice(INTERVIEWERS)

@@ -17,13 +17,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, joinedload
 
 from db.councils import council_lookup, match_key
-from db.models import ROLES as ROLES  # the roles an account can have, re-exported for pages
 from db.models import Account, utcnow
 from instrument.errors import SurveyError
+from instrument.vocabulary import Role
 from services import audit
-from services.actor import Actor, Role
+from services.actor import Actor
 from services.interviews import NotFound
-from services.permissions import require
+from services.permissions import reads_verbatim, require
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -55,7 +55,7 @@ class AccountSummary:
 
     username: str
     display_name: str
-    role: str
+    role: Role
     council_code: str | None
     council_name: str | None
     active: bool
@@ -63,6 +63,11 @@ class AccountSummary:
     last_sign_in: dt.datetime | None
     created_at: dt.datetime
     can_read_verbatim: bool = False
+
+    @property
+    def reads_verbatim(self) -> bool:
+        """Whether this account reads verbatim answers, by its role or by a grant."""
+        return reads_verbatim(self.role, self.can_read_verbatim)
 
 
 def locked_message(until: dt.datetime) -> str:
@@ -100,7 +105,7 @@ def _summary(account: Account, now: dt.datetime | None = None) -> AccountSummary
     return AccountSummary(
         username=a.username,
         display_name=a.display_name,
-        role=a.role,
+        role=Role(a.role),
         council_code=a.council.code if a.council else None,
         council_name=a.council.name if a.council else None,
         active=a.active,
@@ -148,10 +153,10 @@ def create_first_admin(
     if has_accounts(session):
         session.rollback()
         raise AccountProblem("accounts already exist: an administrator must add new ones")
-    account = _new_account(session, username, "admin", password, display_name, None)
+    account = _new_account(session, username, Role.ADMIN, password, display_name, None)
     audit.record(
         session,
-        actor=Actor(account.username, "admin"),
+        actor=Actor(account.username, Role.ADMIN),
         action="account.add",
         target=_target(account),
         new=_describe(account),
@@ -190,7 +195,7 @@ def disable_account(
     if not account.active:
         session.rollback()
         raise AccountProblem(f"{account.username} is already disabled")
-    if account.role == "admin" and _active_admins(session) <= 1:
+    if account.role == Role.ADMIN and _active_admins(session) <= 1:
         session.rollback()
         raise AccountProblem(
             f"{account.username} is the last active administrator and cannot be disabled"
@@ -237,7 +242,7 @@ def set_verbatim_access(
     """Let a named auditor read verbatim answers and notes, or take that right away."""
     require(session, actor, "manage accounts", target=f"account {username}")
     account = _get(session, username)
-    if account.role != "auditor":
+    if account.role != Role.AUDITOR:
         session.rollback()
         raise AccountProblem(
             f"{account.username} is a {account.role} account; only auditors are granted "
@@ -273,7 +278,7 @@ def account_actor(session: Session, username: str) -> Actor | None:
     if account is None:
         return None
     code = account.council.code if account.council else None
-    return Actor(account.username, account.role, code, account.display_name)  # type: ignore[arg-type]
+    return Actor(account.username, Role(account.role), code, account.display_name)
 
 
 def command_line_actor(
@@ -307,7 +312,7 @@ def authenticate(
         _verify(_dummy_hash(), password)  # take as long as a real check
         session.rollback()
         raise SignInRefused(WRONG_CREDENTIALS)
-    who = Actor(account.username, account.role)  # type: ignore[arg-type]
+    who = Actor(account.username, Role(account.role))
     if account.locked_until is not None:
         if account.locked_until > now:
             _failed(session, who, account, "account locked")
@@ -372,11 +377,11 @@ def _validated_account(
             f"{username!r} is not a valid username: use 2 to 40 letters, digits, '.', '_' "
             "or '-', starting with a letter or digit"
         )
-    if role not in ROLES:
-        raise AccountProblem(f"{role!r} is not a role; choose one of {', '.join(ROLES)}")
-    if role == "council" and not council:
+    if role not in Role.codes():
+        raise AccountProblem(f"{role!r} is not a role; choose one of {', '.join(Role.codes())}")
+    if role == Role.COUNCIL and not council:
         raise AccountProblem("a council account needs its council (--council CODE)")
-    if role != "council" and council:
+    if role != Role.COUNCIL and council:
         raise AccountProblem(f"only council accounts belong to a council, not {role} accounts")
     _check_password(password)
     shown = (display_name or "").strip() or name
@@ -427,7 +432,7 @@ def _get(session: Session, username: str) -> Account:
 
 def _active_admins(session: Session) -> int:
     query = select(func.count()).select_from(Account)
-    return session.scalar(query.where(Account.role == "admin", Account.active)) or 0
+    return session.scalar(query.where(Account.role == Role.ADMIN, Account.active)) or 0
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -13,7 +13,7 @@ from instrument import Instrument
 from instrument.errors import SurveyError
 from instrument.model import NOT_APPLICABLE
 from instrument.values import ValueProblem, normalise
-from instrument.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED, SCHEDULED
+from instrument.vocabulary import InterviewStatus
 from services import audit
 from services.actor import Actor
 from services.interviews import (
@@ -123,10 +123,6 @@ def interview_answers(
     }
 
 
-def answer_values(answers: dict[str, RecordedAnswer]) -> dict[str, str | None]:
-    return {k: a.value for k, a in answers.items()}
-
-
 def save_answer(
     session: Session,
     *,
@@ -151,7 +147,7 @@ def save_answer(
     instrument = instrument_for(session, interview)
     variable = instrument.variable(variable_id)
     status = interview.status
-    if status == DECLINED:
+    if status == InterviewStatus.DECLINED:
         raise ValueProblem(
             f"{interview.council.name} declined to take part; "
             "reopen it on Fieldwork to record answers"
@@ -225,13 +221,19 @@ def _follow_status(
     actor: Actor,
 ) -> str | None:
     """Answering starts an interview; a completed one that lost a closed answer reopens."""
-    if interview.status in (NOT_CONTACTED, SCHEDULED):
-        set_status(session, interview, IN_PROGRESS, actor, "first answer recorded")
+    if interview.status in (InterviewStatus.NOT_CONTACTED, InterviewStatus.SCHEDULED):
+        set_status(session, interview, InterviewStatus.IN_PROGRESS, actor, "first answer recorded")
         return None
-    if interview.status == COMPLETED:
+    if interview.status == InterviewStatus.COMPLETED:
         missing = instrument.unrecorded(answers)
         if missing:
-            set_status(session, interview, IN_PROGRESS, actor, "a needed answer was removed")
+            set_status(
+                session,
+                interview,
+                InterviewStatus.IN_PROGRESS,
+                actor,
+                "a needed answer was removed",
+            )
             names = ", ".join(v.display_number or v.id for v in missing)
             return f"Interview moved back to in progress: {names} now needs an answer."
     return None

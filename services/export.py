@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from flatfile.table import FlatFileFormat, write_table
 from instrument.model import NOT_APPLICABLE
 from instrument.schedule import Instrument
-from instrument.vocabulary import ANSWERABLE_STATUSES, COMPLETED, DECLINED
+from instrument.vocabulary import ANSWERABLE_STATUSES, InterviewStatus
 from services.actor import Actor
 from services.interviews import (
     InterviewSummary,
@@ -74,7 +74,7 @@ def _row(instrument: Instrument, i: InterviewSummary, answers: dict[str, str | N
         i.council_code,
         i.council_name,
         i.status,
-        (i.nonresponse_reason or "") if i.status == DECLINED else "",
+        (i.nonresponse_reason or "") if i.status == InterviewStatus.DECLINED else "",
         i.respondent_role or "",
         i.interview_date.isoformat() if i.interview_date else "",
         i.interviewer or "",
@@ -87,5 +87,5 @@ def _cell(instrument: Instrument, status: str, variable_id: str, answers: dict) 
     if status not in ANSWERABLE_STATUSES:
         return ""
     if not instrument.applies(variable_id, answers):
-        return NOT_APPLICABLE if status == COMPLETED else ""
+        return NOT_APPLICABLE if status == InterviewStatus.COMPLETED else ""
     return answers.get(variable_id) or ""

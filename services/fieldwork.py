@@ -17,13 +17,9 @@ from instrument.values import ValueProblem, check_text
 from instrument.vocabulary import (
     ANSWERABLE_STATUSES,
     ATTEMPTED,
-    COMPLETED,
-    CONTACT_OUTCOMES,
-    DECLINED,
-    IN_PROGRESS,
-    NOT_CONTACTED,
-    SCHEDULED,
-    STATUS_LABELS,
+    ContactOutcome,
+    InterviewStatus,
+    ReviewState,
 )
 from services import audit
 from services.actor import Actor
@@ -43,8 +39,15 @@ from services.review import wave_review_states
 
 FIELDWORK_ZONE = ZoneInfo("Europe/London")
 # The order Fieldwork counts councils in, attempted apart from not contacted.
-STATE_ORDER = (COMPLETED, IN_PROGRESS, SCHEDULED, ATTEMPTED, NOT_CONTACTED, DECLINED)
-STATE_HEADINGS = {**STATUS_LABELS, ATTEMPTED: "Attempted"}
+STATE_ORDER = (
+    InterviewStatus.COMPLETED,
+    InterviewStatus.IN_PROGRESS,
+    InterviewStatus.SCHEDULED,
+    ATTEMPTED,
+    InterviewStatus.NOT_CONTACTED,
+    InterviewStatus.DECLINED,
+)
+STATE_HEADINGS = {state: state.label for state in STATE_ORDER}
 
 
 def uk_now() -> dt.datetime:
@@ -66,14 +69,15 @@ class FieldworkRow:
     last_contact_outcome: str | None
     nonresponse_reason: str | None
     progress: tuple[PartProgress, ...]
-    review: str  # where the council's validation stands (instrument.vocabulary.REVIEW_LABELS)
+    review: ReviewState  # where the council's validation stands
     attempts: int  # contacts in the council's log, whatever their outcome
 
     @property
     def state(self) -> str:
         """The stored status, except that a council not contacted with calls logged is ATTEMPTED:
         three unanswered calls are work done, which "Not contacted" hid."""
-        return ATTEMPTED if self.status == NOT_CONTACTED and self.attempts else self.status
+        attempted = self.status == InterviewStatus.NOT_CONTACTED and self.attempts
+        return ATTEMPTED if attempted else self.status
 
     @property
     def state_label(self) -> str:
@@ -99,9 +103,9 @@ class ContactRecord:
 
 def status_label(status: str, attempts: int) -> str:
     """A council's status in words, with calls that reached nobody yet as "Attempted (3)"."""
-    if status == NOT_CONTACTED and attempts:
+    if status == InterviewStatus.NOT_CONTACTED and attempts:
         return f"Attempted ({attempts})"
-    return STATUS_LABELS[status]
+    return InterviewStatus(status).label
 
 
 def attempt_counts(session: Session, *, actor: Actor, wave_key: str) -> dict[int, int]:
@@ -174,7 +178,7 @@ def appointments_between(
             r
             for r in rows
             if r.appointment_at
-            and r.status != DECLINED
+            and r.status != InterviewStatus.DECLINED
             and first <= r.appointment_at.date() <= last
         ),
         key=lambda r: (r.appointment_at, r.council_name),
@@ -208,11 +212,11 @@ def record_contact(
     Every problem with the entry is reported together, and nothing is written unless all is well.
     """
     problems = []
-    if outcome not in CONTACT_OUTCOMES:
+    if outcome not in ContactOutcome.codes():
         problems.append(f"unknown outcome {outcome!r}")
-    if outcome == "appointment_made" and appointment_at is None:
+    if outcome == ContactOutcome.APPOINTMENT_MADE and appointment_at is None:
         problems.append("an appointment needs its date and time")
-    if outcome == "declined" and not (nonresponse_reason or "").strip():
+    if outcome == ContactOutcome.DECLINED and not (nonresponse_reason or "").strip():
         problems.append("a decline needs the reason the council gave")
     try:
         note = check_text(note).strip() or None if note else None
@@ -227,7 +231,7 @@ def record_contact(
         actor=actor,
         action="fieldwork.contact",
         target=interview_target(interview),
-        new=CONTACT_OUTCOMES[outcome],
+        new=ContactOutcome(outcome).label,
         reason=note,
     )
     session.add(
@@ -239,9 +243,9 @@ def record_contact(
             recorded_by=actor.username,
         )
     )
-    if outcome == "appointment_made":
+    if outcome == ContactOutcome.APPOINTMENT_MADE:
         _schedule(session, interview, appointment_at, actor)  # type: ignore[arg-type]
-    elif outcome == "declined":
+    elif outcome == ContactOutcome.DECLINED:
         _decline(session, interview, nonresponse_reason or "", actor)
     session.commit()
 
@@ -278,8 +282,8 @@ def _schedule(
     )
     interview.appointment_at = appointment_at
     touch(interview, actor)
-    if interview.status == NOT_CONTACTED:
-        set_status(session, interview, SCHEDULED, actor, "appointment made")
+    if interview.status == InterviewStatus.NOT_CONTACTED:
+        set_status(session, interview, InterviewStatus.SCHEDULED, actor, "appointment made")
 
 
 def _when(moment: dt.datetime | None) -> str | None:
@@ -294,7 +298,7 @@ def _decline(session: Session, interview: Interview, reason: str, actor: Actor) 
             "a council that has started cannot be marked declined"
         )
     interview.nonresponse_reason = check_text(reason).strip()
-    set_status(session, interview, DECLINED, actor, interview.nonresponse_reason)
+    set_status(session, interview, InterviewStatus.DECLINED, actor, interview.nonresponse_reason)
 
 
 __all__ = [

@@ -18,7 +18,7 @@ from instrument.errors import SurveyError, Where
 from instrument.model import NOT_APPLICABLE, Variable
 from instrument.schedule import Instrument
 from instrument.values import MAX_TEXT_LENGTH, ValueProblem, check_text, normalise, parse_date
-from instrument.vocabulary import ANSWERABLE_STATUSES, COMPLETED, DECLINED, STATUSES
+from instrument.vocabulary import ANSWERABLE_STATUSES, InterviewStatus
 from services.actor import Actor
 from services.answers import record_change
 from services.export import export_columns
@@ -348,13 +348,15 @@ class _RowCheck:
     def row(self) -> _Row:
         self._refuse_runaway_cells()
         status = self.cell("status").strip()
-        if status not in STATUSES:
-            self.problem(f"unknown status; use one of {', '.join(STATUSES)}", "status", status)
+        if status not in InterviewStatus.codes():
+            self.problem(
+                f"unknown status; use one of {', '.join(InterviewStatus.codes())}", "status", status
+            )
         row = _Row(self.number, self.council, status, self._details(status))
         values, invalid = self._values()
         row.values = values
         answered = [v.id for v in self.instrument.questions if self.cells[v.id].strip()]
-        if status in STATUSES and status not in ANSWERABLE_STATUSES:
+        if status in InterviewStatus.codes() and status not in ANSWERABLE_STATUSES:
             if answered:
                 first = answered[0]
                 more = " …" if len(answered) > 5 else ""
@@ -383,11 +385,11 @@ class _RowCheck:
 
     def _details(self, status: str) -> dict[str, object]:
         reason = self.cell("nonresponse_reason")
-        if status == DECLINED and not reason.strip():
+        if status == InterviewStatus.DECLINED and not reason.strip():
             self.problem(
                 "a declined council needs the reason it gave", "nonresponse_reason", reason
             )
-        elif status != DECLINED and reason.strip():
+        elif status != InterviewStatus.DECLINED and reason.strip():
             self.problem(
                 "a reason for non-response is only for declined councils",
                 "nonresponse_reason",
@@ -401,10 +403,12 @@ class _RowCheck:
             self.problem(
                 f"unknown respondent role; use one of {', '.join(roles)}", "respondent_role", role
             )
-        elif not role and status == COMPLETED:
+        elif not role and status == InterviewStatus.COMPLETED:
             self.problem("a completed interview needs the respondent's role", "respondent_role", "")
         return {
-            "nonresponse_reason": reason.strip() or None if status == DECLINED else None,
+            "nonresponse_reason": reason.strip() or None
+            if status == InterviewStatus.DECLINED
+            else None,
             "respondent_role": role if role in roles else None,
             "interview_date": self._interview_date(status),
             "interviewer": self._text("interviewer", "the interviewer's name ").strip() or None,
@@ -413,7 +417,7 @@ class _RowCheck:
     def _interview_date(self, status: str) -> dt.date | None:
         typed = self.cell("interview_date").strip()
         if not typed:
-            if status == COMPLETED:
+            if status == InterviewStatus.COMPLETED:
                 self.problem("a completed interview needs its interview date", "interview_date", "")
             return None
         try:
@@ -469,7 +473,7 @@ class _RowCheck:
         if value == NOT_APPLICABLE:
             asked_if = f" (asked if {condition.text})" if condition else ""
             self.problem(f"not_applicable, but the question applies{asked_if}", v.id, value)
-        elif value is None and v.is_closed and status == COMPLETED:
+        elif value is None and v.is_closed and status == InterviewStatus.COMPLETED:
             self.problem(
                 "blank, but a completed interview records every question that applies "
                 "(no_answer or dont_know where the respondent gave none)",

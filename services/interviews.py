@@ -15,7 +15,7 @@ from instrument import Instrument, load_instrument
 from instrument.errors import SurveyError
 from instrument.progress import missing_for_completion
 from instrument.values import ValueProblem, check_text, parse_uk_date
-from instrument.vocabulary import COMPLETED, DECLINED, IN_PROGRESS, NOT_CONTACTED
+from instrument.vocabulary import InterviewStatus
 from services import audit
 from services.actor import Actor
 from services.permissions import reads_interviewers_text, require, require_interview
@@ -384,7 +384,7 @@ def complete_interview(session: Session, *, actor: Actor, interview_id: int) -> 
     if missing:
         session.rollback()
         raise IncompleteInterview(missing)
-    set_status(session, interview, COMPLETED, actor)
+    set_status(session, interview, InterviewStatus.COMPLETED, actor)
     summary = summarise(interview)
     session.commit()
     return summary
@@ -396,12 +396,16 @@ def reopen_interview(
     """A completed interview back to in progress; a declined council back to not contacted."""
     interview = get_interview(session, interview_id, for_update=True)
     require(session, actor, "record fieldwork", target=interview_target(interview))
-    if interview.status not in (COMPLETED, DECLINED):
+    if interview.status not in (InterviewStatus.COMPLETED, InterviewStatus.DECLINED):
         summary = summarise(interview)
         session.rollback()
         return summary
     guard_validated(session, interview, actor, reason, "the interview's status")
-    new = IN_PROGRESS if interview.status == COMPLETED else NOT_CONTACTED
+    new = (
+        InterviewStatus.IN_PROGRESS
+        if interview.status == InterviewStatus.COMPLETED
+        else InterviewStatus.NOT_CONTACTED
+    )
     set_status(session, interview, new, actor, reason)
     summary = summarise(interview)
     session.commit()

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from db.models import Account, Interview
 from instrument.errors import SurveyError
+from instrument.vocabulary import STAFF, Role
 from services import audit
-from services.actor import Actor, Role
+from services.actor import Actor
 
-ALL_ROLES: frozenset[Role] = frozenset({"admin", "interviewer", "auditor", "council"})
-STAFF: frozenset[Role] = frozenset({"admin", "interviewer", "auditor"})
+ALL_ROLES: frozenset[Role] = frozenset(Role)
 
 RULES: dict[str, frozenset[Role]] = {
     # reading
@@ -25,14 +25,14 @@ RULES: dict[str, frozenset[Role]] = {
     "read results": STAFF,  # national aggregates and reports
     "read an interview": ALL_ROLES,  # councils: their own only
     # writing
-    "record answers": frozenset({"interviewer"}),
-    "record fieldwork": frozenset({"interviewer"}),
-    "resolve corrections": frozenset({"interviewer"}),
-    "review a submission": frozenset({"council"}),  # their own only
-    "manage accounts": frozenset({"admin"}),
-    "manage waves": frozenset({"admin"}),
-    "read the audit log": frozenset({"admin"}),
-    "back up and restore": frozenset({"admin"}),
+    "record answers": frozenset({Role.INTERVIEWER}),
+    "record fieldwork": frozenset({Role.INTERVIEWER}),
+    "resolve corrections": frozenset({Role.INTERVIEWER}),
+    "review a submission": frozenset({Role.COUNCIL}),  # their own only
+    "manage accounts": frozenset({Role.ADMIN}),
+    "manage waves": frozenset({Role.ADMIN}),
+    "read the audit log": frozenset({Role.ADMIN}),
+    "back up and restore": frozenset({Role.ADMIN}),
 }
 
 COUNCIL_SCOPED = frozenset({"read an interview", "review a submission"})
@@ -61,16 +61,16 @@ def require_interview(session: Session, actor: Actor, action: str, interview: In
     target = f"interview {interview.id} ({interview.council.code})"
     require(session, actor, action, target=target)
     own = interview.council.code == actor.council_code
-    if action in COUNCIL_SCOPED and actor.role == "council" and not own:
+    if action in COUNCIL_SCOPED and actor.role == Role.COUNCIL and not own:
         deny(session, actor, action, target, "a council account sees only its own council")
 
 
 def may_read_verbatim(session: Session, actor: Actor, interview: Interview | None = None) -> bool:
     """Verbatim text answers: interviewers, admins, the council itself, and auditors an
     administrator has named. Notes follow `may_read_notes`, which leaves councils out."""
-    if actor.role in ("interviewer", "admin"):
+    if actor.role in (Role.INTERVIEWER, Role.ADMIN):
         return True
-    if actor.role == "council":
+    if actor.role == Role.COUNCIL:
         return interview is not None and interview.council.code == actor.council_code
     granted = session.scalar(
         select(Account.can_read_verbatim).where(Account.username == actor.username, Account.active)
@@ -78,10 +78,16 @@ def may_read_verbatim(session: Session, actor: Actor, interview: Interview | Non
     return bool(granted)
 
 
+def reads_verbatim(role: Role, granted: bool) -> bool:
+    """Whether an account reads verbatim answers at all, as the Accounts page lists it: every
+    role but the auditor, who needs an administrator's grant (a council reads only its own)."""
+    return role != Role.AUDITOR or granted
+
+
 def reads_interviewers_text(actor: Actor) -> bool:
     """Interviewers' notes on answers and their summary of an interview are the audit team's
     working record: a council never gets them back, not even on its own interview."""
-    return actor.role != "council"
+    return actor.role != Role.COUNCIL
 
 
 def may_read_notes(session: Session, actor: Actor, interview: Interview | None = None) -> bool:

@@ -82,7 +82,7 @@ def wave_tables(
     query = (
         select(Answer.interview_id, Answer.variable_id, Answer.value)
         .join(Interview, Interview.id == Answer.interview_id)
-        .where(Interview.wave_id == wave.id, Interview.status == "completed")
+        .where(Interview.wave_id == wave.id, Interview.status == COMPLETED)
         .where(Answer.value.is_not(None))
     )
     if closed_only:

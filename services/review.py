@@ -18,18 +18,17 @@ from sqlalchemy.orm import Session
 from db.models import Answer, AnswerHistory, Council, Interview, ReviewItem, utcnow
 from instrument.values import ValueProblem, check_text
 from instrument.vocabulary import (
-    AWAITING_COUNCIL,
-    COMPLETED,
-    CORRECTIONS_REQUESTED,
-    NOT_READY,
-    VALIDATED,
+    RESOLVED_ITEM_STATES,
+    InterviewStatus,
+    ReviewItemState,
+    ReviewState,
 )
 from services import audit
 from services.actor import Actor
 from services.interviews import get_interview, get_wave, instrument_for, interview_target, touch
 from services.permissions import require, require_interview
 
-OPEN = "correction_requested"
+OPEN = ReviewItemState.CORRECTION_REQUESTED
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class ReviewEntry:
     """The council's word on one answer, and the interviewer's response to a request."""
 
     variable_id: str
-    state: str
+    state: ReviewItemState
     comment: str | None
     reviewed_by: str
     reviewed_at: dt.datetime
@@ -45,6 +44,30 @@ class ReviewEntry:
     resolved_by: str | None
     resolved_at: dt.datetime | None
     changed_since: bool  # the answer's value changed after the council looked at it
+
+    @property
+    def waiting(self) -> bool:
+        """A correction request the interviewer has still to resolve."""
+        return self.state == OPEN
+
+    @property
+    def answered(self) -> bool:
+        """A correction request the interviewer has resolved, by a change or a reply."""
+        return self.state in RESOLVED_ITEM_STATES
+
+    @property
+    def confirmed_as_recorded(self) -> bool:
+        """Confirmed, and the answer is still the one the council confirmed."""
+        return self.state == ReviewItemState.CONFIRMED and not self.changed_since
+
+    @property
+    def changed_after_confirming(self) -> bool:
+        return self.state == ReviewItemState.CONFIRMED and self.changed_since
+
+    @property
+    def open_for_change(self) -> bool:
+        """For the council to look at again: the interviewer responded, or it changed since."""
+        return self.answered or self.changed_since
 
 
 @dataclass(frozen=True)
@@ -55,22 +78,39 @@ class CorrectionRequest:
     council_code: str
     council_name: str
     variable_id: str
-    state: str
+    state: ReviewItemState
     comment: str | None
     reviewed_by: str
     reviewed_at: dt.datetime
     reply: str | None
 
+    @property
+    def waiting(self) -> bool:
+        """Still waiting for the interviewer (otherwise corrected or kept)."""
+        return self.state == OPEN
 
-def review_state(interview: Interview, open_requests: int) -> str:
+
+def open_for_review(state: ReviewState) -> bool:
+    """Whether the council may still confirm, query and validate: the interview is complete
+    and the submission not yet validated."""
+    return state in (ReviewState.AWAITING_COUNCIL, ReviewState.CORRECTIONS_REQUESTED)
+
+
+def awaiting_review(variable_ids: list[str], reviews: dict[str, ReviewEntry]) -> list[str]:
+    """Of these answers, those the council has yet to confirm or query: never reviewed, or
+    open for change again."""
+    return [v for v in variable_ids if v not in reviews or reviews[v].open_for_change]
+
+
+def review_state(interview: Interview, open_requests: int) -> ReviewState:
     if interview.validated_at is not None:
-        return VALIDATED
-    if interview.status != COMPLETED:
-        return NOT_READY
-    return CORRECTIONS_REQUESTED if open_requests else AWAITING_COUNCIL
+        return ReviewState.VALIDATED
+    if interview.status != InterviewStatus.COMPLETED:
+        return ReviewState.NOT_READY
+    return ReviewState.CORRECTIONS_REQUESTED if open_requests else ReviewState.AWAITING_COUNCIL
 
 
-def wave_review_states(session: Session, *, actor: Actor, wave_key: str) -> dict[int, str]:
+def wave_review_states(session: Session, *, actor: Actor, wave_key: str) -> dict[int, ReviewState]:
     """Every interview of the wave by id, with where its council's review stands."""
     require(session, actor, "read the wave", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
@@ -87,7 +127,7 @@ def wave_review_states(session: Session, *, actor: Actor, wave_key: str) -> dict
 
 def interview_review(
     session: Session, *, actor: Actor, interview_id: int
-) -> tuple[str, dict[str, ReviewEntry]]:
+) -> tuple[ReviewState, dict[str, ReviewEntry]]:
     """Where one submission's review stands, and the review of each answer by variable."""
     interview = get_interview(session, interview_id)
     require_interview(session, actor, "read an interview", interview)
@@ -101,7 +141,7 @@ def interview_review(
     entries = {
         r.variable_id: ReviewEntry(
             r.variable_id,
-            r.state,
+            ReviewItemState(r.state),
             r.comment,
             r.reviewed_by,
             r.reviewed_at,
@@ -112,7 +152,7 @@ def interview_review(
         )
         for r in items
     }
-    opened = sum(1 for e in entries.values() if e.state == OPEN)
+    opened = sum(1 for e in entries.values() if e.waiting)
     return review_state(interview, opened), entries
 
 
@@ -128,11 +168,26 @@ def confirm_answers(
     for variable_id in variable_ids:
         item = items.get(variable_id)
         version = versions.get(variable_id, 0)
-        if item is not None and item.state == "confirmed" and item.answer_version == version:
+        if (
+            item is not None
+            and item.state == ReviewItemState.CONFIRMED
+            and item.answer_version == version
+        ):
             continue
         old = item.state if item else None
-        item = _put(session, interview_id, items, variable_id, "confirmed", version, None, actor)
-        _log(session, actor, interview, variable_id, "review.confirm", old, "confirmed")
+        item = _put(
+            session,
+            interview_id,
+            items,
+            variable_id,
+            ReviewItemState.CONFIRMED,
+            version,
+            None,
+            actor,
+        )
+        _log(
+            session, actor, interview, variable_id, "review.confirm", old, ReviewItemState.CONFIRMED
+        )
         confirmed += 1
     session.commit()
     return confirmed
@@ -180,7 +235,7 @@ def correction_requests(
     """The requests councils have made in a wave, oldest first, for the interviewer."""
     require(session, actor, "read the wave", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
-    states = ["correction_requested", "corrected", "kept"] if include_resolved else [OPEN]
+    states = [OPEN, *RESOLVED_ITEM_STATES] if include_resolved else [OPEN]
     rows = session.execute(
         select(ReviewItem, Council.code, Council.name)
         .join(Interview, Interview.id == ReviewItem.interview_id)
@@ -194,7 +249,7 @@ def correction_requests(
             code,
             name,
             r.variable_id,
-            r.state,
+            ReviewItemState(r.state),
             r.comment,
             r.reviewed_by,
             r.reviewed_at,
@@ -232,7 +287,7 @@ def resolve_correction(
     if not changed and not text:
         session.rollback()
         raise ValueProblem("say why the answer stays as it is; the council will read it")
-    item.state = "corrected" if changed else "kept"
+    item.state = ReviewItemState.CORRECTED if changed else ReviewItemState.KEPT
     item.reply, item.resolved_by, item.resolved_at = text, actor.username, utcnow()
     _log(session, actor, interview, variable_id, "review.resolve", OPEN, item.state, text)
     session.commit()
@@ -275,7 +330,7 @@ def _values_at(
 def _for_review(session: Session, actor: Actor, interview_id: int) -> Interview:
     interview = get_interview(session, interview_id, for_update=True)
     require_interview(session, actor, "review a submission", interview)
-    if interview.status != COMPLETED:
+    if interview.status != InterviewStatus.COMPLETED:
         session.rollback()
         raise ValueProblem(
             "the interview is not complete yet; it can be reviewed once the interviewer "

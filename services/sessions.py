@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Account, BrowserSession, utcnow
 from instrument.errors import SurveyError
+from instrument.vocabulary import Role
 from services import audit
 from services.accounts import account_actor
 from services.actor import Actor
@@ -96,4 +97,4 @@ def end_session(session: Session, token: str, actor: Actor, *, why: str = "signe
 def _former(session: Session, username: str) -> Actor:
     """A disabled account, as the audit log names it."""
     role = session.scalar(select(Account.role).where(Account.username == username))
-    return Actor(username, role or "interviewer")  # type: ignore[arg-type]
+    return Actor(username, Role(role or Role.INTERVIEWER))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from db.models import Council, Interview
-from instrument.vocabulary import COMPLETED, VALIDATED
+from instrument.vocabulary import InterviewStatus, ReviewState
 from services.actor import Actor
 from services.interviews import get_wave, instrument_named, wave_answer_values
 from services.permissions import may_read_verbatim, require
@@ -23,7 +23,7 @@ class CouncilSummary:
     interview_id: int
     council_code: str
     council_name: str
-    review: str
+    review: ReviewState
     validated_at: dt.datetime | None
     respondent_role: str | None
     interview_date: dt.date | None
@@ -47,7 +47,7 @@ def council_summaries(
         select(Interview)
         .join(Interview.council)
         .options(joinedload(Interview.council))
-        .where(Interview.wave_id == wave.id, Interview.status == COMPLETED)
+        .where(Interview.wave_id == wave.id, Interview.status == InterviewStatus.COMPLETED)
         .order_by(Council.name)
     )
     return [
@@ -68,5 +68,5 @@ def council_summaries(
             verbatim_withheld=withheld,
         )
         for i in interviews
-        if include_unvalidated or reviews[i.id] == VALIDATED
+        if include_unvalidated or reviews[i.id] == ReviewState.VALIDATED
     ]

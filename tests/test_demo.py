@@ -18,7 +18,7 @@ from db.models import Answer, AnswerHistory, AuditEvent, ContactAttempt, Council
 from db.setup import DEFAULT_WAVE, ensure_wave
 from instrument.progress import missing_for_completion
 from instrument.values import normalise
-from instrument.vocabulary import COMPLETED, DECLINED
+from instrument.vocabulary import InterviewStatus
 from ops.demo import DECLINED_REASON, DEMO_SOURCE, DEMO_TITLE, DEMO_WAVE, fill_demo_wave
 from services.actor import Actor
 from services.answers import interview_answers, save_answer
@@ -96,8 +96,11 @@ def test_demo__31_completed_1_declined__titled_as_synthetic(session: Session) ->
     report = fill_demo_wave(session, actor=ADMIN)
 
     interviews = wave_interviews(session, actor=INTERVIEWER, wave_key=DEMO_WAVE)
-    assert Counter(i.status for i in interviews) == {COMPLETED: 31, DECLINED: 1}
-    declined = next(i for i in interviews if i.status == DECLINED)
+    assert Counter(i.status for i in interviews) == {
+        InterviewStatus.COMPLETED: 31,
+        InterviewStatus.DECLINED: 1,
+    }
+    declined = next(i for i in interviews if i.status == InterviewStatus.DECLINED)
     assert declined.nonresponse_reason == DECLINED_REASON == "Changes in personnel"
     assert report.declined == (declined.council_name,)
     assert (report.completed, report.answers_replaced) == (31, 0)
@@ -117,7 +120,7 @@ def test_demo__every_completed_interview_records_every_applicable_closed_variabl
                 session, actor=INTERVIEWER, interview_id=interview.id
             ).items()
         }
-        if interview.status == DECLINED:
+        if interview.status == InterviewStatus.DECLINED:
             assert values == {}
             continue
         assert INSTRUMENT.unrecorded(values) == [], interview.council_name

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Answer, AuditEvent, Council, Interview, ReviewItem, utcnow
 from instrument.values import ValueProblem
-from instrument.vocabulary import AWAITING_COUNCIL, CORRECTIONS_REQUESTED, NOT_READY, VALIDATED
+from instrument.vocabulary import ReviewState
 from services.accounts import disable_account, enable_account
 from services.actor import Actor
 from services.answers import save_answer
@@ -151,7 +151,7 @@ def test_confirm__records_each_answer_once(session: Session, council: Actor, fif
         ("council-s12000047", "review.confirm", "confirmed", None),
     ]
     state, entries = interview_review(session, actor=council, interview_id=fife)
-    assert state == AWAITING_COUNCIL
+    assert state == ReviewState.AWAITING_COUNCIL
     assert not entries[Q1].changed_since and entries[Q1].reviewed_by == "council-s12000047"
 
 
@@ -207,7 +207,7 @@ def test_request__goes_to_the_interviewer_and_holds_the_review(
         Q2: ("correction_requested", "Users joined only in 2011.", None)
     }
     state, _ = interview_review(session, actor=council, interview_id=fife)
-    assert state == CORRECTIONS_REQUESTED
+    assert state == ReviewState.CORRECTIONS_REQUESTED
     (waiting,) = correction_requests(session, actor=INTERVIEWER, wave_key="2011")
     assert (waiting.council_name, waiting.variable_id, waiting.comment, waiting.reviewed_by) == (
         "Fife",
@@ -240,7 +240,7 @@ def test_resolve__corrected_is_refused_until_the_answer_changed(
     assert correction_requests(session, actor=INTERVIEWER, wave_key="2011") == []
     assert logged(session, "review.resolve") == [("ilona", "review.resolve", "corrected", None)]
     state, entries = interview_review(session, actor=council, interview_id=fife)
-    assert state == AWAITING_COUNCIL
+    assert state == ReviewState.AWAITING_COUNCIL
     assert entries[Q2].resolved_by == "ilona" and entries[Q2].resolved_at is not None
 
 
@@ -296,7 +296,7 @@ def test_validate__refused_while_a_request_is_open_then_accepted(
     assert logged(session, "review.validate") == [
         ("council-s12000047", "review.validate", "validated", None)
     ]
-    assert interview_review(session, actor=council, interview_id=fife)[0] == VALIDATED
+    assert interview_review(session, actor=council, interview_id=fife)[0] == ReviewState.VALIDATED
     with pytest.raises(ValueProblem, match="this submission was validated on"):
         request(session, council, fife, Q1, "One more thing.")
     with pytest.raises(ValueProblem, match="this submission was validated on"):
@@ -342,7 +342,7 @@ def test_validated__a_change_with_a_reason_saves_and_reopens_validation(
         "ilona", "answer.value", "no", "The council's letter of 3 October",
     )  # fmt: skip
     states = wave_review_states(session, actor=INTERVIEWER, wave_key="2011")
-    assert states[fife] == AWAITING_COUNCIL
+    assert states[fife] == ReviewState.AWAITING_COUNCIL
     # the council can review and validate again; the next change needs no reason until then
     save(session, fife, Q2, "yes")
     validate(session, council, fife)
@@ -364,18 +364,21 @@ def test_wave_review_states__every_interview_at_its_stage(
 ) -> None:
     states = wave_review_states(session, actor=INTERVIEWER, wave_key="2011")
     assert len(states) == 32
-    assert states[fife] == AWAITING_COUNCIL
-    assert set(states.values()) == {NOT_READY, AWAITING_COUNCIL}
+    assert states[fife] == ReviewState.AWAITING_COUNCIL
+    assert set(states.values()) == {ReviewState.NOT_READY, ReviewState.AWAITING_COUNCIL}
     request(session, council, fife, Q2, "It was No.")
     assert wave_review_states(session, actor=INTERVIEWER, wave_key="2011")[fife] == (
-        CORRECTIONS_REQUESTED
+        ReviewState.CORRECTIONS_REQUESTED
     )
     resolve(session, fife, Q2, changed=False, reply="Minutes show users attended.")
-    assert wave_review_states(session, actor=ADMIN, wave_key="2011")[fife] == AWAITING_COUNCIL
+    assert (
+        wave_review_states(session, actor=ADMIN, wave_key="2011")[fife]
+        == ReviewState.AWAITING_COUNCIL
+    )
     validate(session, council, fife)
     states = wave_review_states(session, actor=Actor("audrey", "auditor"), wave_key="2011")
-    assert states[fife] == VALIDATED
-    assert sorted(states.values()).count(NOT_READY) == 31
+    assert states[fife] == ReviewState.VALIDATED
+    assert sorted(states.values()).count(ReviewState.NOT_READY) == 31
 
 
 # --- browser sessions ---------------------------------------------------------------------

@@ -24,6 +24,7 @@ from instrument.model import DONT_KNOW, NO_ANSWER, RESERVED_LABELS, Part, Variab
 from instrument.schedule import Instrument
 from instrument.types import question_type
 from instrument.values import ValueProblem
+from instrument.vocabulary import ReviewItemState
 from services.actor import Actor
 from services.answers import AnswerConflict, HistoryEntry, RecordedAnswer, save_answer
 from services.interviews import InterviewSummary, ReasonRequired, update_details
@@ -331,9 +332,9 @@ def _question(
         "history": [_history_line(instrument, variable, e) for e in entries],
         "review": {
             "text": "\n".join(review_lines(review)),
-            "warn": review.state == "correction_requested",
+            "warn": review.waiting,
         }
-        if review and review.state != "confirmed"
+        if review and review.state != ReviewItemState.CONFIRMED
         else None,
         "skipped_text": (
             f"{number} is skipped (asked only if {condition.text}); the answer recorded "
