@@ -17,6 +17,8 @@ from db.actor import Actor
 from db.models import Account, AuditEvent
 from tests.signing import app_as
 
+pytestmark = pytest.mark.sqlite_only
+
 PASSWORD = "correct horse battery"
 ADMIN = Actor("admin", "admin")
 

@@ -25,13 +25,12 @@ from db.answers import save_answer
 from db.audit import export_csv
 from db.backup import restore_backup, write_backup
 from db.demo import fill_demo_wave
-from db.engine import database_url as normalised_url
 from db.engine import make_engine
 from db.fieldwork import record_contact
 from db.models import AnswerHistory, AuditEvent
 from db.permissions import PermissionDenied
 from db.setup import initialise
-from tests.conftest import DATABASES, INTERVIEWER, POSTGRES_URL, empty_postgres
+from tests.conftest import DATABASES, INTERVIEWER, PostgresTestDatabase
 from tests.test_crash import (
     CHILD_ACTOR,
     Child,
@@ -67,16 +66,16 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
 
 
 @pytest.fixture
-def other_database(tmp_path: Path) -> Callable[[str], str]:
+def other_database(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[str], str]:
     """The URL of an empty database of the given kind to restore into (PostgreSQL: the test
     database, emptied, so take what you need from it first)."""
 
     def make(kind: str) -> str:
         if kind == "sqlite":
             return f"sqlite:///{tmp_path / 'restored.sqlite3'}"
-        url = normalised_url(POSTGRES_URL)
-        empty_postgres(url)
-        return url
+        postgres: PostgresTestDatabase = request.getfixturevalue("postgres_database")
+        postgres.empty()
+        return postgres.url
 
     return make
 

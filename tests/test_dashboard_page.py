@@ -15,6 +15,8 @@ from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 from tests.signing import app_as
 
+pytestmark = pytest.mark.sqlite_only
+
 SCHEDULE = load_instrument()
 ABERDEEN, ABERDEENSHIRE, ANGUS, ARGYLL = "S12000033", "S12000034", "S12000041", "S12000035"
 Q2 = "Q2 Users involved in strategy"

@@ -25,6 +25,8 @@ from tests.conftest import INTERVIEWER
 from tests.keying import change, detail, key, panel_data, question, send
 from tests.signing import account, app_as
 
+pytestmark = pytest.mark.sqlite_only
+
 FIFE = "S12000047"
 ANGUS = "S12000041"
 

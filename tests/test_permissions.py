@@ -27,7 +27,6 @@ from db import (
 )
 from db import results as results_service
 from db.actor import Actor
-from db.engine import database_url as normalised_url
 from db.engine import make_engine
 from db.flatfile.export import export_columns
 from db.interviews import instrument_named
@@ -38,8 +37,7 @@ from tests.answering import complete_whole_interview
 from tests.conftest import (
     DATABASES,
     INTERVIEWER,
-    POSTGRES_URL,
-    empty_postgres,
+    PostgresTestDatabase,
     table_checksums,
 )
 from tests.signing import account
@@ -72,8 +70,9 @@ def built(
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('permissions') / 'survey.sqlite3'}"
     else:
-        url = normalised_url(POSTGRES_URL)
-        empty_postgres(url)
+        postgres: PostgresTestDatabase = request.getfixturevalue("postgres_database")
+        postgres.empty()
+        url = postgres.url
     engine = make_engine(url)
     initialise(engine)
     fife, angus = _id(engine, FIFE), _id(engine, ANGUS)

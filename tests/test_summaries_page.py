@@ -20,6 +20,8 @@ from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 from tests.signing import Download, account, app_as, downloads
 
+pytestmark = pytest.mark.sqlite_only
+
 FIFE, ANGUS = "S12000047", "S12000041"
 PAYLOAD = "<img src=x onerror=alert(1)> [click](javascript:alert(1))"
 VERBATIM = "Verbatim answer to q2_explain, with a comma and a £ sign"
