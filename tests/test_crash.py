@@ -18,13 +18,13 @@ import pytest
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
-from benchmarks.concurrency import autosave, read_versions
 from db.actor import Actor
 from db.demo import fill_demo_wave
 from db.engine import make_engine
 from db.flatfile import export_wave, import_wave
 from db.models import Answer, AnswerHistory, Council, Interview
 from tests.conftest import REPO, TableChecksum, table_checksums
+from tests.writers import autosave, read_versions
 
 pytestmark = pytest.mark.slow
 
