@@ -22,16 +22,18 @@ from sqlalchemy import (
     create_engine,
     insert,
     inspect,
+    or_,
     select,
     text,
 )
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
+import db
 from db.actor import Actor
 from db.engine import database_url as normalised_url
 from db.engine import make_engine
-from db.models import Base
+from db.models import Base, Council, Interview
 from db.setup import initialise
 
 REPO = Path(__file__).resolve().parent.parent
@@ -187,9 +189,40 @@ def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.fixture
+def cli_db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """DATABASE_URL set to the test database for `survey_cli.main` run in-process (an empty
+    database: ask for `engine` too for an initialised one); `db.open_database` starts without
+    cached engines, and those it opened are closed afterwards."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setattr(db, "_engines", {})
+    yield database_url
+    for opened in db._engines.values():
+        opened.dispose()
+
+
+@pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine) as session:
         yield session
+
+
+def interview_id_of(db: Engine | Session, council: str) -> int:
+    """The id of a council's interview (council by code, e.g. S12000047, or by name), in the
+    first wave that has one: wave 2011 in a test database."""
+    query = (
+        select(Interview.id)
+        .join(Interview.council)
+        .where(or_(Council.code == council, Council.name == council))
+        .order_by(Interview.id)
+        .limit(1)
+    )
+    if isinstance(db, Session):
+        found = db.scalar(query)
+    else:
+        with Session(db) as session:
+            found = session.scalar(query)
+    assert found is not None, f"no interview for council {council!r}"
+    return found
 
 
 @dataclass(frozen=True)

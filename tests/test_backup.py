@@ -30,12 +30,12 @@ from db.fieldwork import record_contact
 from db.models import AnswerHistory, AuditEvent
 from db.permissions import PermissionDenied
 from db.setup import initialise
-from tests.conftest import DATABASES, INTERVIEWER, PostgresTestDatabase
+from tests.conftest import DATABASES, INTERVIEWER, PostgresTestDatabase, interview_id_of
 from tests.test_crash import (
     CHILD_ACTOR,
+    STREAM_COUNCIL,
     Child,
     assert_sound,
-    council_interview_id,
     table_rows,
 )
 
@@ -85,7 +85,7 @@ def fill(engine: Engine) -> None:
     accented text included), a contact attempt, and accounts, whose changes are audited."""
     with Session(engine) as session:
         fill_demo_wave(session, actor=ADMIN)
-    interview_id = council_interview_id(engine)
+    interview_id = interview_id_of(engine, STREAM_COUNCIL)
     for value, note in (("no", None), ("yes", "=SUM(A1) — £5, café")):
         with Session(engine) as session:
             save_answer(
@@ -100,7 +100,7 @@ def fill(engine: Engine) -> None:
         record_contact(
             session,
             actor=INTERVIEWER,
-            interview_id=council_interview_id(engine, "S12000033"),
+            interview_id=interview_id_of(engine, "S12000033"),
             attempted_at=dt.datetime(2011, 9, 2, 10, 30),
             outcome="left_message",
             note="Asked for the director's diary",
@@ -181,7 +181,7 @@ def test_restore__refuses_a_database_that_holds_data__and_changes_nothing(
         save_answer(
             session,
             actor=INTERVIEWER,
-            interview_id=council_interview_id(engine),
+            interview_id=interview_id_of(engine, STREAM_COUNCIL),
             variable_id="q2_explain",
             value="Already typed in",
         )
@@ -341,7 +341,7 @@ def test_backup_while_another_process_saves__restores_one_instant(
     torn, and the same export and report as a database given just those k saves."""
     with Session(engine) as session:
         add_account(session, actor=ADMIN, username="ailsa", role="interviewer", password=PASSWORD)
-    interview_id = council_interview_id(engine)
+    interview_id = interview_id_of(engine, STREAM_COUNCIL)
     writer = Child(f"stream_autosaves({database_url!r}, {interview_id})")
     acknowledged = writer.acks(20) + writer.acks_so_far()
     committed_before = len(acknowledged)  # before the backup began

@@ -18,13 +18,6 @@ from tests.conftest import REPO
 from tests.test_audit_chain import log_three, rewrite_behind_the_app
 
 
-@pytest.fixture
-def cli_db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setattr(db, "_engines", {})
-    return database_url
-
-
 def counts(url: str) -> tuple[int, int, int, int]:
     engine = make_engine(url)
     with Session(engine) as s:

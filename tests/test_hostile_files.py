@@ -25,7 +25,6 @@ from db.flatfile import ImportRefused, export_wave, import_wave
 from db.flatfile.table import UnreadableFile, read_table, write_table
 from db.interviews import instrument_named
 from tests.conftest import REPO, table_checksums
-from tests.test_flatfile import cli_database  # noqa: F401  (the CLI on the test database)
 from tests.wave_builder import build_wave, changed, columns, csv_bytes, read_csv_rows, row_of
 
 BAD = REPO / "tests" / "data" / "bad"
@@ -99,7 +98,7 @@ def test_hostile_file__refused_quickly_with_every_problem__database_unchanged(
     assert table_checksums(answered) == before
 
 
-@pytest.mark.usefixtures("cli_database")
+@pytest.mark.usefixtures("cli_db")
 @pytest.mark.parametrize("name", [name for name, entry in CORPUS.items() if entry.get("cli")])
 def test_cli_import__hostile_file__exit_1_and_every_problem_on_stderr(
     answered: Session,

@@ -30,7 +30,7 @@ from db.actor import Actor
 from db.engine import make_engine
 from db.flatfile.export import export_columns
 from db.interviews import instrument_named
-from db.models import AuditEvent, Council, Interview
+from db.models import AuditEvent
 from db.permissions import PermissionDenied
 from db.setup import initialise
 from tests.answering import complete_whole_interview
@@ -38,6 +38,7 @@ from tests.conftest import (
     DATABASES,
     INTERVIEWER,
     PostgresTestDatabase,
+    interview_id_of,
     table_checksums,
 )
 from tests.signing import account
@@ -56,11 +57,6 @@ class World:
 Call = Callable[[Session, Actor, World], object]
 
 
-def _id(engine: Engine, code: str) -> int:
-    with Session(engine) as s:
-        return s.scalar(select(Interview.id).join(Council).where(Council.code == code))  # type: ignore[return-value]
-
-
 @pytest.fixture(scope="module", params=DATABASES)
 def built(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -75,7 +71,7 @@ def built(
         url = postgres.url
     engine = make_engine(url)
     initialise(engine)
-    fife, angus = _id(engine, FIFE), _id(engine, ANGUS)
+    fife, angus = interview_id_of(engine, FIFE), interview_id_of(engine, ANGUS)
     complete_whole_interview(engine, INTERVIEWER, fife)
     for role in ("admin", "auditor"):
         account(engine, role)
