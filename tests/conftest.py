@@ -76,9 +76,13 @@ class PostgresTestDatabase:
 
     def initialise(self, engine: Engine) -> None:
         """What `initialise` leaves in an empty, migrated database, copied back in."""
+        self.restore(engine, self.seed)
+
+    def restore(self, engine: Engine, saved: dict[Table, list[dict[str, object]]]) -> None:
+        """Rows saved by `all_rows`, copied into the emptied database as they were."""
         with engine.begin() as connection:
             connection.execute(text("SET LOCAL session_replication_role = replica"))
-            for table, rows in self.seed.items():
+            for table, rows in saved.items():
                 if rows:
                     connection.execute(insert(table), rows)
             for table_name, column, sequence in self.sequences:
@@ -88,6 +92,14 @@ class PostgresTestDatabase:
                         f'COALESCE((SELECT max("{column}") FROM "{table_name}"), 0) + 1, false)'
                     )
                 )
+
+
+def all_rows(connection: Connection) -> dict[Table, list[dict[str, object]]]:
+    """Every row of every table, to be restored later (PostgresTestDatabase.restore)."""
+    return {
+        table: [dict(row._mapping) for row in connection.execute(select(table))]
+        for table in Base.metadata.sorted_tables
+    }
 
 
 def _maintenance(server: URL) -> Engine:
@@ -113,10 +125,7 @@ def postgres_database() -> Iterator[PostgresTestDatabase]:
     engine = make_engine(url)
     initialise(engine)
     with engine.connect() as connection:
-        seed = {
-            table: [dict(row._mapping) for row in connection.execute(select(table))]
-            for table in Base.metadata.sorted_tables
-        }
+        seed = all_rows(connection)
         sequences = [
             (table, column, sequence)
             for table, column, sequence in connection.execute(
