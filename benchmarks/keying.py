@@ -18,15 +18,8 @@ Target: p95 from key press to "Saved" under 300 ms.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,14 +31,11 @@ from benchmarks.aggregate import fresh_engine, own_database  # noqa: E402
 from benchmarks.timing import percentile, print_table  # noqa: E402
 from services.accounts import add_account  # noqa: E402
 from services.actor import Actor  # noqa: E402
+from tests.browser.app_server import CHROMIUM_ARGS, chromium_executable, streamlit_app  # noqa: E402
 
 TARGET_P95_MS = 300.0
 COUNCIL = "S12000047"  # Fife
 PASSWORD = "a long benchmark password"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 # The bare page: a component that sends each key it hears and shows what Python sends back.
 BARE_APP = '''
@@ -101,39 +91,6 @@ TIMER = """
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # type: ignore[no-any-return]
-
-
-@contextmanager
-def streamlit(script: Path, url: str) -> Iterator[str]:
-    """`streamlit run script` on a free port against DATABASE_URL=url; its address."""
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-            "--server.headless", "true", "--server.address", "127.0.0.1",
-        ],
-        cwd=REPO, env={**os.environ, "DATABASE_URL": url},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    address = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{address}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        yield address
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 def prepare(url: str) -> None:
     """A new database with one interviewer account (PostgreSQL: a benchmark's own, emptied)."""
     engine = fresh_engine(url if url.startswith("sqlite") else own_database(url))
@@ -187,12 +144,12 @@ def main() -> int:
         bare_script.write_text(BARE_APP, encoding="utf-8")
         rows: dict[str, list[float]] = {"floor: bare page, key → echo": [], "key → Saved": []}
         with (
-            streamlit(REPO / "survey_app.py", url) as app,
-            streamlit(bare_script, url) as bare,
+            streamlit_app(url) as app,
+            streamlit_app(url, script=bare_script) as bare,
             sync_playwright() as playwright,
         ):
             browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+                executable_path=chromium_executable(), args=CHROMIUM_ARGS
             )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(30_000)

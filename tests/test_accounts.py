@@ -262,13 +262,6 @@ def test_audit_event__database_refuses_update_and_delete(engine: Engine, stateme
 # --- the `user` commands --------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli_db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setattr(db, "_engines", {})
-    return database_url
-
-
 def run(monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str = "") -> int:
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     return survey_cli.main(argv)

@@ -17,6 +17,8 @@ from services.accounts import SignInRefused, add_account, authenticate
 from services.actor import Actor
 from tests.signing import app_as
 
+pytestmark = pytest.mark.sqlite_only
+
 PASSWORD = "correct horse battery"
 ADMIN = Actor("admin", "admin")
 

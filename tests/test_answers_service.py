@@ -9,21 +9,17 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from db.models import AnswerHistory, Council, Interview
+from db.models import AnswerHistory, Interview
 from instrument.values import MAX_TEXT_LENGTH, ValueProblem
 from services.actor import Actor
 from services.answers import AnswerConflict, answer_history, interview_answers, save_answer
 from services.fieldwork import mark_declined, record_contact
 from services.interviews import IncompleteInterview, complete_interview, reopen_interview
 from tests.answering import complete_whole_interview
-from tests.conftest import INTERVIEWER
+from tests.conftest import INTERVIEWER, interview_id_of
 
 OTHER = Actor("olu", "interviewer")
-
-
-def interview_id(engine: Engine, code: str = "S12000041") -> int:
-    with Session(engine) as s:
-        return s.scalar(select(Interview.id).join(Council).where(Council.code == code))
+ANGUS = "S12000041"
 
 
 def save(engine: Engine, iid: int, variable: str, actor: Actor = INTERVIEWER, **fields):  # type: ignore[no-untyped-def]
@@ -37,7 +33,7 @@ def status_of(engine: Engine, iid: int) -> str:
 
 
 def test_each_change_is_a_new_version_with_a_history_row(engine: Engine) -> None:
-    iid = interview_id(engine)
+    iid = interview_id_of(engine, ANGUS)
     save(engine, iid, "q11_swia_used", value="yes")
     save(engine, iid, "q11_swia_used", value="no")
     save(engine, iid, "q11_swia_used", note="Checked with deputy")
@@ -61,7 +57,7 @@ def test_a_verbatim_answer_up_to_the_limit__saved_whole_in_any_script(
     of 4-byte ones an index entry is still inside PostgreSQL's 2,704-byte limit."""
     rng = random.Random(length)
     typed = "".join(rng.choice("🦉😀𝔄𝕭àéŵŷ ") for _ in range(length))
-    iid = interview_id(engine)
+    iid = interview_id_of(engine, ANGUS)
     save(engine, iid, "q1_most_involved", value="other")
     save(engine, iid, "q1_other_specify", value=typed)
     with Session(engine) as s:
@@ -72,7 +68,7 @@ def test_a_verbatim_answer_up_to_the_limit__saved_whole_in_any_script(
 def test_a_save_based_on_a_stale_version_is_a_conflict_naming_the_other_person(
     engine: Engine,
 ) -> None:
-    iid = interview_id(engine)
+    iid = interview_id_of(engine, ANGUS)
     save(engine, iid, "q12_sg_used", value="yes", based_on_version=0)
     save(engine, iid, "q12_sg_used", actor=OTHER, value="no", based_on_version=1)
     with pytest.raises(AnswerConflict) as conflict:
@@ -100,7 +96,7 @@ def test_a_save_based_on_a_stale_version_is_a_conflict_naming_the_other_person(
 def test_a_refused_value_says_why_and_writes_nothing(
     engine: Engine, variable: str, value: str, reason: str
 ) -> None:
-    iid = interview_id(engine)
+    iid = interview_id_of(engine, ANGUS)
     with pytest.raises(ValueProblem, match=reason):
         save(engine, iid, variable, value=value)
     with Session(engine) as s:
@@ -109,7 +105,7 @@ def test_a_refused_value_says_why_and_writes_nothing(
 
 
 def test_a_declined_council_takes_no_answers_until_reopened(engine: Engine) -> None:
-    iid = interview_id(engine)
+    iid = interview_id_of(engine, ANGUS)
     with Session(engine) as s:
         mark_declined(s, actor=INTERVIEWER, interview_id=iid, reason="Changes in personnel")
     with pytest.raises(ValueProblem, match="declined to take part"):
@@ -122,7 +118,7 @@ def test_a_declined_council_takes_no_answers_until_reopened(engine: Engine) -> N
 
 
 def test_completion_lists_everything_missing_then_completes(engine: Engine) -> None:
-    iid = interview_id(engine)
+    iid = interview_id_of(engine, ANGUS)
     save(engine, iid, "q1_most_involved", value="other")
     with Session(engine) as s, pytest.raises(IncompleteInterview) as refused:
         complete_interview(s, actor=INTERVIEWER, interview_id=iid)
@@ -135,7 +131,7 @@ def test_completion_lists_everything_missing_then_completes(engine: Engine) -> N
 
 
 def test_a_change_that_makes_a_completed_interview_incomplete_reopens_it(engine: Engine) -> None:
-    iid = interview_id(engine)
+    iid = interview_id_of(engine, ANGUS)
     complete_whole_interview(engine, INTERVIEWER, iid, role="other")
     kept = save(engine, iid, "q11_swia_used", value="no")
     assert kept.status == "completed", "a route change with nothing closed missing stays complete"
@@ -145,7 +141,7 @@ def test_a_change_that_makes_a_completed_interview_incomplete_reopens_it(engine:
 
 
 def test_appointment_and_decline_through_the_contact_log(engine: Engine) -> None:
-    iid = interview_id(engine)
+    iid = interview_id_of(engine, ANGUS)
     with Session(engine) as s:
         record_contact(
             s,

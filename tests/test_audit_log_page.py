@@ -20,6 +20,8 @@ from tests.conftest import INTERVIEWER
 from tests.signing import Download, app_as, downloads
 from tests.test_audit_chain import rewrite_behind_the_app
 
+pytestmark = pytest.mark.sqlite_only
+
 ADMIN = Actor("admin", "admin")
 PASSWORD = "correct horse battery"
 

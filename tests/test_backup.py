@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 import db
 import survey_cli
-from db.engine import database_url as normalised_url
 from db.engine import make_engine
 from db.models import AnswerHistory, AuditEvent, Base
 from db.setup import initialise
@@ -34,16 +33,16 @@ from services.permissions import PermissionDenied
 from tests.conftest import (
     DATABASES,
     INTERVIEWER,
-    POSTGRES_URL,
+    PostgresTestDatabase,
     TableChecksum,
-    empty_postgres,
+    interview_id_of,
     table_checksums,
 )
 from tests.test_crash import (
     CHILD_ACTOR,
+    STREAM_COUNCIL,
     Child,
     assert_sound,
-    council_interview_id,
     table_rows,
 )
 
@@ -74,16 +73,16 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
 
 
 @pytest.fixture
-def other_database(tmp_path: Path) -> Callable[[str], str]:
+def other_database(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[str], str]:
     """The URL of an empty database of the given kind to restore into (PostgreSQL: the test
     database, emptied, so take what you need from it first)."""
 
     def make(kind: str) -> str:
         if kind == "sqlite":
             return f"sqlite:///{tmp_path / 'restored.sqlite3'}"
-        url = normalised_url(POSTGRES_URL)
-        empty_postgres(url)
-        return url
+        postgres: PostgresTestDatabase = request.getfixturevalue("postgres_database")
+        postgres.empty()
+        return postgres.url
 
     return make
 
@@ -93,7 +92,7 @@ def fill(engine: Engine) -> None:
     accented text included), a contact attempt, and accounts, whose changes are audited."""
     with Session(engine) as session:
         fill_demo_wave(session, actor=ADMIN)
-    interview_id = council_interview_id(engine)
+    interview_id = interview_id_of(engine, STREAM_COUNCIL)
     for value, note in (("no", None), ("yes", "=SUM(A1) — £5, café")):
         with Session(engine) as session:
             save_answer(
@@ -108,7 +107,7 @@ def fill(engine: Engine) -> None:
         record_contact(
             session,
             actor=INTERVIEWER,
-            interview_id=council_interview_id(engine, "S12000033"),
+            interview_id=interview_id_of(engine, "S12000033"),
             attempted_at=dt.datetime(2011, 9, 2, 10, 30),
             outcome="left_message",
             note="Asked for the director's diary",
@@ -215,7 +214,7 @@ def test_restore__refuses_a_database_that_holds_data__and_changes_nothing(
         save_answer(
             session,
             actor=INTERVIEWER,
-            interview_id=council_interview_id(engine),
+            interview_id=interview_id_of(engine, STREAM_COUNCIL),
             variable_id="q2_explain",
             value="Already typed in",
         )
@@ -377,7 +376,7 @@ def test_backup_while_another_process_saves__restores_one_instant(
     torn, and the same export and report as a database given just those k saves."""
     with Session(engine) as session:
         add_account(session, actor=ADMIN, username="ailsa", role="interviewer", password=PASSWORD)
-    interview_id = council_interview_id(engine)
+    interview_id = interview_id_of(engine, STREAM_COUNCIL)
     writer = Child(f"stream_autosaves({database_url!r}, {interview_id})")
     acknowledged = writer.acks(20) + writer.acks_so_far()
     committed_before = len(acknowledged)  # before the backup began

@@ -26,13 +26,6 @@ ADMIN = Actor("ada", "admin")
 SCHEDULE = load_instrument()
 
 
-@pytest.fixture
-def cli_db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setattr(db, "_engines", {})
-    return database_url
-
-
 def counts(url: str) -> tuple[int, int, int, int]:
     engine = make_engine(url)
     with Session(engine) as s:

@@ -22,7 +22,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from benchmarks.concurrency import OWN_QUESTIONS, SHARED_QUESTIONS, run_writers, verify
 from db.engine import make_engine
 from db.models import Answer, AnswerHistory, Council, Interview, Wave
 from db.setup import DEFAULT_WAVE
@@ -32,6 +31,7 @@ from services.imports import ImportRefused, import_wave
 from services.interviews import instrument_named
 from tests.conftest import DATABASES, INTERVIEWER, REPO, throwaway_postgres
 from tests.wave_builder import build_wave, changed, columns, csv_bytes
+from tests.writers import OWN_QUESTIONS, SHARED_QUESTIONS, run_writers, verify
 
 WRITERS = 8
 SAVES_EACH = 100

@@ -18,6 +18,8 @@ from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 from tests.signing import account, app_as
 
+pytestmark = pytest.mark.sqlite_only
+
 FIFE = "S12000047"
 Q1, Q2 = "q1_most_involved", "q2_strategy_involvement"
 PAYLOAD = "<img src=x onerror=alert(1)> [click](javascript:alert(1))"

@@ -18,14 +18,14 @@ import pytest
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
-from benchmarks.concurrency import autosave, read_versions
 from db.engine import make_engine
-from db.models import Answer, AnswerHistory, Council, Interview
+from db.models import Answer, AnswerHistory
 from ops.demo import fill_demo_wave
 from services.actor import Actor
 from services.export import export_wave
 from services.imports import import_wave
-from tests.conftest import REPO, TableChecksum, table_checksums
+from tests.conftest import REPO, TableChecksum, interview_id_of, table_checksums
+from tests.writers import autosave, read_versions
 
 pytestmark = pytest.mark.slow
 
@@ -149,11 +149,6 @@ def assert_sound(engine: Engine) -> None:
             assert history[-1].new_value == answer.value
 
 
-def council_interview_id(engine: Engine, code: str = STREAM_COUNCIL) -> int:
-    with Session(engine) as session:
-        return session.scalar(select(Interview.id).join(Council).where(Council.code == code))
-
-
 def demo_wave_file(make_database, folder: Path) -> Path:  # type: ignore[no-untyped-def]
     """A large valid flat file: the demo wave (31 completed interviews, one declined), exported."""
     scratch = make_database("scratch")
@@ -204,7 +199,7 @@ def test_sigkill_mid_import__leaves_no_rows_and_a_sound_database(
 def test_sigkill_while_autosaving__every_acknowledged_save_is_kept(
     engine: Engine, database_url: str
 ) -> None:
-    interview_id = council_interview_id(engine)
+    interview_id = interview_id_of(engine, STREAM_COUNCIL)
     acknowledged: list[tuple[str, str, int]] = []
     for first, kill_after in ((0, 25), (10_000, 60)):  # a second writer carries on after a kill
         child = Child(f"stream_autosaves({database_url!r}, {interview_id}, {first})")

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.models import Council, Interview
 from instrument import load_instrument
 from services.answers import save_answer
 from tests.answering import complete_whole_interview
-from tests.conftest import INTERVIEWER
+from tests.conftest import INTERVIEWER, interview_id_of
 from tests.signing import app_as
+
+pytestmark = pytest.mark.sqlite_only
 
 SCHEDULE = load_instrument()
 ABERDEEN, ABERDEENSHIRE, ANGUS, ARGYLL = "S12000033", "S12000034", "S12000041", "S12000035"
 Q2 = "Q2 Users involved in strategy"
-
-
-def interview_id(engine: Engine, code: str) -> int:
-    with Session(engine) as s:
-        return s.scalar(select(Interview.id).join(Council).where(Council.code == code))
 
 
 def answer(engine: Engine, code: str, variable_id: str, value: str) -> None:
@@ -30,7 +26,7 @@ def answer(engine: Engine, code: str, variable_id: str, value: str) -> None:
         save_answer(
             s,
             actor=INTERVIEWER,
-            interview_id=interview_id(engine, code),
+            interview_id=interview_id_of(engine, code),
             variable_id=variable_id,
             value=value,
         )
@@ -44,7 +40,7 @@ def wave(app_db: Engine) -> Engine:
         (ABERDEENSHIRE, "head_of_service"),
         (ANGUS, "other"),
     ):
-        complete_whole_interview(app_db, INTERVIEWER, interview_id(app_db, code), role=role)
+        complete_whole_interview(app_db, INTERVIEWER, interview_id_of(app_db, code), role=role)
     answer(app_db, ABERDEENSHIRE, "q2_strategy_involvement", "no")
     answer(app_db, ANGUS, "q2_strategy_involvement", "dont_know")
     answer(app_db, ARGYLL, "q2_strategy_involvement", "yes")  # in progress: not in the tallies
@@ -142,7 +138,7 @@ def test_a_changed_answer_shows_on_the_next_run(wave: Engine) -> None:
 
 def test_a_completed_interview_counts_on_the_next_run(wave: Engine) -> None:
     at = open_dashboard()
-    complete_whole_interview(wave, INTERVIEWER, interview_id(wave, ARGYLL))
+    complete_whole_interview(wave, INTERVIEWER, interview_id_of(wave, ARGYLL))
     at.run()
     assert at.subheader[0].value == "4 of 32 councils interviewed (12.5%)"
     assert counts(table_under(at, Q2))["Yes"] == 2

@@ -28,6 +28,13 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert f"```bash\n{command}\n```" in README, command
 
 
+def test_the_readme_test_command_runs_the_browser_tests_and_all_the_others() -> None:
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    command = ci.strip().splitlines()[-1]
+    runs = [part.strip() for part in command.split("&&") if "pytest" in part]
+    assert [run.rsplit(" -m ", 1)[1] for run in runs] == ['"not browser"', "browser"], runs
+
+
 def test_readme_app_command_installs_and_starts_the_app() -> None:
     assert (
         "```bash\npython -m pip install -r requirements.txt && streamlit run survey_app.py\n```"

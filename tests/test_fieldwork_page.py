@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
@@ -17,6 +18,8 @@ from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 from tests.keying import question
 from tests.signing import account, app_as
+
+pytestmark = pytest.mark.sqlite_only
 
 ANGUS = "S12000041"
 

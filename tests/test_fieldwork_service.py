@@ -19,22 +19,18 @@ from services.fieldwork import (
 )
 from services.interviews import reopen_interview
 from services.results import load_report
-from tests.conftest import INTERVIEWER
+from tests.conftest import INTERVIEWER, interview_id_of
 
 FIFE = "S12000047"
 ANGUS = "S12000041"
 MORNING = dt.datetime(2011, 9, 5, 9, 0)
 
 
-def interview_id(session: Session, code: str) -> int:
-    return session.scalar(select(Interview.id).join(Council).where(Council.code == code))  # type: ignore[return-value]
-
-
 def call(session: Session, code: str, outcome: str, **details: object) -> None:
     record_contact(
         session,
         actor=INTERVIEWER,
-        interview_id=interview_id(session, code),
+        interview_id=interview_id_of(session, code),
         attempted_at=MORNING,
         outcome=outcome,
         **details,  # type: ignore[arg-type]
@@ -86,7 +82,7 @@ def test_a_reopened_council_shows_the_calls_already_made(session: Session) -> No
     call(session, FIFE, "no_reply")
     call(session, FIFE, "declined", nonresponse_reason="No capacity this month")
     assert overview(session)[FIFE].state_label == "Declined"
-    reopen_interview(session, actor=INTERVIEWER, interview_id=interview_id(session, FIFE))
+    reopen_interview(session, actor=INTERVIEWER, interview_id=interview_id_of(session, FIFE))
     assert overview(session)[FIFE].state_label == "Attempted (2)"
 
 

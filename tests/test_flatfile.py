@@ -13,7 +13,7 @@ import io
 import random
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,6 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-import db
 import survey_cli
 from db.models import Answer, AnswerHistory, Council, Interview
 from instrument.schedule import Instrument
@@ -30,7 +29,7 @@ from services.answers import save_answer
 from services.export import export_wave
 from services.imports import ImportRefused, ImportReport, import_wave
 from services.interviews import instrument_named
-from tests.conftest import INTERVIEWER, table_checksums
+from tests.conftest import INTERVIEWER, interview_id_of, table_checksums
 from tests.wave_builder import (
     RECORD_COLUMNS,
     build_wave,
@@ -195,12 +194,6 @@ def stored_answers(session: Session, council: str) -> dict[str, tuple[str | None
             .where(Council.name == council)
         )
     }
-
-
-def interview_id(session: Session, council: str) -> int:
-    return session.scalar(
-        select(Interview.id).join(Interview.council).where(Council.name == council)
-    )  # type: ignore[return-value]
 
 
 # --- the builder itself -----------------------------------------------------------------------
@@ -488,7 +481,7 @@ def test_export__declined_council__reason_and_nothing_else(
 def test_export__in_progress_interview__unanswered_questions_blank(
     session: Session, instrument: Instrument
 ) -> None:
-    moray = interview_id(session, "Moray")
+    moray = interview_id_of(session, "Moray")
     save_answer(
         session,
         actor=INTERVIEWER,
@@ -505,7 +498,7 @@ def test_export__in_progress_interview__unanswered_questions_blank(
 def test_export__kept_answer_on_a_question_routing_now_skips__not_exported(
     session: Session,
 ) -> None:
-    moray = interview_id(session, "Moray")
+    moray = interview_id_of(session, "Moray")
     for variable, value in [
         ("q11_swia_used", "yes"),
         ("q11a_swia_usefulness", "very_useful"),
@@ -1237,7 +1230,7 @@ def test_import__council_with_answers__refused_naming_it_and_replace(
     save_answer(
         session,
         actor=INTERVIEWER,
-        interview_id=interview_id(session, "Moray"),
+        interview_id=interview_id_of(session, "Moray"),
         variable_id="q2_strategy_involvement",
         value="no",
     )
@@ -1378,20 +1371,9 @@ def test_import_replace__council_now_declined__answers_cleared_into_history(
 # --- the command line -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli_database(
-    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """DATABASE_URL set to the test database; `db.open_database` starts without cached engines."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setattr(db, "_engines", {})
-    yield database_url
-    for opened in db._engines.values():
-        opened.dispose()
-
-
 def test_cli_import__bad_file__exit_2_and_every_problem_on_stderr(
-    cli_database: str,
+    cli_db: str,
+    engine: Engine,
     session: Session,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -1428,7 +1410,8 @@ def test_cli_import__bad_file__exit_2_and_every_problem_on_stderr(
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_cli__import_then_export_then_import_again_with_replace(
-    cli_database: str,
+    cli_db: str,
+    engine: Engine,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     wave: list[dict[str, str]],
@@ -1482,7 +1465,7 @@ def test_cli__import_then_export_then_import_again_with_replace(
 
 
 def test_cli_import__missing_file__exit_2(
-    cli_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli_db: str, engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert survey_cli.main(["import", str(tmp_path / "nowhere.csv")]) == 2
     assert capsys.readouterr().err == (
@@ -1491,7 +1474,7 @@ def test_cli_import__missing_file__exit_2(
 
 
 def test_cli__unknown_wave__exit_2(
-    cli_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli_db: str, engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_file = tmp_path / "export.csv"
     assert survey_cli.main(["export", "--wave", "1999", "--out", str(out_file)]) == 2

@@ -12,21 +12,33 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
+import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 import survey_cli
+from db.engine import make_engine
+from db.models import Answer
 from flatfile.table import UnreadableFile, read_table, write_table
 from services.actor import Actor
 from services.export import export_wave
 from services.imports import ImportRefused, import_wave
 from services.interviews import instrument_named
-from tests.conftest import REPO, table_checksums
-from tests.test_flatfile import cli_database  # noqa: F401  (the CLI on the test database)
+from tests.conftest import (
+    REPO,
+    PostgresTestDatabase,
+    all_rows,
+    initialised_sqlite,
+    table_checksums,
+)
 from tests.wave_builder import build_wave, changed, columns, csv_bytes, read_csv_rows, row_of
 
 BAD = REPO / "tests" / "data" / "bad"
@@ -47,13 +59,56 @@ def corpus_file(name: str, folder: Path) -> Path:
     return make_corpus.make(name, folder) if CORPUS[name].get("generated") else BAD / name
 
 
-@pytest.fixture
-def answered(session: Session) -> Session:
-    """Wave 2011 as fieldwork leaves it: every council's row imported, answers in place."""
+@pytest.fixture(scope="module")
+def imported_once() -> dict[str, object]:
+    """Wave 2011 imported once per module and database kind (an import takes seconds): on
+    SQLite the file, on PostgreSQL every row; each test gets a copy (see `answered`)."""
+    return {}
+
+
+def import_wave_2011(url: str) -> None:
     instrument = instrument_named("schedule_2011")
     data = csv_bytes(build_wave(instrument), columns(instrument))
-    import_wave(session, actor=IMPORTER, wave_key=WAVE, data=data, filename="wave.csv")
-    return session
+    engine = make_engine(url)
+    with Session(engine) as session:
+        import_wave(session, actor=IMPORTER, wave_key=WAVE, data=data, filename="wave.csv")
+    engine.dispose()
+
+
+@pytest.fixture
+def answered(
+    database_url: str,
+    imported_once: dict[str, object],
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Session]:
+    """Wave 2011 as fieldwork leaves it: every council's row imported, answers in place."""
+    if database_url.startswith("sqlite"):
+        if "sqlite" not in imported_once:
+            template: Path = request.getfixturevalue("sqlite_template")
+            folder = tmp_path_factory.mktemp("answered")
+            url = initialised_sqlite(template, folder / "wave.sqlite3")
+            import_wave_2011(url)
+            with closing(sqlite3.connect(folder / "wave.sqlite3")) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # all in the one file
+            imported_once["sqlite"] = folder / "wave.sqlite3"
+        initialised_sqlite(imported_once["sqlite"], Path(make_url(database_url).database))  # type: ignore[arg-type]
+        engine = make_engine(database_url)
+    else:
+        postgres: PostgresTestDatabase = request.getfixturevalue("postgres_database")
+        engine = make_engine(database_url)
+        if "postgresql" not in imported_once:
+            postgres.initialise(engine)
+            import_wave_2011(database_url)
+            with engine.connect() as connection:
+                imported_once["postgresql"] = all_rows(connection)
+            postgres.empty()
+        postgres.restore(engine, imported_once["postgresql"])  # type: ignore[arg-type]
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Answer)), "the wave's answers"
+        session.rollback()
+        yield session
+    engine.dispose()
 
 
 # --- the corpus itself ------------------------------------------------------------------------
@@ -100,7 +155,7 @@ def test_hostile_file__refused_quickly_with_every_problem__database_unchanged(
     assert table_checksums(answered) == before
 
 
-@pytest.mark.usefixtures("cli_database")
+@pytest.mark.usefixtures("cli_db")
 @pytest.mark.parametrize("name", [name for name, entry in CORPUS.items() if entry.get("cli")])
 def test_cli_import__hostile_file__exit_2_and_every_problem_on_stderr(
     answered: Session,

@@ -21,9 +21,11 @@ from db.models import Answer, AnswerHistory, AuditEvent, Council, Interview
 from services.fieldwork import record_contact
 from services.review import validate_submission
 from tests.answering import answer_everything, complete_whole_interview
-from tests.conftest import INTERVIEWER
+from tests.conftest import INTERVIEWER, interview_id_of
 from tests.keying import change, detail, key, panel_data, question, send
 from tests.signing import account, app_as
+
+pytestmark = pytest.mark.sqlite_only
 
 FIFE = "S12000047"
 ANGUS = "S12000041"
@@ -39,11 +41,6 @@ def open_interview(council: str = FIFE, part: str | None = None) -> AppTest:
         at.segmented_control(key="part").set_value(part).run()
     assert not at.exception, at.exception
     return at
-
-
-def interview_id(engine: Engine, council: str = FIFE) -> int:
-    with Session(engine) as s:
-        return s.scalar(select(Interview.id).join(Council).where(Council.code == council))  # type: ignore[return-value]
 
 
 def stored(engine: Engine, variable: str, council: str = FIFE) -> Answer | None:
@@ -231,7 +228,7 @@ def test_details__suggested_interviewer_and_today_and_a_uk_date(app_db: Engine) 
     send(at, change(at, "interview_date", "20/09/2011", target="detail"))
     send(at, change(at, "respondent_role", "director_of_social_work", target="detail"))
     with Session(app_db) as s:
-        fife = s.get(Interview, interview_id(app_db))
+        fife = s.get(Interview, interview_id_of(app_db, FIFE))
     assert (fife.interview_date, fife.respondent_role) == (
         dt.date(2011, 9, 20),
         "director_of_social_work",
@@ -256,7 +253,7 @@ def test_details__a_date_that_cannot_be_is_refused_in_words(
     status = detail(at, "interview_date")["status"]
     assert status["state"] == "problem" and said in status["message"]
     with Session(app_db) as s:
-        assert s.get(Interview, interview_id(app_db)).interview_date is None
+        assert s.get(Interview, interview_id_of(app_db, FIFE)).interview_date is None
 
 
 def test_what_the_browser_sends_that_is_not_a_change_is_ignored(app_db: Engine) -> None:
@@ -301,7 +298,7 @@ def test_someone_elses_change_is_a_conflict_not_a_silent_overwrite(app_db: Engin
 def test_a_validated_submission__a_change_needs_a_reason_beside_the_question(
     app_db: Engine,
 ) -> None:
-    fife = interview_id(app_db)
+    fife = interview_id_of(app_db, FIFE)
     complete_whole_interview(app_db, INTERVIEWER, fife)
     council = account(app_db, "council", council=FIFE)
     with Session(app_db) as s:
@@ -326,7 +323,7 @@ def test_a_validated_submission__a_change_needs_a_reason_beside_the_question(
 def test_complete_interview__succeeds_once_everything_applicable_is_recorded(
     app_db: Engine,
 ) -> None:
-    fife = interview_id(app_db)
+    fife = interview_id_of(app_db, FIFE)
     with Session(app_db) as s:
         answer_everything(s, INTERVIEWER, fife)
     at = open_interview()
@@ -358,7 +355,7 @@ def test_complete_interview__succeeds_once_everything_applicable_is_recorded(
 def test_the_council_picker_names_calls_that_reached_nobody_and_follows_the_first_answer(
     app_db: Engine,
 ) -> None:
-    angus = interview_id(app_db, ANGUS)
+    angus = interview_id_of(app_db, ANGUS)
     with Session(app_db) as s:
         for hour in (9, 11):
             record_contact(
@@ -380,7 +377,7 @@ def test_a_change_sent_as_the_interviewer_switches_council_is_saved(app_db: Engi
     at.session_state[panel_key(fife)] = {"outbox": [last], "go": None}
     at.selectbox(key="council").select(ANGUS).run()
     assert stored(app_db, "q2_explain").value == "Typed just before switching"
-    assert panel_data(at)["interview"] == interview_id(app_db, ANGUS)
+    assert panel_data(at)["interview"] == interview_id_of(app_db, ANGUS)
 
 
 def test_a_database_that_does_not_answer__not_saved_with_a_retry_and_nothing_lost(

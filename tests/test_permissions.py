@@ -14,9 +14,8 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from aggregation import charts
-from db.engine import database_url as normalised_url
 from db.engine import make_engine
-from db.models import AuditEvent, Council, Interview
+from db.models import AuditEvent
 from db.setup import initialise
 from ops import demo
 from services import (
@@ -39,8 +38,8 @@ from tests.answering import complete_whole_interview
 from tests.conftest import (
     DATABASES,
     INTERVIEWER,
-    POSTGRES_URL,
-    empty_postgres,
+    PostgresTestDatabase,
+    interview_id_of,
     table_checksums,
 )
 from tests.signing import account
@@ -59,11 +58,6 @@ class World:
 Call = Callable[[Session, Actor, World], object]
 
 
-def _id(engine: Engine, code: str) -> int:
-    with Session(engine) as s:
-        return s.scalar(select(Interview.id).join(Council).where(Council.code == code))  # type: ignore[return-value]
-
-
 @pytest.fixture(scope="module", params=DATABASES)
 def built(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -73,11 +67,12 @@ def built(
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('permissions') / 'survey.sqlite3'}"
     else:
-        url = normalised_url(POSTGRES_URL)
-        empty_postgres(url)
+        postgres: PostgresTestDatabase = request.getfixturevalue("postgres_database")
+        postgres.empty()
+        url = postgres.url
     engine = make_engine(url)
     initialise(engine)
-    fife, angus = _id(engine, FIFE), _id(engine, ANGUS)
+    fife, angus = interview_id_of(engine, FIFE), interview_id_of(engine, ANGUS)
     complete_whole_interview(engine, INTERVIEWER, fife)
     for role in ("admin", "auditor"):
         account(engine, role)

@@ -18,6 +18,8 @@ from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
 from tests.signing import app_as
 
+pytestmark = pytest.mark.sqlite_only
+
 FIFE = "S12000047"
 PAYLOAD = "<img src=x onerror=alert(1)> [click](javascript:alert(1))"
 NOTE = f"Director read it from the plan. {PAYLOAD}"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.models import Answer, AuditEvent, Council, Interview, ReviewItem, utcnow
+from db.models import Answer, AuditEvent, Interview, ReviewItem, utcnow
 from instrument.values import ValueProblem
 from instrument.vocabulary import ReviewState
 from services.accounts import disable_account, enable_account
@@ -37,7 +37,7 @@ from services.sessions import (
     start_session,
 )
 from tests.answering import complete_whole_interview
-from tests.conftest import INTERVIEWER, table_checksums
+from tests.conftest import INTERVIEWER, interview_id_of, table_checksums
 from tests.signing import account
 
 FIFE, ANGUS = "S12000047", "S12000041"
@@ -45,10 +45,9 @@ Q1, Q2 = "q1_most_involved", "q2_strategy_involvement"
 ADMIN = Actor("ada", "admin")
 
 
-def interview_id(session: Session, code: str) -> int:
-    found = session.scalar(select(Interview.id).join(Council).where(Council.code == code))
+def interview_id_ending_read(session: Session, code: str) -> int:
+    found = interview_id_of(session, code)
     session.rollback()  # end the read: on SQLite every transaction holds the write lock
-    assert found is not None
     return found
 
 
@@ -60,7 +59,7 @@ def council(engine: Engine) -> Actor:
 @pytest.fixture
 def fife(engine: Engine, session: Session) -> int:
     """Fife's interview, completed with the typical answers (Q1 older people, Q2 yes)."""
-    found = interview_id(session, FIFE)
+    found = interview_id_ending_read(session, FIFE)
     complete_whole_interview(engine, INTERVIEWER, found)
     return found
 
@@ -132,7 +131,7 @@ def validate(session: Session, council: Actor, interview: int) -> None:
 
 def test_review_before_completion_is_refused_and_says_why(session: Session, council: Actor) -> None:
     angus_council = account(session.get_bind(), "council", council=ANGUS)  # type: ignore[arg-type]
-    angus = interview_id(session, ANGUS)
+    angus = interview_id_ending_read(session, ANGUS)
     save(session, angus, Q1, "older_people")
     with pytest.raises(ValueProblem, match="the interview is not complete yet"):
         confirm_answers(session, actor=angus_council, interview_id=angus, variable_ids=[Q1])

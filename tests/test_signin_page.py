@@ -19,6 +19,8 @@ from services.actor import Actor
 from services.sessions import SessionEnded, resume_session
 from tests.signing import REPO, app_as, browser_cookies
 
+pytestmark = pytest.mark.sqlite_only
+
 ADMIN = Actor("ada", "admin")
 PASSWORD = "correct horse battery"
 FIFE = "S12000047"

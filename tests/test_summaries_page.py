@@ -7,18 +7,19 @@ import io
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import DRAFTS_KEY
-from db.models import Council, Interview
 from services.answers import save_answer
 from services.interviews import update_summary
 from services.review import validate_submission
 from tests.answering import complete_whole_interview
-from tests.conftest import INTERVIEWER
+from tests.conftest import INTERVIEWER, interview_id_of
 from tests.signing import Download, account, app_as, downloads
+
+pytestmark = pytest.mark.sqlite_only
 
 FIFE, ANGUS = "S12000047", "S12000041"
 PAYLOAD = "<img src=x onerror=alert(1)> [click](javascript:alert(1))"
@@ -30,13 +31,8 @@ WITHHELD = (
 DRAFT = "Draft view: per-council figures include councils that have not yet validated"
 
 
-def interview_id(engine: Engine, code: str) -> int:
-    with Session(engine) as s:
-        return s.scalar(select(Interview.id).join(Council).where(Council.code == code))  # type: ignore[return-value]
-
-
 def completed(engine: Engine, code: str, summary: str) -> int:
-    found = interview_id(engine, code)
+    found = interview_id_of(engine, code)
     complete_whole_interview(engine, INTERVIEWER, found)
     with Session(engine) as s:
         update_summary(s, actor=INTERVIEWER, interview_id=found, summary=summary)

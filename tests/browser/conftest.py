@@ -5,13 +5,7 @@ Screenshots of each step go to `artifacts/browser/` (kept by CI as test artifact
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,34 +16,22 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine
 from db.models import Answer
-from db.setup import initialise
 from services.accounts import add_account as add_account_service
 from services.actor import Actor
-from tests.conftest import REPO
+from tests.browser.app_server import (
+    CHROMIUM_ARGS,
+    AppDidNotStart,
+    chromium_executable,
+    streamlit_app,
+)
+from tests.conftest import REPO, initialised_sqlite
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "artifacts" / "browser"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
-def app_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'browser.sqlite3'}")
-    initialise(engine)
+def app_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    engine = make_engine(initialised_sqlite(sqlite_template, tmp_path / "browser.sqlite3"))
     yield engine
     engine.dispose()
 
@@ -57,41 +39,19 @@ def app_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def app_url(app_engine: Engine, tmp_path: Path) -> Iterator[str]:
     """Start the app on a free port against the test database; stop it afterwards."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": str(app_engine.url)}
-    log = (tmp_path / "streamlit.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", "survey_app.py",
-            "--server.port", str(port), "--server.headless", "true",
-            "--server.address", "127.0.0.1",
-        ],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    log_path = tmp_path / "streamlit.log"
+    with log_path.open("w") as log:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail(f"the app did not start: {(tmp_path / 'streamlit.log').read_text()}")
-    yield url
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+            with streamlit_app(str(app_engine.url), log=log) as url:
+                yield url
+        except AppDidNotStart as problem:
+            pytest.fail(f"the app did not start ({problem}): {log_path.read_text()}")
 
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
-    if not CHROMIUM.exists() and not shutil.which("chromium"):
+    executable = chromium_executable()
+    if executable is None:
         pytest.skip(
             "browser tests need Debian's chromium: `apt-get install chromium` "
             "(bash .ci/run installs it)"
@@ -99,10 +59,7 @@ def chromium() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-            args=CHROMIUM_ARGS,
-        )
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
