@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from flatfile.columns import export_columns
 from flatfile.table import FlatFileFormat, write_table
 from instrument.model import NOT_APPLICABLE
 from instrument.schedule import Instrument
@@ -17,20 +18,6 @@ from services.interviews import (
     wave_interviews,
 )
 from services.permissions import may_read_verbatim
-
-RECORD_COLUMNS = (
-    "council_code",
-    "council_name",
-    "status",
-    "nonresponse_reason",
-    "respondent_role",
-    "interview_date",
-    "interviewer",
-)
-
-
-def export_columns(instrument: Instrument) -> list[str]:
-    return [*RECORD_COLUMNS, *(v.id for v in instrument.questions)]
 
 
 def export_wave(

@@ -17,6 +17,7 @@ from aggregation import charts
 from db.engine import make_engine
 from db.models import AuditEvent
 from db.setup import initialise
+from flatfile.columns import export_columns
 from ops import demo
 from services import (
     accounts,
@@ -31,7 +32,6 @@ from services import export as flatfile_export
 from services import imports as flatfile_import
 from services import results as results_service
 from services.actor import Actor
-from services.export import export_columns
 from services.interviews import instrument_named
 from services.permissions import PermissionDenied
 from tests.answering import complete_whole_interview
