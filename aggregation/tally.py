@@ -21,6 +21,7 @@ from aggregation.counts import Tally, closed_variables, counts_frame, tally_from
 from instrument.model import DONT_KNOW, NO_ANSWER
 from instrument.schedule import Instrument
 from instrument.types import question_type
+from instrument.values import MULTI_SEPARATOR
 from instrument.vocabulary import InterviewStatus
 
 COMPLETED = InterviewStatus.COMPLETED.value  # plain text, as the frames hold it
@@ -126,7 +127,7 @@ def crosstab(instrument: Instrument, answers: Answers, rows: str, columns: str) 
     frame = answers.wide.loc[both, [rows, columns]].fillna("(blank)")
     for name in (rows, columns):
         if question_type(instrument.variable(name)).multiple:
-            frame[name] = frame[name].str.split(";")
+            frame[name] = frame[name].str.split(MULTI_SEPARATOR)
             frame = frame.explode(name)
     table = pd.crosstab(frame[rows], frame[columns])
     return table.reindex(
