@@ -41,16 +41,17 @@ LINE_TIMEOUT_S = 120
 
 
 def import_until_killed(url: str, path: str) -> None:
-    """Child: import the file, and stop still inside its transaction once history rows are
-    being written (answers and interviews already changed, nothing committed)."""
+    """Child: import the file, and stop still inside its transaction once over a thousand
+    answers, with their history rows, are written (interviews changed too, nothing committed)."""
     engine = make_engine(url)
 
     @event.listens_for(engine, "after_cursor_execute")
     def _hold(connection, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
         if statement.lstrip().upper().startswith("INSERT INTO ANSWER_HISTORY"):
             written = connection.exec_driver_sql("SELECT count(*) FROM answer").scalar()
-            print(f"{WRITING_HISTORY} after {written} answers", flush=True)
-            time.sleep(600)
+            if written > 1_000:
+                print(f"{WRITING_HISTORY} after {written} answers", flush=True)
+                time.sleep(600)
 
     with Session(engine) as session:
         import_wave(
