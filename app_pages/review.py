@@ -37,7 +37,7 @@ SEEN = (
 def render() -> None:
     who = actor()
     key = wave_key()
-    if who.council_code is None:  # only a council's account reviews, and it names the council
+    if who.council_code is None:  # the database gives every council account its council
         st.error("This account is not linked to a council, so it has no submission to review.")
         return
     with session() as s:
