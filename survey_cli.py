@@ -322,12 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(  # type: ignore[no-untyped-def]
+    def command(
         name: str,
         handler: Callable[[Engine, argparse.Namespace], int],
         help: str,
-        operator: Role = "interviewer",
-    ):
+        operator: Role = Role.INTERVIEWER,
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
         sub.set_defaults(handler=handler, operator_role=operator)
         return sub
@@ -364,19 +364,19 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         cmd_demo,
         "fill wave 'demo' with synthetic answers (replacing any earlier demo; no other wave)",
-        "admin",
+        Role.ADMIN,
     )
     backup = command(
-        "backup", cmd_backup, "write a consistent snapshot of the whole database", "admin"
+        "backup", cmd_backup, "write a consistent snapshot of the whole database", Role.ADMIN
     )
     backup.add_argument("--out", required=True, help="the backup file to write")
-    restore = command("restore", cmd_restore, "load a backup into an empty database", "admin")
+    restore = command("restore", cmd_restore, "load a backup into an empty database", Role.ADMIN)
     restore.add_argument("file", help="a file written by `survey_cli.py backup`")
     grant = command(
         "grant-app-role",
         cmd_grant_app_role,
         "PostgreSQL, as the owner: grant the app's role its privileges (audit log append-only)",
-        "admin",
+        Role.ADMIN,
     )
     grant.add_argument("role", help="the login role the app connects as, e.g. survey_app")
     _add_user_commands(commands)
@@ -393,13 +393,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_user_commands(commands) -> None:  # type: ignore[no-untyped-def]
+def _add_user_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],  # what add_subparsers gives
+) -> None:
     user = commands.add_parser(
         "user", help="manage the accounts that sign in", description="manage accounts"
     )
     actions = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
 
-    def action(name: str, handler: Callable[[Engine, argparse.Namespace], int], help: str):  # type: ignore[no-untyped-def]
+    def action(
+        name: str, handler: Callable[[Engine, argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
         sub = actions.add_parser(name, help=help, description=help)
         sub.set_defaults(handler=handler, operator_role="admin")
         sub.add_argument("username")

@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import pandas as pd
+from pandas._typing import Dtype
 
 from instrument.model import DONT_KNOW, NO_ANSWER, NOT_APPLICABLE, Variable
 from instrument.schedule import Instrument
@@ -80,12 +82,11 @@ def counts_frame(rows: Iterable[tuple[str, str | None, bool, int]]) -> pd.DataFr
     """A counts table from (variable_id, value, applies, interviews) rows; values stay objects
     (None for blank) rather than becoming pandas strings with NaN."""
     columns = list(zip(*rows, strict=True)) or [(), (), (), ()]
+    dtypes: tuple[Dtype, ...] = (object, object, bool, "int64")
     return pd.DataFrame(
         {
             name: pd.Series(column, dtype=dtype)
-            for name, column, dtype in zip(
-                COUNT_COLUMNS, columns, (object, object, bool, "int64"), strict=True
-            )
+            for name, column, dtype in zip(COUNT_COLUMNS, columns, dtypes, strict=True)
         }
     )
 
@@ -157,9 +158,21 @@ def bands_counted(variable: Variable, histogram: Histogram, skipped: int) -> Tal
     )
 
 
+class _Common(TypedDict):
+    """The `Tally` fields every kind of tally fills the same way."""
+
+    variable_id: str
+    type: str
+    label: str
+    base: int
+    no_answer: int
+    dont_know: int
+    answered: int
+
+
 def _common(
     variable_id: str, kind: str, label: str, histogram: Histogram
-) -> tuple[dict, dict[str, int]]:  # type: ignore[type-arg]
+) -> tuple[_Common, dict[str, int]]:
     """The fields every tally shares, and the substantive answers (no blank, no reserved code)."""
     given = {v: n for v, n in histogram.items() if v and v not in RESERVED}
     return {

@@ -39,7 +39,9 @@ def tally_dict(tally: Tally) -> dict[str, Any]:
     return entry
 
 
-def report_dict(wave_key: str, figures: ResponseFigures, tallies: dict[str, Tally]) -> dict:  # type: ignore[type-arg]
+def report_dict(
+    wave_key: str, figures: ResponseFigures, tallies: dict[str, Tally]
+) -> dict[str, object]:
     return {
         "wave": wave_key,
         "response": response_dict(figures),

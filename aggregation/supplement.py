@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import altair as alt
 from docx import Document
+from docx.document import Document as WordDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.shared import Cm, Pt
 
@@ -74,8 +75,8 @@ def supplement_docx(
     return out.getvalue()
 
 
-def _styles(document: Document) -> None:  # type: ignore[valid-type]
-    normal = document.styles["Normal"]  # type: ignore[attr-defined]
+def _styles(document: WordDocument) -> None:
+    normal = document.styles["Normal"]
     normal.font.name = "Arial"
     normal.font.size = Pt(11)
 
@@ -100,15 +101,15 @@ def _part_has(results: WaveResults, part_id: str, variable_ids: tuple[str, ...])
 
 
 def _variable(
-    document: Document,  # type: ignore[valid-type]
+    document: WordDocument,
     tally: Tally,
     sentences: dict[str, list[str]],
     results: WaveResults,
     render_png: PngRenderer,
 ) -> None:
-    document.add_heading(tally.label, level=2)  # type: ignore[attr-defined]
+    document.add_heading(tally.label, level=2)
     for sentence in sentences.get(tally.variable_id, []):
-        document.add_paragraph(sentence)  # type: ignore[attr-defined]
+        document.add_paragraph(sentence)
     if tally.numeric:
         points = percent_by_council(results.answers, tally.variable_id)
         chart = inhouse_dot_chart(points, tally)
@@ -118,19 +119,19 @@ def _variable(
         table = tally_table(tally)
     _picture(document, render_png(chart))
     _table(document, table)
-    document.add_paragraph(  # type: ignore[attr-defined]
+    document.add_paragraph(
         f"Base: {tally.base} completed interviews in which the question applied."
     ).runs[0].italic = True
 
 
-def _picture(document: Document, png: bytes) -> None:  # type: ignore[valid-type]
-    document.add_picture(io.BytesIO(png), width=CHART_WIDTH)  # type: ignore[attr-defined]
+def _picture(document: WordDocument, png: bytes) -> None:
+    document.add_picture(io.BytesIO(png), width=CHART_WIDTH)
 
 
-def _table(document: Document, columns: Columns) -> None:  # type: ignore[valid-type]
+def _table(document: WordDocument, columns: Columns) -> None:
     names = list(columns)
     rows = len(next(iter(columns.values()))) if columns else 0
-    table = document.add_table(rows=rows + 1, cols=len(names))  # type: ignore[attr-defined]
+    table = document.add_table(rows=rows + 1, cols=len(names))
     table.style = "Light List Accent 1"
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
     for c, name in enumerate(names):

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from aggregation.counts import Tally, closed_variables, counts_frame, tally_from_counts
+from aggregation.counts import Tally as Tally  # re-exported: outputs read Tally from here
+from aggregation.counts import closed_variables, counts_frame, tally_from_counts
 from instrument.model import DONT_KNOW, NO_ANSWER
 from instrument.schedule import Instrument
 from instrument.types import question_type
@@ -50,8 +51,8 @@ def completed_answers(
     columns = [v.id for v in instrument.questions]
     grid = np.full((len(ids), len(columns)), None, dtype=object)
     if len(answers) and len(ids):
-        row_of = pd.Index(ids).get_indexer(answers["interview_id"].to_numpy())
-        column_of = pd.Index(columns).get_indexer(answers["variable_id"].to_numpy())
+        row_of = pd.Index(ids).get_indexer(pd.Index(answers["interview_id"].to_numpy()))
+        column_of = pd.Index(columns).get_indexer(pd.Index(answers["variable_id"].to_numpy()))
         keep = (row_of >= 0) & (column_of >= 0)
         grid[row_of[keep], column_of[keep]] = answers["value"].to_numpy()[keep]
     wide = pd.DataFrame(grid, index=done.index, columns=columns)

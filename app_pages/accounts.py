@@ -3,13 +3,17 @@ accounts, and names the auditors who may read verbatim answers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from app_pages.common import actor, literal, session, show_refusal
 from instrument.errors import SurveyError
 from instrument.vocabulary import Role
 from services.accounts import (
+    AccountSummary,
     add_account,
     council_choices,
     disable_account,
@@ -63,7 +67,7 @@ def _add(councils: dict[str, str]) -> None:
             "Council (council accounts only)",
             list(councils),
             index=None,
-            format_func=councils.get,
+            format_func=lambda code: councils[code],
             placeholder="Choose the council",
         )
         password = left.text_input("Password (at least 10 characters)", type="password")
@@ -88,7 +92,7 @@ def _add(councils: dict[str, str]) -> None:
     )
 
 
-def _manage(accounts: dict[str, object]) -> None:
+def _manage(accounts: dict[str, AccountSummary]) -> None:
     username = st.selectbox("Account", list(accounts), index=None, placeholder="Choose one")
     if username is None:
         return
@@ -109,7 +113,7 @@ def _manage(accounts: dict[str, object]) -> None:
                     f"New password set for {username}.",
                 )
     with right:
-        if account.active:  # type: ignore[attr-defined]
+        if account.active:
             if st.button("Disable the account", icon=":material/block:"):
                 _act(
                     lambda s: disable_account(s, actor=actor(), username=username, reason=reason),
@@ -120,8 +124,8 @@ def _manage(accounts: dict[str, object]) -> None:
                 lambda s: enable_account(s, actor=actor(), username=username, reason=reason),
                 f"{username} can sign in again.",
             )
-        if account.role == Role.AUDITOR:  # type: ignore[attr-defined]
-            granted = account.can_read_verbatim  # type: ignore[attr-defined]
+        if account.role == Role.AUDITOR:
+            granted = account.can_read_verbatim
             label = "Withdraw verbatim access" if granted else "Grant verbatim access"
             if st.button(label, icon=":material/visibility:"):
                 _act(
@@ -137,7 +141,7 @@ def _label(role: str) -> str:
     return Role(role).label
 
 
-def _act(action, success: str) -> None:  # type: ignore[no-untyped-def]
+def _act(action: Callable[[Session], object], success: str) -> None:
     try:
         with session() as s:
             action(s)

@@ -24,7 +24,7 @@ SHOWN = 1000
 
 def render() -> None:
     st.title("Audit log")
-    kind = st.selectbox("Show", list(KINDS), format_func=KINDS.get, key="audit_kind")
+    kind = st.selectbox("Show", list(KINDS), format_func=KINDS.__getitem__, key="audit_kind")
     with session() as s:
         events = recent_events(s, actor=actor(), limit=SHOWN, action=kind or None)
         whole = export_csv(s, actor=actor())

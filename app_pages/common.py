@@ -46,11 +46,11 @@ def actor() -> Actor:
 
     Services check what this person may do; pages only hide what they cannot use.
     """
-    who = st.session_state.get(ACTOR_KEY)
+    who: Actor | None = st.session_state.get(ACTOR_KEY)  # only sign-in stores it
     idle_for = time.time() - st.session_state.get(LAST_ACTIVE_KEY, time.time())
     if who is None or idle_for > IDLE_LIMIT.total_seconds():
         st.stop()  # signed out meanwhile (another tab, an administrator): the next run asks
-    return who  # type: ignore[no-any-return]
+    return who
 
 
 def run_page(page: StreamlitPage) -> None:
@@ -130,7 +130,7 @@ def labelled_picker(
     if chosen in labels and st.session_state.get(shown) != labels[chosen]:
         st.session_state[key] = chosen
     st.session_state[shown] = labels.get(chosen) if chosen in labels else None
-    return (where or st).selectbox(  # type: ignore[no-any-return]
+    return (where or st).selectbox(
         label, list(labels), key=key, format_func=labels.__getitem__, placeholder=placeholder
     )
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 from sqlalchemy.orm import Session
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from aggregation import charts
 from aggregation.exhibits import Exhibit, dashboard_sections
@@ -61,7 +62,7 @@ class Shown:
     screen_spec: str  # for the screen: the chart without its main data
     data: pa.Table | None
     table: pa.Table
-    widths: dict[str, st.column_config.Column]
+    widths: dict[str, ColumnConfig]
     sentences: tuple[str, ...]
 
 
@@ -213,9 +214,15 @@ def _crosstab(
     ids = [v.id for v in closed if question_type(v).counting != Counting.NUMERIC]
     left, right = st.columns(2)
     rows = left.selectbox(
-        "Rows", ids, index=ids.index("q11a_swia_usefulness"), format_func=names.get, key="xtab_rows"
+        "Rows",
+        ids,
+        index=ids.index("q11a_swia_usefulness"),
+        format_func=names.__getitem__,
+        key="xtab_rows",
     )
-    columns = right.selectbox("Columns", ids, index=0, format_func=names.get, key="xtab_columns")
+    columns = right.selectbox(
+        "Columns", ids, index=0, format_func=names.__getitem__, key="xtab_columns"
+    )
     table = crosstab_table(
         database_url(), key, roles, version, actor(), include_drafts(), rows, columns
     )
@@ -295,7 +302,7 @@ def _show(shown: Shown, wave: str, *, heading: bool = True) -> None:
         _downloads(shown, wave)
 
 
-def _widths(table: pa.Table) -> dict[str, st.column_config.Column]:
+def _widths(table: pa.Table) -> dict[str, ColumnConfig]:
     """Counts and percentages narrow; text as wide as its longest entry (Streamlit's own
     sizing cuts long answer labels short), within reason."""
     widths = {}

@@ -4,11 +4,11 @@ contact log."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import MutableMapping
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.state import SessionStateProxy
 
 from aggregation.response import response_figures
 from app_pages.common import (
@@ -253,7 +253,7 @@ def _record(interview_id: int, k: str) -> None:
     state[FLASH] = ("ok", "Contact recorded.")
 
 
-def _combine(state: MutableMapping[str, Any], prefix: str) -> dt.datetime | None:
+def _combine(state: SessionStateProxy, prefix: str) -> dt.datetime | None:
     """A date and a time input read as one moment; None until both are given."""
     day, time = state.get(f"{prefix}_date"), state.get(f"{prefix}_time")
     return dt.datetime.combine(day, time) if day and time else None

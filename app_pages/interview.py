@@ -15,6 +15,7 @@ from app_pages.common import (
 )
 from app_pages.keying.panel import NOTICES, apply_changes, panel_key, show_panel
 from app_pages.typing_autosave import save_typing_after_a_pause
+from instrument.model import Part
 from instrument.progress import missing_for_completion, part_progress
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem
@@ -46,14 +47,14 @@ def render() -> None:
     from_url(COUNCIL_KEY, list(by_code), None)
     chosen = st.session_state.get(COUNCIL_KEY)
     changed = False
-    for code, interview in by_code.items():
+    for waiting, interview in by_code.items():
         # Every panel with changes waiting, not only the chosen council's: a change sent as
         # the interviewer switches council is applied, not left behind with the old panel.
         if panel_key(interview.id) not in st.session_state:
             continue
         applied = apply_changes(interview.id, instrument)
         changed = changed or applied.changes > 0
-        if code == chosen and applied.part:
+        if waiting == chosen and applied.part:
             st.session_state[PART_KEY] = applied.part
     if changed:  # statuses in the picker as they are after these changes
         by_code, labels = _councils(key)
@@ -197,7 +198,7 @@ def _save_summary(interview_id: int) -> None:
     st.session_state[DETAILS_LOADED][k] = result.summary
 
 
-def _part_picker(instrument: Instrument, values: dict[str, str | None]):  # type: ignore[no-untyped-def]
+def _part_picker(instrument: Instrument, values: dict[str, str | None]) -> Part:
     progress = {p.part_id: p for p in part_progress(instrument, values)}
     ids = [p.id for p in instrument.parts]
     from_url(PART_KEY, ids, ids[0])

@@ -3,11 +3,14 @@ answer or asks for a correction, and validates the whole once every request is s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from app_pages.answer_widgets import show_review, shown_value, wording
 from app_pages.common import actor, from_url, literal, session, to_url, wave_key
-from instrument.model import Variable
+from instrument.model import Part, Variable
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem
 from instrument.vocabulary import ReviewState
@@ -34,6 +37,9 @@ SEEN = (
 def render() -> None:
     who = actor()
     key = wave_key()
+    if who.council_code is None:  # the database gives every council account its council
+        st.error("This account is not linked to a council, so it has no submission to review.")
+        return
     with session() as s:
         interview = council_interview(s, actor=who, wave_key=key, council_code=who.council_code)
         instrument = wave_instrument(s, actor=actor(), wave_key=key)
@@ -103,7 +109,7 @@ def _standing(state: ReviewState, validated_at: object, reviews: dict[str, Revie
         )
 
 
-def _part_picker(instrument: Instrument):  # type: ignore[no-untyped-def]
+def _part_picker(instrument: Instrument) -> Part:
     ids = [p.id for p in instrument.parts]
     from_url(PART_KEY, ids, ids[0])
     chosen = st.segmented_control("Part", ids, key=PART_KEY, required=True)
@@ -201,7 +207,7 @@ def _validated(interview_id: int) -> None:
     )
 
 
-def _act(action, success: str) -> bool:  # type: ignore[no-untyped-def]
+def _act(action: Callable[[Session], object], success: str) -> bool:
     """Run one review step; its outcome shows at the top of the next run."""
     try:
         with session() as s:

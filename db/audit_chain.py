@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 GENESIS = "0" * 64  # the "previous hash" of the first row
 FIELDS = (
@@ -31,12 +32,18 @@ CHANGED = "its contents are not what was written"
 UNLINKED = "it does not follow the row before it (a row was removed, added or changed)"
 
 
-def row_hash(row: Mapping[str, object], prev_hash: str) -> str:
+class Row(Protocol):
+    """A row as the chain reads it, by field name: a dict, or a SQLAlchemy `RowMapping`."""
+
+    def get(self, key: str, /) -> object: ...
+
+
+def row_hash(row: Row, prev_hash: str) -> str:
     """The hash a row with these fields must carry after a row whose hash is `prev_hash`."""
     return hashlib.sha256(_serialised(row, prev_hash).encode()).hexdigest()
 
 
-def _serialised(row: Mapping[str, object], prev_hash: str) -> str:
+def _serialised(row: Row, prev_hash: str) -> str:
     """One canonical text per row: version, fields in a fixed order, JSON, times to the µs."""
     values = [_canonical(row.get(name)) for name in FIELDS]
     return json.dumps([1, *values, prev_hash], ensure_ascii=False, separators=(",", ":"))
@@ -82,7 +89,7 @@ class ChainState:
         return f"Audit log chain broken at {self.broken.sentence()}."
 
 
-def walk(rows: Iterable[Mapping[str, object]]) -> ChainState:
+def walk(rows: Iterable[Row]) -> ChainState:
     """Check rows in id order; stop at the first that does not verify."""
     previous, count = GENESIS, 0
     for row in rows:

@@ -425,10 +425,10 @@ class _RowCheck:
         if condition and any(c.variable in invalid for c in condition.clauses):
             return
         value = values.get(v.id)
-        if not self.instrument.applies(v.id, values):
+        if condition is not None and not self.instrument.applies(v.id, values):
             if value not in (None, NOT_APPLICABLE):
                 self.problem(
-                    f"routing skips this question (asked only if {condition.text}); "  # type: ignore[union-attr]
+                    f"routing skips this question (asked only if {condition.text}); "
                     "leave it blank or write not_applicable",
                     v.id,
                     self.cells[v.id],

@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
@@ -31,12 +31,17 @@ from openpyxl.cell.read_only import ReadOnlyCell
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from flatfile.cells import protect, unprotect
 from instrument.errors import SurveyError
+
+if TYPE_CHECKING:
+    from _typeshed import SizedBuffer, StrPath
 
 FlatFileFormat = Literal["csv", "xlsx"]
 # A whole wave of 32 councils with every one of its 35 free-text answers at the 20,000-character
@@ -364,6 +369,8 @@ def _write_xlsx(header: list[str], rows: list[list[str]]) -> bytes:
     """Every cell is written as a text cell, so no value can ever be taken for a formula."""
     workbook = Workbook()
     sheet = workbook.active
+    if not isinstance(sheet, Worksheet):  # a new workbook starts with one worksheet, active
+        raise TypeError("openpyxl's new workbook has no worksheet")
     sheet.title = SHEET_TITLE
     for r, values in enumerate([header, *rows], start=1):
         for c, value in enumerate(values, start=1):
@@ -386,15 +393,27 @@ class _ReproducibleZip(zipfile.ZipFile):
     """A zip whose entries all carry one fixed time, so the same rows give the same bytes
     (openpyxl's own save stamps the workbook and every entry with the time of saving)."""
 
-    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def writestr(
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: SizedBuffer | str,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
         if isinstance(zinfo_or_arcname, str):
             zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, _FIXED_TIME.timetuple()[:6])
             zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
-        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
-    def write(self, filename, arcname=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def write(
+        self,
+        filename: StrPath,
+        arcname: StrPath | None = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
         with open(filename, "rb") as part:  # a sheet openpyxl wrote to a temporary file
-            self.writestr(arcname or str(filename), part.read())
+            self.writestr(str(arcname or filename), part.read())
 
 
 def _read_xlsx(data: bytes, max_rows: int, max_columns: int) -> Table:
@@ -566,8 +585,9 @@ def _parsed_rows(reader: ExcelReader, target: str) -> Iterator[tuple[int, list[d
             reader.shared_strings,
             data_only=False,
             epoch=reader.wb.epoch,
-            date_formats=reader.wb._date_formats,
-            timedelta_formats=reader.wb._timedelta_formats,
+            # the workbook's private format sets, as its read-only sheet passes them (unstubbed)
+            date_formats=vars(reader.wb)["_date_formats"],
+            timedelta_formats=vars(reader.wb)["_timedelta_formats"],
         )
         yield from parser.parse()
 
@@ -587,7 +607,13 @@ def _row_cells(
             raise _refuse_wide(number, column, max_columns, str(cell["value"]))
         row.extend([None] * (column - len(row)))
         row[column - 1] = ReadOnlyCell(
-            sheet, number, column, cell["value"], cell["data_type"], cell.get("style_id", 0)
+            # the stub wants a sheet; the cell only reads `sheet.parent`, the workbook
+            cast(ReadOnlyWorksheet, sheet),
+            number,
+            column,
+            cell["value"],
+            cell["data_type"],
+            cell.get("style_id", 0),
         )
     return row
 

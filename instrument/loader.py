@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from instrument.errors import SurveyError
 from instrument.model import (
@@ -91,22 +92,28 @@ def parse_instrument(text: str, *, source: str = "<instrument>") -> Instrument:
     return Instrument(spec)
 
 
-def _describe(err: dict, raw: dict) -> str:
+def _describe(err: ErrorDetails, raw: dict[str, object]) -> str:
     """Turn a pydantic error location into the audit's words: part, variable id, field."""
     loc = list(err["loc"])
     where = []
     node: object = raw
     for step in loc:
-        try:
-            node = node[step]  # type: ignore[index]
-        except (KeyError, IndexError, TypeError):
-            node = None
+        node = _step(node, step)
         if isinstance(node, dict) and "id" in node and isinstance(node["id"], str):
             kind = "part" if "variables" in node else "variable"
             where.append(f"{kind} {node['id']}")
     field = ".".join(str(s) for s in loc)
     place = ", ".join(where) or "top level"
     return f"{place}: {field}: {err['msg']}"
+
+
+def _step(node: object, step: str | int) -> object:
+    """One step down the raw YAML along a pydantic location; None once the path leaves it."""
+    if isinstance(node, dict):
+        return node.get(step)
+    if isinstance(node, list) and isinstance(step, int) and -len(node) <= step < len(node):
+        return node[step]
+    return None
 
 
 def _cross_check(spec: InstrumentSpec) -> list[str]:
@@ -163,17 +170,19 @@ def _check_bands(v: Variable) -> list[str]:
     if not (kind and kind.takes_bands):
         banded = " and ".join(t.name for t in REGISTRY.values() if t.takes_bands)
         return [f"'bands' is only for {banded} variables, not {v.type}"]
-    problems = []
-    for band in v.bands.bands:  # type: ignore[union-attr]
+    problems: list[str] = []
+    if v.bands is None:
+        return problems
+    for band in v.bands.bands:
         if band.low > band.high:
             problems.append(f"band {band.code!r} runs from {band.low} down to {band.high}")
-    covered = Counter(n for b in v.bands.bands for n in range(b.low, b.high + 1))  # type: ignore[union-attr]
+    covered = Counter(n for b in v.bands.bands for n in range(b.low, b.high + 1))
     gaps = [n for n in range(101) if covered[n] == 0]
     overlaps = sorted(n for n, k in covered.items() if k > 1)
     if gaps:
-        problems.append(f"bands of {v.bands.id} leave out {gaps[0]}–{gaps[-1]}")  # type: ignore[union-attr]
+        problems.append(f"bands of {v.bands.id} leave out {gaps[0]}–{gaps[-1]}")
     if overlaps:
-        problems.append(f"bands of {v.bands.id} overlap at {overlaps[0]}")  # type: ignore[union-attr]
+        problems.append(f"bands of {v.bands.id} overlap at {overlaps[0]}")
     return problems
 
 

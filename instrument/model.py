@@ -205,7 +205,10 @@ class ReportTemplates(_Frozen):
     band: TypeTemplate = TypeTemplate(text="On {label}, the figures given were {list}.")
 
     def for_type(self, type_name: str) -> TypeTemplate:
-        return getattr(self, type_name)  # type: ignore[no-any-return]
+        template = getattr(self, type_name)
+        if not isinstance(template, TypeTemplate):
+            raise AttributeError(f"no report template for type {type_name!r}")
+        return template
 
 
 REPORT_TYPES: tuple[str, ...] = ("yesno", "single", "multi", "percent", "band")

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from sqlalchemy import Column, Connection, Engine, Table, func, inspect, select, text
 from sqlalchemy.exc import StatementError
@@ -49,6 +50,9 @@ FORMAT_VERSION = 1
 BATCH_ROWS = 1_000
 # What every new database starts with (`db.setup.initialise`): a restore may replace these.
 SEEDED_TABLES = frozenset({"council", "council_alias", "wave", "interview"})
+# The first line of a backup, as JSON reads it back (checked by `_checked_header`).
+Header = dict[str, Any]
+Row = dict[str, object]  # one table row: column name -> value
 
 
 class BackupRefused(SurveyError):
@@ -173,19 +177,21 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-def _write(connection: Connection, database: str, handle) -> BackupSummary:  # type: ignore[no-untyped-def]
+def _write(connection: Connection, database: str, handle: IO[bytes]) -> BackupSummary:
     tables = _tables()
     unknown = sorted(
         set(inspect(connection).get_table_names()) - {t.name for t in tables} - {"alembic_version"}
     )
     if unknown:
         raise BackupRefused(f"the database has tables this program does not know: {unknown}")
+    revision = _schema_revision(connection)
+    taken_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "schema_revision": _schema_revision(connection),
+        "schema_revision": revision,
         "database": database,
-        "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "taken_at": taken_at,
         "tables": {t.name: [c.name for c in t.columns] for t in tables},
     }
     digest, rows, mac = hashlib.sha256(), Counter[str](), _mac()
@@ -208,7 +214,7 @@ def _write(connection: Connection, database: str, handle) -> BackupSummary:  # t
     if mac:
         end["hmac_sha256"] = mac.hexdigest()
     handle.write((json.dumps({"end": end}) + "\n").encode())
-    return BackupSummary(database, header["schema_revision"], header["taken_at"], dict(rows))
+    return BackupSummary(database, revision, taken_at, dict(rows))
 
 
 def _encoded(value: object) -> object:
@@ -230,7 +236,7 @@ def _fsync_folder(folder: Path) -> None:
 # --- loading it -------------------------------------------------------------------------------
 
 
-def _checked(source: Path) -> tuple[dict, dict[str, int]]:  # type: ignore[type-arg]
+def _checked(source: Path) -> tuple[Header, dict[str, int]]:
     """Read the whole file once: a backup of ours, complete and unaltered. Header and counts."""
     digest, header, counts, end = hashlib.sha256(), None, Counter[str](), None
     mac = _mac()
@@ -270,7 +276,7 @@ def _mac() -> hmac.HMAC | None:
     return hmac.new(key.encode(), digestmod=hashlib.sha256) if key else None
 
 
-def _check_signature(source: Path, end: dict, mac: hmac.HMAC | None) -> None:  # type: ignore[type-arg]
+def _check_signature(source: Path, end: dict[str, object], mac: hmac.HMAC | None) -> None:
     """With a key, only a backup signed with that key restores; a signed backup needs it."""
     signature = end.get("hmac_sha256")
     if mac is None:
@@ -299,7 +305,7 @@ def _parsed(source: Path, number: int, data: bytes) -> object:
         raise BackupRefused(f"{source}, line {number}: not a line of a backup") from None
 
 
-def _checked_header(source: Path, item: object) -> dict:  # type: ignore[type-arg]
+def _checked_header(source: Path, item: object) -> Header:
     if not (isinstance(item, dict) and item.get("format") == FORMAT):
         raise BackupRefused(f"{source} is not a backup made by `survey_cli.py backup`")
     if item.get("format_version") != FORMAT_VERSION:
@@ -319,7 +325,7 @@ def _check_columns(backed_up: dict[str, list[str]], tables: list[Table]) -> None
         raise BackupRefused(f"the backup's tables do not match this database's: {differ}")
 
 
-def _insert(connection: Connection, batches: Iterator[tuple[Table, list]]) -> None:  # type: ignore[type-arg]
+def _insert(connection: Connection, batches: Iterator[tuple[Table, list[Row]]]) -> None:
     """Write the rows; one the database will not take (a file edited and its checksum made
     again) is refused in words, and the transaction around it is rolled back."""
     for table, rows in batches:
@@ -332,12 +338,14 @@ def _insert(connection: Connection, batches: Iterator[tuple[Table, list]]) -> No
             ) from None
 
 
-def _batches(source: Path, header: dict, tables: list[Table]) -> Iterator[tuple[Table, list]]:  # type: ignore[type-arg]
+def _batches(
+    source: Path, header: Header, tables: list[Table]
+) -> Iterator[tuple[Table, list[Row]]]:
     """Rows as column dicts, decoded to each column's type, in batches of one table."""
     by_name = {t.name: t for t in tables}
     columns = {name: list(by_name[name].columns) for name in header["tables"]}
-    batch: list[dict] = []  # type: ignore[type-arg]
-    current = None
+    batch: list[Row] = []
+    current: Table | None = None
     with source.open("rb") as handle:
         next(handle)
         for number, data in enumerate(handle, start=2):
@@ -345,19 +353,22 @@ def _batches(source: Path, header: dict, tables: list[Table]) -> Iterator[tuple[
             if not isinstance(item, list):
                 break
             name, values = item
-            if name != current or len(batch) >= BATCH_ROWS:
-                if batch:
-                    yield by_name[current], batch  # type: ignore[index]
-                current, batch = name, []
+            table = by_name[name]
+            if table is not current or len(batch) >= BATCH_ROWS:
+                if current is not None and batch:
+                    yield current, batch
+                current, batch = table, []
             batch.append(_row(source, number, columns[name], values))
-    if batch:
-        yield by_name[current], batch  # type: ignore[index]
+    if current is not None and batch:
+        yield current, batch
 
 
-def _row(source: Path, number: int, columns: list[Column], values: object) -> dict:  # type: ignore[type-arg]
+def _row(source: Path, number: int, columns: list[Column[Any]], values: object) -> Row:
     """One line's values as a column dict; a line that does not fit its table is refused."""
     try:
-        return {c.name: _decoded(c, v) for c, v in zip(columns, values, strict=True)}  # type: ignore[call-overload]
+        if not isinstance(values, list):
+            raise TypeError("a row's values are a list")
+        return {c.name: _decoded(c, v) for c, v in zip(columns, values, strict=True)}
     except (TypeError, ValueError):
         raise BackupRefused(
             f"{source}, line {number}: a row of {columns[0].table.name} whose values do not "
@@ -365,14 +376,16 @@ def _row(source: Path, number: int, columns: list[Column], values: object) -> di
         ) from None
 
 
-def _decoded(column: Column, value: object) -> object:  # type: ignore[type-arg]
+def _decoded(column: Column[Any], value: object) -> object:
     if value is None:
         return None
     python_type = column.type.python_type
+    if python_type in (dt.datetime, dt.date) and not isinstance(value, str):
+        raise TypeError(f"{column.name} is written as text")
     if python_type is dt.datetime:
-        return dt.datetime.fromisoformat(value)  # type: ignore[arg-type]
+        return dt.datetime.fromisoformat(str(value))
     if python_type is dt.date:
-        return dt.date.fromisoformat(value)  # type: ignore[arg-type]
+        return dt.date.fromisoformat(str(value))
     return value
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import Enum
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,7 +33,14 @@ from services.permissions import (
     require_interview,
 )
 
-UNCHANGED = object()
+
+class Unchanged(Enum):
+    """The default of `save_answer`'s value and note: leave it as it is (None clears it)."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED: Final = Unchanged.UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -129,8 +138,8 @@ def save_answer(
     actor: Actor,
     interview_id: int,
     variable_id: str,
-    value: str | object | None = UNCHANGED,
-    note: str | object | None = UNCHANGED,
+    value: str | Unchanged | None = UNCHANGED,
+    note: str | Unchanged | None = UNCHANGED,
     based_on_version: int | None = None,
     reason: str | None = None,
 ) -> SaveResult:
@@ -159,11 +168,11 @@ def save_answer(
     )
     old_value = existing.value if existing else None
     old_note = existing.note if existing else None
-    new_value = old_value if value is UNCHANGED else normalise(instrument, variable, value)  # type: ignore[arg-type]
+    new_value = old_value if value is UNCHANGED else normalise(instrument, variable, value)
     if new_value == NOT_APPLICABLE and new_value != old_value:
         session.rollback()
         raise ValueProblem("not_applicable is decided by routing, not entered as an answer")
-    new_note = old_note if note is UNCHANGED else (note or None)  # type: ignore[assignment]
+    new_note = old_note if note is UNCHANGED else (note or None)
     if new_value == old_value and new_note == old_note:
         current = _recorded(existing) if existing else RecordedAnswer(variable_id, None, None, 0)
         session.rollback()
@@ -180,15 +189,17 @@ def save_answer(
         for a in session.scalars(select(Answer).where(Answer.interview_id == interview_id))
     }
     answers[variable_id] = new_value
+    condition = instrument.condition(variable_id)  # None: always asked
     if (
         new_value is not None
         and new_value != old_value
+        and condition is not None
         and not instrument.applies(variable_id, answers)
     ):
         session.rollback()
         raise ValueProblem(
             f"{variable.display_number or variable_id} is not asked here: "
-            f"it is asked only if {instrument.condition(variable_id).text}"  # type: ignore[union-attr]
+            f"it is asked only if {condition.text}"
         )
 
     if new_value != old_value:  # a council validates answers; notes are not theirs to see

@@ -69,7 +69,9 @@ def _row(instrument: Instrument, i: InterviewSummary, answers: dict[str, str | N
     return record + [_cell(instrument, i.status, v.id, answers) for v in instrument.questions]
 
 
-def _cell(instrument: Instrument, status: str, variable_id: str, answers: dict) -> str:  # type: ignore[type-arg]
+def _cell(
+    instrument: Instrument, status: str, variable_id: str, answers: dict[str, str | None]
+) -> str:
     """A kept answer on a question routing now skips is not exported: it is not an answer."""
     if status not in ANSWERABLE_STATUSES:
         return ""

@@ -243,8 +243,8 @@ def record_contact(
             recorded_by=actor.username,
         )
     )
-    if outcome == ContactOutcome.APPOINTMENT_MADE:
-        _schedule(session, interview, appointment_at, actor)  # type: ignore[arg-type]
+    if outcome == ContactOutcome.APPOINTMENT_MADE and appointment_at is not None:  # checked
+        _schedule(session, interview, appointment_at, actor)
     elif outcome == ContactOutcome.DECLINED:
         _decline(session, interview, nonresponse_reason or "", actor)
     session.commit()

@@ -165,7 +165,8 @@ def guard_validated(
     """
     if interview.validated_at is None:
         return
-    if not (reason or "").strip():
+    given = (reason or "").strip()
+    if not given:
         session.rollback()
         raise ReasonRequired(
             f"{interview.council.name} validated this submission on "
@@ -179,7 +180,7 @@ def guard_validated(
         target=interview_target(interview),
         old=f"validated by {interview.validated_by}",
         new="not validated",
-        reason=f"{what}: {reason.strip()}",  # type: ignore[union-attr]
+        reason=f"{what}: {given}",
     )
     interview.validated_at = interview.validated_by = None
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Select,
+    SQLColumnExpression,
     and_,
     func,
     literal,
@@ -184,10 +185,14 @@ def wave_counts(
     return counts_frame(rows)
 
 
+# One part of the counting statement: variable id, value (None: blank), interviews.
+CountSelect = Select[str, str | None, int]
+
+
 @lru_cache(maxsize=64)
 def _counts_statement(
     instrument_name: str, wave_id: int, respondent_roles: tuple[str, ...] | None
-) -> CompoundSelect:
+) -> CompoundSelect[str | None, str | None, int]:
     """The counting statement, built once per wave and role filter (a schedule never changes
     under a wave): building its dozen parts costs more than PostgreSQL takes to plan them."""
     instrument = instrument_named(instrument_name)
@@ -205,12 +210,12 @@ def _completed(wave_id: int, respondent_roles: tuple[str, ...] | None) -> list[C
     return done
 
 
-def _always_asked(instrument: Instrument, done: list[ColumnElement[bool]]) -> list[Select]:  # type: ignore[type-arg]
+def _always_asked(instrument: Instrument, done: list[ColumnElement[bool]]) -> list[CountSelect]:
     """Counts of the questions without routing, and of the closed record variables (the role,
     kept on the interview; None where not recorded)."""
     routed = instrument.routed_closed_ids
     asked = [v.id for v in instrument.closed_questions if v.id not in routed]
-    parts: list[Select] = [  # type: ignore[type-arg]
+    parts: list[CountSelect] = [
         select(Answer.variable_id, Answer.value, func.count())
         .join(Interview, Interview.id == Answer.interview_id)
         .where(*done, Answer.value.is_not(None), Answer.variable_id.in_(asked))
@@ -225,7 +230,7 @@ def _always_asked(instrument: Instrument, done: list[ColumnElement[bool]]) -> li
     return parts
 
 
-def _routed(instrument: Instrument, done: list[ColumnElement[bool]]) -> list[Select]:  # type: ignore[type-arg]
+def _routed(instrument: Instrument, done: list[ColumnElement[bool]]) -> list[CountSelect]:
     """Per routed question, its values (None: blank) in the completed interviews where its rule
     holds, so answers kept on questions routing now skips are left out.
 
@@ -233,7 +238,7 @@ def _routed(instrument: Instrument, done: list[ColumnElement[bool]]) -> list[Sel
     and the rule as `IN` tests on the answers it reads, which both databases read once from
     the coded answer index (`ix_answer_coded`) as a semi-join, not once per interview.
     """
-    parts = []
+    parts: list[CountSelect] = []
     for variable_id in instrument.routed_closed_ids:
         answer = Answer.__table__.alias()
         parts.append(
@@ -280,13 +285,15 @@ def _holds(instrument: Instrument, clause: Clause) -> ColumnElement[bool]:
     )
 
 
-def _has_code(instrument: Instrument, column, clause: Clause) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+def _has_code(
+    instrument: Instrument, column: SQLColumnExpression[str | None], clause: Clause
+) -> ColumnElement[bool]:
     if question_type(instrument.variable(clause.variable)).multiple:
         return (literal(";") + column + literal(";")).contains(f";{clause.code};", autoescape=True)
     return column == clause.code
 
 
-def _coded(value) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+def _coded(value: SQLColumnExpression[str | None]) -> ColumnElement[bool]:
     """The coded answer index's own condition, written as it is so both planners use the index
     (a literal, not a parameter: a partial index needs a constant to match)."""
     return func.length(value) <= literal_column(str(CODED_VALUE_LIMIT))

@@ -362,7 +362,7 @@ def _items(session: Session, interview_id: int) -> dict[str, ReviewItem]:
 
 def _answer_versions(session: Session, interview_id: int) -> dict[str, int]:
     query = select(Answer.variable_id, Answer.version).where(Answer.interview_id == interview_id)
-    return dict(session.execute(query).all())  # type: ignore[arg-type]
+    return dict(session.execute(query).all())
 
 
 def _put(

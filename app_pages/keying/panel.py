@@ -58,12 +58,20 @@ _panel = st.components.v2.component(
 )
 
 
+# What the panel shows beside a field after a save ("saved", "conflict", ...), by
+# (interview, "answer" or "detail", variable or field).
+Status = dict[str, str | None]
+Statuses = dict[tuple[int, str, str], Status]
+
+
 def panel_key(interview_id: int) -> str:
     return f"keying:{interview_id}"
 
 
-def _state(name: str) -> dict:  # type: ignore[type-arg]
-    return st.session_state.setdefault(name, {})
+def _state(name: str) -> dict[Any, Any]:
+    """One of the page's own stores in the session (statuses, focus, versions sent, ...)."""
+    store: dict[Any, Any] = st.session_state.setdefault(name, {})
+    return store
 
 
 @dataclass(frozen=True)
@@ -199,8 +207,8 @@ def _save(s: Any, who: Actor, interview_id: int, change: Change) -> None:
         _state(NOTICES)[interview_id] = result.notice
 
 
-def _refused(state: str, message: str, change: Change, *, retry: bool = True) -> dict:  # type: ignore[type-arg]
-    refusal = {"state": state, "message": message, "field": change.field}
+def _refused(state: str, message: str, change: Change, *, retry: bool = True) -> Status:
+    refusal: Status = {"state": state, "message": message, "field": change.field}
     if retry or state != "problem":
         refusal["retry"] = change.value
     return refusal
@@ -214,7 +222,7 @@ def acked(interview_id: int) -> list[str]:
     if go:
         sent += [c.get("id") for c in go.get("outbox") or [] if isinstance(c, dict)]
     done = set(_state(PROCESSED).get(interview_id, []))
-    return [i for i in sent if i in done]
+    return [i for i in sent if isinstance(i, str) and i in done]
 
 
 def show_panel(
@@ -266,7 +274,9 @@ def _routing(instrument: Instrument) -> dict[str, list[list[list[str]]]]:
     return rules
 
 
-def _details(instrument: Instrument, interview: InterviewSummary, statuses: dict) -> dict:  # type: ignore[type-arg]
+def _details(
+    instrument: Instrument, interview: InterviewSummary, statuses: Statuses
+) -> dict[str, object]:
     stored = {
         "respondent_name": interview.respondent_name,
         "respondent_role": interview.respondent_role,
@@ -301,10 +311,10 @@ def _question(
     interview_id: int,
     variable: Variable,
     recorded: RecordedAnswer | None,
-    statuses: dict,  # type: ignore[type-arg]
+    statuses: Statuses,
     history: dict[str, list[HistoryEntry]],
     reviews: dict[str, ReviewEntry],
-) -> dict:  # type: ignore[type-arg]
+) -> dict[str, object]:
     """One question as the panel draws it: wording, choices, stored answer, save state."""
     entries = history.get(variable.id, [])
     review = reviews.get(variable.id)

@@ -1,6 +1,7 @@
 """Alembic environment: runs on the connection the app hands over, or on `DATABASE_URL`."""
 
 from alembic import context
+from sqlalchemy import Connection
 
 from db.engine import make_engine
 from db.models import Base
@@ -19,7 +20,7 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
