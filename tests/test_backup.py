@@ -43,6 +43,7 @@ from tests.test_crash import (
     STREAM_COUNCIL,
     Child,
     assert_sound,
+    no_child_left,  # noqa: F401  (autouse: a writer a failed test leaves is killed)
     table_rows,
 )
 

@@ -12,7 +12,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import Engine, event, func, select, text
@@ -78,6 +80,8 @@ def stream_autosaves(url: str, interview_id: int, first: int = 0) -> None:
 class Child:
     """A `python -c` child running one of the functions above; its stdout read line by line."""
 
+    started: ClassVar[list[Child]] = []  # killed after each test (`no_child_left`)
+
     def __init__(self, call: str) -> None:
         code = f"from tests.test_crash import *\n{call}"
         self.process = subprocess.Popen(
@@ -89,6 +93,7 @@ class Child:
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
+        Child.started.append(self)
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -119,6 +124,18 @@ class Child:
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         assert self.process.wait(timeout=30) == -signal.SIGKILL
+
+
+@pytest.fixture(autouse=True)
+def no_child_left() -> Iterator[None]:
+    """A child a failed test leaves running would hold its transaction's locks, and every
+    later test on that database would wait for it: none outlives its test."""
+    yield
+    while Child.started:
+        child = Child.started.pop()
+        if child.process.poll() is None:
+            child.process.kill()
+            child.process.wait(timeout=30)
 
 
 # --- what the database must look like afterwards -----------------------------------------------
