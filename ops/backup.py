@@ -149,6 +149,7 @@ def restore_backup(engine: Engine, *, actor: Actor, source: Path) -> BackupSumma
                 target=Path(source).name,
                 new=_described(summary),
             )
+            session.flush()  # into the connection's transaction, which commits the restore
     return summary
 
 

@@ -36,31 +36,44 @@ def record(
         prev_hash=previous,
     )
     event.row_hash = row_hash({name: getattr(event, name) for name in _HASHED}, previous)
-    session.add(event)
-    session.flush()  # the next record() in this transaction must find it
+    session.add(event)  # flushed with the change it belongs to, many rows in one statement
+    session.info[_LAST_LINK] = (_transaction(session), event.id, event.row_hash)
     return event
 
 
 _HASHED = tuple(c.name for c in AuditEvent.__table__.columns)
 # pg_advisory_xact_lock key ("audi"): one chain append at a time, until that transaction ends
 CHAIN_LOCK = 0x61756469
+_LAST_LINK = "audit_chain_end"  # session.info: (transaction, id, row hash) of the last row added
 
 
 def _next_link(session: Session) -> tuple[int, str]:
     """The new row's id and the previous row's hash, read where no other writer can append
     in between: on PostgreSQL under an advisory lock held until commit or rollback (whoever
     waits then reads the row the other committed); on SQLite every write transaction
-    already holds the database's write lock from BEGIN IMMEDIATE (`db.engine`)."""
+    already holds the database's write lock from BEGIN IMMEDIATE (`db.engine`). Within one
+    transaction the chain's end is remembered, so an import's thousand rows read it once."""
     postgresql = session.get_bind().dialect.name == "postgresql"
-    if postgresql:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
-    last = session.execute(
-        select(AuditEvent.id, AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
+    remembered = session.info.get(_LAST_LINK)
+    if remembered is not None and remembered[0] is _transaction(session):
+        _, last_id, last_hash = remembered
+    else:
+        if postgresql:
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+        last = session.execute(
+            select(AuditEvent.id, AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
+        ).first()
+        last_id, last_hash = (last.id, last.row_hash) if last else (0, GENESIS)
     if postgresql:
         sequence = "SELECT nextval(pg_get_serial_sequence('audit_event', 'id'))"
-        return int(session.scalar(text(sequence))), last.row_hash if last else GENESIS
-    return (last.id + 1, last.row_hash) if last else (1, GENESIS)
+        return int(session.scalar(text(sequence)) or 0), last_hash
+    return last_id + 1, last_hash
+
+
+def _transaction(session: Session) -> object:
+    """The transaction a remembered chain end belongs to: a savepoint's own, so rows a
+    rolled-back savepoint took with it are never chained to."""
+    return session.get_nested_transaction() or session.get_transaction()
 
 
 def chain_state(db: Session | Connection) -> ChainState:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,8 @@ from db.models import ContactAttempt, Council, Interview
 from services.actor import Actor
 from services.fieldwork import record_contact, uk_now
 from tests.browser.conftest import add_account, settle, shoot, sign_in
+
+pytestmark = pytest.mark.browser
 
 FIFE = "S12000047"
 
