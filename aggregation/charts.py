@@ -418,7 +418,8 @@ def inhouse_dot_chart(points: pd.DataFrame, tally: Tally) -> alt.LayerChart:
     ]
     half = alt.XDatum(datum=50)
     rule = alt.Chart(
-        mark=alt.MarkDef(type="rule", color=REFERENCE_COLOUR, strokeDash=[4, 3]),
+        mark=alt.MarkDef(type="rule", color=REFERENCE_COLOUR, strokeDash=[4, 3],
+                         description="Reference line at 50%: as much in-house as purchased"),
         transform=one_row,
         encoding=alt.FacetedEncoding(x=half),
     )

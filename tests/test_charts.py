@@ -211,6 +211,8 @@ def test_inhouse_dot_chart__one_dot_per_council_and_a_rule_at_50(results) -> Non
     )
     marks = {layer["mark"]["type"]: layer for layer in spec["layer"]}
     assert marks["rule"]["encoding"]["x"] == {"datum": 50}
+    # A screen reader names the line (axe: svg-img-alt), as the dots are named by their encodings.
+    assert marks["rule"]["mark"]["description"].startswith("Reference line at 50%")
     assert marks["text"]["mark"]["text"] == "50:50"
     dots = marks["circle"]["encoding"]
     assert dots["x"]["scale"]["domain"] == [0, 100]

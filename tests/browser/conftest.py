@@ -218,11 +218,24 @@ def axe_violations(page) -> list[Violation]:  # type: ignore[no-untyped-def]
     return found
 
 
+def charts_drawn(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until every chart on the page has drawn its marks. Streamlit first shows a skeleton
+    while it loads the chart library and Vega draws after that, so axe run any sooner checks a
+    page without its charts and their text alternatives."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stMain\"] [data-testid=\"stSkeleton\"]')"
+        " && [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
+        ".every((c) => c.querySelector('.marks'))",
+        timeout=30_000,
+    )
+
+
 def assert_accessible(page, name: str) -> list[Violation]:  # type: ignore[no-untyped-def]
     """Run axe-core on the page once the script has settled; fail, listing each rule, impact,
     element and failure, if any violation is serious or critical. Returns every violation
     (minor and moderate ones too) so a test can report them."""
     settle(page)
+    charts_drawn(page)
     found = axe_violations(page)
     shoot(page, f"a11y-{name}")
     blocking = [v for v in found if v.impact in BLOCKING]
