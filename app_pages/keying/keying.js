@@ -11,6 +11,7 @@
 
 const TEXT_PAUSE_MS = 400;
 const MULTI_DIGIT_MS = 600;
+const REDRAW_HOLD_MS = 3000;
 const STORE = "survey-keying-outbox:";
 
 export default function (component) {
@@ -70,11 +71,11 @@ class Panel {
     // next panel puts the cursor back, with any text not yet sent (see restoreCursor).
     const active = [...this.blocks.values()].find((b) => b.target === document.activeElement);
     if (active) {
-      window.__keyingCursor = {
+      window.__keyingCursor = holdKeys({
         interview: this.interview, part: this.part, name: active.name,
         text: active.choice ? null : active.target.value,
         caret: active.choice ? null : active.target.selectionStart,
-      };
+      });
     }
     this.root.removeEventListener("keydown", this.onKey);
     window.removeEventListener("pagehide", this.onLeave);
@@ -93,7 +94,9 @@ class Panel {
   restoreCursor() {
     const kept = window.__keyingCursor;
     window.__keyingCursor = null;
-    if (!kept || kept.interview !== this.interview || kept.part !== this.part) return false;
+    if (!kept) return false;
+    kept.release();
+    if (kept.interview !== this.interview || kept.part !== this.part) return false;
     const block = this.blocks.get(kept.name);
     if (!block || !block.visible()) return false;
     focusAndShow(block.target);
@@ -102,7 +105,22 @@ class Panel {
       block.typed();
     }
     if (kept.caret !== null) block.target.setSelectionRange(kept.caret, kept.caret);
+    this.replay(kept.keys);
     return true;
+  }
+
+  replay(keys) {
+    // The keys held while the panel was redrawn, each handled as if it had been pressed now.
+    for (const key of keys) {
+      const block = [...this.blocks.values()].find((b) => b.target === document.activeElement);
+      if (!block) return; // the cursor left the panel: the rest has nowhere to go
+      let handled = false;
+      const event = { ...key, preventDefault: () => { handled = true; } };
+      if (block.choice) block.choiceKey(event);
+      else block.textKey(event);
+      if (!handled) this.keydown(event);
+      if (!handled) block.pressedByDefault(key);
+    }
   }
 
   // --- the outbox: every change until Python says it is done --------------------------
@@ -306,6 +324,29 @@ class Panel {
       }
     }
   }
+}
+
+function holdKeys(cursor) {
+  // Streamlit can redraw the panel from scratch (a new root element) between two keystrokes.
+  // From the old panel going to the new one putting the cursor back, no box has the focus and
+  // keys pressed then would fall on the page and be lost. They are held here, for a few
+  // seconds at most and only while nothing else has the focus, and the new panel replays them.
+  cursor.keys = [];
+  const hold = (event) => {
+    const at = document.activeElement;
+    if ((at && at !== document.body) || event.isComposing) return;
+    const { key, code, shiftKey, altKey, ctrlKey, metaKey } = event;
+    cursor.keys.push({ key, code, shiftKey, altKey, ctrlKey, metaKey });
+    event.preventDefault();
+    event.stopPropagation(); // nor may they reach the page's own shortcuts ("r" reruns)
+  };
+  document.addEventListener("keydown", hold, true);
+  const timer = setTimeout(() => cursor.release(), REDRAW_HOLD_MS);
+  cursor.release = () => {
+    clearTimeout(timer);
+    document.removeEventListener("keydown", hold, true);
+  };
+  return cursor;
 }
 
 function focusAndShow(node) {
@@ -666,6 +707,26 @@ class Block {
       this.commitText();
       this.panel.move(this.target, e.shiftKey ? -1 : 1);
     }
+  }
+
+  pressedByDefault(key) {
+    // What the browser does with a key nobody handled: Tab moves on, and in a text box a
+    // character, a new line or a deletion changes the text at the caret.
+    if (key.key === "Tab") {
+      this.panel.move(this.target, key.shiftKey ? -1 : 1);
+      return;
+    }
+    if (this.choice || key.ctrlKey || key.metaKey || key.altKey) return;
+    const box = this.target;
+    const [start, end] = [box.selectionStart, box.selectionEnd];
+    if (key.key.length === 1 || (key.key === "Enter" && box.tagName === "TEXTAREA")) {
+      box.setRangeText(key.key === "Enter" ? "\n" : key.key, start, end, "end");
+    } else if (key.key === "Backspace" && (start !== end || start > 0)) {
+      box.setRangeText("", start === end ? start - 1 : start, end, "end");
+    } else if (key.key === "Delete" && (start !== end || end < box.value.length)) {
+      box.setRangeText("", start, start === end ? end + 1 : end, "end");
+    } else return;
+    this.typed();
   }
 
   altKey(e) {

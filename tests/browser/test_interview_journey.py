@@ -366,3 +366,43 @@ def test_text_typed_and_at_once_refreshed_is_kept(
         {"value": "Day centre kept open after the carers' consultation"},
     )  # fmt: skip
     expect(box).to_have_value("Day centre kept open after the carers' consultation")
+
+
+def test_keys_pressed_while_the_panel_is_redrawn_are_kept(
+    page, app_url: str, app_engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    """Streamlit can draw the panel afresh between two keystrokes. Here the panel goes while the
+    cursor is in a verbatim answer and comes back only on the next run: text, a Tab, a digit and
+    more text typed in between all land where they would have without the redraw."""
+    instrument = instrument_named("schedule_2011")
+    second = instrument.choices(instrument.variable("q5_least_involved"))[1].code
+    fife = open_part(page, app_url, app_engine, "A")
+    box = question(page, "q4_influence_example").locator("textarea.verbatim")
+    box.focus()
+    page.keyboard.type("Day centre kept", delay=5)
+    wait_for_saved(app_engine, fife, "q4_influence_example", {"value": "Day centre kept"})
+    settle(page)
+    # The panel goes as Streamlit's redraw takes it away; the next run draws the new one.
+    page.evaluate(
+        """() => {
+          const host = document.querySelector('.keying').parentElement;
+          const panel = host.__keyingPanel;
+          window.__nextRun = () => panel.send('outbox', []);
+          panel.destroy();
+          host.__keyingPanel = null;
+        }"""
+    )
+    assert page.locator(".keying").count() == 0
+    page.keyboard.type(" open", delay=5)
+    page.keyboard.press("Tab")
+    page.keyboard.press("2")  # q5: the second option, and on to q6
+    page.keyboard.type("Cost", delay=5)
+    page.evaluate("window.__nextRun()")
+
+    expect(box).to_have_value("Day centre kept open")
+    q6 = question(page, "q6_why_least").locator("textarea.verbatim")
+    expect(q6).to_be_focused()
+    expect(q6).to_have_value("Cost")
+    wait_for_saved(app_engine, fife, "q4_influence_example", {"value": "Day centre kept open"})
+    wait_for_saved(app_engine, fife, "q5_least_involved", {"value": second})
+    wait_for_saved(app_engine, fife, "q6_why_least", {"value": "Cost"})
