@@ -293,15 +293,28 @@ def throwaway_postgres(purpose: str) -> Iterator[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A module marked `sqlite_only` runs its database tests on SQLite alone: the AppTest page
-    tests issue no SQL of their own (the services under them are tested on both databases)."""
-    postgres_copies = [
-        item
-        for item in items
-        if item.get_closest_marker("sqlite_only")
-        and getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("database_url") == "postgresql"
-    ]
+    """PostgreSQL runs only the tests whose SQL can differ there.
+
+    A module marked `sqlite_only` runs its database tests on SQLite alone: the AppTest page
+    tests issue no SQL of their own (the services under them are tested on both databases).
+    A test marked `postgresql_one_case` is a table of values that each import and export a
+    whole wave through the same SQL (awkward text, Excel's numbers, values in canonical form):
+    every case runs on SQLite, the first on PostgreSQL too.
+    """
+    kept_one: set[str] = set()
+    postgres_copies = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or callspec.params.get("database_url") != "postgresql":
+            continue
+        if item.get_closest_marker("sqlite_only"):
+            postgres_copies.append(item)
+        elif item.get_closest_marker("postgresql_one_case"):
+            function = f"{item.path}::{item.originalname}"  # type: ignore[attr-defined]
+            if function in kept_one:
+                postgres_copies.append(item)
+            kept_one.add(function)
     if postgres_copies:
         config.hook.pytest_deselected(items=postgres_copies)
-        items[:] = [item for item in items if item not in postgres_copies]
+        dropped = set(postgres_copies)
+        items[:] = [item for item in items if item not in dropped]

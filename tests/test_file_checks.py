@@ -7,6 +7,7 @@ refusal leaves every table as it was; here the checks alone, for every file."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,13 @@ import yaml
 from db.councils import COUNCILS_FILE, match_key
 from flatfile.checks import CouncilRef, FindCouncil, ImportProblem, ImportRefused, check_file
 from instrument import load_instrument
+from tests.file_cases import CELL_CASES, FILE_CASES, HEADER_CASES
 from tests.test_hostile_files import CORPUS, SECONDS, corpus_file
-from tests.wave_builder import build_wave, columns, csv_bytes
+from tests.wave_builder import build_wave, changed, columns, csv_bytes, wave_file
 
 SCHEDULE = load_instrument()
+HEADER = columns(SCHEDULE)
+WAVE = build_wave(SCHEDULE)  # never changed: `changed` gives copies
 
 
 def councils() -> FindCouncil:
@@ -77,3 +81,34 @@ def test_checks__each_problem_says_where__row_council_and_column() -> None:
     assert [(p.where.row, p.where.council, p.where.column) for p in problems] == [
         (n + 2, wave[n]["council_name"], "status")
     ]
+
+
+# The import tests' refusal cases, through the checks alone: the same lines, no database.
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize(("changes", "expected"), CELL_CASES)
+def test_checks__bad_cell__the_line_the_import_refuses_with(
+    changes: dict[str, dict[str, str]], expected: list[str], fmt: str
+) -> None:
+    data, filename = wave_file(changed(WAVE, changes), HEADER, fmt)  # type: ignore[arg-type]
+
+    assert [str(p) for p in problems_of(data, filename)] == expected
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize(("edit", "expected"), HEADER_CASES)
+def test_checks__bad_header__the_line_the_import_refuses_with(
+    edit: Callable[[list[str]], list[str]], expected: list[str], fmt: str
+) -> None:
+    rows = changed(WAVE, {"Fife": {"": "stray"}})
+    data, filename = wave_file(rows, edit(HEADER), fmt)  # type: ignore[arg-type]
+
+    assert [str(p) for p in problems_of(data, filename)] == expected
+
+
+@pytest.mark.parametrize(("data", "filename", "expected"), FILE_CASES)
+def test_checks__unreadable_file__the_line_the_import_refuses_with(
+    data: bytes, filename: str, expected: list[str]
+) -> None:
+    assert [str(p) for p in problems_of(data, filename)] == expected

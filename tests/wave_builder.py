@@ -224,3 +224,10 @@ def read_csv_cells(data: bytes) -> list[list[str]]:
 def read_csv_rows(data: bytes) -> list[dict[str, str]]:
     header, *records = read_csv_cells(data)
     return [dict(zip(header, r, strict=True)) for r in records]
+
+
+def wave_file(rows: list[dict[str, object]], header: list[str], fmt: str) -> tuple[bytes, str]:
+    """The rows as a file a person would import: its bytes and its name (.csv or .xlsx)."""
+    if fmt == "xlsx":
+        return xlsx_bytes(rows, header), "wave.xlsx"
+    return csv_bytes(rows, header), "wave.csv"  # type: ignore[arg-type]

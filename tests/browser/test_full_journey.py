@@ -81,41 +81,20 @@ def wait_for_interview(engine: Engine, what: str, check: Callable[[Interview], b
     raise AssertionError(f"the interview's {what} never reached the database")
 
 
-# Counts the script runs the page has seen finish: Streamlit marks its app element with the
-# run's state, so an action's own rerun is over once the count has moved past it.
-RUN_COUNTER = """
-(() => {
-  window.__runsFinished = 0;
-  const watch = () => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    if (!app) { setTimeout(watch, 20); return; }
-    new MutationObserver(() => {
-      if (app.dataset.testScriptState === 'notRunning') window.__runsFinished += 1;
-    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-  };
-  watch();
-})();
-"""
-IDLE = """(before) => {
+# Streamlit marks its app element with the script run's state. An action's rerun is over once
+# the page shows what that run draws (a Part's heading, a saved value) and the app is idle. A
+# count of finished runs was tried and cannot be trusted: a browser slowed by load handles a
+# whole run's messages in one go, so the state never visibly leaves "notRunning".
+IDLE = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
-  return window.__runsFinished > before && app.dataset.testScriptState === 'notRunning'
+  return app && app.dataset.testScriptState === 'notRunning'
     && !document.querySelector('[data-stale="true"]');
 }"""
 
 
-def runs(page) -> int:  # type: ignore[no-untyped-def]
-    """How many script runs have finished so far; take it before an action that reruns."""
-    return page.evaluate("window.__runsFinished")  # type: ignore[no-any-return]
-
-
 def idle(page) -> None:  # type: ignore[no-untyped-def]
-    """No script run under way (e.g. after a page load) and nothing stale on the page."""
-    page.wait_for_function(IDLE, arg=-1)
-
-
-def rerun_done(page, before: int) -> None:  # type: ignore[no-untyped-def]
-    """The rerun the action caused has finished and the page holds nothing stale."""
-    page.wait_for_function(IDLE, arg=before)
+    """No script run under way and nothing stale on the page."""
+    page.wait_for_function(IDLE)
 
 
 def label(variable: Variable, code: str) -> str:
@@ -184,14 +163,13 @@ def expect_on_screen(page, variable: Variable, value: str) -> None:  # type: ign
 
 def open_part(page, part_id: str, *, by: str) -> None:  # type: ignore[no-untyped-def]
     """Go to a part with the "Next" button or the Part control, and wait for its heading."""
-    before = runs(page)
     if by == "next":
         page.get_by_role("button", name=re.compile(rf"^Next: Part {part_id}, ")).click()
     else:
         control = page.get_by_role("radiogroup", name="Part", exact=True)
         control.get_by_role("radio", name=re.compile(rf"^{part_id} · ")).click()
     page.get_by_role("heading", name=re.compile(rf"^Part {part_id}: ")).wait_for()
-    rerun_done(page, before)
+    idle(page)
 
 
 def key_part(
@@ -254,7 +232,6 @@ def test_whole_journey_from_empty_database_to_national_results(
 
 
 def journey(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-untyped-def]
-    page.add_init_script(RUN_COUNTER)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     fife = fife_interview(app_engine).id
@@ -285,13 +262,12 @@ def journey(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-
     page.get_by_role("link", name="Interview").click()
     page.get_by_role("heading", name="Interview", exact=True).wait_for()
     idle(page)
-    before = runs(page)
     picker = page.get_by_test_id("stSelectbox").filter(has_text="Council")
     picker.locator("input").click()
     page.keyboard.type("Fife")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name=re.compile(r"^Part A: ")).wait_for()
-    rerun_done(page, before)
+    idle(page)
     key_details(page, app_engine)
     answers: dict[str, str] = {}
     for part_id, by in [("A", None), ("B", "next"), ("C", "control"), ("D", "next")]:
@@ -332,11 +308,10 @@ def journey(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-
         key_part(page, app_engine, fife, part_id, answers)
         shoot(page, f"journey-06-interview-part-{part_id.lower()}")
     expect(page.get_by_role("button", name=re.compile(r"^Next: Part"))).to_have_count(0)
-    before = runs(page)
     page.get_by_label("Summary of the interview for auditors").click()
     page.keyboard.type(SUMMARY)
     wait_for_interview(app_engine, "summary", lambda i: i.summary == SUMMARY)
-    rerun_done(page, before)
+    idle(page)
     assert {v.id for v in INSTRUMENT.applicable(answers)} == set(answers)
 
     # 5. Complete: nothing is missing.
