@@ -6,6 +6,7 @@ Every command honours DATABASE_URL and initialises an empty database itself.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import sys
 from collections.abc import Callable, Sequence
@@ -21,7 +22,9 @@ from db import open_database
 from db.engine import database_url
 from db.setup import DEFAULT_WAVE
 from flatfile.table import MAX_FILE_BYTES
+from instrument import load_instrument
 from instrument.errors import SurveyError
+from instrument.loader import instrument_text
 from instrument.vocabulary import Role
 from ops.app_role import grant_app_role
 from ops.backup import restore_backup, write_backup
@@ -39,8 +42,9 @@ from services.actor import Actor
 from services.audit_log import verify_chain
 from services.export import export_wave
 from services.imports import import_wave
-from services.interviews import wave_interviews, wave_summary
+from services.interviews import list_waves, wave_interviews, wave_summary
 from services.results import load_report, load_results
+from services.waves import WaveProblem, close_wave, create_wave, set_fieldwork_dates
 
 
 def cmd_init(engine: Engine, args: argparse.Namespace) -> int:
@@ -212,6 +216,80 @@ def cmd_grant_app_role(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_wave_create(engine: Engine, args: argparse.Namespace) -> int:
+    """A new wave pinned to the schedule file as it is now, one interview per council."""
+    path = Path(args.instrument)
+    schedule = instrument_text(path)
+    with Session(engine) as session:
+        wave = create_wave(
+            session,
+            actor=args.actor,
+            key=args.key,
+            title=args.title,
+            instrument_text=schedule,
+            instrument_name=path.stem,
+        )
+        interviews = wave_interviews(session, actor=args.actor, wave_key=wave.key)
+    print(f"Wave {wave.key} created: {wave.title}, {len(interviews)} councils.")
+    print(f"Schedule {path.name} pinned (SHA-256 {wave.instrument_sha256}).")
+    return 0
+
+
+def cmd_wave_list(engine: Engine, args: argparse.Namespace) -> int:
+    """Every wave: key, title, schedule, fieldwork dates, and whether it is closed."""
+    with Session(engine) as session:
+        waves = list_waves(session, actor=args.actor)
+    for wave in waves:
+        dates = " to ".join(f"{d:%d/%m/%Y}" if d else "open" for d in
+                            (wave.fieldwork_start, wave.fieldwork_end))  # fmt: skip
+        state = (
+            f"closed {wave.closed_at:%d/%m/%Y}: {wave.closed_reason}" if wave.closed_at else "open"
+        )
+        print(f"{wave.key:<10} {wave.title}")
+        print(f"{'':<10} schedule {wave.instrument} ({wave.instrument_sha256[:12]}), "
+              f"fieldwork {dates}, {state}")  # fmt: skip
+    return 0
+
+
+def cmd_wave_dates(engine: Engine, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        wave = set_fieldwork_dates(
+            session,
+            actor=args.actor,
+            wave_key=args.key,
+            start=_date_argument(args.start),
+            end=_date_argument(args.end),
+        )
+    print(f"Wave {wave.key}: fieldwork {args.start or 'open'} to {args.end or 'open'}.")
+    return 0
+
+
+def cmd_wave_close(engine: Engine, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        wave = close_wave(session, actor=args.actor, wave_key=args.key, reason=args.reason)
+    print(f"Wave {wave.key} closed: nothing in it can change from now on.")
+    return 0
+
+
+def cmd_instrument_check(args: argparse.Namespace) -> int:
+    """Check a schedule file whole, without a database; every problem is listed."""
+    instrument = load_instrument(Path(args.file))
+    print(
+        f"{args.file}: no problems. {len(instrument.parts)} parts, "
+        f"{len(instrument.questions)} questions ({len(instrument.closed_questions)} closed)."
+    )
+    return 0
+
+
+def _date_argument(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise WaveProblem(f"{text!r} is not a date as YYYY-MM-DD") from None
+
+
 def cmd_user_add(engine: Engine, args: argparse.Namespace) -> int:
     """Add an account; the password is asked for twice, or read from standard input."""
     password = _new_password(args)
@@ -380,6 +458,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grant.add_argument("role", help="the login role the app connects as, e.g. survey_app")
     _add_user_commands(commands)
+    _add_wave_commands(commands)
+    instrument = commands.add_parser(
+        "instrument", help="check a schedule file", description="check a schedule (YAML) file"
+    )
+    checking = instrument.add_subparsers(dest="instrument_command", required=True, metavar="ACTION")
+    check = checking.add_parser(
+        "check",
+        help="list every problem in a schedule file (no database is opened or changed)",
+        description="check a schedule file whole, as `wave create` would",
+    )
+    check.add_argument("file", help="the schedule, a YAML file in the format of schedule_2011.yaml")
+    check.set_defaults(handler=None, offline=cmd_instrument_check)
     audit = commands.add_parser(
         "audit", help="check the audit log", description="check the append-only audit log"
     )
@@ -393,19 +483,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_user_commands(
+AddAction = Callable[
+    [str, Callable[[Engine, argparse.Namespace], int], str], argparse.ArgumentParser
+]
+
+
+def _command_group(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],  # what add_subparsers gives
-) -> None:
-    user = commands.add_parser(
-        "user", help="manage the accounts that sign in", description="manage accounts"
+    name: str,
+    help: str,
+    description: str,
+) -> AddAction:
+    """A command with actions (`user add`, `wave close`, ...), each for an administrator;
+    returns the function that adds one action."""
+    group = commands.add_parser(name, help=help, description=description)
+    actions = group.add_subparsers(dest=f"{name}_command", required=True, metavar="ACTION")
+
+    def action(
+        action_name: str, handler: Callable[[Engine, argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
+        sub = actions.add_parser(action_name, help=help, description=help)
+        sub.set_defaults(handler=handler, operator_role="admin")
+        return sub
+
+    return action
+
+
+def _add_wave_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    action = _command_group(
+        commands, "wave", "create, list and close waves", "manage waves (administrators)"
     )
-    actions = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    create = action("create", cmd_wave_create, "create a wave pinned to a schedule file")
+    create.add_argument("--key", required=True, help="a short key, e.g. 2026")
+    create.add_argument("--title", required=True, help="e.g. 'Commissioning social care 2026'")
+    create.add_argument("--instrument", required=True, metavar="FILE.yaml", help="the schedule")
+    action("list", cmd_wave_list, "list every wave with its schedule, dates and state")
+    dates = action("dates", cmd_wave_dates, "set when a wave's fieldwork runs")
+    dates.add_argument("key")
+    dates.add_argument("--start", metavar="YYYY-MM-DD")
+    dates.add_argument("--end", metavar="YYYY-MM-DD")
+    close = action("close", cmd_wave_close, "close a wave: read-only for everyone from then on")
+    close.add_argument("key")
+    close.add_argument("--reason", required=True, help="why, for the audit log")
+
+
+def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = _command_group(commands, "user", "manage the accounts that sign in", "manage accounts")
 
     def action(
         name: str, handler: Callable[[Engine, argparse.Namespace], int], help: str
     ) -> argparse.ArgumentParser:
-        sub = actions.add_parser(name, help=help, description=help)
-        sub.set_defaults(handler=handler, operator_role="admin")
+        sub = group(name, handler, help)
         sub.add_argument("username")
         return sub
 
@@ -423,8 +551,7 @@ def _add_user_commands(
     disable.add_argument("--reason", help="why, for the audit log")
     enable = action("enable", cmd_user_enable, "let a disabled account sign in again")
     enable.add_argument("--reason", help="why, for the audit log")
-    listing = actions.add_parser("list", help="list every account", description="list accounts")
-    listing.set_defaults(handler=cmd_user_list, operator_role="admin")
+    group("list", cmd_user_list, "list every account")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -432,6 +559,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     `error [code]: where: message` on stderr, with exit status 2."""
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "offline", None):
+            offline: Callable[[argparse.Namespace], int] = args.offline
+            return offline(args)
         engine = open_database()
         args.actor = _acting_person(engine, args)
         handler: Callable[[Engine, argparse.Namespace], int] = args.handler

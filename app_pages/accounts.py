@@ -3,14 +3,12 @@ accounts, and names the auditors who may read verbatim answers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.orm import Session
 
-from app_pages.common import actor, literal, session, show_refusal
-from instrument.errors import SurveyError
+from app_pages.common import act, actor, session, show_notice
 from instrument.vocabulary import Role
 from services.accounts import (
     AccountSummary,
@@ -24,13 +22,12 @@ from services.accounts import (
 )
 
 MESSAGE = "accounts_message"
+_act = partial(act, notice=MESSAGE)  # a change, its refusal in place, its success kept
 
 
 def render() -> None:
     st.title("Accounts")
-    message = st.session_state.pop(MESSAGE, None)
-    if message:
-        getattr(st, message[0])(literal(message[1]))
+    show_notice(MESSAGE)
     with session() as s:
         accounts = list_accounts(s, actor=actor())
         councils = council_choices(s, actor=actor())
@@ -139,17 +136,6 @@ def _manage(accounts: dict[str, AccountSummary]) -> None:
 
 def _label(role: str) -> str:
     return Role(role).label
-
-
-def _act(action: Callable[[Session], object], success: str) -> None:
-    try:
-        with session() as s:
-            action(s)
-    except SurveyError as problem:  # in place, so the other tab is still drawn
-        show_refusal(problem)
-        return
-    st.session_state[MESSAGE] = ("success", success)
-    st.rerun()
 
 
 render()

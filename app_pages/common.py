@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -65,9 +65,35 @@ def run_page(page: StreamlitPage) -> None:
 
 def show_refusal(problem: SurveyError) -> None:
     """The message as plain text (it may quote what a person typed), its code in small print
-    for whoever is asked for help."""
-    st.error(literal(problem.located()), icon=":material/block:")
+    for whoever is asked for help. A refusal that lists problems shows each on its own line."""
+    listed: list[str] | None = getattr(problem, "problems", None)
+    if listed:
+        st.error(literal(f"{len(listed)} problem(s) in {problem.where.file or 'the file'}:"),
+                 icon=":material/block:")  # fmt: skip
+        st.text("\n".join(f"• {p}" for p in map(str, listed)))
+    else:
+        st.error(literal(problem.located()), icon=":material/block:")
     st.caption(f"Error code: `{problem.code}`")
+
+
+def act(change: Callable[[Session], object], success: str, *, notice: str) -> None:
+    """Make a change through a service. A refusal is shown in place (the rest of the page is
+    still drawn); success is kept under `notice` for the next run, and the page reruns."""
+    try:
+        with session() as s:
+            change(s)
+    except SurveyError as problem:
+        show_refusal(problem)
+        return
+    st.session_state[notice] = ("success", success)
+    st.rerun()
+
+
+def show_notice(notice: str) -> None:
+    """The outcome `act` kept for this run, if any, shown once."""
+    message = st.session_state.pop(notice, None)
+    if message:
+        getattr(st, message[0])(literal(message[1]))
 
 
 def wave_key() -> str:

@@ -14,6 +14,7 @@ PAGES: dict[str, tuple[str, str, str]] = {  # name: (script, title, icon)
     "dashboard": ("app_pages/dashboard.py", "Dashboard", ":material/bar_chart:"),
     "summaries": ("app_pages/summaries.py", "Council summaries", ":material/summarize:"),
     "accounts": ("app_pages/accounts.py", "Accounts", ":material/group:"),
+    "waves": ("app_pages/waves.py", "Waves", ":material/event_note:"),
     "audit": ("app_pages/audit_log.py", "Audit log", ":material/history:"),
 }
 
@@ -21,5 +22,5 @@ ROLE_PAGES: dict[Role, list[str]] = {  # the first is the role's home page
     Role.INTERVIEWER: ["fieldwork", "interview", "corrections", "dashboard", "summaries"],
     Role.AUDITOR: ["dashboard", "summaries"],
     Role.COUNCIL: ["review"],
-    Role.ADMIN: ["accounts", "audit", "dashboard", "summaries"],
+    Role.ADMIN: ["accounts", "waves", "audit", "dashboard", "summaries"],
 }

@@ -53,6 +53,7 @@ from db.engine import make_engine  # noqa: E402
 from db.models import Council, Interview, Wave  # noqa: E402
 from db.setup import initialise  # noqa: E402
 from instrument import DEFAULT_INSTRUMENT  # noqa: E402
+from instrument.loader import instrument_text, schedule_sha256  # noqa: E402
 from instrument.model import CODED_VALUE_LIMIT  # noqa: E402
 from ops.demo import FIELDWORK, INTERVIEWERS, draw, plausible_interview, weekday_in  # noqa: E402
 from services.actor import Actor  # noqa: E402
@@ -68,6 +69,7 @@ TEMPLATES = 500  # distinct drawn interviews, reused in turn: drawing 100,000 wo
 STALE_EVERY = 50  # every 50th keeps answers routing now skips, as after a parent is changed
 CHUNK = 5_000  # interviews written per batch
 SEED = 2011
+SCHEDULE_TEXT = instrument_text(DEFAULT_INSTRUMENT)  # the wave pins it, as every wave does
 BENCH = Actor("benchmark", "admin")
 INSTRUMENT = instrument_named(DEFAULT_INSTRUMENT)
 CLOSED = [v.id for v in INSTRUMENT.closed_questions]
@@ -152,7 +154,13 @@ def fill(engine: Engine, n: int) -> tuple[int, int]:
     now = dt.datetime(2011, 12, 1)
     with engine.begin() as connection:
         wave_id = connection.execute(
-            insert(Wave).values(key=WAVE, title="Benchmark", instrument=DEFAULT_INSTRUMENT)
+            insert(Wave).values(
+                key=WAVE,
+                title="Benchmark",
+                instrument=DEFAULT_INSTRUMENT,
+                instrument_text=SCHEDULE_TEXT,
+                instrument_sha256=schedule_sha256(SCHEDULE_TEXT),
+            )
         ).inserted_primary_key[0]
         councils = respondents(connection, n)
         connection.execute(

@@ -50,10 +50,18 @@ class Wave(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(200))
-    instrument: Mapped[str] = mapped_column(String(80))
+    instrument: Mapped[str] = mapped_column(String(80))  # the schedule's name, as created
+    # The schedule's full text as the wave was created, and its SHA-256: the wave is read,
+    # routed, tallied and exported with this, whatever later happens to the YAML file.
+    instrument_text: Mapped[str] = mapped_column(Text)
+    instrument_sha256: Mapped[str] = mapped_column(String(64))
     fieldwork_start: Mapped[dt.date | None] = mapped_column(Date)
     fieldwork_end: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # A closed wave is read-only for everyone; who closed it, when and why stay with it.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+    closed_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Council(Base):

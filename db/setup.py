@@ -12,6 +12,7 @@ from db.councils import seed_councils
 from db.models import Council, Interview, Wave
 from db.schema import upgrade
 from instrument import DEFAULT_INSTRUMENT, load_instrument
+from instrument.loader import instrument_text, schedule_sha256
 
 DEFAULT_WAVE = "2011"
 DEFAULT_WAVE_TITLE = "Commissioning social care 2011"
@@ -61,10 +62,20 @@ def first_start_lock(engine: Engine) -> Iterator[None]:
 
 
 def ensure_wave(session: Session, key: str, *, title: str, instrument: str) -> Wave:
-    """The wave with this key, created with an interview record for every council if absent."""
+    """The wave with this key, created with an interview record for every council if absent.
+
+    A new wave pins the named schedule's text as the repository holds it now.
+    """
     wave = session.scalar(select(Wave).where(Wave.key == key))
     if wave is None:
-        wave = Wave(key=key, title=title, instrument=instrument)
+        text = instrument_text(instrument)
+        wave = Wave(
+            key=key,
+            title=title,
+            instrument=instrument,
+            instrument_text=text,
+            instrument_sha256=schedule_sha256(text),
+        )
         session.add(wave)
         session.flush()
     have = set(session.scalars(select(Interview.council_id).where(Interview.wave_id == wave.id)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from pathlib import Path
 
@@ -63,13 +64,47 @@ def instrument_path(name: str) -> Path:
 def load_instrument(source: str | Path = DEFAULT_INSTRUMENT) -> Instrument:
     """Load by instrument name (a file in `instrument/`) or by path; raise InstrumentError."""
     path = Path(source)
+    return parse_instrument(instrument_text(source), source=str(path))
+
+
+def instrument_text(source: str | Path) -> str:
+    """The YAML text of an instrument, by name (a file in `instrument/`) or by path."""
+    path = Path(source)
     if path.suffix not in (".yaml", ".yml"):
         path = instrument_path(str(source))
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InstrumentError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
-    return parse_instrument(text, source=str(path))
+
+
+def shipped_instruments() -> list[str]:
+    """The schedules that ship with the product (files in `instrument/`), by name."""
+    return sorted(path.stem for path in INSTRUMENT_DIR.glob("*.yaml"))
+
+
+def schedule_sha256(text: str) -> str:
+    """The fingerprint a wave keeps of the schedule it pinned (hex SHA-256 of the UTF-8 text)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_PINNED: dict[str, Instrument] = {}
+
+
+def pinned_instrument(text: str, sha256: str, *, source: str = "<wave>") -> Instrument:
+    """The instrument a wave pinned, parsed once per process per fingerprint.
+
+    The text comes from the database, so its fingerprint is checked: a schedule changed
+    behind the wave's back is refused rather than silently used.
+    """
+    found = _PINNED.get(sha256)
+    if found is None:
+        if schedule_sha256(text) != sha256:
+            raise InstrumentError(
+                source, ["the stored schedule does not match its SHA-256: it was changed"]
+            )
+        found = _PINNED[sha256] = parse_instrument(text, source=source)
+    return found
 
 
 def parse_instrument(text: str, *, source: str = "<instrument>") -> Instrument:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from db.models import Answer, AnswerHistory, ContactAttempt, Council, Interview, utcnow
 from db.setup import ensure_wave
 from instrument import DEFAULT_INSTRUMENT
+from instrument.loader import instrument_text, schedule_sha256
 from instrument.model import Variable
 from instrument.schedule import Instrument
 from instrument.types import Sample, question_type
@@ -30,8 +31,8 @@ from instrument.vocabulary import InterviewStatus
 from services import audit
 from services.actor import Actor
 from services.answers import record_change
-from services.interviews import instrument_named, set_details, set_status, touch
-from services.permissions import require
+from services.interviews import pinned, set_details, set_status, touch
+from services.permissions import require, require_change
 
 DEMO_WAVE = "demo"
 DEMO_TITLE = "Synthetic demonstration data (not real councils' answers)"
@@ -112,9 +113,13 @@ def _fill(session: Session, actor: Actor, seed: int) -> DemoReport:
         .order_by(Interview.id)
         .with_for_update()
     ).all()
+    require_change(session, actor, "manage waves", wave, target=f"wave {DEMO_WAVE}")
+    # A refill replaces everything, so it is asked with the schedule as it is today.
     wave.title, wave.instrument = DEMO_TITLE, DEFAULT_INSTRUMENT
+    wave.instrument_text = instrument_text(DEFAULT_INSTRUMENT)
+    wave.instrument_sha256 = schedule_sha256(wave.instrument_text)
     wave.fieldwork_start, wave.fieldwork_end = FIELDWORK
-    instrument = instrument_named(wave.instrument)
+    instrument = pinned(wave)
     in_wave = select(Interview.id).where(Interview.wave_id == wave.id).scalar_subquery()
     replaced = session.scalar(
         select(func.count()).select_from(Answer).where(Answer.interview_id.in_(in_wave))

@@ -29,7 +29,7 @@ from services.permissions import (
     may_read_notes,
     may_read_verbatim,
     reads_interviewers_text,
-    require,
+    require_change,
     require_interview,
 )
 
@@ -152,7 +152,13 @@ def save_answer(
     a `reason`, and reopens the council's validation; a changed note alone does neither.
     """
     interview = get_interview(session, interview_id, for_update=True)
-    require(session, actor, "record answers", target=interview_target(interview, variable_id))
+    require_change(
+        session,
+        actor,
+        "record answers",
+        interview.wave,
+        target=interview_target(interview, variable_id),
+    )
     instrument = instrument_for(session, interview)
     variable = instrument.variable(variable_id)
     status = interview.status

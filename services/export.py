@@ -13,7 +13,7 @@ from services.actor import Actor
 from services.interviews import (
     InterviewSummary,
     get_wave,
-    instrument_named,
+    pinned,
     wave_answer_values,
     wave_interviews,
 )
@@ -42,7 +42,7 @@ def export_rows(
     caller explicitly asks for the draft; verbatim text only for those entitled to it."""
     interviews = wave_interviews(session, actor=actor, wave_key=wave_key)
     wave = get_wave(session, wave_key)
-    instrument = instrument_named(wave.instrument)
+    instrument = pinned(wave)
     answers = wave_answer_values(session, wave.id)
     if not may_read_verbatim(session, actor):
         for values in answers.values():

@@ -26,15 +26,15 @@ from services.actor import Actor
 from services.interviews import (
     get_interview,
     get_wave,
-    instrument_named,
     interview_target,
+    pinned,
     set_status,
     summarise,
     touch,
     wave_answer_values,
     wave_interviews,
 )
-from services.permissions import require
+from services.permissions import require, require_change
 from services.review import wave_review_states
 
 FIELDWORK_ZONE = ZoneInfo("Europe/London")
@@ -125,7 +125,7 @@ def attempt_counts(session: Session, *, actor: Actor, wave_key: str) -> dict[int
 def fieldwork_overview(session: Session, *, actor: Actor, wave_key: str) -> list[FieldworkRow]:
     """Every council in the wave, in name order, with its status, contacts and progress by part."""
     wave = get_wave(session, wave_key)
-    instrument = instrument_named(wave.instrument)
+    instrument = pinned(wave)
     interviews = wave_interviews(session, actor=actor, wave_key=wave_key)
     answers = wave_answer_values(session, wave.id)
     reviews = wave_review_states(session, actor=actor, wave_key=wave_key)
@@ -225,7 +225,9 @@ def record_contact(
     if problems:
         raise ValueProblem("; ".join(problems))
     interview = get_interview(session, interview_id, for_update=True)
-    require(session, actor, "record fieldwork", target=interview_target(interview))
+    require_change(
+        session, actor, "record fieldwork", interview.wave, target=interview_target(interview)
+    )
     audit.record(
         session,
         actor=actor,
@@ -254,7 +256,9 @@ def schedule_appointment(
     session: Session, *, actor: Actor, interview_id: int, appointment_at: dt.datetime
 ) -> None:
     interview = get_interview(session, interview_id, for_update=True)
-    require(session, actor, "record fieldwork", target=interview_target(interview))
+    require_change(
+        session, actor, "record fieldwork", interview.wave, target=interview_target(interview)
+    )
     _schedule(session, interview, appointment_at, actor)
     session.commit()
 
@@ -264,7 +268,9 @@ def mark_declined(session: Session, *, actor: Actor, interview_id: int, reason: 
     if not reason.strip():
         raise ValueProblem("a decline needs the reason the council gave")
     interview = get_interview(session, interview_id, for_update=True)
-    require(session, actor, "record fieldwork", target=interview_target(interview))
+    require_change(
+        session, actor, "record fieldwork", interview.wave, target=interview_target(interview)
+    )
     _decline(session, interview, reason, actor)
     session.commit()
 

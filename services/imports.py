@@ -26,11 +26,11 @@ from services.answers import record_change
 from services.interviews import (
     get_wave,
     guard_validated,
-    instrument_named,
+    pinned,
     set_details,
     set_status,
 )
-from services.permissions import require
+from services.permissions import require_change
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ def import_wave(
     Changing a submission its council has validated needs a `reason`, and sends it back
     to the council for validation.
     """
-    require(session, actor, "record answers", target=f"wave {wave_key} import")
+    target = f"wave {wave_key} import"
+    require_change(session, actor, "record answers", get_wave(session, wave_key), target=target)
     try:
         return _import(session, actor, wave_key, data, filename, replace, reason)
     except Exception as failed:
@@ -75,7 +76,7 @@ def _import(
     reason: str | None,
 ) -> ImportReport:
     wave = get_wave(session, wave_key)
-    instrument = instrument_named(wave.instrument)
+    instrument = pinned(wave)
     councils = session.scalar(
         select(func.count()).select_from(Interview).where(Interview.wave_id == wave.id)
     )

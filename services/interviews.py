@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session, joinedload
 from db.models import Answer, Council, Interview, Wave, utcnow
 from instrument import Instrument, load_instrument
 from instrument.errors import SurveyError
+from instrument.loader import pinned_instrument
 from instrument.progress import missing_for_completion
 from instrument.values import ValueProblem, check_text, parse_uk_date
 from instrument.vocabulary import InterviewStatus
 from services import audit
 from services.actor import Actor
-from services.permissions import reads_interviewers_text, require, require_interview
+from services.permissions import reads_interviewers_text, require, require_change, require_interview
 
 DETAIL_FIELDS = ("respondent_name", "respondent_role", "interviewer", "interview_date")
 
@@ -74,8 +75,16 @@ def instrument_named(name: str) -> Instrument:
     return load_instrument(name)
 
 
+def pinned(wave: Wave) -> Instrument:
+    """The schedule the wave pinned when it was created: what it is read, routed, tallied and
+    exported with, even if the YAML file of that name has changed or gone since."""
+    return pinned_instrument(
+        wave.instrument_text, wave.instrument_sha256, source=f"wave {wave.key}"
+    )
+
+
 def instrument_for(session: Session, interview: Interview) -> Instrument:
-    return instrument_named(interview.wave.instrument)
+    return pinned(interview.wave)
 
 
 def get_wave(session: Session, wave_key: str) -> Wave:
@@ -94,27 +103,45 @@ class WaveSummary:
     instrument: str
     fieldwork_start: dt.date | None
     fieldwork_end: dt.date | None
+    instrument_sha256: str = ""
+    closed_at: dt.datetime | None = None
+    closed_by: str | None = None
+    closed_reason: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
 
 
-def _wave_summary(wave: Wave) -> WaveSummary:
+def wave_summary_of(wave: Wave) -> WaveSummary:
+    """The plain summary of a wave row (for services; pages get it from a service)."""
     return WaveSummary(
-        wave.key, wave.title, wave.instrument, wave.fieldwork_start, wave.fieldwork_end
+        wave.key,
+        wave.title,
+        wave.instrument,
+        wave.fieldwork_start,
+        wave.fieldwork_end,
+        wave.instrument_sha256,
+        wave.closed_at,
+        wave.closed_by,
+        wave.closed_reason,
     )
 
 
 def list_waves(session: Session, *, actor: Actor) -> list[WaveSummary]:
     require(session, actor, "list waves")
-    return [_wave_summary(w) for w in session.scalars(select(Wave).order_by(Wave.key))]
+    return [wave_summary_of(w) for w in session.scalars(select(Wave).order_by(Wave.key))]
 
 
 def wave_summary(session: Session, *, actor: Actor, wave_key: str) -> WaveSummary:
     require(session, actor, "list waves", target=f"wave {wave_key}")
-    return _wave_summary(get_wave(session, wave_key))
+    return wave_summary_of(get_wave(session, wave_key))
 
 
 def wave_instrument(session: Session, *, actor: Actor, wave_key: str) -> Instrument:
     """The instrument a wave is asked, routed, tallied and exported with."""
-    return instrument_named(wave_summary(session, actor=actor, wave_key=wave_key).instrument)
+    require(session, actor, "list waves", target=f"wave {wave_key}")
+    return pinned(get_wave(session, wave_key))
 
 
 def get_interview(session: Session, interview_id: int, *, for_update: bool = False) -> Interview:
@@ -279,7 +306,9 @@ def update_details(
     if unknown:
         raise ValueError(f"not interview details: {', '.join(sorted(unknown))}")
     interview = get_interview(session, interview_id, for_update=True)
-    require(session, actor, "record answers", target=interview_target(interview))
+    require_change(
+        session, actor, "record answers", interview.wave, target=interview_target(interview)
+    )
     instrument = instrument_for(session, interview)
     checked = {name: _checked_detail(instrument, name, value) for name, value in fields.items()}
     changed = {n: v for n, v in checked.items() if getattr(interview, n) != v}
@@ -327,7 +356,9 @@ def update_summary(
 ) -> InterviewSummary:
     """The interviewer's short summary of the interview, which auditors read per council."""
     interview = get_interview(session, interview_id, for_update=True)
-    require(session, actor, "record answers", target=interview_target(interview))
+    require_change(
+        session, actor, "record answers", interview.wave, target=interview_target(interview)
+    )
     text = check_text(summary).strip() or None if summary else None
     if text != interview.summary:
         audit.record(
@@ -370,7 +401,9 @@ def _checked_detail(instrument: Instrument, name: str, value: object) -> object:
 def complete_interview(session: Session, *, actor: Actor, interview_id: int) -> InterviewSummary:
     """Mark completed, or raise IncompleteInterview listing every unrecorded item."""
     interview = get_interview(session, interview_id, for_update=True)
-    require(session, actor, "record answers", target=interview_target(interview))
+    require_change(
+        session, actor, "record answers", interview.wave, target=interview_target(interview)
+    )
     instrument = instrument_for(session, interview)
     answers = {
         a.variable_id: a.value
@@ -396,7 +429,9 @@ def reopen_interview(
 ) -> InterviewSummary:
     """A completed interview back to in progress; a declined council back to not contacted."""
     interview = get_interview(session, interview_id, for_update=True)
-    require(session, actor, "record fieldwork", target=interview_target(interview))
+    require_change(
+        session, actor, "record fieldwork", interview.wave, target=interview_target(interview)
+    )
     if interview.status not in (InterviewStatus.COMPLETED, InterviewStatus.DECLINED):
         summary = summarise(interview)
         session.rollback()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Account, Interview
+from db.models import Account, Interview, Wave
 from instrument.errors import SurveyError
 from instrument.vocabulary import STAFF, Role
 from services import audit
@@ -36,12 +36,22 @@ RULES: dict[str, frozenset[Role]] = {
 }
 
 COUNCIL_SCOPED = frozenset({"read an interview", "review a submission"})
+# What changes a wave's contents, so is refused in a closed wave whoever asks.
+CHANGES = frozenset(
+    {"record answers", "record fieldwork", "resolve corrections", "review a submission"}
+)
 
 
 class PermissionDenied(SurveyError):
     """Refused by role or by council; the message is safe to show."""
 
     code = "permission.denied"
+
+
+class WaveClosed(SurveyError):
+    """The wave is closed, so nothing in it may change; the message says since when and why."""
+
+    code = "wave.closed"
 
 
 def allowed(actor: Actor, action: str) -> bool:
@@ -56,10 +66,26 @@ def require(session: Session, actor: Actor, action: str, *, target: str = "") ->
         deny(session, actor, action, target, f"{article} {actor.role} account may not {action}")
 
 
-def require_interview(session: Session, actor: Actor, action: str, interview: Interview) -> None:
-    """As `require`, and a council account only ever reaches its own council's interview."""
-    target = f"interview {interview.id} ({interview.council.code})"
+def require_change(session: Session, actor: Actor, action: str, wave: Wave, *, target: str) -> None:
+    """As `require`, for a change to what a wave holds: refused (and logged) in a closed wave."""
     require(session, actor, action, target=target)
+    if wave.closed_at is not None:
+        why = (
+            f"wave {wave.key} was closed on {wave.closed_at:%d %B %Y} by {wave.closed_by} "
+            f"({wave.closed_reason}), so nothing in it can change"
+        )
+        _log_refusal(session, actor, action, target, why)
+        raise WaveClosed(f"Not changed: {why}.")
+
+
+def require_interview(session: Session, actor: Actor, action: str, interview: Interview) -> None:
+    """As `require` (or `require_change` for a change), and a council account only ever
+    reaches its own council's interview."""
+    target = f"interview {interview.id} ({interview.council.code})"
+    if action in CHANGES:
+        require_change(session, actor, action, interview.wave, target=target)
+    else:
+        require(session, actor, action, target=target)
     own = interview.council.code == actor.council_code
     if action in COUNCIL_SCOPED and actor.role == Role.COUNCIL and not own:
         deny(session, actor, action, target, "a council account sees only its own council")
@@ -98,6 +124,11 @@ def may_read_notes(session: Session, actor: Actor, interview: Interview | None =
 
 def deny(session: Session, actor: Actor, action: str, target: str, why: str) -> None:
     """Undo whatever the caller started, log the refusal in its own commit, and raise."""
+    _log_refusal(session, actor, action, target, why)
+    raise PermissionDenied(f"Not permitted: {why}.")
+
+
+def _log_refusal(session: Session, actor: Actor, action: str, target: str, why: str) -> None:
     session.rollback()
     audit.record(
         session,
@@ -108,4 +139,3 @@ def deny(session: Session, actor: Actor, action: str, target: str, why: str) -> 
         reason=why,
     )
     session.commit()
-    raise PermissionDenied(f"Not permitted: {why}.")

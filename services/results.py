@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy import (
@@ -33,12 +32,12 @@ from sqlalchemy.orm import Session
 from aggregation.counts import closed_variables, counts_frame
 from aggregation.results import WaveReport, WaveResults, wave_report, wave_results
 from aggregation.tally import ANSWER_COLUMNS, COMPLETED, INTERVIEW_COLUMNS
-from db.models import Answer, Council, Interview
+from db.models import Answer, Council, Interview, Wave
 from instrument.model import CODED_VALUE_LIMIT, Clause
 from instrument.schedule import Instrument
 from instrument.types import question_type
 from services.actor import Actor
-from services.interviews import get_wave, instrument_named
+from services.interviews import get_wave, pinned
 from services.permissions import require
 
 EXTRA_INTERVIEW_COLUMNS = ("interview_date", "nonresponse_reason")
@@ -87,7 +86,7 @@ def wave_tables(
         .where(Answer.value.is_not(None))
     )
     if closed_only:
-        closed = [v.id for v in instrument_named(wave.instrument).closed_questions]
+        closed = [v.id for v in pinned(wave).closed_questions]
         query = query.where(Answer.variable_id.in_(closed))
     raw = session.connection().execute(query).cursor
     rows = raw.fetchall() if raw is not None else []
@@ -120,7 +119,7 @@ def load_results(
     include_unvalidated: bool = False,
 ) -> WaveResults:
     """Read a wave once and tally it: what the dashboard and the Word supplement show."""
-    instrument = instrument_named(get_wave(session, wave_key).instrument)
+    instrument = pinned(get_wave(session, wave_key))
     interviews, answers = wave_tables(
         session,
         actor=actor,
@@ -149,7 +148,7 @@ def load_report(
     ).all()
     counts = wave_counts(session, actor=actor, wave_key=wave_key, respondent_roles=respondent_roles)
     by_status = {status: n for status, n in statuses}
-    return wave_report(wave_key, instrument_named(wave.instrument), by_status, counts)
+    return wave_report(wave_key, pinned(wave), by_status, counts)
 
 
 def wave_counts(
@@ -165,10 +164,10 @@ def wave_counts(
     """
     require(session, actor, "read results", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
-    instrument = instrument_named(wave.instrument)
+    instrument = pinned(wave)
     routed = instrument.routed_closed_ids
     roles = tuple(respondent_roles) if respondent_roles is not None else None
-    statement = _counts_statement(wave.instrument, wave.id, roles)
+    statement = _counts_statement(instrument, wave, roles)
     found: dict[str | None, list[tuple[str | None, int]]] = defaultdict(list)
     for variable_id, value, n in session.execute(statement):
         found[variable_id].append((value, n))
@@ -187,15 +186,26 @@ def wave_counts(
 
 # One part of the counting statement: variable id, value (None: blank), interviews.
 CountSelect = Select[str, str | None, int]
+CountStatement = CompoundSelect[str | None, str | None, int]
 
 
-@lru_cache(maxsize=64)
+_STATEMENTS: dict[tuple[str, int, tuple[str, ...] | None], CountStatement] = {}
+
+
 def _counts_statement(
-    instrument_name: str, wave_id: int, respondent_roles: tuple[str, ...] | None
-) -> CompoundSelect[str | None, str | None, int]:
-    """The counting statement, built once per wave and role filter (a schedule never changes
-    under a wave): building its dozen parts costs more than PostgreSQL takes to plan them."""
-    instrument = instrument_named(instrument_name)
+    instrument: Instrument, wave: Wave, respondent_roles: tuple[str, ...] | None
+) -> CountStatement:
+    """The counting statement, built once per wave, pinned schedule and role filter: building
+    its dozen parts costs more than PostgreSQL takes to plan them."""
+    key = (wave.instrument_sha256, wave.id, respondent_roles)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = _build_counts_statement(instrument, wave.id, respondent_roles)
+    return _STATEMENTS[key]
+
+
+def _build_counts_statement(
+    instrument: Instrument, wave_id: int, respondent_roles: tuple[str, ...] | None
+) -> CountStatement:
     done = _completed(wave_id, respondent_roles)
     parts = _always_asked(instrument, done) + _routed(instrument, done)
     everyone = select(null(), null(), func.count()).select_from(Interview).where(*done)

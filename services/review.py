@@ -26,7 +26,7 @@ from instrument.vocabulary import (
 from services import audit
 from services.actor import Actor
 from services.interviews import get_interview, get_wave, instrument_for, interview_target, touch
-from services.permissions import require, require_interview
+from services.permissions import require, require_change, require_interview
 
 OPEN = ReviewItemState.CORRECTION_REQUESTED
 
@@ -270,7 +270,9 @@ def resolve_correction(
 ) -> None:
     """The interviewer resolves a request: the answer was changed, or a reply says why not."""
     interview = get_interview(session, interview_id, for_update=True)
-    require(session, actor, "resolve corrections", target=interview_target(interview))
+    require_change(
+        session, actor, "resolve corrections", interview.wave, target=interview_target(interview)
+    )
     item = _items(session, interview_id).get(variable_id)
     if item is None or item.state != OPEN:
         session.rollback()

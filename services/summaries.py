@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from db.models import Council, Interview
 from instrument.vocabulary import InterviewStatus, ReviewState
 from services.actor import Actor
-from services.interviews import get_wave, instrument_named, wave_answer_values
+from services.interviews import get_wave, pinned, wave_answer_values
 from services.permissions import may_read_verbatim, require
 from services.review import wave_review_states
 
@@ -38,7 +38,7 @@ def council_summaries(
     """Completed interviews in council name order: validated ones, or all if asked."""
     require(session, actor, "read the wave", target=f"wave {wave_key} council summaries")
     wave = get_wave(session, wave_key)
-    instrument = instrument_named(wave.instrument)
+    instrument = pinned(wave)
     reviews = wave_review_states(session, actor=actor, wave_key=wave_key)
     withheld = not may_read_verbatim(session, actor)
     verbatim = instrument.verbatim_ids if withheld else frozenset()

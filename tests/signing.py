@@ -6,6 +6,8 @@ the session token is what the app checks, as after a real sign-in.
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import NamedTuple
@@ -109,3 +111,8 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Download]:
 
     monkeypatch.setattr(MediaFileManager, "add", keep)
     return files
+
+
+def read(element) -> str:  # type: ignore[no-untyped-def]
+    """What a person reads in a Markdown element: escapes undone."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", element.value))

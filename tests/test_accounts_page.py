@@ -4,9 +4,6 @@ each with its audit row."""
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -15,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from db.models import Account, AuditEvent
 from services.accounts import SignInRefused, add_account, authenticate
 from services.actor import Actor
-from tests.signing import app_as
+from tests.signing import app_as, read
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -40,11 +37,6 @@ def open_accounts() -> AppTest:
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["Accounts"]
     return at
-
-
-def read(element) -> str:  # type: ignore[no-untyped-def]
-    """What a person reads in a Markdown element: escapes undone."""
-    return html.unescape(re.sub(r"\\(.)", r"\1", element.value))
 
 
 def fill_add_form(

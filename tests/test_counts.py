@@ -13,17 +13,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-import services.results
 from aggregation.counts import COUNT_COLUMNS, closed_variables
 from aggregation.report import report_json
 from db.models import Answer, Council, Interview, Wave
-from instrument.loader import parse_instrument
+from instrument.loader import instrument_text, parse_instrument, schedule_sha256
 from instrument.model import DONT_KNOW, NO_ANSWER, NOT_APPLICABLE, Variable
 from instrument.schedule import Instrument
 from services.actor import Actor
@@ -32,8 +30,7 @@ from services.results import load_report, load_results, wave_counts
 
 AUDITOR = Actor("auditor", "auditor")
 SCHEDULE = instrument_named("schedule_2011")
-ROUTED = parse_instrument(
-    """
+ROUTED_TEXT = """
 instrument: routed_counts
 title: Routing of every shape, for the counts tests
 introduction: For the tests.
@@ -72,8 +69,10 @@ parts:
             - {code: low, label: Low, low: 0, high: 49}
             - {code: high, label: High, low: 50, high: 100}
 """
-)
+ROUTED = parse_instrument(ROUTED_TEXT)
 INSTRUMENTS = {"schedule_2011": SCHEDULE, "routed_counts": ROUTED}
+# A wave pins its schedule's text, so a made-up schedule is stored like the real one.
+TEXTS = {"schedule_2011": instrument_text("schedule_2011"), "routed_counts": ROUTED_TEXT}
 STATUSES = ("completed", "completed", "completed", "in_progress", "declined", "not_contacted")
 ABSENT = object()  # no answer row at all (a row with value NULL is drawn as None)
 WAVE_KEYS = itertools.count(1)
@@ -117,7 +116,9 @@ def waves(draw: st.DrawFn, instrument: Instrument) -> tuple[list, list[str] | No
 def store(session: Session, instrument_name: str, interviews: list) -> str:  # type: ignore[type-arg]
     """A new wave holding the drawn interviews; returns its key."""
     key = f"counts{next(WAVE_KEYS)}"
-    wave = Wave(key=key, title="Counts test", instrument=instrument_name)
+    text = TEXTS[instrument_name]
+    wave = Wave(key=key, title="Counts test", instrument=instrument_name, instrument_text=text,
+                instrument_sha256=schedule_sha256(text))  # fmt: skip
     session.add(wave)
     session.flush()
     councils = session.scalars(select(Council.id).order_by(Council.code)).all()
@@ -135,12 +136,6 @@ def store(session: Session, instrument_name: str, interviews: list) -> str:  # t
             )
     session.commit()
     return key
-
-
-@pytest.fixture
-def with_routed_instrument(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The services find the test instrument by its name, as they find the schedule."""
-    monkeypatch.setattr(services.results, "instrument_named", INSTRUMENTS.__getitem__)
 
 
 def agree_on(session: Session, instrument_name: str, drawn: tuple) -> None:  # type: ignore[type-arg]
@@ -192,13 +187,13 @@ def test_counted_in_sql__same_tallies_as_the_wide_table__schedule_2011(
 @few
 @given(drawn=waves(ROUTED))
 def test_counted_in_sql__same_tallies_as_the_wide_table__nested_multi_and_role_routing(
-    session: Session, with_routed_instrument: None, drawn: tuple
+    session: Session, drawn: tuple
 ) -> None:  # type: ignore[type-arg]
     agree_on(session, "routed_counts", drawn)
 
 
 def test_wave_counts__a_small_wave_written_out(
-    session: Session, with_routed_instrument: None
+    session: Session
 ) -> None:
     """Routed answers kept where routing now skips them are not counted; blanks are."""
     key = store(

@@ -9,9 +9,10 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine
-from db.models import Council, Interview
+from db.models import Answer, Council, Interview, Wave
 from db.schema import _config, is_current, upgrade
 from db.setup import initialise
+from instrument.loader import instrument_text, schedule_sha256
 from services.results import load_report
 from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
@@ -54,3 +55,36 @@ def test_down_to_0003_and_up_again__answers_kept__counted_through_the_coded_inde
 
 def _indexes(engine) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("answer")}
+
+
+def test_a_database_from_before_0006__its_waves_pinned_to_the_schedule_they_were_read_with(
+    tmp_path: Path,
+) -> None:
+    """Migration 0006 gives each existing wave the text of its schedule file and its SHA-256.
+    SQLite only, as above."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'survey.sqlite3'}")
+    initialise(engine)
+    with Session(engine) as session:
+        angus = session.scalar(
+            select(Interview.id).join(Council).where(Council.code == "S12000041")
+        )
+    complete_whole_interview(engine, INTERVIEWER, angus)
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    assert "instrument_text" not in {c["name"] for c in inspect(engine).get_columns("wave")}
+
+    upgrade(engine)
+
+    text = instrument_text("schedule_2011")
+    with Session(engine) as session:
+        # The answers stay: the columns are added in place, the wave table is never copied
+        # (a copy drops the table, and ON DELETE CASCADE would take every interview with it).
+        assert session.scalar(select(Answer.value).where(Answer.variable_id == "q11_swia_used"))
+        assert len(session.scalars(select(Interview)).all()) == 32
+        wave = session.scalar(select(Wave).where(Wave.key == "2011"))
+        assert wave is not None
+        assert (wave.instrument_text, wave.instrument_sha256) == (text, schedule_sha256(text))
+        assert wave.closed_at is None
+    engine.dispose()

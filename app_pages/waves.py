@@ -1,0 +1,155 @@
+"""Waves: the administrator starts a round of fieldwork with the schedule it pins, sets when
+fieldwork runs, and closes a wave when it is over (nothing in it can change after that)."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import act, actor, session, show_notice, show_refusal
+from instrument.errors import SurveyError
+from instrument.loader import instrument_text, shipped_instruments
+from services.interviews import WaveSummary, list_waves
+from services.waves import close_wave, create_wave, set_fieldwork_dates
+
+NOTICE = "waves_notice"
+UPLOAD = "A schedule file of your own (YAML)…"
+_act = partial(act, notice=NOTICE)
+
+
+def render() -> None:
+    st.title("Waves")
+    show_notice(NOTICE)
+    with session() as s:
+        waves = list_waves(s, actor=actor())
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Key": [w.key for w in waves],
+                "Title": [w.title for w in waves],
+                "Schedule": [w.instrument for w in waves],
+                "SHA-256": [w.instrument_sha256[:12] for w in waves],
+                "Fieldwork": [_dates(w) for w in waves],
+                "State": [_state(w) for w in waves],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    open_waves = {w.key: w for w in waves if not w.closed}
+    create, dates, close = st.tabs(["Create a wave", "Fieldwork dates", "Close a wave"])
+    with create:
+        _create()
+    with dates:
+        _dates_form(open_waves)
+    with close:
+        _close(open_waves)
+
+
+def _create() -> None:
+    st.caption(
+        "The wave keeps the schedule's full text as it is now: later edits to the file do not "
+        "change it. Every council gets an interview record."
+    )
+    choices = [*shipped_instruments(), UPLOAD]
+    with st.form("create_wave"):
+        left, right = st.columns(2)
+        key = left.text_input("Key", placeholder="2026", help="1 to 40 letters, digits, - or _")
+        title = right.text_input("Title", placeholder="Commissioning social care 2026")
+        schedule = st.selectbox("Schedule", choices)
+        upload = st.file_uploader("Schedule file (when uploading one)", type=["yaml", "yml"])
+        submitted = st.form_submit_button("Create the wave", type="primary")
+    if not submitted:
+        return
+    if schedule == UPLOAD:
+        if upload is None:
+            st.error("Choose the schedule file to upload.")
+            return
+        try:
+            text, name = upload.getvalue().decode("utf-8"), Path(upload.name).stem
+        except UnicodeDecodeError:
+            st.error("The schedule file is not UTF-8 text; save it as UTF-8 and upload it again.")
+            return
+    else:
+        try:
+            text, name = instrument_text(schedule), schedule
+        except SurveyError as problem:
+            show_refusal(problem)
+            return
+    _act(
+        lambda s: create_wave(
+            s,
+            actor=actor(),
+            key=key.strip(),
+            title=title,
+            instrument_text=text,
+            instrument_name=name,
+        ),
+        f"Wave {key.strip()} created with schedule {name}.",
+    )
+
+
+def _open_wave(waves: dict[str, WaveSummary], widget: str) -> str | None:
+    """An open wave chosen on a tab; None (and said so) when every wave is closed."""
+    if not waves:
+        st.info("Every wave is closed.")
+        return None
+    return st.selectbox(
+        "Wave", list(waves), key=widget, format_func=lambda k: f"{k} · {waves[k].title}"
+    )
+
+
+def _dates_form(waves: dict[str, WaveSummary]) -> None:
+    key = _open_wave(waves, "dates_wave")
+    if key is None:
+        return
+    wave = waves[key]
+    with st.form("wave_dates"):
+        left, right = st.columns(2)
+        start = left.date_input("Fieldwork starts", value=wave.fieldwork_start, format="DD/MM/YYYY")
+        end = right.date_input("Fieldwork ends", value=wave.fieldwork_end, format="DD/MM/YYYY")
+        submitted = st.form_submit_button("Save the dates")
+    if submitted:
+        _act(
+            lambda s: set_fieldwork_dates(s, actor=actor(), wave_key=key, start=start, end=end),
+            f"Fieldwork dates saved for wave {key}.",
+        )
+
+
+def _close(waves: dict[str, WaveSummary]) -> None:
+    key = _open_wave(waves, "close_wave")
+    if key is None:
+        return
+    with st.form("close_wave_form"):
+        reason = st.text_input("Why it is closed (kept in the audit log)",
+                               placeholder="Fieldwork over, report published")  # fmt: skip
+        sure = st.checkbox(f"I understand that nothing in wave {key} can change once it is closed")
+        submitted = st.form_submit_button("Close the wave")
+    if not submitted:
+        return
+    if not sure:
+        st.error("Tick the box to confirm: a closed wave cannot be reopened here.")
+        return
+    _act(
+        lambda s: close_wave(s, actor=actor(), wave_key=key, reason=reason),
+        f"Wave {key} is closed.",
+    )
+
+
+def _dates(wave: WaveSummary) -> str:
+    start, end = (
+        f"{d:%d/%m/%Y}" if d else "open" for d in (wave.fieldwork_start, wave.fieldwork_end)
+    )
+    return f"{start} to {end}"
+
+
+def _state(wave: WaveSummary) -> str:
+    if wave.closed_at is None:
+        return "Open"
+    return f"Closed {wave.closed_at:%d/%m/%Y} by {wave.closed_by}: {wave.closed_reason}"
+
+
+render()

@@ -1,0 +1,135 @@
+"""Waves are created by people: a new round of fieldwork with the schedule it pins, its
+fieldwork dates, and its closing. Administrators only; every change is in the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Council, Interview, Wave, utcnow
+from instrument.errors import SurveyError
+from instrument.loader import parse_instrument, schedule_sha256
+from services import audit
+from services.actor import Actor
+from services.interviews import WaveSummary, get_wave, wave_summary_of
+from services.permissions import WaveClosed, require
+
+KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+MAX_TITLE = 200
+
+
+class WaveProblem(SurveyError, ValueError):
+    """A wave change refused, said in words: a key taken, a title missing, dates reversed."""
+
+    code = "wave.refused"
+
+
+def create_wave(
+    session: Session,
+    *,
+    actor: Actor,
+    key: str,
+    title: str,
+    instrument_text: str,
+    instrument_name: str,
+) -> WaveSummary:
+    """A new wave pinned to this schedule text, with an interview record for every council.
+
+    The schedule is checked whole first (every problem listed, `instrument.invalid`), and the
+    key and title after; nothing is written unless all is well.
+    """
+    require(session, actor, "manage waves", target=f"wave {key}")
+    instrument = parse_instrument(instrument_text, source=instrument_name)
+    problems = _key_and_title_problems(session, key, title)
+    if problems:
+        raise WaveProblem("; ".join(problems))
+    sha = schedule_sha256(instrument_text)
+    wave = Wave(
+        key=key,
+        title=title.strip(),
+        instrument=instrument_name[:80],
+        instrument_text=instrument_text,
+        instrument_sha256=sha,
+    )
+    session.add(wave)
+    session.flush()
+    councils = session.scalars(select(Council.id).order_by(Council.name)).all()
+    session.add_all(Interview(wave_id=wave.id, council_id=c) for c in councils)
+    audit.record(
+        session,
+        actor=actor,
+        action="wave.create",
+        target=f"wave {key}",
+        new=f"{title.strip()} · schedule {instrument_name} ({instrument.title}) sha256 {sha}",
+    )
+    session.commit()
+    return wave_summary_of(wave)
+
+
+def set_fieldwork_dates(
+    session: Session,
+    *,
+    actor: Actor,
+    wave_key: str,
+    start: dt.date | None,
+    end: dt.date | None,
+) -> WaveSummary:
+    """When fieldwork runs (either end may be left open); the change is logged."""
+    require(session, actor, "manage waves", target=f"wave {wave_key}")
+    wave = _open_wave(session, wave_key)
+    if start and end and end < start:
+        raise WaveProblem(f"fieldwork cannot end ({end:%d/%m/%Y}) before it starts "
+                          f"({start:%d/%m/%Y})")  # fmt: skip
+    old = _dates_text(wave.fieldwork_start, wave.fieldwork_end)
+    wave.fieldwork_start, wave.fieldwork_end = start, end
+    audit.record(session, actor=actor, action="wave.dates", target=f"wave {wave_key}",
+                 old=old, new=_dates_text(start, end))  # fmt: skip
+    session.commit()
+    return wave_summary_of(wave)
+
+
+def close_wave(session: Session, *, actor: Actor, wave_key: str, reason: str) -> WaveSummary:
+    """Close the wave: from now on nobody may change anything in it. The reason is required
+    and logged with who closed it and when."""
+    require(session, actor, "manage waves", target=f"wave {wave_key}")
+    wave = _open_wave(session, wave_key)
+    if not reason.strip():
+        raise WaveProblem("say why the wave is closed (e.g. 'fieldwork over, report published')")
+    wave.closed_at, wave.closed_by, wave.closed_reason = utcnow(), actor.username, reason.strip()
+    audit.record(session, actor=actor, action="wave.close", target=f"wave {wave_key}",
+                 new="closed", reason=reason.strip())  # fmt: skip
+    session.commit()
+    return wave_summary_of(wave)
+
+
+def _open_wave(session: Session, wave_key: str) -> Wave:
+    wave = get_wave(session, wave_key)
+    if wave.closed_at is not None:
+        raise WaveClosed(f"wave {wave_key} is closed ({wave.closed_reason}); it cannot change")
+    return wave
+
+
+def _key_and_title_problems(session: Session, key: str, title: str) -> list[str]:
+    problems = []
+    if not KEY_PATTERN.fullmatch(key):
+        problems.append(
+            f"the key {key!r} must be 1 to 40 letters, digits, '-' or '_', starting with a "
+            "letter or digit (e.g. 2026)"
+        )
+    elif session.scalar(select(Wave.id).where(Wave.key == key)) is not None:
+        problems.append(f"there is already a wave {key!r}")
+    if not title.strip():
+        problems.append("give the wave a title (e.g. 'Commissioning social care 2026')")
+    elif len(title.strip()) > MAX_TITLE:
+        problems.append(f"the title is {len(title.strip())} characters; at most {MAX_TITLE}")
+    return problems
+
+
+def _dates_text(start: dt.date | None, end: dt.date | None) -> str:
+    def shown(day: dt.date | None) -> str:
+        return f"{day:%Y-%m-%d}" if day else "open"
+
+    return f"{shown(start)} to {shown(end)}"

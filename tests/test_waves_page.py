@@ -1,0 +1,119 @@
+"""The administrator's Waves page through AppTest: the waves listed with their pinned schedule,
+a wave created from a shipped schedule, refusals in words, fieldwork dates, and closing (only
+once confirmed), each change in the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from db.models import AuditEvent, Wave
+from instrument.loader import instrument_text, schedule_sha256
+from services.waves import set_fieldwork_dates
+from tests.signing import account, app_as, read
+
+pytestmark = pytest.mark.sqlite_only
+
+SHA = schedule_sha256(instrument_text("schedule_2011"))
+
+
+def open_waves() -> AppTest:
+    at = app_as("admin")
+    at.run()
+    at.switch_page("app_pages/waves.py").run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Waves"]
+    return at
+
+
+def form(at: AppTest, form_id: str):  # type: ignore[no-untyped-def]
+    (found,) = [f for f in at.get("form") if f.proto.form.form_id == form_id]
+    return found
+
+
+def listed(at: AppTest) -> list[dict[str, object]]:
+    return at.dataframe[0].value.to_dict("records")  # type: ignore[no-any-return]
+
+
+def test_the_waves_are_listed_with_their_pinned_schedule(app_db: Engine) -> None:
+    at = open_waves()
+
+    assert listed(at) == [
+        {"Key": "2011", "Title": "Commissioning social care 2011", "Schedule": "schedule_2011",
+         "SHA-256": SHA[:12], "Fieldwork": "open to open", "State": "Open"},
+    ]  # fmt: skip
+
+
+def test_create_a_wave_from_the_shipped_schedule(app_db: Engine) -> None:
+    at = open_waves()
+    create = form(at, "create_wave")
+    fields = {t.label: t for t in create.text_input}
+    fields["Key"].input("2026")
+    fields["Title"].input("Commissioning social care 2026")
+    create.selectbox[0].select("schedule_2011")
+    create.button[0].click()
+    at.run()
+
+    assert not at.exception, at.exception
+    assert [read(s) for s in at.success] == ["Wave 2026 created with schedule schedule_2011."]
+    assert [w["Key"] for w in listed(at)] == ["2011", "2026"]
+    with Session(app_db) as s:
+        wave = s.scalar(select(Wave).where(Wave.key == "2026"))
+        assert wave is not None and wave.instrument_sha256 == SHA
+        assert s.scalar(select(AuditEvent).where(AuditEvent.action == "wave.create"))
+
+
+def test_a_taken_key_and_no_title__said_in_words__nothing_created(app_db: Engine) -> None:
+    at = open_waves()
+    create = form(at, "create_wave")
+    {t.label: t for t in create.text_input}["Key"].input("2011")
+    create.button[0].click()
+    at.run()
+
+    assert not at.exception, at.exception
+    assert "there is already a wave" in at.error[0].value
+    assert "give the wave a title" in at.error[0].value
+    assert [c.value for c in at.caption if "Error code" in c.value] == [
+        "Error code: `wave.refused`"
+    ]
+    assert [w["Key"] for w in listed(at)] == ["2011"]
+
+
+def test_fieldwork_dates_then_closing__only_once_confirmed(app_db: Engine) -> None:
+    # Dates already set, changed on the form (AppTest cannot type into a date box left empty).
+    with Session(app_db) as s:
+        set_fieldwork_dates(s, actor=account(app_db, "admin"), wave_key="2011",
+                            start=dt.date(2011, 8, 1), end=dt.date(2011, 8, 2))  # fmt: skip
+    at = open_waves()
+    dates = form(at, "wave_dates")
+    dates.date_input[0].set_value(dt.date(2011, 9, 1))
+    dates.date_input[1].set_value(dt.date(2011, 11, 30))
+    dates.button[0].click()
+    at.run()
+    assert [read(s) for s in at.success] == ["Fieldwork dates saved for wave 2011."]
+    assert listed(at)[0]["Fieldwork"] == "01/09/2011 to 30/11/2011"
+
+    close = form(at, "close_wave_form")
+    close.text_input[0].input("Fieldwork over, report published")
+    close.button[0].click()
+    at.run()
+    assert [e.value for e in at.error] == [
+        "Tick the box to confirm: a closed wave cannot be reopened here."
+    ]
+    close = form(at, "close_wave_form")
+    close.checkbox[0].check()
+    close.button[0].click()
+    at.run()
+
+    assert not at.exception, at.exception
+    assert [read(s) for s in at.success] == ["Wave 2011 is closed."]
+    assert str(listed(at)[0]["State"]).startswith("Closed ")
+    assert str(listed(at)[0]["State"]).endswith(": Fieldwork over, report published")
+    assert [i.value for i in at.info] == ["Every wave is closed.", "Every wave is closed."]
+    with Session(app_db) as s:
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("wave.%")))
+        assert list(actions) == ["wave.dates", "wave.dates", "wave.close"]
