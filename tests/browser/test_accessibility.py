@@ -136,3 +136,14 @@ def test_accessible__the_interviewers_other_pages(
     page.get_by_role("link", name=link).click()
     page.get_by_role("heading", name=heading, exact=True).first.wait_for()
     report(link, assert_accessible(page, link.lower().replace(" ", "-")))
+
+
+@pytest.mark.parametrize(("link", "heading"), [("Waves", "Waves"), ("Accounts", "Accounts")])
+def test_accessible__the_administrators_pages(
+    page, app_url: str, app_engine: Engine, link: str, heading: str
+) -> None:  # type: ignore[no-untyped-def]
+    add_account(app_engine, "ada", "admin")
+    sign_in(page, app_url, "ada")
+    page.get_by_role("link", name=link).click()
+    page.get_by_role("heading", name=heading, exact=True).first.wait_for()
+    report(link, assert_accessible(page, link.lower()))
