@@ -24,7 +24,7 @@ from altair.utils.schemapi import debug_mode
 
 from aggregation.response import ResponseFigures
 from aggregation.tally import Answers, Tally
-from instrument.model import DONT_KNOW, NO_ANSWER, RESERVED_LABELS
+from instrument.model import DONT_KNOW, NO_ANSWER, RESERVED_LABELS, Comparison
 from instrument.schedule import Instrument
 
 # Okabe–Ito, plus two greys for non-response (greys carry no hue, so never read as answers).
@@ -73,9 +73,6 @@ KIND_COLOURS: dict[str, str] = {
 }
 
 # The dashboard's combined charts: the guidance documents side by side, budgets by year.
-GUIDANCE_USEFULNESS = ("q11a_swia_usefulness", "q12a_sg_usefulness")
-BUDGET_REDUCTION_BY_YEAR = ("q25_reduction_2011_12", "q25_reduction_2012_13")
-YEAR_NAMES = {"q25_reduction_2011_12": "2011/12", "q25_reduction_2012_13": "2012/13"}
 
 WIDTH = 460
 ROW_HEIGHT = 24  # per bar; a step, so every label shows whatever the container's width
@@ -339,32 +336,26 @@ def comparison_table(tallies: Sequence[Tally], names: Mapping[str, str]) -> Colu
     return columns
 
 
-def guidance_names(tallies: Mapping[str, Tally]) -> dict[str, str]:
-    return {v: tallies[v].label for v in GUIDANCE_USEFULNESS}
+def comparison_names(comparison: Comparison, tallies: Mapping[str, Tally]) -> dict[str, str]:
+    """Each compared variable's bar name: the schedule's, else the variable's label."""
+    return {v: comparison.names.get(v, tallies[v].label) for v in comparison.variables}
 
 
-def guidance_usefulness_chart(tallies: Mapping[str, Tally]) -> alt.LayerChart:
-    """The SWIA and SG/COSLA guidance side by side: how useful councils that used each found it."""
-    chosen = [tallies[v] for v in GUIDANCE_USEFULNESS]
-    bases = "; ".join(f"{t.label} {t.base}" for t in chosen)
-    return comparison_chart(
-        chosen,
-        {t.variable_id: t.label for t in chosen},
-        "Usefulness of the guidance",
-        f"Base: councils that used each guide ({bases})",
-    )
-
-
-def budget_reduction_chart(tallies: Mapping[str, Tally]) -> alt.LayerChart:
-    """Facing a budget reduction: 2011/12 beside 2012/13."""
-    chosen = [tallies[v] for v in BUDGET_REDUCTION_BY_YEAR]
-    bases = {t.base for t in chosen}
-    base = (
-        f"Base: {chosen[0].base} councils interviewed"
-        if len(bases) == 1
-        else "Base: " + "; ".join(f"{YEAR_NAMES[t.variable_id]} {t.base}" for t in chosen)
-    )
-    return comparison_chart(chosen, YEAR_NAMES, "Facing a budget reduction, by year", base)
+def declared_comparison_chart(
+    comparison: Comparison, tallies: Mapping[str, Tally]
+) -> alt.LayerChart:
+    """A comparison the schedule declares, its bases said: one base when they agree, else
+    each bar's (after who they count, where the schedule says)."""
+    chosen = [tallies[v] for v in comparison.variables]
+    names = comparison_names(comparison, tallies)
+    each = "; ".join(f"{names[t.variable_id]} {t.base}" for t in chosen)
+    if comparison.base:
+        base = f"Base: {comparison.base} ({each})"
+    elif len({t.base for t in chosen}) == 1:
+        base = f"Base: {chosen[0].base} councils interviewed"
+    else:
+        base = f"Base: {each}"
+    return comparison_chart(chosen, names, comparison.title, base)
 
 
 def percent_by_council(answers: Answers, variable_id: str) -> pd.DataFrame:

@@ -19,10 +19,9 @@ import pyarrow as pa
 from aggregation import charts
 from aggregation.results import WaveResults
 from aggregation.text import methodology_paragraph, report_sentences
-from instrument.model import Variable
+from instrument.model import Comparison, Variable
 from instrument.types import Counting, question_type
 
-COMBINED = (charts.GUIDANCE_USEFULNESS, charts.BUDGET_REDUCTION_BY_YEAR)
 SPECS_KEPT = 2048
 
 
@@ -133,9 +132,13 @@ def _part_exhibits(results: WaveResults, variables: tuple[Variable, ...]) -> tup
     for variable in variables:
         if not variable.is_closed:
             continue
-        group = next((g for g in COMBINED if variable.id in g and set(g) <= ids), None)
+        group = next(
+            (c for c in results.instrument.comparisons
+             if variable.id in c.variables and set(c.variables) <= ids),
+            None,
+        )  # fmt: skip
         if group is not None:
-            if variable.id == group[0]:
+            if variable.id == group.variables[0]:
                 exhibits.append(_combined_exhibit(results, group))
         elif question_type(variable).counting == Counting.NUMERIC:
             exhibits.append(_percent_exhibit(results, variable))
@@ -204,23 +207,20 @@ def _percent_exhibit(results: WaveResults, variable: Variable) -> Exhibit:
     )
 
 
-def _combined_exhibit(results: WaveResults, group: tuple[str, ...]) -> Exhibit:
-    variables = [results.instrument.variable(v) for v in group]
-    tallies = [results.tallies[v] for v in group]
-    if group == charts.GUIDANCE_USEFULNESS:
-        build, names = charts.guidance_usefulness_chart, charts.guidance_names(results.tallies)
-    else:
-        build, names = charts.budget_reduction_chart, charts.YEAR_NAMES
-    key = ("combined", *map(repr, tallies))
+def _combined_exhibit(results: WaveResults, group: Comparison) -> Exhibit:
+    variables = [results.instrument.variable(v) for v in group.variables]
+    tallies = [results.tallies[v] for v in group.variables]
+    names = charts.comparison_names(group, results.tallies)
+    key = ("combined", repr(group), *map(repr, tallies))
     caption = " · ".join(
         f"{v.display_number or v.label}: {_caption(v).removeprefix('Asked: ')}" for v in variables
     )
     return Exhibit(
-        "+".join(group),
+        "+".join(group.variables),
         " · ".join(_heading(v) for v in variables),
         caption,
-        _spec(key, lambda: build(results.tallies)),
+        _spec(key, lambda: charts.declared_comparison_chart(group, results.tallies)),
         pa.table(charts.comparison_table(tallies, names)),
         charts.tally_csv(tallies),
-        group,
+        group.variables,
     )

@@ -15,12 +15,9 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.shared import Cm, Pt
 
 from aggregation.charts import (
-    BUDGET_REDUCTION_BY_YEAR,
-    GUIDANCE_USEFULNESS,
     Columns,
-    budget_reduction_chart,
     chart_png,
-    guidance_usefulness_chart,
+    declared_comparison_chart,
     inhouse_dot_chart,
     percent_by_council,
     percent_table,
@@ -82,22 +79,15 @@ def _styles(document: WordDocument) -> None:
 
 
 def _part_charts(part_id: str, results: WaveResults) -> list[alt.TopLevelMixin]:
-    """The comparison charts the dashboard shows at the head of a Part."""
-    tallies = results.tallies
-    charts: list[alt.TopLevelMixin] = []
-    if all(v in tallies for v in GUIDANCE_USEFULNESS) and _part_has(
-        results, part_id, GUIDANCE_USEFULNESS
-    ):
-        charts.append(guidance_usefulness_chart(tallies))
-    if all(v in tallies for v in BUDGET_REDUCTION_BY_YEAR) and _part_has(
-        results, part_id, BUDGET_REDUCTION_BY_YEAR
-    ):
-        charts.append(budget_reduction_chart(tallies))
-    return charts
-
-
-def _part_has(results: WaveResults, part_id: str, variable_ids: tuple[str, ...]) -> bool:
-    return results.instrument.part_of(variable_ids[0]).id == part_id
+    """The comparisons the schedule declares, at the head of the Part of their first question,
+    as the dashboard shows them."""
+    instrument = results.instrument
+    return [
+        declared_comparison_chart(comparison, results.tallies)
+        for comparison in instrument.comparisons
+        if all(v in results.tallies for v in comparison.variables)
+        and instrument.part_of(comparison.variables[0]).id == part_id
+    ]
 
 
 def _variable(

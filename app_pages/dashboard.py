@@ -212,17 +212,21 @@ def _crosstab(
     ]
     names = {v.id: f"{v.display_number} {v.label}".strip() for v in closed}
     ids = [v.id for v in closed if question_type(v).counting != Counting.NUMERIC]
+    # By default the schedule's first two closed questions, whatever the schedule.
+    record = {v.id for v in instrument.record_variables}
+    first_two = [i for i in ids if i not in record][:2] or ids[:1]
     left, right = st.columns(2)
     rows = left.selectbox(
         "Rows",
         ids,
-        index=ids.index("q11a_swia_usefulness"),
+        index=ids.index(first_two[0]),
         format_func=names.__getitem__,
         key="xtab_rows",
     )
     columns = right.selectbox(
-        "Columns", ids, index=0, format_func=names.__getitem__, key="xtab_columns"
-    )
+        "Columns", ids, index=ids.index(first_two[-1]), format_func=names.__getitem__,
+        key="xtab_columns",
+    )  # fmt: skip
     table = crosstab_table(
         database_url(), key, roles, version, actor(), include_drafts(), rows, columns
     )

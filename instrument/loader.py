@@ -171,6 +171,35 @@ def _cross_check(spec: InstrumentSpec) -> list[str]:
     for v in variables:
         problems.extend(f"variable {v.id}: {p}" for p in _check_variable(v, spec, by_id))
     problems.extend(_check_report_templates(spec))
+    problems.extend(_check_comparisons(spec, by_id))
+    return problems
+
+
+def _check_comparisons(spec: InstrumentSpec, by_id: dict[str, Variable]) -> list[str]:
+    """Each comparison names two or more closed questions of one choice list, each once."""
+    problems = []
+    for n, comparison in enumerate(spec.comparisons, 1):
+        here = f"comparison {n} ({comparison.title})"
+        ids = comparison.variables
+        if len(ids) < 2:
+            problems.append(f"{here}: name at least two variables to compare")
+        unknown = [v for v in ids if v not in by_id]
+        problems.extend(f"{here}: unknown variable {v!r}" for v in unknown)
+        known = [by_id[v] for v in ids if v in by_id]
+        for v in known:
+            if question_type(v).counting != Counting.CODED:
+                problems.append(f"{here}: {v.id} is not a single-choice closed question")
+        codes = {tuple(_codes_of(v, spec) or []) for v in known}
+        if len(codes) > 1:
+            problems.append(f"{here}: the variables do not share one set of codes")
+        for repeated, count in Counter(ids).items():
+            if count > 1:
+                problems.append(f"{here}: {repeated} is named {count} times")
+        problems.extend(
+            f"{here}: a name is given for {v}, which is not compared"
+            for v in comparison.names
+            if v not in ids
+        )
     return problems
 
 

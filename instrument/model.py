@@ -276,6 +276,17 @@ class Part(_Frozen):
     variables: tuple[Variable, ...]
 
 
+class Comparison(_Frozen):
+    """Closed questions sharing one choice list, drawn as one chart with a bar each (the two
+    guidance usefulness questions; a budget question asked for two years). The schedule
+    declares them, so no question id is named in Python."""
+
+    title: str
+    variables: tuple[str, ...]
+    names: dict[str, str] = {}  # a bar's name, where not the variable's label ("2011/12")
+    base: str | None = None  # who the bases count, when they differ ("councils that used each")
+
+
 class InstrumentSpec(_Frozen):
     """The YAML file's shape, before cross-checks."""
 
@@ -286,4 +297,5 @@ class InstrumentSpec(_Frozen):
     record: tuple[Variable, ...] = ()
     parts: tuple[Part, ...]
     report_templates: ReportTemplates = ReportTemplates()
+    comparisons: tuple[Comparison, ...] = ()
 

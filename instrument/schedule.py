@@ -29,6 +29,7 @@ class Instrument:
         self.parts: tuple[Part, ...] = spec.parts
         self.record_variables: tuple[Variable, ...] = spec.record
         self.questions: tuple[Variable, ...] = tuple(v for p in spec.parts for v in p.variables)
+        self.comparisons = spec.comparisons
         self._by_id = {v.id: v for v in (*spec.record, *self.questions)}
         self._part_of = {v.id: p for p in spec.parts for v in p.variables}
         self._conditions: dict[str, Condition] = {

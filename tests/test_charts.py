@@ -161,7 +161,11 @@ def test_palette__every_colour_comes_from_the_one_palette() -> None:
 
 
 def test_guidance_chart__one_stacked_bar_per_document_with_non_response(results) -> None:  # type: ignore[no-untyped-def]
-    spec = spec_of(charts.guidance_usefulness_chart(results.tallies))
+    guidance, _ = SCHEDULE.comparisons
+    spec = spec_of(charts.declared_comparison_chart(guidance, results.tallies))
+    assert spec["title"]["subtitle"] == (
+        "Base: councils that used each guide (SWIA guidance 2; SG/COSLA guidance 3)"
+    )
     assert spec["title"]["text"] == "Usefulness of the guidance"
     assert "SWIA guidance 2; SG/COSLA guidance 3" in spec["title"]["subtitle"]
     rows = data_of(spec)
@@ -185,7 +189,8 @@ def test_guidance_chart__one_stacked_bar_per_document_with_non_response(results)
 
 
 def test_budget_chart__the_two_years_side_by_side(results) -> None:  # type: ignore[no-untyped-def]
-    spec = spec_of(charts.budget_reduction_chart(results.tallies))
+    _, budget = SCHEDULE.comparisons
+    spec = spec_of(charts.declared_comparison_chart(budget, results.tallies))
     assert spec["title"]["subtitle"].startswith("Base: 4 councils interviewed")
     rows = data_of(spec)
     by_year = {
@@ -254,8 +259,9 @@ def test_tables_and_csv__counts_and_percentages_written_out(results) -> None:  #
         "q24_inhouse_pct,no_answer,Did not answer,0,0.0,4\n"
         "q24_inhouse_pct,dont_know,Don't know,1,25.0,4\n"
     )
-    names = charts.guidance_names(results.tallies)
-    table = charts.comparison_table([results.tallies[v] for v in charts.GUIDANCE_USEFULNESS], names)
+    guidance = SCHEDULE.comparisons[0]
+    names = charts.comparison_names(guidance, results.tallies)
+    table = charts.comparison_table([results.tallies[v] for v in guidance.variables], names)
     assert table["SG/COSLA guidance (base 3)"] == [
         "0 (0%)",
         "2 (67%)",
@@ -291,7 +297,7 @@ def test_exhibits__every_closed_variable_once_by_part(results) -> None:  # type:
     part_c = {e.key: e for e in sections[2].exhibits}
     assert "q11a_swia_usefulness+q12a_sg_usefulness" in part_c
     h = sections[7].exhibits[0]
-    assert h.variable_ids == charts.BUDGET_REDUCTION_BY_YEAR
+    assert h.variable_ids == ("q25_reduction_2011_12", "q25_reduction_2012_13")
     assert h.heading == "Q25 Budget reduction 2011/12 · Budget reduction 2012/13"
     g = {e.key: e for e in sections[6].exhibits}
     assert json.loads(g["q24_inhouse_pct"].spec)["layer"][0]["mark"]["type"] == "rule"
