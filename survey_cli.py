@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from aggregation.compare import compare_waves, comparison_dict, markdown_lines
 from aggregation.report import report_json, report_markdown
 from aggregation.response import response_figures
 from aggregation.supplement import supplement_docx
@@ -123,6 +124,9 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
     JSON and Markdown are counted in the database (`load_report`); the supplement reads every
     answer (`load_results`), as its per-council chart shows each interview's value.
     """
+    if args.format == "docx" and args.compare:
+        print("error: --compare goes with --format json or markdown", file=sys.stderr)
+        return 2
     if args.format == "docx":
         with Session(engine) as session:
             results = load_results(session, actor=args.actor, wave_key=args.wave)
@@ -136,10 +140,16 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
     with Session(engine) as session:
         report = load_report(session, actor=args.actor, wave_key=args.wave)
         title = wave_summary(session, actor=args.actor, wave_key=args.wave).title
+        other = (
+            load_report(session, actor=args.actor, wave_key=args.compare) if args.compare else None
+        )
+    comparison = compare_waves(report, other) if other else None
     if args.format == "json":
-        text = report_json(report.wave_key, report.figures, report.tallies)
+        text = report_json(report.wave_key, report.figures, report.tallies,
+                           compare=comparison_dict(comparison) if comparison else None)  # fmt: skip
     else:
-        text = report_markdown(report.wave_key, title, report.figures, report.tallies)
+        changes = markdown_lines(comparison) if comparison else None
+        text = report_markdown(report.wave_key, title, report.figures, report.tallies, changes)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"Wrote the {args.format} report of wave {args.wave} to {args.out}.")
@@ -438,6 +448,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--wave", default=DEFAULT_WAVE)
     report.add_argument("--format", choices=("json", "markdown", "docx"), default="json")
     report.add_argument("--out", help="write to this file instead of printing")
+    report.add_argument(
+        "--compare",
+        metavar="WAVE",
+        help="add, per variable both waves asked with the same codes, the other wave's figures "
+        "and the change in percentage points (json, markdown)",
+    )
     command(
         "demo",
         cmd_demo,

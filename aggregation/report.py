@@ -7,6 +7,7 @@ nothing depends on time or dictionary accidents.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aggregation.response import ResponseFigures
@@ -49,14 +50,29 @@ def report_dict(
     }
 
 
-def report_json(wave_key: str, figures: ResponseFigures, tallies: dict[str, Tally]) -> str:
-    return json.dumps(report_dict(wave_key, figures, tallies), indent=2, ensure_ascii=False) + "\n"
+def report_json(
+    wave_key: str,
+    figures: ResponseFigures,
+    tallies: dict[str, Tally],
+    *,
+    compare: dict[str, Any] | None = None,
+) -> str:
+    """The report as JSON; `compare` (another wave's figures against these) goes last."""
+    data = report_dict(wave_key, figures, tallies)
+    if compare is not None:
+        data["compare"] = compare
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def report_markdown(
-    wave_key: str, title: str, figures: ResponseFigures, tallies: dict[str, Tally]
+    wave_key: str,
+    title: str,
+    figures: ResponseFigures,
+    tallies: dict[str, Tally],
+    changes: Mapping[str, list[str]] | None = None,
 ) -> str:
-    """The same figures as readable tables, one per variable, non-response always stated."""
+    """The same figures as readable tables, one per variable, non-response always stated;
+    `changes` adds, under a variable, what is said of it against another wave."""
     lines = [
         f"# {title}: results (wave {wave_key})",
         "",
@@ -89,6 +105,8 @@ def report_markdown(
             f"Did not answer: {tally.no_answer}. Don't know: {tally.dont_know}. "
             f"Not applicable: {tally.not_applicable}.",
         ]
+        if changes and changes.get(vid):
+            lines += ["", *changes[vid]]
     return "\n".join(lines) + "\n"
 
 

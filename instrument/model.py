@@ -252,6 +252,7 @@ class Variable(_Frozen):
     label: str | None = None
     choices: str | None = None
     asked_if: str | None = None
+    same_as: str | None = None  # the id this question had in an earlier wave, for comparisons
     coded: bool = False
     help: str | None = None
     bands: Banding | None = None

@@ -1,0 +1,126 @@
+"""What changed between two waves: for each closed variable both waves asked with the same codes
+(or renamed, with `same_as:` in the newer schedule), the other wave's tally and the change in
+percentage points; every variable not compared, with why. Pure: two reports in, plain data out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aggregation.report import tally_dict
+from aggregation.results import WaveReport
+from aggregation.tally import Tally
+from aggregation.wording import in_sentence, number_text
+
+PP_DIGITS = 1
+
+
+@dataclass(frozen=True)
+class VariableChange:
+    variable_id: str
+    other_id: str  # the variable in the other wave: the same id, or the one it is `same_as`
+    now: Tally
+    then: Tally
+
+    def share(self, tally: Tally, code: str) -> float | None:
+        n = tally.counts.get(code, 0)
+        return 100 * n / tally.base if tally.base else None
+
+    def change_pp(self) -> dict[str, float | None]:
+        """Per code: its share of the base now less its share then, in percentage points."""
+        changes: dict[str, float | None] = {}
+        for code in self.now.counts:
+            now, then = self.share(self.now, code), self.share(self.then, code)
+            changes[code] = None if now is None or then is None else round(now - then, PP_DIGITS)
+        return changes
+
+
+@dataclass(frozen=True)
+class WaveComparison:
+    wave: str  # this wave
+    other_wave: str
+    compared: tuple[VariableChange, ...]
+    not_compared: dict[str, str]  # variable id -> why, in words
+
+
+def compare_waves(now: WaveReport, then: WaveReport) -> WaveComparison:
+    """Every closed variable of `now`, compared with `then` where that is sound."""
+    compared, not_compared = [], {}
+    for vid, tally in now.tallies.items():
+        variable = now.instrument.variable(vid) if now.instrument.has_variable(vid) else None
+        other = (variable.same_as if variable is not None else None) or vid
+        previous = then.tallies.get(other)
+        if previous is None:
+            not_compared[vid] = f"not asked in wave {then.wave_key}"
+        elif tally.numeric or previous.numeric:
+            not_compared[vid] = "a figure, not codes: compare the medians in the two reports"
+        elif previous.base == 0:
+            not_compared[vid] = f"nobody in wave {then.wave_key} was asked it yet (base 0)"
+        elif list(tally.counts) != list(previous.counts):
+            not_compared[vid] = (
+                f"its codes differ (wave {now.wave_key}: {', '.join(tally.counts)}; "
+                f"wave {then.wave_key}: {', '.join(previous.counts)})"
+            )
+        else:
+            compared.append(VariableChange(vid, other, tally, previous))
+    return WaveComparison(now.wave_key, then.wave_key, tuple(compared), not_compared)
+
+
+def comparison_dict(comparison: WaveComparison) -> dict[str, Any]:
+    """The comparison as the JSON report carries it, in the newer schedule's order."""
+    return {
+        "wave": comparison.other_wave,
+        "variables": {
+            c.variable_id: {
+                "other_variable": c.other_id,
+                "other": tally_dict(c.then),
+                "change_pp": c.change_pp(),
+            }
+            for c in comparison.compared
+        },
+        "not_compared": dict(comparison.not_compared),
+    }
+
+
+def change_sentence(change: VariableChange, other_wave: str, unit: str = "councils") -> str:
+    """The report's way of saying it, for the answer most gave now: "Twenty councils now said
+    'Yes' to planning with users, up from 14 in 2011." Counts, not shares, as the report writes;
+    a base that changed is said too."""
+    now, then = change.now, change.then
+    code = max(now.counts, key=lambda c: (now.counts[c], -list(now.counts).index(c)))
+    n_now, n_then = now.counts[code], then.counts.get(code, 0)
+    if n_now > n_then:
+        movement = f"up from {n_then} in {other_wave}"
+    elif n_now < n_then:
+        movement = f"down from {n_then} in {other_wave}"
+    else:
+        movement = f"as in {other_wave}"
+    label = now.choice_labels.get(code, code)
+    sentence = (
+        f"{number_text(n_now, sentence_start=True)} {unit if n_now != 1 else unit.rstrip('s')} "
+        f"now answered '{label}' on {in_sentence(now.label)}, {movement}"
+    )
+    if now.base != then.base:
+        sentence += f" (bases {now.base} and {then.base})"
+    return sentence + "."
+
+
+def markdown_lines(comparison: WaveComparison) -> dict[str, list[str]]:
+    """Under each variable of the Markdown report: the sentence and the change per answer, or
+    why it is not compared."""
+    other = comparison.other_wave
+    lines: dict[str, list[str]] = {}
+    for change in comparison.compared:
+        moves = "; ".join(
+            f"{change.now.choice_labels.get(code, code)} "
+            + ("no base" if pp is None else f"{pp:+.{PP_DIGITS}f}")
+            for code, pp in change.change_pp().items()
+        )
+        lines[change.variable_id] = [
+            change_sentence(change, other),
+            f"Change since wave {other}, percentage points of each base: {moves}.",
+        ]
+    for vid, why in comparison.not_compared.items():
+        lines[vid] = [f"Not compared with wave {other}: {why}."]
+    return lines

@@ -1,0 +1,166 @@
+"""Comparing waves: a 2026 wave asked with a revised schedule (one question renamed with
+`same_as`, one added, one choice list with a new code) against 2011, through the CLI's
+`report --compare`, every figure checked against the two waves' own reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import survey_cli
+from aggregation.compare import VariableChange, change_sentence
+from aggregation.tally import Tally
+from instrument.loader import instrument_text, parse_instrument
+from tests.wave_builder import build_wave, changed, columns, csv_bytes
+
+pytestmark = pytest.mark.sqlite_only  # CLI over the same services tested on both databases
+
+SCHEDULE = instrument_text("schedule_2011")
+REVISED = (
+    SCHEDULE.replace(
+        '      - id: q2_strategy_involvement\n        number: "2"',
+        '      - id: q2_strategy_2026\n'
+        '        same_as: q2_strategy_involvement\n        number: "2"',
+    )
+    .replace(
+        "      - id: q3_monitoring_involvement\n",
+        "      - id: q2b_since_2021\n        type: yesno\n        label: Changed since 2021\n"
+        "        text: Has this changed since the Independent Review of Adult Social Care?\n"
+        "      - id: q3_monitoring_involvement\n",
+    )
+    .replace(
+        "    - {code: other, label: Others – please specify}\n",
+        "    - {code: mental_health, label: Adults with mental health problems}\n"
+        "    - {code: other, label: Others – please specify}\n",
+    )
+)
+
+
+def report(wave: str, tmp_path: Path, *extra: str, fmt: str = "json") -> str:
+    out = tmp_path / f"{wave}-{len(extra)}.{fmt}"
+    assert (
+        survey_cli.main(["report", "--wave", wave, "--format", fmt, "--out", str(out), *extra]) == 0
+    )
+    return out.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def two_waves(cli_db: str, tmp_path: Path) -> Path:
+    """Wave 2011 and wave 2026 (the revised schedule), each filled from a whole flat file; in
+    2026 more councils say they involved users in strategy."""
+    old, new = parse_instrument(SCHEDULE), parse_instrument(REVISED)
+    first = tmp_path / "2011.csv"
+    first.write_bytes(csv_bytes(build_wave(old), columns(old)))
+    assert survey_cli.main(["import", str(first), "--wave", "2011"]) == 0
+    schedule = tmp_path / "schedule_2026.yaml"
+    schedule.write_text(REVISED, encoding="utf-8")
+    assert (
+        survey_cli.main(
+            [
+                "wave",
+                "create",
+                "--key",
+                "2026",
+                "--title",
+                "Follow-up 2026",
+                "--instrument",
+                str(schedule),
+            ]
+        )
+        == 0
+    )
+    rows = build_wave(new)
+    more_yes = {
+        r["council_name"]: {"q2_strategy_2026": "yes"}
+        for r in rows
+        if r["status"] == "completed" and r["q2_strategy_2026"] == "no"
+    }
+    second = tmp_path / "2026.csv"
+    second.write_bytes(csv_bytes(changed(rows, more_yes), columns(new)))
+    assert survey_cli.main(["import", str(second), "--wave", "2026"]) == 0
+    return tmp_path
+
+
+def test_report_compare__shared_renamed_new_and_recoded_variables(two_waves: Path) -> None:
+    then = json.loads(report("2011", two_waves))["variables"]
+    now = json.loads(report("2026", two_waves))["variables"]
+    compare = json.loads(report("2026", two_waves, "--compare", "2011"))["compare"]
+
+    assert compare["wave"] == "2011"
+    renamed = compare["variables"]["q2_strategy_2026"]
+    assert renamed["other_variable"] == "q2_strategy_involvement"
+    assert renamed["other"] == then["q2_strategy_involvement"]
+    yes_now = now["q2_strategy_2026"]["counts"]["yes"] / now["q2_strategy_2026"]["base"]
+    yes_then = (
+        then["q2_strategy_involvement"]["counts"]["yes"] / then["q2_strategy_involvement"]["base"]
+    )
+    assert renamed["change_pp"]["yes"] == round(100 * (yes_now - yes_then), 1) > 0
+    assert (
+        compare["variables"]["q3_monitoring_involvement"]["other"]
+        == then["q3_monitoring_involvement"]
+    )
+    assert compare["not_compared"]["q2b_since_2021"] == "not asked in wave 2011"
+    assert compare["not_compared"]["q1_most_involved"].startswith("its codes differ (wave 2026: ")
+    assert "mental_health" in compare["not_compared"]["q1_most_involved"]
+    assert compare["not_compared"]["q24_inhouse_pct"].startswith("a figure, not codes")
+    assert set(compare["variables"]) | set(compare["not_compared"]) == set(now)
+
+
+def test_report_compare__markdown_says_it_in_the_reports_words(two_waves: Path) -> None:
+    now = json.loads(report("2026", two_waves))["variables"]["q2_strategy_2026"]["counts"]
+    then = json.loads(report("2011", two_waves))["variables"]["q2_strategy_involvement"]["counts"]
+    text = report("2026", two_waves, "--compare", "2011", fmt="markdown")
+
+    top = max(now, key=now.__getitem__)
+    assert top == "yes" and now["yes"] > then["yes"]
+    assert (
+        f"now answered 'Yes' on users involved in strategy, up from {then['yes']} in 2011" in text
+    )
+    assert "Not compared with wave 2011: not asked in wave 2011." in text
+
+
+def test_report_compare__with_word_or_an_unknown_wave__refused(
+    two_waves: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = two_waves / "x.docx"
+    assert (
+        survey_cli.main(
+            ["report", "--wave", "2026", "--format", "docx", "--out", str(out), "--compare", "2011"]
+        )
+        == 2
+    )
+    assert survey_cli.main(["report", "--wave", "2026", "--compare", "1999"]) == 2
+    err = capsys.readouterr().err
+    assert "--compare goes with --format json or markdown" in err
+    assert "error [wave.not_found]" in err
+    assert not out.exists()
+
+
+def tally(yes: int, no: int) -> Tally:
+    return Tally(variable_id="q2", type="yesno", label="Users involved in strategy",
+                 base=yes + no, counts={"yes": yes, "no": no}, no_answer=0, dont_know=0,
+                 not_applicable=0, answered=yes + no, choice_labels={"yes": "Yes", "no": "No"},
+                 n=None, median=None, min=None, max=None)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("now", "then", "said"),
+    [
+        (tally(20, 11), tally(14, 17),
+         "Twenty councils now answered 'Yes' on users involved in strategy, up from 14 in 2011."),
+        (tally(3, 28), tally(5, 26),
+         "Twenty-eight councils now answered 'No' on users involved in strategy, up from 26 in "
+         "2011."),
+        (tally(1, 0), tally(2, 0),
+         "One council now answered 'Yes' on users involved in strategy, down from 2 in 2011 "
+         "(bases 1 and 2)."),
+        (tally(9, 9), tally(9, 9),
+         "Nine councils now answered 'Yes' on users involved in strategy, as in 2011."),
+    ],
+)
+def test_change_sentence__the_answer_most_gave__up_down_or_as_before(
+    now: Tally, then: Tally, said: str
+) -> None:
+    assert change_sentence(VariableChange("q2", "q2", now, then), "2011") == said
