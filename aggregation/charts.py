@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -356,6 +357,14 @@ def declared_comparison_chart(
     else:
         base = f"Base: {each}"
     return comparison_chart(chosen, names, comparison.title, base)
+
+
+def wave_pair_chart(now: Tally, then: Tally, wave: str, other_wave: str) -> alt.LayerChart:
+    """One question in two waves: a stacked bar per wave, each as shares of its own base."""
+    pair = [replace(now, variable_id=f"{wave}:{now.variable_id}"),
+            replace(then, variable_id=f"{other_wave}:{then.variable_id}")]  # fmt: skip
+    names = {pair[0].variable_id: f"Wave {wave}", pair[1].variable_id: f"Wave {other_wave}"}
+    return comparison_chart(pair, names, now.label, f"Wave {wave} against wave {other_wave}")
 
 
 def percent_by_council(answers: Answers, variable_id: str) -> pd.DataFrame:

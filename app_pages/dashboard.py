@@ -32,6 +32,7 @@ from app_pages.common import (
     session,
     wave_key,
 )
+from app_pages.wave_comparison import show_comparison
 from db import open_database
 from db.engine import database_url
 from instrument.model import RESERVED_LABELS
@@ -199,6 +200,7 @@ def render() -> None:
         for fields in part:
             _show(Shown(*fields), key)
     _crosstab(instrument, key, roles, version)
+    show_comparison(key)
 
 
 def _crosstab(

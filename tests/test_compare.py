@@ -13,6 +13,7 @@ import survey_cli
 from aggregation.compare import VariableChange, change_sentence
 from aggregation.tally import Tally
 from instrument.loader import instrument_text, parse_instrument
+from tests.signing import app_as, read
 from tests.wave_builder import build_wave, changed, columns, csv_bytes
 
 pytestmark = pytest.mark.sqlite_only  # CLI over the same services tested on both databases
@@ -164,3 +165,24 @@ def test_change_sentence__the_answer_most_gave__up_down_or_as_before(
     now: Tally, then: Tally, said: str
 ) -> None:
     assert change_sentence(VariableChange("q2", "q2", now, then), "2011") == said
+
+
+def test_the_dashboard_compares_with_the_wave_chosen(two_waves: Path) -> None:
+    at = app_as("auditor")
+    at.query_params["wave"] = "2026"
+    at.run()
+    at.switch_page("app_pages/dashboard.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="compare_with_wave").value is None
+
+    at.selectbox(key="compare_with_wave").select("2011").run()
+
+    assert not at.exception, at.exception
+    headers = [h.value for h in at.header]
+    assert headers[-1] == "Compared with another wave"
+    said = [read(m) for m in at.markdown if "now answered" in m.value]
+    assert any("on users involved in strategy, up from" in s for s in said), said
+    (listed,) = [e for e in at.expander if e.label.startswith("Not compared with wave 2011")]
+    lines = [t.value for t in listed.text]
+    assert "Changed since 2021: not asked in wave 2011" in lines
+    assert any(line.startswith("Client group most involved: its codes differ") for line in lines)
