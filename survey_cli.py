@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from aggregation.compare import compare_waves, comparison_dict, markdown_lines
+from aggregation.compare import WaveComparison, compare_waves, comparison_dict, markdown_lines
 from aggregation.report import report_json, report_markdown
 from aggregation.response import response_figures
 from aggregation.supplement import supplement_docx
@@ -124,26 +124,21 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
     JSON and Markdown are counted in the database (`load_report`); the supplement reads every
     answer (`load_results`), as its per-council chart shows each interview's value.
     """
-    if args.format == "docx" and args.compare:
-        print("error: --compare goes with --format json or markdown", file=sys.stderr)
-        return 2
     if args.format == "docx":
-        with Session(engine) as session:
-            results = load_results(session, actor=args.actor, wave_key=args.wave)
-            title = wave_summary(session, actor=args.actor, wave_key=args.wave).title
         if not args.out:
             print("error: --format docx needs --out FILE", file=sys.stderr)
             return 2
-        Path(args.out).write_bytes(supplement_docx(results, title))
+        with Session(engine) as session:
+            results = load_results(session, actor=args.actor, wave_key=args.wave)
+            title = wave_summary(session, actor=args.actor, wave_key=args.wave).title
+            comparison = _comparison(session, args)
+        Path(args.out).write_bytes(supplement_docx(results, title, comparison=comparison))
         print(f"Wrote the draft report supplement of wave {args.wave} to {args.out}.")
         return 0
     with Session(engine) as session:
         report = load_report(session, actor=args.actor, wave_key=args.wave)
         title = wave_summary(session, actor=args.actor, wave_key=args.wave).title
-        other = (
-            load_report(session, actor=args.actor, wave_key=args.compare) if args.compare else None
-        )
-    comparison = compare_waves(report, other) if other else None
+        comparison = _comparison(session, args)
     if args.format == "json":
         text = report_json(report.wave_key, report.figures, report.tallies,
                            compare=comparison_dict(comparison) if comparison else None)  # fmt: skip
@@ -156,6 +151,16 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _comparison(session: Session, args: argparse.Namespace) -> WaveComparison | None:
+    """The wave against the one `--compare` names, if any."""
+    if not args.compare:
+        return None
+    return compare_waves(
+        load_report(session, actor=args.actor, wave_key=args.wave),
+        load_report(session, actor=args.actor, wave_key=args.compare),
+    )
 
 
 def cmd_demo(engine: Engine, args: argparse.Namespace) -> int:
@@ -452,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--compare",
         metavar="WAVE",
         help="add, per variable both waves asked with the same codes, the other wave's figures "
-        "and the change in percentage points (json, markdown)",
+        "and the change in percentage points",
     )
     command(
         "demo",

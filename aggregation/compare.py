@@ -124,3 +124,27 @@ def markdown_lines(comparison: WaveComparison) -> dict[str, list[str]]:
     for vid, why in comparison.not_compared.items():
         lines[vid] = [f"Not compared with wave {other}: {why}."]
     return lines
+
+
+def change_table(change: VariableChange, wave: str, other_wave: str) -> dict[str, list[Any]]:
+    """The table beside a compared question: each answer's '12 (39%)' in each wave and the
+    change in points (the reserved answers' shares too, each of its own base)."""
+    now, then = change.now, change.then
+    labels = [*(now.choice_labels.get(c, c) for c in now.counts), "Did not answer", "Don't know"]
+    counts_now = [*now.counts.values(), now.no_answer, now.dont_know]
+    counts_then = [*(then.counts.get(c, 0) for c in now.counts), then.no_answer, then.dont_know]
+
+    def shown(n: int, base: int) -> str:
+        return f"{n} ({round(100 * n / base)}%)" if base else str(n)
+
+    def points(a: int, b: int) -> str:
+        if not now.base or not then.base:
+            return ""
+        return f"{100 * a / now.base - 100 * b / then.base:+.{PP_DIGITS}f}"
+
+    return {
+        "Answer": labels,
+        f"Wave {wave} (base {now.base})": [shown(n, now.base) for n in counts_now],
+        f"Wave {other_wave} (base {then.base})": [shown(n, then.base) for n in counts_then],
+        "Change (points)": [points(a, b) for a, b in zip(counts_now, counts_then, strict=True)],
+    }

@@ -24,6 +24,7 @@ from aggregation.charts import (
     tally_chart,
     tally_table,
 )
+from aggregation.compare import WaveComparison, change_sentence, change_table
 from aggregation.results import WaveResults
 from aggregation.tally import Tally
 from aggregation.text import methodology_paragraph, report_sentences
@@ -38,8 +39,10 @@ def supplement_docx(
     *,
     render_png: PngRenderer = chart_png,
     draft_note: str | None = None,
+    comparison: WaveComparison | None = None,
 ) -> bytes:
-    """Build the supplement. `render_png` is replaceable so callers can cache renders."""
+    """Build the supplement. `render_png` is replaceable so callers can cache renders;
+    `comparison` adds a last section comparing the wave with another."""
     document = Document()
     _styles(document)
     document.add_heading(f"{title}: survey results", level=0)
@@ -67,9 +70,32 @@ def supplement_docx(
             for variable_id in (variable.id, variable.bands.id if variable.bands else None):
                 if variable_id in tallies:
                     _variable(document, tallies[variable_id], sentences, results, render_png)
+    if comparison is not None:
+        _comparison(document, comparison, tallies)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _comparison(
+    document: WordDocument, comparison: WaveComparison, tallies: dict[str, Tally]
+) -> None:
+    """Per question compared: the report's sentence and a table of both waves; then what was
+    not compared, and why."""
+    wave, other = comparison.wave, comparison.other_wave
+    document.add_heading(f"Compared with wave {other}", level=1)
+    document.add_paragraph(
+        "Questions asked in both waves with the same answers to choose from. Each wave's "
+        "shares are of its own base; changes are in percentage points."
+    )
+    for change in comparison.compared:
+        document.add_heading(change.now.label, level=2)
+        document.add_paragraph(change_sentence(change, other))
+        _table(document, change_table(change, wave, other))
+    if comparison.not_compared:
+        document.add_heading(f"Not compared with wave {other}", level=2)
+        for variable_id, why in comparison.not_compared.items():
+            document.add_paragraph(f"{tallies[variable_id].label}: {why}.", style="List Bullet")
 
 
 def _styles(document: WordDocument) -> None:

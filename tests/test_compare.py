@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from docx import Document
 
 import survey_cli
 from aggregation.compare import VariableChange, change_sentence
@@ -122,21 +123,40 @@ def test_report_compare__markdown_says_it_in_the_reports_words(two_waves: Path) 
     assert "Not compared with wave 2011: not asked in wave 2011." in text
 
 
-def test_report_compare__with_word_or_an_unknown_wave__refused(
+def test_report_compare__the_word_supplement_ends_with_the_comparison(two_waves: Path) -> None:
+    now = json.loads(report("2026", two_waves))["variables"]["q2_strategy_2026"]
+    then = json.loads(report("2011", two_waves))["variables"]["q2_strategy_involvement"]
+    out = two_waves / "supplement.docx"
+    assert survey_cli.main(["report", "--wave", "2026", "--format", "docx", "--out", str(out),
+                            "--compare", "2011"]) == 0  # fmt: skip
+
+    document = Document(str(out))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    at = headings.index("Compared with wave 2011")
+    assert "Users involved in strategy" in headings[at:]
+    assert headings[-1] == "Not compared with wave 2011"
+    rows = {
+        tuple(c.text for c in row.cells)
+        for table in document.tables
+        for row in table.rows
+    }
+    yes = (now["counts"]["yes"], then["counts"]["yes"])
+    points = 100 * yes[0] / now["base"] - 100 * yes[1] / then["base"]
+    assert (
+        "Yes",
+        f"{yes[0]} ({round(100 * yes[0] / now['base'])}%)",
+        f"{yes[1]} ({round(100 * yes[1] / then['base'])}%)",
+        f"{points:+.1f}",
+    ) in rows
+    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    assert "Changed since 2021: not asked in wave 2011." in bullets
+
+
+def test_report_compare__an_unknown_wave__refused(
     two_waves: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = two_waves / "x.docx"
-    assert (
-        survey_cli.main(
-            ["report", "--wave", "2026", "--format", "docx", "--out", str(out), "--compare", "2011"]
-        )
-        == 2
-    )
     assert survey_cli.main(["report", "--wave", "2026", "--compare", "1999"]) == 2
-    err = capsys.readouterr().err
-    assert "--compare goes with --format json or markdown" in err
-    assert "error [wave.not_found]" in err
-    assert not out.exists()
+    assert "error [wave.not_found]" in capsys.readouterr().err
 
 
 def tally(yes: int, no: int) -> Tally:
