@@ -20,6 +20,7 @@ from aggregation.report import report_json, report_markdown
 from aggregation.response import response_figures
 from aggregation.supplement import supplement_docx
 from db import open_database
+from db.councils import COUNCILS, FRAMES
 from db.engine import database_url
 from db.setup import DEFAULT_WAVE
 from flatfile.table import MAX_FILE_BYTES
@@ -243,9 +244,11 @@ def cmd_wave_create(engine: Engine, args: argparse.Namespace) -> int:
             title=args.title,
             instrument_text=schedule,
             instrument_name=path.stem,
+            frame=args.frame,
         )
         interviews = wave_interviews(session, actor=args.actor, wave_key=wave.key)
-    print(f"Wave {wave.key} created: {wave.title}, {len(interviews)} councils.")
+    member = FRAMES[wave.frame].member
+    print(f"Wave {wave.key} created: {wave.title}, {len(interviews)} {member}s.")
     print(f"Schedule {path.name} pinned (SHA-256 {wave.instrument_sha256}).")
     return 0
 
@@ -261,8 +264,8 @@ def cmd_wave_list(engine: Engine, args: argparse.Namespace) -> int:
             f"closed {wave.closed_at:%d/%m/%Y}: {wave.closed_reason}" if wave.closed_at else "open"
         )
         print(f"{wave.key:<10} {wave.title}")
-        print(f"{'':<10} schedule {wave.instrument} ({wave.instrument_sha256[:12]}), "
-              f"fieldwork {dates}, {state}")  # fmt: skip
+        print(f"{'':<10} {wave.frame}, schedule {wave.instrument} "
+              f"({wave.instrument_sha256[:12]}), fieldwork {dates}, {state}")  # fmt: skip
     return 0
 
 
@@ -538,6 +541,13 @@ def _add_wave_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     create.add_argument("--key", required=True, help="a short key, e.g. 2026")
     create.add_argument("--title", required=True, help="e.g. 'Commissioning social care 2026'")
     create.add_argument("--instrument", required=True, metavar="FILE.yaml", help="the schedule")
+    create.add_argument(
+        "--frame",
+        choices=list(FRAMES),
+        default=COUNCILS,
+        help="who the wave surveys: the 32 councils (default) or the 31 health and social care "
+        "partnerships",
+    )
     action("list", cmd_wave_list, "list every wave with its schedule, dates and state")
     dates = action("dates", cmd_wave_dates, "set when a wave's fieldwork runs")
     dates.add_argument("key")

@@ -13,7 +13,7 @@ from app_pages.common import act, actor, session, show_notice, show_refusal
 from instrument.errors import SurveyError
 from instrument.loader import instrument_text, shipped_instruments
 from services.interviews import WaveSummary, list_waves
-from services.waves import close_wave, create_wave, set_fieldwork_dates
+from services.waves import FRAMES, close_wave, create_wave, set_fieldwork_dates
 
 NOTICE = "waves_notice"
 UPLOAD = "A schedule file of your own (YAML)…"
@@ -30,6 +30,7 @@ def render() -> None:
             {
                 "Key": [w.key for w in waves],
                 "Title": [w.title for w in waves],
+                "Surveys": [FRAMES[w.frame].member + "s" for w in waves],
                 "Schedule": [w.instrument for w in waves],
                 "SHA-256": [w.instrument_sha256[:12] for w in waves],
                 "Fieldwork": [_dates(w) for w in waves],
@@ -52,13 +53,17 @@ def render() -> None:
 def _create() -> None:
     st.caption(
         "The wave keeps the schedule's full text as it is now: later edits to the file do not "
-        "change it. Every council gets an interview record."
+        "change it. Every member of the frame (each council, or each partnership) gets an "
+        "interview record."
     )
     choices = [*shipped_instruments(), UPLOAD]
     with st.form("create_wave"):
         left, right = st.columns(2)
         key = left.text_input("Key", placeholder="2026", help="1 to 40 letters, digits, - or _")
         title = right.text_input("Title", placeholder="Commissioning social care 2026")
+        frame = st.selectbox(
+            "Who is surveyed", list(FRAMES), format_func=lambda k: FRAMES[k].title
+        )
         schedule = st.selectbox("Schedule", choices)
         upload = st.file_uploader("Schedule file (when uploading one)", type=["yaml", "yml"])
         submitted = st.form_submit_button("Create the wave", type="primary")
@@ -87,6 +92,7 @@ def _create() -> None:
             title=title,
             instrument_text=text,
             instrument_name=name,
+            frame=frame,
         ),
         f"Wave {key.strip()} created with schedule {name}.",
     )

@@ -1,9 +1,12 @@
-"""Scotland's 32 councils: seeding them, and finding one from whatever a file calls it."""
+"""The sample frames (who a wave surveys): Scotland's 32 councils and its 31 health and social
+care partnerships; seeding them, and finding one from whatever a file calls it."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import select
@@ -12,6 +15,29 @@ from sqlalchemy.orm import Session
 from db.models import Council, CouncilAlias
 
 COUNCILS_FILE = Path(__file__).parent / "councils.yaml"
+PARTNERSHIPS_FILE = Path(__file__).parent / "partnerships.yaml"
+COUNCILS = "councils"  # the default frame, and the only one before 2026
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A sample frame: its key, what one member is called, and the file that seeds it."""
+
+    key: str
+    title: str
+    member: str  # "council", "partnership": the word on screen for one respondent organisation
+    file: Path
+
+
+FRAMES: dict[str, Frame] = {
+    COUNCILS: Frame(COUNCILS, "Scotland's 32 councils", "council", COUNCILS_FILE),
+    "partnerships": Frame(
+        "partnerships",
+        "Scotland's 31 health and social care partnerships (integration authorities)",
+        "partnership",
+        PARTNERSHIPS_FILE,
+    ),
+}
 
 
 def match_key(text: str) -> str:
@@ -21,27 +47,37 @@ def match_key(text: str) -> str:
 
 
 def seed_councils(session: Session) -> int:
-    """Insert any council (and alias) missing from the database; return how many were added."""
+    """Insert any member of a frame (and its aliases) missing from the database; return how
+    many were added."""
     existing = set(session.scalars(select(Council.code)))
     added = 0
-    for entry in yaml.safe_load(COUNCILS_FILE.read_text(encoding="utf-8")):
-        if entry["code"] in existing:
-            continue
-        council = Council(code=entry["code"], name=entry["name"])
-        for alias in entry.get("aliases", []):
-            kind = "code" if re.fullmatch(r"S\d{8}", alias) else "name"
-            council.aliases.append(CouncilAlias(alias=alias, match_key=match_key(alias), kind=kind))
-        session.add(council)
-        added += 1
+    for frame in FRAMES.values():
+        for entry in yaml.safe_load(frame.file.read_text(encoding="utf-8")):
+            if entry["code"] not in existing:
+                session.add(_member(entry, frame.key))
+                added += 1
     return added
 
 
-def council_lookup(session: Session) -> dict[str, Council]:
-    """Every way of naming a council (code, name, alias) by its match key."""
+def _member(entry: dict[str, Any], frame: str) -> Council:
+    council = Council(code=entry["code"], name=entry["name"], frame=frame)
+    for alias in entry.get("aliases", []):
+        kind = "code" if re.fullmatch(r"S\d{8}", alias) else "name"
+        council.aliases.append(CouncilAlias(alias=alias, match_key=match_key(alias), kind=kind))
+    return council
+
+
+def council_lookup(session: Session, frame: str | None = COUNCILS) -> dict[str, Council]:
+    """Every way of naming a member of the frame (code, name, alias) by its match key; every
+    frame's members with `frame=None`."""
     lookup: dict[str, Council] = {}
-    for council in session.scalars(select(Council)):
+    members = select(Council) if frame is None else select(Council).where(Council.frame == frame)
+    for council in session.scalars(members):
         lookup[match_key(council.code)] = council
         lookup[match_key(council.name)] = council
-    for alias in session.scalars(select(CouncilAlias)):
+    aliases = select(CouncilAlias).join(Council)
+    if frame is not None:
+        aliases = aliases.where(Council.frame == frame)
+    for alias in session.scalars(aliases):
         lookup[alias.match_key] = alias.council
     return lookup

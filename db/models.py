@@ -55,6 +55,8 @@ class Wave(Base):
     # routed, tallied and exported with this, whatever later happens to the YAML file.
     instrument_text: Mapped[str] = mapped_column(Text)
     instrument_sha256: Mapped[str] = mapped_column(String(64))
+    # Who the wave surveys: the sample frame its interviews were made for (db/councils.py).
+    frame: Mapped[str] = mapped_column(String(40), default="councils", server_default="councils")
     fieldwork_start: Mapped[dt.date | None] = mapped_column(Date)
     fieldwork_end: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -65,13 +67,16 @@ class Wave(Base):
 
 
 class Council(Base):
-    """One of Scotland's 32 councils under its current GSS code and official name."""
+    """A respondent organisation under its code and official name, in its sample frame: one
+    of Scotland's 32 councils (frame `councils`, GSS S12…) or of the 31 health and social care
+    partnerships (frame `partnerships`, GSS S37…). The table keeps its first name."""
 
     __tablename__ = "council"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(9), unique=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    frame: Mapped[str] = mapped_column(String(40), default="councils", server_default="councils")
     aliases: Mapped[list[CouncilAlias]] = relationship(
         back_populates="council", cascade="all, delete-orphan"
     )

@@ -79,7 +79,8 @@ def ensure_wave(session: Session, key: str, *, title: str, instrument: str) -> W
         session.add(wave)
         session.flush()
     have = set(session.scalars(select(Interview.council_id).where(Interview.wave_id == wave.id)))
-    for council in session.scalars(select(Council).order_by(Council.name)):
+    frame = select(Council).where(Council.frame == wave.frame).order_by(Council.name)
+    for council in session.scalars(frame):
         if council.id not in have:
             session.add(Interview(wave_id=wave.id, council_id=council.id))
     session.flush()

@@ -119,7 +119,7 @@ def _summary(account: Account, now: dt.datetime | None = None) -> AccountSummary
 def council_choices(session: Session, *, actor: Actor) -> list[tuple[str, str]]:
     """The councils a council account can belong to, as (code, name) in name order."""
     require(session, actor, "manage accounts", target="accounts")
-    councils = {c.code: c.name for c in council_lookup(session).values()}
+    councils = {c.code: c.name for c in council_lookup(session, frame=None).values()}
     return sorted(councils.items(), key=lambda item: item[1])
 
 
@@ -398,7 +398,7 @@ def _validated_account(
         failed_attempts=0,
     )
     if council:
-        found = council_lookup(session).get(match_key(council))
+        found = council_lookup(session, frame=None).get(match_key(council))
         if found is None:
             raise AccountProblem(f"there is no council {council!r}")
         account.council = found

@@ -84,7 +84,7 @@ def _import(
         data,
         filename,
         instrument,
-        _council_finder(session),
+        _council_finder(session, wave.frame),
         wave_key=wave_key,
         councils=councils or 0,
     )
@@ -98,10 +98,11 @@ def _import(
     return report
 
 
-def _council_finder(session: Session) -> FindCouncil:
-    """The wave's councils by every way of naming them (code, name, alias), for the checks."""
+def _council_finder(session: Session, frame: str) -> FindCouncil:
+    """The wave frame's members by every way of naming them (code, name, alias), for the checks:
+    a council's code in a wave of partnerships is not found."""
     councils = {
-        key: CouncilRef(c.id, c.code, c.name) for key, c in council_lookup(session).items()
+        key: CouncilRef(c.id, c.code, c.name) for key, c in council_lookup(session, frame).items()
     }
     return lambda text: councils.get(match_key(text))
 

@@ -107,6 +107,7 @@ class WaveSummary:
     closed_at: dt.datetime | None = None
     closed_by: str | None = None
     closed_reason: str | None = None
+    frame: str = "councils"
 
     @property
     def closed(self) -> bool:
@@ -125,6 +126,7 @@ def wave_summary_of(wave: Wave) -> WaveSummary:
         wave.closed_at,
         wave.closed_by,
         wave.closed_reason,
+        wave.frame,
     )
 
 

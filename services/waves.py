@@ -9,6 +9,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.councils import COUNCILS, FRAMES, Frame
 from db.models import Council, Interview, Wave, utcnow
 from instrument.errors import SurveyError
 from instrument.loader import parse_instrument, schedule_sha256
@@ -16,6 +17,8 @@ from services import audit
 from services.actor import Actor
 from services.interviews import WaveSummary, get_wave, wave_summary_of
 from services.permissions import WaveClosed, require
+
+__all__ = ["FRAMES", "Frame", "WaveProblem", "close_wave", "create_wave", "set_fieldwork_dates"]
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 MAX_TITLE = 200
@@ -35,6 +38,7 @@ def create_wave(
     title: str,
     instrument_text: str,
     instrument_name: str,
+    frame: str = COUNCILS,
 ) -> WaveSummary:
     """A new wave pinned to this schedule text, with an interview record for every council.
 
@@ -44,6 +48,8 @@ def create_wave(
     require(session, actor, "manage waves", target=f"wave {key}")
     instrument = parse_instrument(instrument_text, source=instrument_name)
     problems = _key_and_title_problems(session, key, title)
+    if frame not in FRAMES:
+        problems.append(f"there is no sample frame {frame!r}; use one of {', '.join(FRAMES)}")
     if problems:
         raise WaveProblem("; ".join(problems))
     sha = schedule_sha256(instrument_text)
@@ -53,17 +59,20 @@ def create_wave(
         instrument=instrument_name[:80],
         instrument_text=instrument_text,
         instrument_sha256=sha,
+        frame=frame,
     )
     session.add(wave)
     session.flush()
-    councils = session.scalars(select(Council.id).order_by(Council.name)).all()
+    members = select(Council.id).where(Council.frame == frame).order_by(Council.name)
+    councils = session.scalars(members).all()
     session.add_all(Interview(wave_id=wave.id, council_id=c) for c in councils)
     audit.record(
         session,
         actor=actor,
         action="wave.create",
         target=f"wave {key}",
-        new=f"{title.strip()} · schedule {instrument_name} ({instrument.title}) sha256 {sha}",
+        new=f"{title.strip()} · {FRAMES[frame].title} · schedule {instrument_name} "
+        f"({instrument.title}) sha256 {sha}",
     )
     session.commit()
     return wave_summary_of(wave)

@@ -94,6 +94,7 @@ def test_every_closed_variable_has_a_chart_a_table_and_downloads(wave: Engine) -
         "Response",
         *(f"Part {p.id}: {p.title}" for p in SCHEDULE.parts),
         "Cross-tabulation",
+        "Compared with another wave",
     ]
     menus = [b for b in at.get("popover") if b.proto.popover.label == "Download"]
     assert len(menus) == len(charts)

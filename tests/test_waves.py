@@ -20,7 +20,7 @@ from instrument.loader import (
 )
 from services.answers import save_answer
 from services.fieldwork import record_contact
-from services.imports import import_wave
+from services.imports import ImportRefused, import_wave
 from services.interviews import wave_instrument, wave_interviews
 from services.permissions import PermissionDenied, WaveClosed
 from services.results import load_report
@@ -238,3 +238,36 @@ def test_a_stored_schedule_that_does_not_match_its_fingerprint_is_refused() -> N
     assert pinned_instrument(edited, schedule_sha256(edited)).variable(
         "q11_swia_used"
     ).text.startswith("Did you use")
+
+
+def test_a_wave_of_partnerships__31_with_their_s37_codes__files_name_them_not_councils(
+    engine: Engine, tmp_path: Path
+) -> None:
+    admin = account(engine, "admin")
+    with Session(engine) as s:
+        wave = create_wave(s, actor=admin, key="hscp", title="Partnerships 2026",
+                           instrument_text=SCHEDULE, instrument_name="schedule_2011",
+                           frame="partnerships")  # fmt: skip
+        interviews = wave_interviews(s, actor=INTERVIEWER, wave_key="hscp")
+        assert wave.frame == "partnerships"
+        assert len(interviews) == 31 and {i.council_code[:3] for i in interviews} == {"S37"}
+        names = {i.council_name for i in interviews}
+        assert "Clackmannanshire and Stirling Health and Social Care Partnership" in names
+        assert len(wave_interviews(s, actor=INTERVIEWER, wave_key="2011")) == 32
+
+        schedule = wave_instrument(s, actor=INTERVIEWER, wave_key="hscp")
+        rows = build_wave(schedule)[:2]
+        rows[0].update(council_code="S37000032", council_name="Fife HSCP")  # by its alias
+        rows[1].update(council_code="S12000047", council_name="Fife")  # a council, not here
+        with pytest.raises(ImportRefused) as refused:
+            import_wave(s, actor=INTERVIEWER, wave_key="hscp",
+                        data=csv_bytes(rows, columns(schedule)), filename="hscp.csv")  # fmt: skip
+    problems = [str(p) for p in refused.value.problems]
+    assert len(problems) == 1 and "S12000047" in problems[0], problems
+
+
+def test_an_unknown_frame_is_refused(engine: Engine) -> None:
+    admin = account(engine, "admin")
+    with Session(engine) as s, pytest.raises(WaveProblem, match="no sample frame 'boards'"):
+        create_wave(s, actor=admin, key="x", title="x", instrument_text=SCHEDULE,
+                    instrument_name="schedule_2011", frame="boards")  # fmt: skip

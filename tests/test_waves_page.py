@@ -43,7 +43,8 @@ def test_the_waves_are_listed_with_their_pinned_schedule(app_db: Engine) -> None
     at = open_waves()
 
     assert listed(at) == [
-        {"Key": "2011", "Title": "Commissioning social care 2011", "Schedule": "schedule_2011",
+        {"Key": "2011", "Title": "Commissioning social care 2011", "Surveys": "councils",
+         "Schedule": "schedule_2011",
          "SHA-256": SHA[:12], "Fieldwork": "open to open", "State": "Open"},
     ]  # fmt: skip
 
@@ -54,16 +55,20 @@ def test_create_a_wave_from_the_shipped_schedule(app_db: Engine) -> None:
     fields = {t.label: t for t in create.text_input}
     fields["Key"].input("2026")
     fields["Title"].input("Commissioning social care 2026")
-    create.selectbox[0].select("schedule_2011")
+    create.selectbox[0].select("partnerships")
+    create.selectbox[1].select("schedule_2011")
     create.button[0].click()
     at.run()
 
     assert not at.exception, at.exception
     assert [read(s) for s in at.success] == ["Wave 2026 created with schedule schedule_2011."]
-    assert [w["Key"] for w in listed(at)] == ["2011", "2026"]
+    assert [(w["Key"], w["Surveys"]) for w in listed(at)] == [
+        ("2011", "councils"), ("2026", "partnerships"),
+    ]  # fmt: skip
     with Session(app_db) as s:
         wave = s.scalar(select(Wave).where(Wave.key == "2026"))
         assert wave is not None and wave.instrument_sha256 == SHA
+        assert wave.frame == "partnerships"
         assert s.scalar(select(AuditEvent).where(AuditEvent.action == "wave.create"))
 
 
