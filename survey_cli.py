@@ -158,9 +158,14 @@ def _comparison(session: Session, args: argparse.Namespace) -> WaveComparison | 
     """The wave against the one `--compare` names, if any."""
     if not args.compare:
         return None
+    frames = tuple(
+        wave_summary(session, actor=args.actor, wave_key=key).frame
+        for key in (args.wave, args.compare)
+    )
     return compare_waves(
         load_report(session, actor=args.actor, wave_key=args.wave),
         load_report(session, actor=args.actor, wave_key=args.compare),
+        frames=(frames[0], frames[1]),
     )
 
 

@@ -42,10 +42,15 @@ class WaveComparison:
     other_wave: str
     compared: tuple[VariableChange, ...]
     not_compared: dict[str, str]  # variable id -> why, in words
+    frames_differ: str | None = None  # said wherever the comparison is shown, if the waves
+    # surveyed different kinds of organisation (councils against partnerships)
 
 
-def compare_waves(now: WaveReport, then: WaveReport) -> WaveComparison:
-    """Every closed variable of `now`, compared with `then` where that is sound."""
+def compare_waves(
+    now: WaveReport, then: WaveReport, *, frames: tuple[str, str] | None = None
+) -> WaveComparison:
+    """Every closed variable of `now`, compared with `then` where that is sound. `frames`, the
+    two waves' sample frames, are compared too: different ones are never mixed silently."""
     compared, not_compared = [], {}
     for vid, tally in now.tallies.items():
         variable = now.instrument.variable(vid) if now.instrument.has_variable(vid) else None
@@ -64,13 +69,20 @@ def compare_waves(now: WaveReport, then: WaveReport) -> WaveComparison:
             )
         else:
             compared.append(VariableChange(vid, other, tally, previous))
-    return WaveComparison(now.wave_key, then.wave_key, tuple(compared), not_compared)
+    differ = None
+    if frames and frames[0] != frames[1]:
+        differ = (
+            f"Wave {now.wave_key} surveyed {frames[0]} and wave {then.wave_key} surveyed "
+            f"{frames[1]}: the figures compare different organisations."
+        )
+    return WaveComparison(now.wave_key, then.wave_key, tuple(compared), not_compared, differ)
 
 
 def comparison_dict(comparison: WaveComparison) -> dict[str, Any]:
     """The comparison as the JSON report carries it, in the newer schedule's order."""
     return {
         "wave": comparison.other_wave,
+        "frames_differ": comparison.frames_differ,
         "variables": {
             c.variable_id: {
                 "other_variable": c.other_id,
@@ -111,6 +123,7 @@ def markdown_lines(comparison: WaveComparison) -> dict[str, list[str]]:
     why it is not compared."""
     other = comparison.other_wave
     lines: dict[str, list[str]] = {}
+    warning = [f"**{comparison.frames_differ}**"] if comparison.frames_differ else []
     for change in comparison.compared:
         moves = "; ".join(
             f"{change.now.choice_labels.get(code, code)} "
@@ -118,9 +131,11 @@ def markdown_lines(comparison: WaveComparison) -> dict[str, list[str]]:
             for code, pp in change.change_pp().items()
         )
         lines[change.variable_id] = [
+            *warning,  # said once, above the first comparison
             change_sentence(change, other),
             f"Change since wave {other}, percentage points of each base: {moves}.",
         ]
+        warning = []
     for vid, why in comparison.not_compared.items():
         lines[vid] = [f"Not compared with wave {other}: {why}."]
     return lines

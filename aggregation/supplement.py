@@ -84,6 +84,8 @@ def _comparison(
     not compared, and why."""
     wave, other = comparison.wave, comparison.other_wave
     document.add_heading(f"Compared with wave {other}", level=1)
+    if comparison.frames_differ:
+        document.add_paragraph().add_run(comparison.frames_differ).bold = True
     document.add_paragraph(
         "Questions asked in both waves with the same answers to choose from. Each wave's "
         "shares are of its own base; changes are in percentage points."

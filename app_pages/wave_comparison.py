@@ -9,7 +9,7 @@ import streamlit as st
 from aggregation.charts import wave_pair_chart
 from aggregation.compare import change_sentence, compare_waves
 from app_pages.common import actor, literal, session
-from services.interviews import list_waves
+from services.interviews import list_waves, wave_summary
 from services.results import load_report
 
 OTHER_WAVE = "compare_with_wave"
@@ -36,7 +36,13 @@ def show_comparison(wave: str) -> None:
         return
     with session() as s:
         now = load_report(s, actor=actor(), wave_key=wave)
-        comparison = compare_waves(now, load_report(s, actor=actor(), wave_key=other))
+        frames = (wave_summary(s, actor=actor(), wave_key=wave).frame,
+                  wave_summary(s, actor=actor(), wave_key=other).frame)  # fmt: skip
+        comparison = compare_waves(
+            now, load_report(s, actor=actor(), wave_key=other), frames=frames
+        )
+    if comparison.frames_differ:
+        st.warning(comparison.frames_differ)
     st.caption(
         f"{len(comparison.compared)} questions compared; "
         f"{len(comparison.not_compared)} not compared (listed at the end)."

@@ -206,3 +206,21 @@ def test_the_dashboard_compares_with_the_wave_chosen(two_waves: Path) -> None:
     lines = [t.value for t in listed.text]
     assert "Changed since 2021: not asked in wave 2011" in lines
     assert any(line.startswith("Client group most involved: its codes differ") for line in lines)
+
+
+def test_report_compare__partnerships_against_councils__said_not_mixed_silently(
+    two_waves: Path,
+) -> None:
+    schedule = two_waves / "schedule_2026.yaml"
+    create = ["wave", "create", "--key", "hscp", "--title", "Partnerships"]
+    assert survey_cli.main([*create, "--instrument", str(schedule), "--frame", "partnerships"]) == 0
+    said = ("Wave hscp surveyed partnerships and wave 2011 surveyed councils: the figures "
+            "compare different organisations.")  # fmt: skip
+
+    assert json.loads(report("hscp", two_waves, "--compare", "2011"))["compare"][
+        "frames_differ"
+    ] == said
+    assert report("hscp", two_waves, "--compare", "2011", fmt="markdown").count(said) == 1
+    assert json.loads(report("2026", two_waves, "--compare", "2011"))["compare"][
+        "frames_differ"
+    ] is None
