@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,16 +197,50 @@ def app_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -
     return engine
 
 
+@contextmanager
+def cli_on(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """DATABASE_URL set to `url` for `survey_cli.main` run in-process; `db.open_database`
+    starts without cached engines, and those it opened are closed afterwards."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setattr(db, "_engines", {})
+    try:
+        yield url
+    finally:
+        for opened in db._engines.values():
+            opened.dispose()
+
+
 @pytest.fixture
 def cli_db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """DATABASE_URL set to the test database for `survey_cli.main` run in-process (an empty
-    database: ask for `engine` too for an initialised one); `db.open_database` starts without
-    cached engines, and those it opened are closed afterwards."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setattr(db, "_engines", {})
-    yield database_url
-    for opened in db._engines.values():
-        opened.dispose()
+    """The test database for `survey_cli.main` run in-process (an empty database: ask for
+    `engine` too for an initialised one)."""
+    with cli_on(database_url, monkeypatch):
+        yield database_url
+
+
+def built_once(
+    factory: pytest.TempPathFactory, build: Callable[[Path], None]
+) -> Callable[[Path, pytest.MonkeyPatch], AbstractContextManager[Path]]:
+    """A SQLite database that `build(workdir)` fills through the CLI once per module (per xdist
+    worker), handed to each test as a copy of its own, so tests stay independent."""
+    workdir = factory.mktemp("built")
+    url = f"sqlite:///{workdir / 'built.sqlite3'}"
+    with pytest.MonkeyPatch.context() as patch, cli_on(url, patch):
+        build(workdir)
+    with closing(sqlite3.connect(workdir / "built.sqlite3")) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the file copied
+
+    @contextmanager
+    def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+        mine = tmp_path / "survey.sqlite3"
+        shutil.copyfile(workdir / "built.sqlite3", mine)
+        for name in os.listdir(workdir):
+            if not name.startswith("built.sqlite3"):
+                shutil.copy(workdir / name, tmp_path / name)
+        with cli_on(f"sqlite:///{mine}", monkeypatch):
+            yield tmp_path
+
+    return copy
 
 
 @pytest.fixture

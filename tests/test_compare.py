@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import survey_cli
 from aggregation.compare import VariableChange, change_sentence
 from aggregation.tally import Tally
 from instrument.loader import instrument_text, parse_instrument
+from tests.conftest import built_once
 from tests.signing import app_as, read
 from tests.wave_builder import build_wave, changed, columns, csv_bytes
 
@@ -48,10 +50,10 @@ def report(wave: str, tmp_path: Path, *extra: str, fmt: str = "json") -> str:
     return out.read_text(encoding="utf-8")
 
 
-@pytest.fixture
-def two_waves(cli_db: str, tmp_path: Path) -> Path:
+def fill_two_waves(tmp_path: Path) -> None:
     """Wave 2011 and wave 2026 (the revised schedule), each filled from a whole flat file; in
     2026 more councils say they involved users in strategy."""
+    assert survey_cli.main(["init"]) == 0
     old, new = parse_instrument(SCHEDULE), parse_instrument(REVISED)
     first = tmp_path / "2011.csv"
     first.write_bytes(csv_bytes(build_wave(old), columns(old)))
@@ -82,7 +84,18 @@ def two_waves(cli_db: str, tmp_path: Path) -> Path:
     second = tmp_path / "2026.csv"
     second.write_bytes(csv_bytes(changed(rows, more_yes), columns(new)))
     assert survey_cli.main(["import", str(second), "--wave", "2026"]) == 0
-    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return built_once(tmp_path_factory, fill_two_waves)
+
+
+@pytest.fixture
+def two_waves(built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+    """The two waves, in a database of this test's own."""
+    with built(tmp_path, monkeypatch) as workdir:
+        yield workdir
 
 
 def test_report_compare__shared_renamed_new_and_recoded_variables(two_waves: Path) -> None:

@@ -5,6 +5,7 @@ staff page, with no line of Python naming one of its questions."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 import survey_cli
 from instrument import load_instrument
 from instrument.loader import InstrumentError, parse_instrument
+from tests.conftest import built_once
 from tests.signing import app_as
 from tests.wave_builder import build_wave, columns, csv_bytes, read_csv_rows
 
@@ -23,19 +25,30 @@ MADE_UP = load_instrument(SCHEDULE_FILE)
 WAVE = "madeup"
 
 
-@pytest.fixture
-def made_up_wave(cli_db: str, tmp_path: Path) -> str:
+def fill_made_up_wave(workdir: Path) -> None:
     """Wave `madeup` created from the schedule file and filled from a whole flat file."""
+    assert survey_cli.main(["init"]) == 0
     assert survey_cli.main(["wave", "create", "--key", WAVE, "--title", "Made-up survey",
                             "--instrument", str(SCHEDULE_FILE)]) == 0  # fmt: skip
-    answers = tmp_path / "answers.csv"
+    answers = workdir / "answers.csv"
     answers.write_bytes(csv_bytes(build_wave(MADE_UP), columns(MADE_UP)))
     assert survey_cli.main(["import", str(answers), "--wave", WAVE]) == 0
-    return cli_db
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return built_once(tmp_path_factory, fill_made_up_wave)
+
+
+@pytest.fixture
+def made_up_wave(built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+    """The made-up wave, in a database of this test's own."""
+    with built(tmp_path, monkeypatch) as workdir:
+        yield workdir
 
 
 def test_flat_files_and_reports_follow_the_made_up_schedule(
-    made_up_wave: str, tmp_path: Path
+    made_up_wave: Path, tmp_path: Path
 ) -> None:
     exported = tmp_path / "export.csv"
     assert survey_cli.main(["export", "--wave", WAVE, "--out", str(exported),
@@ -74,13 +87,13 @@ def page(role: str, script: str) -> AppTest:
     ],
 )
 def test_every_staff_page_opens_on_the_made_up_wave(
-    made_up_wave: str, role: str, script: str
+    made_up_wave: Path, role: str, script: str
 ) -> None:
     page(role, script)
 
 
 def test_the_dashboard_draws_the_declared_comparison_and_cross_tabulates_its_first_two(
-    made_up_wave: str,
+    made_up_wave: Path,
 ) -> None:
     at = page("auditor", "app_pages/dashboard.py")
 
