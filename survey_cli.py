@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from aggregation.compare import WaveComparison, compare_waves, comparison_dict, markdown_lines
+from aggregation.compare import comparison_dict, markdown_lines
 from aggregation.report import report_json, report_markdown
 from aggregation.response import response_figures
 from aggregation.supplement import supplement_docx
@@ -45,7 +45,7 @@ from services.audit_log import verify_chain
 from services.export import export_wave
 from services.imports import import_wave
 from services.interviews import list_waves, wave_interviews, wave_summary
-from services.results import load_report, load_results
+from services.results import compare_with, load_report, load_results
 from services.waves import WaveProblem, close_wave, create_wave, set_fieldwork_dates
 
 
@@ -132,14 +132,23 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
         with Session(engine) as session:
             results = load_results(session, actor=args.actor, wave_key=args.wave)
             title = wave_summary(session, actor=args.actor, wave_key=args.wave).title
-            comparison = _comparison(session, args)
+            comparison = (
+                compare_with(session, actor=args.actor, wave_key=args.wave, other=args.compare)
+                if args.compare
+                else None
+            )
         Path(args.out).write_bytes(supplement_docx(results, title, comparison=comparison))
         print(f"Wrote the draft report supplement of wave {args.wave} to {args.out}.")
         return 0
     with Session(engine) as session:
         report = load_report(session, actor=args.actor, wave_key=args.wave)
         title = wave_summary(session, actor=args.actor, wave_key=args.wave).title
-        comparison = _comparison(session, args)
+        comparison = (
+            compare_with(session, actor=args.actor, wave_key=args.wave, other=args.compare,
+                         report=report)
+            if args.compare
+            else None
+        )  # fmt: skip
     if args.format == "json":
         text = report_json(report.wave_key, report.figures, report.tallies,
                            compare=comparison_dict(comparison) if comparison else None)  # fmt: skip
@@ -152,21 +161,6 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
-
-
-def _comparison(session: Session, args: argparse.Namespace) -> WaveComparison | None:
-    """The wave against the one `--compare` names, if any."""
-    if not args.compare:
-        return None
-    frames = tuple(
-        wave_summary(session, actor=args.actor, wave_key=key).frame
-        for key in (args.wave, args.compare)
-    )
-    return compare_waves(
-        load_report(session, actor=args.actor, wave_key=args.wave),
-        load_report(session, actor=args.actor, wave_key=args.compare),
-        frames=(frames[0], frames[1]),
-    )
 
 
 def cmd_demo(engine: Engine, args: argparse.Namespace) -> int:
@@ -263,14 +257,12 @@ def cmd_wave_list(engine: Engine, args: argparse.Namespace) -> int:
     with Session(engine) as session:
         waves = list_waves(session, actor=args.actor)
     for wave in waves:
-        dates = " to ".join(f"{d:%d/%m/%Y}" if d else "open" for d in
-                            (wave.fieldwork_start, wave.fieldwork_end))  # fmt: skip
         state = (
             f"closed {wave.closed_at:%d/%m/%Y}: {wave.closed_reason}" if wave.closed_at else "open"
         )
         print(f"{wave.key:<10} {wave.title}")
-        print(f"{'':<10} {wave.frame}, schedule {wave.instrument} "
-              f"({wave.instrument_sha256[:12]}), fieldwork {dates}, {state}")  # fmt: skip
+        schedule = f"schedule {wave.instrument} ({wave.instrument_sha256[:12]})"
+        print(f"{'':<10} {wave.frame}, {schedule}, fieldwork {wave.fieldwork_text}, {state}")
     return 0
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import streamlit as st
 
 from aggregation.charts import wave_pair_chart
-from aggregation.compare import change_sentence, compare_waves
+from aggregation.compare import change_sentence
 from app_pages.common import actor, literal, session
-from services.interviews import list_waves, wave_summary
-from services.results import load_report
+from services.interviews import list_waves
+from services.results import compare_with, load_report
 
 OTHER_WAVE = "compare_with_wave"
 
@@ -36,11 +36,7 @@ def show_comparison(wave: str) -> None:
         return
     with session() as s:
         now = load_report(s, actor=actor(), wave_key=wave)
-        frames = (wave_summary(s, actor=actor(), wave_key=wave).frame,
-                  wave_summary(s, actor=actor(), wave_key=other).frame)  # fmt: skip
-        comparison = compare_waves(
-            now, load_report(s, actor=actor(), wave_key=other), frames=frames
-        )
+        comparison = compare_with(s, actor=actor(), wave_key=wave, other=other, report=now)
     if comparison.frames_differ:
         st.warning(comparison.frames_differ)
     st.caption(

@@ -33,7 +33,7 @@ def render() -> None:
                 "Surveys": [FRAMES[w.frame].member + "s" for w in waves],
                 "Schedule": [w.instrument for w in waves],
                 "SHA-256": [w.instrument_sha256[:12] for w in waves],
-                "Fieldwork": [_dates(w) for w in waves],
+                "Fieldwork": [w.fieldwork_text for w in waves],
                 "State": [_state(w) for w in waves],
             }
         ),
@@ -143,13 +143,6 @@ def _close(waves: dict[str, WaveSummary]) -> None:
         lambda s: close_wave(s, actor=actor(), wave_key=key, reason=reason),
         f"Wave {key} is closed.",
     )
-
-
-def _dates(wave: WaveSummary) -> str:
-    start, end = (
-        f"{d:%d/%m/%Y}" if d else "open" for d in (wave.fieldwork_start, wave.fieldwork_end)
-    )
-    return f"{start} to {end}"
 
 
 def _state(wave: WaveSummary) -> str:

@@ -53,11 +53,14 @@ from db.engine import make_engine  # noqa: E402
 from db.models import Council, Interview, Wave  # noqa: E402
 from db.setup import initialise  # noqa: E402
 from instrument import DEFAULT_INSTRUMENT  # noqa: E402
-from instrument.loader import instrument_text, schedule_sha256  # noqa: E402
+from instrument.loader import (  # noqa: E402
+    instrument_named,
+    instrument_text,
+    schedule_sha256,
+)
 from instrument.model import CODED_VALUE_LIMIT  # noqa: E402
 from ops.demo import FIELDWORK, INTERVIEWERS, draw, plausible_interview, weekday_in  # noqa: E402
 from services.actor import Actor  # noqa: E402
-from services.interviews import instrument_named  # noqa: E402
 from services.results import load_report, load_results  # noqa: E402
 
 DEFAULT_SIZES = (32, 1_000, 10_000, 100_000)

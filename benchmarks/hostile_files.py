@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from services.interviews import instrument_named  # noqa: E402
+from instrument.loader import instrument_named  # noqa: E402
 from tests.wave_builder import build_wave, columns, csv_bytes  # noqa: E402
 
 BAD = REPO / "tests" / "data" / "bad"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -65,6 +66,13 @@ def load_instrument(source: str | Path = DEFAULT_INSTRUMENT) -> Instrument:
     """Load by instrument name (a file in `instrument/`) or by path; raise InstrumentError."""
     path = Path(source)
     return parse_instrument(instrument_text(source), source=str(path))
+
+
+@lru_cache(maxsize=8)
+def instrument_named(name: str) -> Instrument:
+    """A shipped schedule by name, loaded once per process (the services read a wave's
+    pinned text instead: `services.interviews.pinned`)."""
+    return load_instrument(name)
 
 
 def instrument_text(source: str | Path) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from db.models import Answer, Council, Interview, Wave, utcnow
-from instrument import Instrument, load_instrument
+from instrument import Instrument
 from instrument.errors import SurveyError
 from instrument.loader import pinned_instrument
 from instrument.progress import missing_for_completion
@@ -69,12 +68,6 @@ class InterviewSummary:
     validated_by: str | None = None
 
 
-@lru_cache(maxsize=8)
-def instrument_named(name: str) -> Instrument:
-    """Instruments are files in the repository: load each once per process."""
-    return load_instrument(name)
-
-
 def pinned(wave: Wave) -> Instrument:
     """The schedule the wave pinned when it was created: what it is read, routed, tallied and
     exported with, even if the YAML file of that name has changed or gone since."""
@@ -112,6 +105,12 @@ class WaveSummary:
     @property
     def closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def fieldwork_text(self) -> str:
+        """'01/02/2026 to open': when fieldwork runs, as pages and the CLI show it."""
+        ends = (self.fieldwork_start, self.fieldwork_end)
+        return " to ".join(f"{d:%d/%m/%Y}" if d else "open" for d in ends)
 
 
 def wave_summary_of(wave: Wave) -> WaveSummary:

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from aggregation.compare import WaveComparison, compare_waves
 from aggregation.counts import closed_variables, counts_frame
 from aggregation.results import WaveReport, WaveResults, wave_report, wave_results
 from aggregation.tally import ANSWER_COLUMNS, COMPLETED, INTERVIEW_COLUMNS
@@ -151,6 +152,17 @@ def load_report(
     return wave_report(wave_key, pinned(wave), by_status, counts)
 
 
+def compare_with(
+    session: Session, *, actor: Actor, wave_key: str, other: str, report: WaveReport | None = None
+) -> WaveComparison:
+    """The wave against another, with both sample frames said (`report`: this wave's, if
+    already counted)."""
+    now = report if report is not None else load_report(session, actor=actor, wave_key=wave_key)
+    then = load_report(session, actor=actor, wave_key=other)
+    frames = (get_wave(session, wave_key).frame, get_wave(session, other).frame)
+    return compare_waves(now, then, frames=frames)
+
+
 def wave_counts(
     session: Session, *, actor: Actor, wave_key: str, respondent_roles: list[str] | None = None
 ) -> pd.DataFrame:
@@ -190,6 +202,7 @@ CountStatement = CompoundSelect[str | None, str | None, int]
 
 
 _STATEMENTS: dict[tuple[str, int, tuple[str, ...] | None], CountStatement] = {}
+STATEMENTS_KEPT = 64  # waves × role filters; the oldest goes first
 
 
 def _counts_statement(
@@ -199,6 +212,8 @@ def _counts_statement(
     its dozen parts costs more than PostgreSQL takes to plan them."""
     key = (wave.instrument_sha256, wave.id, respondent_roles)
     if key not in _STATEMENTS:
+        if len(_STATEMENTS) >= STATEMENTS_KEPT:
+            del _STATEMENTS[next(iter(_STATEMENTS))]
         _STATEMENTS[key] = _build_counts_statement(instrument, wave.id, respondent_roles)
     return _STATEMENTS[key]
 

@@ -7,11 +7,12 @@ import datetime as dt
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from instrument.loader import instrument_named
 from instrument.model import Variable
 from instrument.schedule import Instrument
 from services.actor import Actor
 from services.answers import save_answer
-from services.interviews import complete_interview, instrument_named, update_details
+from services.interviews import complete_interview, update_details
 
 
 def typical_value(instrument: Instrument, variable: Variable) -> str:

@@ -16,11 +16,12 @@ from db.audit_chain import CHANGED, GENESIS, UNLINKED
 from db.engine import make_engine
 from db.models import AuditEvent, Council, Interview
 from db.schema import _config, is_current, upgrade
+from instrument.loader import instrument_named
 from services.actor import Actor
 from services.audit import chain_state, record
 from services.audit_log import verify_chain
 from services.imports import import_wave
-from services.interviews import get_interview, instrument_named
+from services.interviews import get_interview
 from tests.conftest import INTERVIEWER, table_checksums
 from tests.wave_builder import build_wave, columns, csv_bytes
 

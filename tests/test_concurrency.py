@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine
 from db.models import Answer, AnswerHistory, Council, Interview, Wave
 from db.setup import DEFAULT_WAVE
+from instrument.loader import instrument_named
 from services.actor import Actor
 from services.answers import AnswerConflict, save_answer
 from services.imports import ImportRefused, import_wave
-from services.interviews import instrument_named
 from tests.conftest import DATABASES, INTERVIEWER, REPO, throwaway_postgres
 from tests.wave_builder import build_wave, changed, columns, csv_bytes
 from tests.writers import OWN_QUESTIONS, SHARED_QUESTIONS, run_writers, verify

@@ -21,11 +21,10 @@ from sqlalchemy.orm import Session
 from aggregation.counts import COUNT_COLUMNS, closed_variables
 from aggregation.report import report_json
 from db.models import Answer, Council, Interview, Wave
-from instrument.loader import instrument_text, parse_instrument, schedule_sha256
+from instrument.loader import instrument_named, instrument_text, parse_instrument, schedule_sha256
 from instrument.model import DONT_KNOW, NO_ANSWER, NOT_APPLICABLE, Variable
 from instrument.schedule import Instrument
 from services.actor import Actor
-from services.interviews import instrument_named
 from services.results import load_report, load_results, wave_counts
 
 AUDITOR = Actor("auditor", "auditor")

@@ -16,6 +16,7 @@ import survey_cli
 from aggregation.report import report_json
 from db.models import Answer, AnswerHistory, AuditEvent, ContactAttempt, Council, Interview, Wave
 from db.setup import DEFAULT_WAVE, ensure_wave
+from instrument.loader import instrument_named
 from instrument.progress import missing_for_completion
 from instrument.values import normalise
 from instrument.vocabulary import InterviewStatus
@@ -26,7 +27,7 @@ from services.audit_log import verify_chain
 from services.export import export_wave
 from services.fieldwork import record_contact
 from services.imports import import_wave
-from services.interviews import get_wave, instrument_named, wave_interviews
+from services.interviews import get_wave, wave_interviews
 from services.results import load_results
 from tests.conftest import INTERVIEWER, TableChecksum, table_checksums
 from tests.wave_builder import build_wave, columns, csv_bytes

@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 
 import survey_cli
 from db.models import Answer, AnswerHistory, Council, Interview
+from instrument.loader import instrument_named
 from instrument.schedule import Instrument
 from services.actor import Actor
 from services.answers import save_answer
 from services.export import export_wave
 from services.imports import ImportRefused, ImportReport, import_wave
-from services.interviews import instrument_named
 from tests.conftest import INTERVIEWER, interview_id_of, table_checksums
 from tests.file_cases import (
     BLANK_CLOSED,

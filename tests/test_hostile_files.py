@@ -28,10 +28,10 @@ import survey_cli
 from db.engine import make_engine
 from db.models import Answer
 from flatfile.table import UnreadableFile, read_table, write_table
+from instrument.loader import instrument_named
 from services.actor import Actor
 from services.export import export_wave
 from services.imports import ImportRefused, import_wave
-from services.interviews import instrument_named
 from tests.conftest import (
     REPO,
     PostgresTestDatabase,

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import AuditEvent, Council, Interview
+from instrument.loader import instrument_named
 from services import imports as importer_module
 from services.answers import save_answer
 from services.imports import ImportRefused, import_wave
-from services.interviews import instrument_named
 from tests.conftest import INTERVIEWER, table_checksums
 from tests.test_concurrency import IMPORTER
 from tests.wave_builder import build_wave, changed, columns, csv_bytes

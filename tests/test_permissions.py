@@ -18,6 +18,7 @@ from db.engine import make_engine
 from db.models import AuditEvent
 from db.setup import initialise
 from flatfile.columns import export_columns
+from instrument.loader import instrument_named
 from ops import demo
 from services import (
     accounts,
@@ -32,7 +33,6 @@ from services import export as flatfile_export
 from services import imports as flatfile_import
 from services import results as results_service
 from services.actor import Actor
-from services.interviews import instrument_named
 from services.permissions import PermissionDenied
 from tests.answering import complete_whole_interview
 from tests.conftest import (

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from instrument import InstrumentError
-from instrument.loader import parse_instrument
+from instrument.loader import instrument_named, parse_instrument
 from instrument.model import NOT_APPLICABLE, RESERVED_CODES, Clause, Variable, parse_condition
 from instrument.schedule import Instrument
 from instrument.values import (
@@ -32,7 +32,6 @@ from instrument.values import (
 from services.actor import Actor
 from services.export import export_wave
 from services.imports import ImportRefused, import_wave
-from services.interviews import instrument_named
 from tests.wave_builder import (
     build_wave,
     changed,

@@ -19,8 +19,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.models import Answer, Council, Interview
+from instrument.loader import instrument_named
 from instrument.model import DONT_KNOW, RESERVED_LABELS, Variable
-from services.interviews import instrument_named
 from tests.browser.conftest import (
     add_in_form,
     create_administrator,

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.models import Account, Answer, Council, Interview
+from instrument.loader import instrument_named
 from instrument.schedule import Instrument
 from services.answers import save_answer
-from services.interviews import instrument_named
 from services.review import validate_submission
 from tests.answering import complete_whole_interview
 from tests.browser.conftest import add_account, question, settle, shoot, sign_in, wait_for_saved
