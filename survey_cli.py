@@ -20,17 +20,17 @@ from aggregation.report import report_json, report_markdown
 from aggregation.response import response_figures
 from aggregation.supplement import supplement_docx
 from db import open_database
-from db.councils import COUNCILS, FRAMES
+from db.councils import COUNCILS
 from db.engine import database_url
 from db.setup import DEFAULT_WAVE
 from flatfile.table import MAX_FILE_BYTES
-from instrument import load_instrument
+from instrument import DEFAULT_INSTRUMENT, load_instrument
 from instrument.errors import SurveyError
 from instrument.loader import instrument_text
 from instrument.vocabulary import Role
 from ops.app_role import grant_app_role
 from ops.backup import restore_backup, write_backup
-from ops.demo import fill_demo_wave
+from ops.demo import DEMOS, fill_demo_wave
 from services.accounts import (
     AccountProblem,
     add_account,
@@ -43,6 +43,7 @@ from services.accounts import (
 from services.actor import Actor
 from services.audit_log import verify_chain
 from services.export import export_wave
+from services.frames import DEFAULT_MEMBER, load_frame, sample_frames
 from services.imports import import_wave
 from services.interviews import list_waves, wave_interviews, wave_summary
 from services.results import compare_with, load_report, load_results
@@ -92,11 +93,8 @@ def cmd_export(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
     path = Path(args.file)
-    try:
-        with path.open("rb") as file:  # one byte past the limit is enough to refuse the file
-            data = file.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+    data = _flat_file(path)
+    if data is None:
         return 2
     with Session(engine) as session:
         report = import_wave(
@@ -117,6 +115,17 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
             f"Replaced answers of: {', '.join(report.replaced)} (previous values in the history)."
         )
     return 0
+
+
+def _flat_file(path: Path) -> bytes | None:
+    """The file's bytes, up to one past the limit (enough to refuse it); None, said on
+    standard error, when it cannot be read at all."""
+    try:
+        with path.open("rb") as file:
+            return file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return None
 
 
 def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
@@ -164,9 +173,9 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(engine: Engine, args: argparse.Namespace) -> int:
-    """Fill wave `demo` with synthetic answers so a newcomer sees a full dashboard at once."""
+    """Fill a demo wave with synthetic answers so a newcomer sees a full dashboard at once."""
     with Session(engine) as session:
-        report = fill_demo_wave(session, actor=args.actor)
+        report = fill_demo_wave(session, actor=args.actor, schedule=args.schedule)
     print(f"Wave {report.wave_key}: {report.title}.")
     if report.answers_replaced or report.history_replaced:
         print(
@@ -246,8 +255,7 @@ def cmd_wave_create(engine: Engine, args: argparse.Namespace) -> int:
             frame=args.frame,
         )
         interviews = wave_interviews(session, actor=args.actor, wave_key=wave.key)
-    member = FRAMES[wave.frame].member
-    print(f"Wave {wave.key} created: {wave.title}, {len(interviews)} {member}s.")
+    print(f"Wave {wave.key} created: {wave.title}, {len(interviews)} {wave.members}.")
     print(f"Schedule {path.name} pinned (SHA-256 {wave.instrument_sha256}).")
     return 0
 
@@ -283,6 +291,30 @@ def cmd_wave_close(engine: Engine, args: argparse.Namespace) -> int:
     with Session(engine) as session:
         wave = close_wave(session, actor=args.actor, wave_key=args.key, reason=args.reason)
     print(f"Wave {wave.key} closed: nothing in it can change from now on.")
+    return 0
+
+
+def cmd_frame_load(engine: Engine, args: argparse.Namespace) -> int:
+    """A new sample frame from a file of codes and names: all of it, or every problem listed."""
+    path = Path(args.file)
+    data = _flat_file(path)
+    if data is None:
+        return 2
+    with Session(engine) as session:
+        frame = load_frame(session, actor=args.actor, key=args.key, title=args.title,
+                           data=data, filename=path.name, member=args.member)  # fmt: skip
+    print(f"Sample frame {frame.key} loaded: {frame.title}, {frame.members} {frame.plural}.")
+    print(f"A wave surveys them with `survey_cli.py wave create ... --frame {frame.key}`.")
+    return 0
+
+
+def cmd_frame_list(engine: Engine, args: argparse.Namespace) -> int:
+    """Every sample frame a wave may survey: key, title, members, and where it came from."""
+    with Session(engine) as session:
+        frames = sample_frames(session, actor=args.actor)
+    for frame in frames.values():
+        print(f"{frame.key:<14} {frame.title}")
+        print(f"{'':<14} {frame.members} {frame.plural}, {frame.origin}")
     return 0
 
 
@@ -459,11 +491,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="add, per variable both waves asked with the same codes, the other wave's figures "
         "and the change in percentage points",
     )
-    command(
+    demo = command(
         "demo",
         cmd_demo,
-        "fill wave 'demo' with synthetic answers (replacing any earlier demo; no other wave)",
+        "fill a demonstration wave with synthetic answers: 'demo' (the 2011 schedule, councils) "
+        "or 'demo-ccps' (the CCPS self-assessment, partnerships); replaces any earlier demo "
+        "there and touches no other wave",
         Role.ADMIN,
+    )
+    demo.add_argument(
+        "--schedule",
+        choices=list(DEMOS),
+        default=DEFAULT_INSTRUMENT,
+        help="which shipped schedule's demo wave to fill (default: %(default)s)",
     )
     backup = command(
         "backup", cmd_backup, "write a consistent snapshot of the whole database", Role.ADMIN
@@ -480,6 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("role", help="the login role the app connects as, e.g. survey_app")
     _add_user_commands(commands)
     _add_wave_commands(commands)
+    _add_frame_commands(commands)
     instrument = commands.add_parser(
         "instrument", help="check a schedule file", description="check a schedule (YAML) file"
     )
@@ -540,10 +581,10 @@ def _add_wave_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     create.add_argument("--instrument", required=True, metavar="FILE.yaml", help="the schedule")
     create.add_argument(
         "--frame",
-        choices=list(FRAMES),
         default=COUNCILS,
-        help="who the wave surveys: the 32 councils (default) or the 31 health and social care "
-        "partnerships",
+        metavar="KEY",
+        help="who the wave surveys: the 32 councils (default), the 31 health and social care "
+        "partnerships (partnerships) or a frame loaded with `frame load` (see `frame list`)",
     )
     action("list", cmd_wave_list, "list every wave with its schedule, dates and state")
     dates = action("dates", cmd_wave_dates, "set when a wave's fieldwork runs")
@@ -553,6 +594,31 @@ def _add_wave_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     close = action("close", cmd_wave_close, "close a wave: read-only for everyone from then on")
     close.add_argument("key")
     close.add_argument("--reason", required=True, help="why, for the audit log")
+
+
+def _add_frame_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    action = _command_group(
+        commands,
+        "frame",
+        "load and list sample frames (who a wave surveys)",
+        "manage sample frames (administrators)",
+    )
+    load = action("load", cmd_frame_load, "load a sample frame from a CSV of code, name (aliases)")
+    load.add_argument("key", help="a short key for `wave create --frame`, e.g. boards")
+    load.add_argument("--title", required=True, help="e.g. 'The 14 NHS health boards'")
+    load.add_argument(
+        "--file",
+        required=True,
+        metavar="FRAME.csv",
+        help="columns code (up to 40 characters), name and optionally aliases (separated by ';')",
+    )
+    load.add_argument(
+        "--member",
+        default=DEFAULT_MEMBER,
+        metavar="WORD",
+        help=f"the word for one member, e.g. 'health board' (default: {DEFAULT_MEMBER})",
+    )
+    action("list", cmd_frame_list, "list every sample frame with its members and origin")
 
 
 def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

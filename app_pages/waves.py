@@ -1,5 +1,6 @@
-"""Waves: the administrator starts a round of fieldwork with the schedule it pins, sets when
-fieldwork runs, and closes a wave when it is over (nothing in it can change after that)."""
+"""Waves: the administrator starts a round of fieldwork with the schedule it pins and the sample
+frame it surveys, sets when fieldwork runs, closes a wave when it is over (nothing in it can
+change after that), and loads a new sample frame from a file of codes and names."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import streamlit as st
 from app_pages.common import act, actor, session, show_notice, show_refusal
 from instrument.errors import SurveyError
 from instrument.loader import instrument_text, shipped_instruments
+from services.frames import DEFAULT_MEMBER, FrameSummary, load_frame, sample_frames
 from services.interviews import WaveSummary, list_waves
-from services.waves import FRAMES, close_wave, create_wave, set_fieldwork_dates
+from services.waves import close_wave, create_wave, set_fieldwork_dates
 
 NOTICE = "waves_notice"
 UPLOAD = "A schedule file of your own (YAML)…"
@@ -25,12 +27,13 @@ def render() -> None:
     show_notice(NOTICE)
     with session() as s:
         waves = list_waves(s, actor=actor())
+        frames = sample_frames(s, actor=actor())
     st.dataframe(
         pd.DataFrame(
             {
                 "Key": [w.key for w in waves],
                 "Title": [w.title for w in waves],
-                "Surveys": [FRAMES[w.frame].member + "s" for w in waves],
+                "Surveys": [w.members for w in waves],
                 "Schedule": [w.instrument for w in waves],
                 "SHA-256": [w.instrument_sha256[:12] for w in waves],
                 "Fieldwork": [w.fieldwork_text for w in waves],
@@ -41,20 +44,24 @@ def render() -> None:
         width="stretch",
     )
     open_waves = {w.key: w for w in waves if not w.closed}
-    create, dates, close = st.tabs(["Create a wave", "Fieldwork dates", "Close a wave"])
+    create, dates, close, load = st.tabs(
+        ["Create a wave", "Fieldwork dates", "Close a wave", "Load a frame"]
+    )
     with create:
-        _create()
+        _create(frames)
     with dates:
         _dates_form(open_waves)
     with close:
         _close(open_waves)
+    with load:
+        _load_frame(frames)
 
 
-def _create() -> None:
+def _create(frames: dict[str, FrameSummary]) -> None:
     st.caption(
         "The wave keeps the schedule's full text as it is now: later edits to the file do not "
-        "change it. Every member of the frame (each council, or each partnership) gets an "
-        "interview record."
+        "change it. Every member of the frame (each council, each partnership, or each "
+        "organisation of a frame loaded from a file) gets an interview record."
     )
     choices = [*shipped_instruments(), UPLOAD]
     with st.form("create_wave"):
@@ -62,7 +69,9 @@ def _create() -> None:
         key = left.text_input("Key", placeholder="2026", help="1 to 40 letters, digits, - or _")
         title = right.text_input("Title", placeholder="Commissioning social care 2026")
         frame = st.selectbox(
-            "Who is surveyed", list(FRAMES), format_func=lambda k: FRAMES[k].title
+            "Who is surveyed",
+            list(frames),
+            format_func=lambda k: f"{frames[k].title} ({frames[k].members} {frames[k].plural})",
         )
         schedule = st.selectbox("Schedule", choices)
         upload = st.file_uploader("Schedule file (when uploading one)", type=["yaml", "yml"])
@@ -142,6 +151,51 @@ def _close(waves: dict[str, WaveSummary]) -> None:
     _act(
         lambda s: close_wave(s, actor=actor(), wave_key=key, reason=reason),
         f"Wave {key} is closed.",
+    )
+
+
+def _load_frame(frames: dict[str, FrameSummary]) -> None:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Key": list(frames),
+                "Title": [f.title for f in frames.values()],
+                "Members": [f"{f.members} {f.plural}" for f in frames.values()],
+                "Origin": [f.origin for f in frames.values()],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        "A CSV (or XLSX) file with a first row of column names: `code` (up to 40 characters), "
+        "`name`, and optionally `aliases`, the other names files may call a member by, "
+        "separated by `;`. Every row is checked before anything is saved; a code or name "
+        "another frame's member has already is refused."
+    )
+    with st.form("load_frame"):
+        left, right = st.columns(2)
+        key = left.text_input("Key", placeholder="boards", help="1 to 40 letters, digits, - or _")
+        title = right.text_input("Title", placeholder="The 14 NHS health boards")
+        member = st.text_input(
+            "The word for one member",
+            value=DEFAULT_MEMBER,
+            help="Said on screen: 'council', 'partnership', 'health board'…",
+        )
+        upload = st.file_uploader("The frame's file (CSV or XLSX)", type=["csv", "xlsx"])
+        submitted = st.form_submit_button("Load the frame", type="primary")
+    if not submitted:
+        return
+    if upload is None:
+        st.error("Choose the frame's file to upload.")
+        return
+    data, filename = upload.getvalue(), upload.name
+    _act(
+        lambda s: load_frame(
+            s, actor=actor(), key=key.strip(), title=title, member=member, data=data,
+            filename=filename,
+        ),
+        f"Sample frame {key.strip()} loaded from {filename}.",
     )
 
 

@@ -1,18 +1,19 @@
-"""The sample frames (who a wave surveys): Scotland's 32 councils and its 31 health and social
-care partnerships; seeding them, and finding one from whatever a file calls it."""
+"""The sample frames (who a wave surveys) shipped with the survey: Scotland's 32 councils and its
+31 health and social care partnerships; seeding them, making a member of any frame (a loaded
+one too: `services.frames`), and finding one from whatever a file calls it."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Council, CouncilAlias
+from db.models import Council, CouncilAlias, SampleFrame
 
 COUNCILS_FILE = Path(__file__).parent / "councils.yaml"
 PARTNERSHIPS_FILE = Path(__file__).parent / "partnerships.yaml"
@@ -21,7 +22,8 @@ COUNCILS = "councils"  # the default frame, and the only one before 2026
 
 @dataclass(frozen=True)
 class Frame:
-    """A sample frame: its key, what one member is called, and the file that seeds it."""
+    """A shipped sample frame: its key, what one member is called, and the file that seeds it.
+    Every frame a wave may use, loaded ones too, is a `sample_frame` row."""
 
     key: str
     title: str
@@ -29,7 +31,7 @@ class Frame:
     file: Path
 
 
-FRAMES: dict[str, Frame] = {
+SHIPPED_FRAMES: dict[str, Frame] = {
     COUNCILS: Frame(COUNCILS, "Scotland's 32 councils", "council", COUNCILS_FILE),
     "partnerships": Frame(
         "partnerships",
@@ -47,21 +49,28 @@ def match_key(text: str) -> str:
 
 
 def seed_councils(session: Session) -> int:
-    """Insert any member of a frame (and its aliases) missing from the database; return how
-    many were added."""
+    """Insert any shipped frame, or member of one (and its aliases), missing from the database;
+    return how many members were added."""
+    frames = set(session.scalars(select(SampleFrame.key)))
     existing = set(session.scalars(select(Council.code)))
     added = 0
-    for frame in FRAMES.values():
+    for frame in SHIPPED_FRAMES.values():
+        if frame.key not in frames:
+            session.add(SampleFrame(key=frame.key, title=frame.title, member=frame.member))
         for entry in yaml.safe_load(frame.file.read_text(encoding="utf-8")):
             if entry["code"] not in existing:
-                session.add(_member(entry, frame.key))
+                session.add(
+                    new_member(frame.key, entry["code"], entry["name"], entry.get("aliases", []))
+                )
                 added += 1
     return added
 
 
-def _member(entry: dict[str, Any], frame: str) -> Council:
-    council = Council(code=entry["code"], name=entry["name"], frame=frame)
-    for alias in entry.get("aliases", []):
+def new_member(frame: str, code: str, name: str, aliases: Iterable[str] = ()) -> Council:
+    """A member of `frame` with the other names files may call it by (each found by its match
+    key, so no two members of any frame may share one)."""
+    council = Council(code=code, name=name, frame=frame)
+    for alias in aliases:
         kind = "code" if re.fullmatch(r"S\d{8}", alias) else "name"
         council.aliases.append(CouncilAlias(alias=alias, match_key=match_key(alias), kind=kind))
     return council

@@ -1,5 +1,5 @@
-"""The survey database: waves, councils, interviews, contact attempts, answers and their history,
-the accounts that sign in, and the append-only audit log."""
+"""The survey database: waves, sample frames and their councils, interviews, contact attempts,
+answers and their history, the accounts that sign in, and the append-only audit log."""
 
 from __future__ import annotations
 
@@ -66,10 +66,25 @@ class Wave(Base):
     closed_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class SampleFrame(Base):
+    """Who a wave can survey: the two frames shipped in db/ (`councils`, `partnerships`) or one
+    an administrator loaded from a file. `member` is the word for one of them on screen
+    ("council", "partnership", "organisation"); `created_by` is empty for a shipped frame."""
+
+    __tablename__ = "sample_frame"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    member: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+
 class Council(Base):
     """A respondent organisation under its code and official name, in its sample frame: one
-    of Scotland's 32 councils (frame `councils`, GSS S12…) or of the 31 health and social care
-    partnerships (frame `partnerships`, GSS S37…). The table keeps its first name."""
+    of Scotland's 32 councils (frame `councils`, GSS S12…), of the 31 health and social care
+    partnerships (frame `partnerships`, GSS S37…) or of a frame loaded from a file. The table
+    keeps its first name."""
 
     __tablename__ = "council"
 

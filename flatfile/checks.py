@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flatfile.columns import OPTIONAL_COLUMNS, export_columns
@@ -29,7 +29,8 @@ MAX_PROBLEMS_SHOWN = 100  # the rest are counted, not listed: fix these and impo
 NAMES_SHOWN = 10  # column names listed in one problem
 VALUE_SHOWN = 60
 MAX_COUNCIL_TEXT = 200  # no council's code, name or alias is longer
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # in a council's code or name: not typed, pasted
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # in a council's code or name: not typed, pasted
+NO_DATA_ROWS = "the file has column names but no data rows"
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,21 @@ class ImportProblem:
     def where(self) -> Where:
         return Where(row=self.row, column=self.column, council=self.council)
 
+    @classmethod
+    def unreadable(cls, exc: UnreadableFile) -> ImportProblem:
+        """A file that cannot be read as a table, as one problem of the refusal."""
+        return cls(exc.message, row=exc.where.row, column=exc.where.column)
+
 
 class ImportRefused(SurveyError):
     """Nothing was written. `problems` lists the problems found, in file order: the first
     `MAX_PROBLEMS_SHOWN` of them, then one line saying how many more there are; `total`
-    counts them all."""
+    counts them all. A subclass refusing another kind of file names it in `refused`."""
 
     code = "import.refused"
+    refused = "import refused"
 
-    def __init__(self, problems: list[ImportProblem]) -> None:
+    def __init__(self, problems: list[ImportProblem], *, file: str | None = None) -> None:
         self.total = len(problems)
         self.problems = problems[:MAX_PROBLEMS_SHOWN]
         if self.total > MAX_PROBLEMS_SHOWN:
@@ -78,7 +85,9 @@ class ImportRefused(SurveyError):
                 )
             )
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"import refused, nothing was written ({self.total} problems):\n{lines}")
+        super().__init__(
+            f"{self.refused}, nothing was written ({self.total} problems):\n{lines}", file=file
+        )
 
 
 @dataclass(frozen=True)
@@ -124,8 +133,7 @@ def check_file(
             max_columns=len(export_columns(instrument)) + EXTRA_COLUMNS,
         )
     except UnreadableFile as exc:
-        problem = ImportProblem(exc.message, row=exc.where.row, column=exc.where.column)
-        raise ImportRefused([problem]) from None
+        raise ImportRefused([ImportProblem.unreadable(exc)]) from None
     problems = check_header(table, instrument)
     if problems:
         raise ImportRefused(problems)
@@ -140,7 +148,7 @@ def check_file(
             ]
         )
     if not table.rows:
-        raise ImportRefused([ImportProblem("the file has column names but no data rows")])
+        raise ImportRefused([ImportProblem(NO_DATA_ROWS)])
     return check_rows(table, instrument, find_council)
 
 
@@ -148,13 +156,26 @@ def check_file(
 
 
 def check_header(table: Table, instrument: Instrument) -> list[ImportProblem]:
-    expected = export_columns(instrument)
+    return check_columns(
+        table,
+        export_columns(instrument),
+        OPTIONAL_COLUMNS,
+        hint="export a wave to see the columns it needs",
+    )
+
+
+def check_columns(
+    table: Table, expected: Sequence[str], optional: Collection[str], *, hint: str
+) -> list[ImportProblem]:
+    """The first row against the columns a kind of file has: every column named twice,
+    unnamed with data, unknown or missing, all on row 1. `hint` says where to see the right
+    columns, for a file none of whose columns is one of them."""
     named = [n for n in table.header if n]
     if named and not set(named) & set(expected):
         return [
             ImportProblem(
                 "none of the column names is one the survey uses (the first row holds "
-                f"{_names(named, quoted=True)}); export a wave to see the columns it needs",
+                f"{_names(named, quoted=True)}); {hint}",
                 row=1,
             )
         ]
@@ -173,7 +194,7 @@ def check_header(table: Table, instrument: Instrument) -> list[ImportProblem]:
     unknown = [n for n in named if n not in expected]
     if unknown:
         problems.append(ImportProblem(f"unknown column(s): {_names(unknown)}", row=1))
-    missing = [n for n in expected if n not in table.header and n not in OPTIONAL_COLUMNS]
+    missing = [n for n in expected if n not in table.header and n not in optional]
     if missing:
         problems.append(ImportProblem(f"missing column(s): {_names(missing)}", row=1))
     return problems
@@ -190,7 +211,7 @@ def _names(names: list[str], *, quoted: bool = False) -> str:
 
 
 @dataclass(frozen=True)
-class _Cells:
+class Cells:
     """One data row's cells by column name; a column the row does not reach is blank."""
 
     cells: list[str]
@@ -201,23 +222,15 @@ class _Cells:
         return self.cells[i] if i is not None and i < len(self.cells) else ""
 
 
-def check_rows(
-    table: Table, instrument: Instrument, find_council: FindCouncil
-) -> tuple[list[CheckedRow], list[ImportProblem]]:
-    """Every data row against the instrument and the councils: the rows to write, and every
-    problem found (with its row, council, column and value)."""
+def data_rows(table: Table, problems: list[ImportProblem]) -> Iterator[tuple[int, int, Cells]]:
+    """Each data row with something in it: its index, its row number in the spreadsheet and
+    its cells by column name. A row with values beyond the last column is not given: its
+    problem is added to `problems` instead, as its cells cannot be told apart."""
     position = {name: i for i, name in enumerate(table.header) if name}
-    problems: list[ImportProblem] = []
-    rows: list[CheckedRow] = []
-    seen: dict[int, int] = {}
-    in_cells: dict[int, dict[str, str]] = defaultdict(dict)  # data row -> column -> why
-    for (r, c), reason in table.cell_problems.items():
-        if c < len(table.header) and table.header[c]:
-            in_cells[r][table.header[c]] = reason
     for index, raw in enumerate(table.rows):
         number = index + 2
         if not any(c.strip() for c in raw):
-            continue  # a blank row between councils carries nothing
+            continue  # a blank row between rows of data carries nothing
         if len(raw) > len(table.header) and any(c.strip() for c in raw[len(table.header) :]):
             problems.append(
                 ImportProblem(
@@ -226,16 +239,38 @@ def check_rows(
                 )
             )
             continue
-        cells = _Cells(raw, position)
+        yield index, number, Cells(raw, position)
+
+
+def cell_problems(table: Table) -> defaultdict[int, dict[str, str]]:
+    """Why a cell's text is not what was typed (a formula, an error), by data row index and
+    column name."""
+    in_cells: defaultdict[int, dict[str, str]] = defaultdict(dict)
+    for (r, c), reason in table.cell_problems.items():
+        if c < len(table.header) and table.header[c]:
+            in_cells[r][table.header[c]] = reason
+    return in_cells
+
+
+def check_rows(
+    table: Table, instrument: Instrument, find_council: FindCouncil
+) -> tuple[list[CheckedRow], list[ImportProblem]]:
+    """Every data row against the instrument and the councils: the rows to write, and every
+    problem found (with its row, council, column and value)."""
+    problems: list[ImportProblem] = []
+    rows: list[CheckedRow] = []
+    seen: dict[int, int] = {}
+    in_cells = cell_problems(table)
+    for index, number, cells in data_rows(table, problems):
         code = cells["council_code"].strip()
-        readable = 0 < len(code) <= MAX_COUNCIL_TEXT and not _CONTROL.search(code)
+        readable = 0 < len(code) <= MAX_COUNCIL_TEXT and not CONTROL.search(code)
         council = find_council(code) if readable else None
         if council is None:
             reason = (
                 "the council code is blank"
                 if not code
                 else "unknown council (not a GSS code or known name)"
-                if not _CONTROL.search(code)
+                if not CONTROL.search(code)
                 else "the council code contains a control character (such as a NUL byte)"
             )
             problems.append(ImportProblem(reason, row=number, column="council_code", value=code))
@@ -270,7 +305,7 @@ class _RowCheck:
     row, the council and the column; a column has at most one."""
 
     def __init__(
-        self, instrument: Instrument, number: int, council: CouncilRef, cells: _Cells
+        self, instrument: Instrument, number: int, council: CouncilRef, cells: Cells
     ) -> None:
         self.instrument = instrument
         self.number = number
@@ -293,7 +328,7 @@ class _RowCheck:
         """A name that is another council's means code and name were sorted apart; a name
         with a control character is refused, as the lookup would quietly drop it."""
         name = self.cells["council_name"].strip()
-        if _CONTROL.search(name):
+        if CONTROL.search(name):
             self.problem(
                 "the council name contains a control character (such as a NUL byte)",
                 "council_name",

@@ -34,7 +34,7 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from db.engine import READ_SNAPSHOT
-from db.models import Base, Interview, Wave
+from db.models import Base, Interview, SampleFrame, Wave
 from db.schema import upgrade
 from db.setup import DEFAULT_WAVE
 from instrument.errors import SurveyError
@@ -49,7 +49,7 @@ BACKUP_KEY = "SURVEY_BACKUP_KEY"  # optional: backups are signed and checked wit
 FORMAT_VERSION = 1
 BATCH_ROWS = 1_000
 # What every new database starts with (`db.setup.initialise`): a restore may replace these.
-SEEDED_TABLES = frozenset({"council", "council_alias", "wave", "interview"})
+SEEDED_TABLES = frozenset({"sample_frame", "council", "council_alias", "wave", "interview"})
 # The first line of a backup, as JSON reads it back (checked by `_checked_header`).
 Header = dict[str, Any]
 Row = dict[str, object]  # one table row: column name -> value
@@ -406,9 +406,14 @@ def _data_held(connection: Connection, tables: list[Table]) -> list[str]:
         count = connection.scalar(select(func.count()).select_from(table))
         if count and table.name not in SEEDED_TABLES:
             held.append(f"{table.name} has {count:,} row{'s' if count != 1 else ''}")
-    other_waves = list(connection.scalars(select(Wave.key).where(Wave.key != DEFAULT_WAVE)))
-    if other_waves:
-        held.append(f"it has wave(s) {', '.join(sorted(other_waves))}")
+    beyond_the_seed = {  # what people added to the seeded tables
+        "wave(s)": select(Wave.key).where(Wave.key != DEFAULT_WAVE),
+        "loaded sample frame(s)": select(SampleFrame.key).where(SampleFrame.created_by.isnot(None)),
+    }
+    for what, keys in beyond_the_seed.items():
+        found = sorted(connection.scalars(keys))
+        if found:
+            held.append(f"it has {what} {', '.join(found)}")
     changed = connection.scalar(
         select(func.count())
         .select_from(Interview)
@@ -425,7 +430,8 @@ def _restart_id_sequences(connection: Connection, tables: list[Table]) -> None:
         return
     quote = connection.dialect.identifier_preparer.quote
     for table in tables:
-        for column in table.primary_key.columns:
+        column = table.autoincrement_column  # none for a table keyed by text (sample_frame)
+        if column is not None:
             name, key = quote(table.name), quote(column.name)
             connection.execute(
                 text(

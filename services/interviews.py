@@ -7,9 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, object_session
 
-from db.models import Answer, Council, Interview, Wave, utcnow
+from aggregation.wording import noun_plural
+from db.models import Answer, Council, Interview, SampleFrame, Wave, utcnow
 from instrument import Instrument
 from instrument.errors import SurveyError
 from instrument.loader import pinned_instrument
@@ -101,6 +102,11 @@ class WaveSummary:
     closed_by: str | None = None
     closed_reason: str | None = None
     frame: str = "councils"
+    member: str = "council"  # the frame's word for one respondent organisation
+
+    @property
+    def members(self) -> str:
+        return noun_plural(self.member)
 
     @property
     def closed(self) -> bool:
@@ -126,7 +132,14 @@ def wave_summary_of(wave: Wave) -> WaveSummary:
         wave.closed_by,
         wave.closed_reason,
         wave.frame,
+        member_word(object_session(wave), wave.frame),
     )
+
+
+def member_word(session: Session | None, frame: str) -> str:
+    """What one member of the frame is called on screen and in reports ("council")."""
+    found = session.get(SampleFrame, frame) if session is not None else None
+    return found.member if found is not None else "organisation"
 
 
 def list_waves(session: Session, *, actor: Actor) -> list[WaveSummary]:

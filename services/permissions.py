@@ -31,6 +31,7 @@ RULES: dict[str, frozenset[Role]] = {
     "review a submission": frozenset({Role.COUNCIL}),  # their own only
     "manage accounts": frozenset({Role.ADMIN}),
     "manage waves": frozenset({Role.ADMIN}),
+    "manage sample frames": frozenset({Role.ADMIN}),
     "read the audit log": frozenset({Role.ADMIN}),
     "back up and restore": frozenset({Role.ADMIN}),
 }

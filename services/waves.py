@@ -9,8 +9,8 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.councils import COUNCILS, FRAMES, Frame
-from db.models import Council, Interview, Wave, utcnow
+from db.councils import COUNCILS
+from db.models import Council, Interview, SampleFrame, Wave, utcnow
 from instrument.errors import SurveyError
 from instrument.loader import parse_instrument, schedule_sha256
 from services import audit
@@ -18,10 +18,9 @@ from services.actor import Actor
 from services.interviews import WaveSummary, get_wave, wave_summary_of
 from services.permissions import WaveClosed, require
 
-__all__ = ["FRAMES", "Frame", "WaveProblem", "close_wave", "create_wave", "set_fieldwork_dates"]
-
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 MAX_TITLE = 200
+EXAMPLE = ("2026", "Commissioning social care 2026")
 
 
 class WaveProblem(SurveyError, ValueError):
@@ -40,17 +39,21 @@ def create_wave(
     instrument_name: str,
     frame: str = COUNCILS,
 ) -> WaveSummary:
-    """A new wave pinned to this schedule text, with an interview record for every council.
+    """A new wave pinned to this schedule text, with an interview record for every member of
+    the sample frame (a shipped one or one loaded from a file: `services.frames`).
 
     The schedule is checked whole first (every problem listed, `instrument.invalid`), and the
-    key and title after; nothing is written unless all is well.
+    key, title and frame after; nothing is written unless all is well.
     """
     require(session, actor, "manage waves", target=f"wave {key}")
     instrument = parse_instrument(instrument_text, source=instrument_name)
-    problems = _key_and_title_problems(session, key, title)
-    if frame not in FRAMES:
-        problems.append(f"there is no sample frame {frame!r}; use one of {', '.join(FRAMES)}")
-    if problems:
+    taken = session.scalar(select(Wave.id).where(Wave.key == key)) is not None
+    problems = key_and_title_problems(key, title, thing="wave", taken=taken, example=EXAMPLE)
+    sample_frame = session.get(SampleFrame, frame)
+    if sample_frame is None:
+        frames = ", ".join(session.scalars(select(SampleFrame.key).order_by(SampleFrame.key)))
+        problems.append(f"there is no sample frame {frame!r}; use one of {frames}")
+    if problems or sample_frame is None:
         raise WaveProblem("; ".join(problems))
     sha = schedule_sha256(instrument_text)
     wave = Wave(
@@ -71,7 +74,7 @@ def create_wave(
         actor=actor,
         action="wave.create",
         target=f"wave {key}",
-        new=f"{title.strip()} · {FRAMES[frame].title} · schedule {instrument_name} "
+        new=f"{title.strip()} · {sample_frame.title} · schedule {instrument_name} "
         f"({instrument.title}) sha256 {sha}",
     )
     session.commit()
@@ -121,17 +124,21 @@ def _open_wave(session: Session, wave_key: str) -> Wave:
     return wave
 
 
-def _key_and_title_problems(session: Session, key: str, title: str) -> list[str]:
+def key_and_title_problems(
+    key: str, title: str, *, thing: str, taken: bool, example: tuple[str, str]
+) -> list[str]:
+    """What is wrong with a new wave's (or sample frame's) key and title, in words: `taken`
+    says the key is another's already; `example` is a key and a title to suggest."""
     problems = []
     if not KEY_PATTERN.fullmatch(key):
         problems.append(
             f"the key {key!r} must be 1 to 40 letters, digits, '-' or '_', starting with a "
-            "letter or digit (e.g. 2026)"
+            f"letter or digit (e.g. {example[0]})"
         )
-    elif session.scalar(select(Wave.id).where(Wave.key == key)) is not None:
-        problems.append(f"there is already a wave {key!r}")
+    elif taken:
+        problems.append(f"there is already a {thing} {key!r}")
     if not title.strip():
-        problems.append("give the wave a title (e.g. 'Commissioning social care 2026')")
+        problems.append(f"give the {thing} a title (e.g. {example[1]!r})")
     elif len(title.strip()) > MAX_TITLE:
         problems.append(f"the title is {len(title.strip())} characters; at most {MAX_TITLE}")
     return problems

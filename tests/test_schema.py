@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import inspect, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine
@@ -13,6 +13,7 @@ from db.models import Answer, Council, Interview, Wave
 from db.schema import _config, is_current, upgrade
 from db.setup import initialise
 from instrument.loader import instrument_text, schedule_sha256
+from services.frames import sample_frames
 from services.results import load_report
 from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER
@@ -57,11 +58,8 @@ def _indexes(engine) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("answer")}
 
 
-def test_a_database_from_before_0006__its_waves_pinned_to_the_schedule_they_were_read_with(
-    tmp_path: Path,
-) -> None:
-    """Migration 0006 gives each existing wave the text of its schedule file and its SHA-256.
-    SQLite only, as above."""
+def _downgraded_with_answers(tmp_path: Path, revision: str) -> Engine:
+    """A database with Angus's whole interview recorded, then taken back to `revision`."""
     engine = make_engine(f"sqlite:///{tmp_path / 'survey.sqlite3'}")
     initialise(engine)
     with Session(engine) as session:
@@ -72,7 +70,16 @@ def test_a_database_from_before_0006__its_waves_pinned_to_the_schedule_they_were
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0005")
+        command.downgrade(config, revision)
+    return engine
+
+
+def test_a_database_from_before_0006__its_waves_pinned_to_the_schedule_they_were_read_with(
+    tmp_path: Path,
+) -> None:
+    """Migration 0006 gives each existing wave the text of its schedule file and its SHA-256.
+    SQLite only, as above."""
+    engine = _downgraded_with_answers(tmp_path, "0005")
     assert "instrument_text" not in {c["name"] for c in inspect(engine).get_columns("wave")}
 
     upgrade(engine)
@@ -87,4 +94,25 @@ def test_a_database_from_before_0006__its_waves_pinned_to_the_schedule_they_were
         assert wave is not None
         assert (wave.instrument_text, wave.instrument_sha256) == (text, schedule_sha256(text))
         assert wave.closed_at is None
+    engine.dispose()
+
+
+def test_a_database_from_before_0008__the_shipped_frames_become_rows__waves_of_them_kept(
+    tmp_path: Path,
+) -> None:
+    """Migration 0008 adds the `sample_frame` table with the two shipped frames, whose keys
+    every council and wave already names; nothing else is touched. SQLite only, as above."""
+    engine = _downgraded_with_answers(tmp_path, "0007")
+    assert "sample_frame" not in inspect(engine).get_table_names()
+
+    upgrade(engine)
+
+    with Session(engine) as session:
+        frames = sample_frames(session, actor=INTERVIEWER)
+        assert [(f.key, f.member, f.members, f.origin) for f in frames.values()] == [
+            ("councils", "council", 32, "shipped with the survey"),
+            ("partnerships", "partnership", 31, "shipped with the survey"),
+        ]
+        assert session.scalar(select(Answer.value).where(Answer.variable_id == "q11_swia_used"))
+        assert len(session.scalars(select(Interview)).all()) == 32
     engine.dispose()

@@ -13,8 +13,10 @@ from streamlit.testing.v1 import AppTest
 
 from db.models import AuditEvent, Wave
 from instrument.loader import instrument_text, schedule_sha256
+from services.frames import load_frame
 from services.waves import set_fieldwork_dates
 from tests.signing import account, app_as, read
+from tests.test_frames import BOARDS, frame_file
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -122,3 +124,58 @@ def test_fieldwork_dates_then_closing__only_once_confirmed(app_db: Engine) -> No
     with Session(app_db) as s:
         actions = s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("wave.%")))
         assert list(actions) == ["wave.dates", "wave.dates", "wave.close"]
+
+
+def test_load_a_frame__every_frame_listed__a_loaded_one_offered_for_a_new_wave(
+    app_db: Engine,
+) -> None:
+    """The upload itself cannot be driven here (AppTest has no file uploader): the frame is
+    loaded by the service the tab calls, and the page shows what a person would then see."""
+    with Session(app_db) as s:
+        load_frame(s, actor=account(app_db, "admin"), key="boards", member="health board",
+                   title="The 14 NHS health boards", data=frame_file(BOARDS))  # fmt: skip
+    at = open_waves()
+
+    assert [t.label for t in at.tabs][-1] == "Load a frame"
+    frames = at.dataframe[1].value.to_dict("records")
+    assert [(f["Key"], f["Members"], f["Origin"]) for f in frames] == [
+        ("councils", "32 councils", "shipped with the survey"),
+        ("partnerships", "31 partnerships", "shipped with the survey"),
+        ("boards", "3 health boards", frames[2]["Origin"]),
+    ]
+    assert str(frames[2]["Origin"]).startswith("loaded by admin on ")
+    load = form(at, "load_frame")
+    assert {t.label: t.value for t in load.text_input} == {
+        "Key": "", "Title": "", "The word for one member": "organisation",
+    }  # fmt: skip
+    create = form(at, "create_wave")
+    assert create.selectbox[0].options[-1] == "The 14 NHS health boards (3 health boards)"
+    fields = {t.label: t for t in create.text_input}
+    fields["Key"].input("boards-2027")
+    fields["Title"].input("Health boards 2027")
+    create.selectbox[0].select("boards")
+    create.selectbox[1].select("schedule_2011")
+    create.button[0].click()
+    at.run()
+
+    assert not at.exception, at.exception
+    assert [read(s) for s in at.success] == [
+        "Wave boards-2027 created with schedule schedule_2011."
+    ]
+    assert listed(at)[-1]["Surveys"] == "health boards"
+
+
+def test_load_a_frame_without_its_file__asked_for__nothing_loaded(app_db: Engine) -> None:
+    at = open_waves()
+    load = form(at, "load_frame")
+    fields = {t.label: t for t in load.text_input}
+    fields["Key"].input("boards")
+    fields["Title"].input("The 14 NHS health boards")
+    load.button[0].click()
+    at.run()
+
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["Choose the frame's file to upload."]
+    assert [f["Key"] for f in at.dataframe[1].value.to_dict("records")] == [
+        "councils", "partnerships",
+    ]  # fmt: skip
