@@ -25,6 +25,7 @@ from altair.utils.schemapi import debug_mode
 
 from aggregation.response import ResponseFigures
 from aggregation.tally import Answers, Tally
+from aggregation.wording import agree, capitalise, noun_plural
 from instrument.model import DONT_KNOW, NO_ANSWER, RESERVED_LABELS, Comparison
 from instrument.schedule import Instrument
 
@@ -104,15 +105,18 @@ def _quick(build: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def base_text(tally: Tally, instrument: Instrument | None = None) -> str:
-    """'Base: 31 councils interviewed', or '… asked this question' when routing narrows it."""
+def base_text(
+    tally: Tally, instrument: Instrument | None = None, member: str = "council"
+) -> str:
+    """'Base: 31 councils interviewed', or '… asked this question' when routing narrows it
+    (`member`: the frame's word, "partnership")."""
     routed = (
         instrument is not None
         and instrument.has_variable(tally.variable_id)
         and instrument.condition(tally.variable_id) is not None
     )
-    councils = "council" if tally.base == 1 else "councils"
-    return f"Base: {tally.base} {councils} " + ("asked this question" if routed else "interviewed")
+    members = agree(tally.base, member, noun_plural(member))
+    return f"Base: {tally.base} {members} " + ("asked this question" if routed else "interviewed")
 
 
 def count_text(n: int, base: int) -> str:
@@ -213,13 +217,15 @@ def _layer(
 
 
 @_quick
-def tally_chart(tally: Tally, instrument: Instrument | None = None) -> alt.LayerChart:
+def tally_chart(
+    tally: Tally, instrument: Instrument | None = None, member: str = "council"
+) -> alt.LayerChart:
     """Horizontal bars of counts labelled '19 (61%)', non-response in greys; x runs to the base.
 
     Multiple choice: one bar per code (councils choosing it), so shares may add to over 100%.
     """
     rows = tally_rows(tally)
-    subtitle = base_text(tally, instrument)
+    subtitle = base_text(tally, instrument, member)
     if tally.multiple:
         subtitle += " · more than one answer possible"
     y = alt.Y(
@@ -285,7 +291,7 @@ def comparison_chart(
         title=None,
         axis=alt.Axis(labelLimit=LABEL_LIMIT),
     )
-    x = alt.X("pct:Q", title="% of base (labels: councils)", stack="zero",
+    x = alt.X("pct:Q", title="% of base (labels: how many)", stack="zero",
               scale=alt.Scale(domain=[0, 100]))  # fmt: skip
     order = alt.Order("order:Q")
     bars = alt.Chart(
@@ -343,7 +349,7 @@ def comparison_names(comparison: Comparison, tallies: Mapping[str, Tally]) -> di
 
 
 def declared_comparison_chart(
-    comparison: Comparison, tallies: Mapping[str, Tally]
+    comparison: Comparison, tallies: Mapping[str, Tally], member: str = "council"
 ) -> alt.LayerChart:
     """A comparison the schedule declares, its bases said: one base when they agree, else
     each bar's (after who they count, where the schedule says)."""
@@ -353,7 +359,8 @@ def declared_comparison_chart(
     if comparison.base:
         base = f"Base: {comparison.base} ({each})"
     elif len({t.base for t in chosen}) == 1:
-        base = f"Base: {chosen[0].base} councils interviewed"
+        counted = agree(chosen[0].base, member, noun_plural(member))
+        base = f"Base: {chosen[0].base} {counted} interviewed"
     else:
         base = f"Base: {each}"
     return comparison_chart(chosen, names, comparison.title, base)
@@ -378,9 +385,11 @@ def percent_by_council(answers: Answers, variable_id: str) -> pd.DataFrame:
 
 
 @_quick
-def inhouse_dot_chart(points: pd.DataFrame, tally: Tally) -> alt.LayerChart:
+def inhouse_dot_chart(
+    points: pd.DataFrame, tally: Tally, member: str = "council"
+) -> alt.LayerChart:
     """One dot per council on a 0–100% in-house axis, with a rule at 50:50."""
-    subtitle = f"{base_text(tally)} · {tally.n or 0} gave a figure"
+    subtitle = f"{base_text(tally, member=member)} · {tally.n or 0} gave a figure"
     if tally.no_answer or tally.dont_know:
         subtitle += (
             f" · {NO_ANSWER_LABEL}: {tally.no_answer} · {DONT_KNOW_LABEL}: {tally.dont_know}"
@@ -406,7 +415,7 @@ def inhouse_dot_chart(points: pd.DataFrame, tally: Tally) -> alt.LayerChart:
                 axis=alt.Axis(labelLimit=LABEL_LIMIT),
             ),
             tooltip=[
-                alt.Tooltip("council:N", title="Council"),
+                alt.Tooltip("council:N", title=capitalise(member)),
                 alt.Tooltip("value:Q", title="In-house %"),
             ],
         ),
@@ -457,8 +466,8 @@ def response_table(figures: ResponseFigures) -> Columns:
     rows = response_rows(figures)
     return {
         "Status": [r["status"] for r in rows],
-        "Councils": [r["n"] for r in rows],
-        "% of councils": [r["pct"] for r in rows],
+        capitalise(figures.members): [r["n"] for r in rows],
+        f"% of {figures.members}": [r["pct"] for r in rows],
     }
 
 
@@ -481,7 +490,7 @@ def response_chart(figures: ResponseFigures) -> alt.LayerChart:
             ),
             tooltip=[
                 alt.Tooltip("status:N", title="Status"),
-                alt.Tooltip("text:N", title="Councils (%)"),
+                alt.Tooltip("text:N", title=f"{capitalise(figures.members)} (%)"),
             ],
         ),
     )
@@ -491,8 +500,8 @@ def response_chart(figures: ResponseFigures) -> alt.LayerChart:
         ),
         encoding=alt.FacetedEncoding(y=y, x=x, text=alt.Text("text:N")),
     )
-    return _layer([bars, labels], rows,
-                  title=_title("Response", f"Base: {figures.eligible} councils in the wave"),
+    base = f"Base: {figures.eligible} {figures.members} in the wave"
+    return _layer([bars, labels], rows, title=_title("Response", base),
                   width=WIDTH, height=alt.Step(ROW_HEIGHT))  # fmt: skip
 
 

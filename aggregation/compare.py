@@ -11,7 +11,7 @@ from typing import Any
 from aggregation.report import tally_dict
 from aggregation.results import WaveReport
 from aggregation.tally import Tally
-from aggregation.wording import in_sentence, number_text
+from aggregation.wording import agree, in_sentence, noun_plural, number_text
 
 PP_DIGITS = 1
 
@@ -44,6 +44,7 @@ class WaveComparison:
     not_compared: dict[str, str]  # variable id -> why, in words
     frames_differ: str | None = None  # said wherever the comparison is shown, if the waves
     # surveyed different kinds of organisation (councils against partnerships)
+    member: str = "council"  # what one of this wave's respondents is ("partnership")
 
 
 def compare_waves(
@@ -75,7 +76,9 @@ def compare_waves(
             f"Wave {now.wave_key} surveyed {frames[0]} and wave {then.wave_key} surveyed "
             f"{frames[1]}: the figures compare different organisations."
         )
-    return WaveComparison(now.wave_key, then.wave_key, tuple(compared), not_compared, differ)
+    return WaveComparison(
+        now.wave_key, then.wave_key, tuple(compared), not_compared, differ, now.figures.member
+    )
 
 
 def comparison_dict(comparison: WaveComparison) -> dict[str, Any]:
@@ -95,7 +98,7 @@ def comparison_dict(comparison: WaveComparison) -> dict[str, Any]:
     }
 
 
-def change_sentence(change: VariableChange, other_wave: str, unit: str = "councils") -> str:
+def change_sentence(change: VariableChange, other_wave: str, member: str = "council") -> str:
     """The report's way of saying it, for the answer most gave now: "Twenty councils now said
     'Yes' to planning with users, up from 14 in 2011." Counts, not shares, as the report writes;
     a base that changed is said too."""
@@ -110,7 +113,7 @@ def change_sentence(change: VariableChange, other_wave: str, unit: str = "counci
         movement = f"as in {other_wave}"
     label = now.choice_labels.get(code, code)
     sentence = (
-        f"{number_text(n_now, sentence_start=True)} {unit if n_now != 1 else unit.rstrip('s')} "
+        f"{number_text(n_now, sentence_start=True)} {agree(n_now, member, noun_plural(member))} "
         f"now answered '{label}' on {in_sentence(now.label)}, {movement}"
     )
     if now.base != then.base:
@@ -132,7 +135,7 @@ def markdown_lines(comparison: WaveComparison) -> dict[str, list[str]]:
         )
         lines[change.variable_id] = [
             *warning,  # said once, above the first comparison
-            change_sentence(change, other),
+            change_sentence(change, other, comparison.member),
             f"Change since wave {other}, percentage points of each base: {moves}.",
         ]
         warning = []

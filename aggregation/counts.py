@@ -20,7 +20,7 @@ from typing import TypedDict
 import pandas as pd
 from pandas._typing import Dtype
 
-from instrument.model import DONT_KNOW, NO_ANSWER, NOT_APPLICABLE, Variable
+from instrument.model import DONT_KNOW, NO_ANSWER, NOT_APPLICABLE, Variable, scores_of
 from instrument.schedule import Instrument
 from instrument.types import REGISTRY, Counting, question_type
 
@@ -44,6 +44,7 @@ class Tally:
     not_applicable: int
     answered: int = 0  # interviews giving a substantive answer (any code, or a number)
     choice_labels: dict[str, str] = field(default_factory=dict)
+    scores: dict[str, int] = field(default_factory=dict)  # a scale's points; empty if unscored
     n: int | None = None  # percent: interviews giving a number
     median: float | None = None
     min: int | None = None
@@ -64,6 +65,14 @@ class Tally:
         """More than one code per interview, so the counts may add up to more than the base."""
         kind = REGISTRY.get(self.type)
         return kind is not None and kind.multiple
+
+    @property
+    def mean_score(self) -> float | None:
+        """A scale's mean over the answers giving a point (None unscored or unanswered)."""
+        scored = sum(self.counts.get(code, 0) for code in self.scores)
+        if not scored:
+            return None
+        return sum(score * self.counts.get(code, 0) for code, score in self.scores.items()) / scored
 
     @property
     def unrecorded(self) -> int:
@@ -139,6 +148,7 @@ def tally_counted(
         not_applicable=skipped,
         counts={c.code: mentions[c.code] for c in choices},
         choice_labels={c.code: c.label for c in choices},
+        scores={} if kind.multiple else scores_of(choices),
     )
 
 

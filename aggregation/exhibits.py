@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import altair as alt
 import pyarrow as pa
 
-from aggregation import charts
+from aggregation import charts, scale_charts
 from aggregation.results import WaveResults
 from aggregation.text import methodology_paragraph, report_sentences
 from instrument.model import Comparison, Variable
@@ -120,10 +120,14 @@ def _with_text(
     sentences: dict[str, list[str]], exhibits: tuple[Exhibit, ...]
 ) -> tuple[Exhibit, ...]:
     """Each exhibit with the report sentences of the variables it shows, in the same order."""
-    return tuple(
-        replace(e, sentences=tuple(s for v in e.variable_ids for s in sentences.get(v, [])))
-        for e in exhibits
-    )
+    said: set[str] = set()  # a question drawn twice (bars, then means) is written up once
+    with_text = []
+    for exhibit in exhibits:
+        new = [v for v in exhibit.variable_ids if v not in said]
+        said.update(new)
+        text = tuple(s for v in new for s in sentences.get(v, []))
+        with_text.append(replace(exhibit, sentences=text))
+    return tuple(with_text)
 
 
 def _part_exhibits(results: WaveResults, variables: tuple[Variable, ...]) -> tuple[Exhibit, ...]:
@@ -132,14 +136,11 @@ def _part_exhibits(results: WaveResults, variables: tuple[Variable, ...]) -> tup
     for variable in variables:
         if not variable.is_closed:
             continue
-        group = next(
-            (c for c in results.instrument.comparisons
-             if variable.id in c.variables and set(c.variables) <= ids),
-            None,
-        )  # fmt: skip
-        if group is not None:
-            if variable.id == group.variables[0]:
-                exhibits.append(_combined_exhibit(results, group))
+        groups = [c for c in results.instrument.comparisons
+                  if variable.id in c.variables and set(c.variables) <= ids]  # fmt: skip
+        if groups:
+            exhibits += [_combined_exhibit(results, g) for g in groups
+                         if variable.id == g.variables[0]]  # fmt: skip
         elif question_type(variable).counting == Counting.NUMERIC:
             exhibits.append(_percent_exhibit(results, variable))
             if variable.bands:
@@ -161,8 +162,9 @@ def _caption(variable: Variable) -> str:
 
 def _tally_spec(results: WaveResults, variable_id: str) -> str:
     tally, instrument = results.tallies[variable_id], results.instrument
-    key = ("tally", repr(tally), charts.base_text(tally, instrument))
-    return _spec(key, lambda: charts.tally_chart(tally, instrument))
+    member = results.figures.member
+    key = ("tally", repr(tally), charts.base_text(tally, instrument, member))
+    return _spec(key, lambda: charts.tally_chart(tally, instrument, member))
 
 
 def _tally_exhibit(results: WaveResults, variable: Variable) -> Exhibit:
@@ -200,27 +202,38 @@ def _percent_exhibit(results: WaveResults, variable: Variable) -> Exhibit:
         variable.id,
         _heading(variable),
         _caption(variable),
-        _spec(key, lambda: charts.inhouse_dot_chart(points, tally)),
+        _spec(key, lambda: charts.inhouse_dot_chart(points, tally, results.figures.member)),
         pa.table(charts.percent_table(tally)),
         charts.tally_csv([tally]),
         (variable.id,),
     )
 
 
+def _group_heading(group: Comparison, variables: list[Variable]) -> str:
+    """A few questions by number and label; a run of them (a checklist) by range and title."""
+    if len(variables) <= 3 and group.show == "bars":
+        return " · ".join(_heading(v) for v in variables)
+    numbers = [v.display_number for v in variables if v.display_number]
+    span = f"{numbers[0]}–{numbers[-1]} " if len(numbers) == len(variables) else ""
+    return f"{span}{group.title}"
+
+
 def _combined_exhibit(results: WaveResults, group: Comparison) -> Exhibit:
     variables = [results.instrument.variable(v) for v in group.variables]
     tallies = [results.tallies[v] for v in group.variables]
     names = charts.comparison_names(group, results.tallies)
-    key = ("combined", repr(group), *map(repr, tallies))
+    member = results.figures.member
+    key = ("combined", repr(group), member, *map(repr, tallies))
     caption = " · ".join(
         f"{v.display_number or v.label}: {_caption(v).removeprefix('Asked: ')}" for v in variables
     )
+    table = scale_charts.declared_table(group, results.tallies)
     return Exhibit(
-        "+".join(group.variables),
-        " · ".join(_heading(v) for v in variables),
+        "+".join(group.variables) + ("" if group.show == "bars" else f":{group.show}"),
+        _group_heading(group, variables),
         caption,
-        _spec(key, lambda: charts.declared_comparison_chart(group, results.tallies)),
-        pa.table(charts.comparison_table(tallies, names)),
-        charts.tally_csv(tallies),
+        _spec(key, lambda: scale_charts.declared_chart(group, results.tallies, member)),
+        pa.table(table or charts.comparison_table(tallies, names)),
+        charts.columns_csv(table) if table else charts.tally_csv(tallies),
         group.variables,
     )

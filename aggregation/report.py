@@ -12,8 +12,10 @@ from typing import Any
 
 from aggregation.response import ResponseFigures
 from aggregation.tally import Tally
+from aggregation.wording import mean_text, scale_text
 
 RATE_DIGITS = 4
+MEAN_DIGITS = 2
 
 
 def response_dict(figures: ResponseFigures) -> dict[str, Any]:
@@ -34,6 +36,8 @@ def tally_dict(tally: Tally) -> dict[str, Any]:
         entry.update(n=tally.n, median=tally.median, min=tally.min, max=tally.max)
     else:
         entry["counts"] = dict(tally.counts)
+    if tally.mean_score is not None:
+        entry["mean_score"] = round(tally.mean_score, MEAN_DIGITS)
     entry.update(
         no_answer=tally.no_answer, dont_know=tally.dont_know, not_applicable=tally.not_applicable
     )
@@ -78,7 +82,7 @@ def report_markdown(
         "",
         f"{figures.headline}. Response rate (AAPOR RR1): {figures.response_rate:.1%}.",
         "",
-        "| status | councils |",
+        f"| status | {figures.members} |",
         "| --- | ---: |",
     ]
     for name, value in response_dict(figures).items():
@@ -100,6 +104,9 @@ def report_markdown(
             for code, n in tally.counts.items():
                 label = tally.choice_labels.get(code, code)
                 lines.append(f"| {label} | {n} | {tally.percentage(n):.0f}% |")
+            if tally.mean_score is not None:
+                mean = mean_text(tally.mean_score, tally.scores)
+                lines += ["", f"Mean score: {mean} (scale {scale_text(tally.scores)})."]
         lines += [
             "",
             f"Did not answer: {tally.no_answer}. Don't know: {tally.dont_know}. "

@@ -1,4 +1,5 @@
-"""Response figures for a wave: how many councils are where in fieldwork."""
+"""Response figures for a wave: how many members of its frame (councils, partnerships) are
+where in fieldwork."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from aggregation.wording import noun_plural
 from instrument.vocabulary import InterviewStatus
 
 
@@ -17,6 +19,12 @@ class ResponseFigures:
     in_progress: int
     scheduled: int
     not_contacted: int
+    member: str = "council"  # what one of the wave's sample frame is called ("partnership")
+
+    @property
+    def members(self) -> str:
+        """The frame's word in the plural: 'councils', 'partnerships'."""
+        return noun_plural(self.member)
 
     @property
     def response_rate(self) -> float:
@@ -27,14 +35,15 @@ class ResponseFigures:
     def headline(self) -> str:
         """E.g. '31 of 32 councils interviewed (96.9%)'."""
         return (
-            f"{self.completed} of {self.eligible} councils interviewed "
+            f"{self.completed} of {self.eligible} {self.members} interviewed "
             f"({self.response_rate * 100:.1f}%)"
         )
 
 
-def response_figures(statuses: Iterable[str]) -> ResponseFigures:
+def response_figures(statuses: Iterable[str], member: str = "council") -> ResponseFigures:
     counts = Counter(statuses)
     return ResponseFigures(
+        member=member,
         eligible=sum(counts.values()),
         completed=counts[InterviewStatus.COMPLETED],
         declined=counts[InterviewStatus.DECLINED],

@@ -31,13 +31,14 @@ def wave_results(
     answers: pd.DataFrame,
     *,
     respondent_roles: list[str] | None = None,
+    member: str = "council",
 ) -> WaveResults:
     """Tally the completed interviews; `respondent_roles` narrows the tallies to those roles.
 
     Response figures always describe the whole wave, so a filtered view never hides who
     did not take part.
     """
-    figures = response_figures(interviews["status"])
+    figures = response_figures(interviews["status"], member)
     chosen = interviews
     if respondent_roles is not None:
         chosen = interviews[interviews["respondent_role"].isin(respondent_roles)]
@@ -58,9 +59,13 @@ class WaveReport:
 
 
 def wave_report(
-    wave_key: str, instrument: Instrument, statuses: Mapping[str, int], counts: pd.DataFrame
+    wave_key: str,
+    instrument: Instrument,
+    statuses: Mapping[str, int],
+    counts: pd.DataFrame,
+    member: str = "council",
 ) -> WaveReport:
     """From the wave's interviews by status and the counts table of its completed interviews
     (`aggregation.counts`); the same figures and tallies as `wave_results` on the same data."""
-    figures = response_figures(Counter(statuses).elements())
+    figures = response_figures(Counter(statuses).elements(), member)
     return WaveReport(wave_key, instrument, figures, tally_from_counts(instrument, counts))

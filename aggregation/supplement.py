@@ -17,7 +17,6 @@ from docx.shared import Cm, Pt
 from aggregation.charts import (
     Columns,
     chart_png,
-    declared_comparison_chart,
     inhouse_dot_chart,
     percent_by_council,
     percent_table,
@@ -26,8 +25,10 @@ from aggregation.charts import (
 )
 from aggregation.compare import WaveComparison, change_sentence, change_table
 from aggregation.results import WaveResults
+from aggregation.scale_charts import declared_chart, declared_table
 from aggregation.tally import Tally
 from aggregation.text import methodology_paragraph, report_sentences
+from instrument.model import Comparison
 
 CHART_WIDTH = Cm(15)
 PngRenderer = Callable[[alt.TopLevelMixin], bytes]
@@ -64,8 +65,12 @@ def supplement_docx(
         _variable(document, tallies["respondent_role"], sentences, results, render_png)
     for part in results.instrument.parts:
         document.add_heading(f"Part {part.id}: {part.title}", level=1)
-        for chart in _part_charts(part.id, results):
+        for declared in _part_comparisons(part.id, results):
+            chart = declared_chart(declared, tallies, results.figures.member)
             _picture(document, render_png(chart))
+            table = declared_table(declared, tallies)
+            if table:
+                _table(document, table)
         for variable in part.variables:
             for variable_id in (variable.id, variable.bands.id if variable.bands else None):
                 if variable_id in tallies:
@@ -92,7 +97,7 @@ def _comparison(
     )
     for change in comparison.compared:
         document.add_heading(change.now.label, level=2)
-        document.add_paragraph(change_sentence(change, other))
+        document.add_paragraph(change_sentence(change, other, comparison.member))
         _table(document, change_table(change, wave, other))
     if comparison.not_compared:
         document.add_heading(f"Not compared with wave {other}", level=2)
@@ -106,12 +111,12 @@ def _styles(document: WordDocument) -> None:
     normal.font.size = Pt(11)
 
 
-def _part_charts(part_id: str, results: WaveResults) -> list[alt.TopLevelMixin]:
+def _part_comparisons(part_id: str, results: WaveResults) -> list[Comparison]:
     """The comparisons the schedule declares, at the head of the Part of their first question,
     as the dashboard shows them."""
     instrument = results.instrument
     return [
-        declared_comparison_chart(comparison, results.tallies)
+        comparison
         for comparison in instrument.comparisons
         if all(v in results.tallies for v in comparison.variables)
         and instrument.part_of(comparison.variables[0]).id == part_id
@@ -130,10 +135,10 @@ def _variable(
         document.add_paragraph(sentence)
     if tally.numeric:
         points = percent_by_council(results.answers, tally.variable_id)
-        chart = inhouse_dot_chart(points, tally)
+        chart = inhouse_dot_chart(points, tally, results.figures.member)
         table = percent_table(tally)
     else:
-        chart = tally_chart(tally, results.instrument)
+        chart = tally_chart(tally, results.instrument, results.figures.member)
         table = tally_table(tally)
     _picture(document, render_png(chart))
     _table(document, table)

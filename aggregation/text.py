@@ -23,6 +23,7 @@ from aggregation.wording import (
     date_range_text,
     in_sentence,
     join_list,
+    mean_text,
     percent_text,
 )
 from instrument.model import (
@@ -170,6 +171,8 @@ def _variable_words(
         )
 
     words["list"] = list_text
+    if tally.mean_score is not None:
+        words["mean"] = mean_text(tally.mean_score, tally.scores)
     return words
 
 
@@ -226,8 +229,12 @@ def methodology_paragraph(
     sentences = [
         _fieldwork_sentence(figures, fieldwork_dates(interviews)),
         _roles_sentence(instrument, completed),
-        _declined_sentence(interviews[interviews["status"] == InterviewStatus.DECLINED]),
-        _not_yet_sentence(interviews[interviews["status"].isin(NOT_YET_INTERVIEWED)]),
+        _declined_sentence(
+            interviews[interviews["status"] == InterviewStatus.DECLINED], figures.member
+        ),
+        _not_yet_sentence(
+            interviews[interviews["status"].isin(NOT_YET_INTERVIEWED)], figures.member
+        ),
     ]
     return " ".join(s for s in sentences if s)
 
@@ -240,12 +247,14 @@ def _fieldwork_sentence(figures: ResponseFigures, dates: tuple[dt.date, dt.date]
     when = f" {date_range_text(*dates)}" if dates else ""
     counts = {"eligible": figures.eligible, "completed": figures.completed}
     if figures.completed == figures.eligible and figures.eligible > 1:
-        template = f"All {{eligible}} councils were interviewed by telephone{when}."
+        template = f"All {{eligible}} {figures.members} were interviewed by telephone{when}."
     elif figures.completed == 0:
-        template = "{eligible council} [was|were] eligible; none had yet been interviewed."
+        template = (
+            f"{{eligible {figures.member}}} [was|were] eligible; none had yet been interviewed."
+        )
     else:
         template = (
-            "{eligible council} [was|were] eligible for the survey and {completed} "
+            f"{{eligible {figures.member}}} [was|were] eligible for the survey and {{completed}} "
             f"[was|were] interviewed by telephone{when}."
         )
     return render(template, counts, {})
@@ -278,7 +287,7 @@ def _roles_sentence(instrument: Instrument, completed: pd.DataFrame) -> str:
     return " ".join(s for s in sentences if s)
 
 
-def _declined_sentence(declined: pd.DataFrame) -> str:
+def _declined_sentence(declined: pd.DataFrame, member: str) -> str:
     """'One council, Orkney Islands, did not take part because of changes in personnel.'"""
     if not len(declined):
         return ""
@@ -289,9 +298,9 @@ def _declined_sentence(declined: pd.DataFrame) -> str:
     ]
     if len(named) == 1:
         name, because = named[0]
-        return f"One council, {name}, did not take part{because}."
+        return f"One {member}, {name}, did not take part{because}."
     each = _join_councils([f"{name},{because}" if because else name for name, because in named])
-    return f"{count_text(len(named), 'council', sentence_start=True)} did not take part: {each}."
+    return f"{count_text(len(named), member, sentence_start=True)} did not take part: {each}."
 
 
 def _because(reason: object) -> str:
@@ -306,14 +315,14 @@ def _because(reason: object) -> str:
     return f" because of {text}"
 
 
-def _not_yet_sentence(pending: pd.DataFrame) -> str:
+def _not_yet_sentence(pending: pd.DataFrame, member: str) -> str:
     """'Two councils, Angus and Fife, had not yet been interviewed.'"""
     if not len(pending):
         return ""
     names = [str(n) for n in pending["council_name"]]
     if len(names) == 1:
-        return f"One council, {names[0]}, had not yet been interviewed."
-    opening = count_text(len(names), "council", sentence_start=True)
+        return f"One {member}, {names[0]}, had not yet been interviewed."
+    opening = count_text(len(names), member, sentence_start=True)
     return f"{opening} had not yet been interviewed: {_join_councils(names)}."
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 _UNITS = (
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -118,6 +118,26 @@ def in_sentence(label: str) -> str:
 def percent_text(value: float) -> str:
     """45.0 -> '45%', 47.5 -> '47.5%'."""
     return f"{value:g}%"
+
+
+def mean_text(mean: float, scores: Mapping[str, int]) -> str:
+    """A scale's mean to one decimal, signed where the scale has a negative end: '1.4',
+    '+0.6', '−0.3' (a real minus, as print has it)."""
+    text = f"{abs(mean):.1f}"
+    if min(scores.values(), default=0) >= 0:
+        return text
+    return ("−" if round(mean, 1) < 0 else "+" if round(mean, 1) > 0 else "") + text
+
+
+def scale_text(scores: Mapping[str, int]) -> str:
+    """'0 to 2', '−2 to +2': the ends of a scale, as its means are written."""
+    low, high = min(scores.values()), max(scores.values())
+    signed = low < 0
+    return f"{_signed(low, signed)} to {_signed(high, signed)}"
+
+
+def _signed(point: int, signed: bool) -> str:
+    return f"−{-point}" if point < 0 else f"+{point}" if signed and point > 0 else str(point)
 
 
 def day_text(day: dt.date, *, year: bool = True) -> str:

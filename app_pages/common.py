@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.navigation.page import StreamlitPage
 
+from aggregation.wording import capitalise
 from db import open_database
 from db.engine import database_url
 from db.setup import DEFAULT_WAVE
 from instrument.errors import SurveyError
 from instrument.vocabulary import ReviewState
 from services.actor import Actor
-from services.interviews import list_waves
+from services.interviews import WaveSummary, list_waves
 from services.sessions import IDLE_LIMIT
 
 WAVE_KEY = "wave"
@@ -96,18 +97,32 @@ def show_notice(notice: str) -> None:
         getattr(st, message[0])(literal(message[1]))
 
 
-def wave_key() -> str:
-    """The wave chosen in the sidebar, kept in the URL so a refresh keeps it."""
+WAVE_KEPT = "wave_chosen"
+
+
+def chosen_wave() -> WaveSummary:
+    """The wave chosen in the sidebar, kept in the URL so a refresh keeps it. Its `member`
+    is the word the page uses for one respondent organisation ("council", "partnership")."""
     with session() as s:
-        waves = list_waves(s, actor=actor())
-    keys = [w.key for w in waves]
-    titles = {w.key: w.title for w in waves}
-    from_url(WAVE_KEY, keys, DEFAULT_WAVE if DEFAULT_WAVE in keys else keys[0])
-    chosen = st.sidebar.selectbox(
-        "Survey wave", keys, key=WAVE_KEY, format_func=lambda k: f"{k} · {titles[k]}"
+        waves = {w.key: w for w in list_waves(s, actor=actor())}
+    keys = list(waves)
+    # A widget's state does not outlive its page, and page links drop the URL's parameters:
+    # the wave chosen is also kept apart, so it is still chosen on the next page.
+    kept = st.session_state.get(WAVE_KEPT)
+    from_url(
+        WAVE_KEY, keys, kept if kept in keys else DEFAULT_WAVE if DEFAULT_WAVE in keys else keys[0]
     )
+    chosen = st.sidebar.selectbox(
+        "Survey wave", keys, key=WAVE_KEY, format_func=lambda k: f"{k} · {waves[k].title}"
+    )
+    st.session_state[WAVE_KEPT] = chosen
     to_url(WAVE_KEY, chosen)
-    return chosen
+    return waves[chosen]
+
+
+def wave_key() -> str:
+    """The key of the wave chosen in the sidebar (`chosen_wave`)."""
+    return chosen_wave().key
 
 
 DRAFTS_KEY = "include_unvalidated"
@@ -179,13 +194,14 @@ def to_url(key: str, value: str | None) -> None:
         st.query_params[key] = value
 
 
-def review_sentence(states: Iterable[str]) -> str:
-    """Where the councils' own validation stands, in one sentence (Fieldwork, Dashboard)."""
+def review_sentence(states: Iterable[str], member: str = "council") -> str:
+    """Where the respondents' own validation stands, in one sentence (Fieldwork, Dashboard);
+    `member` is the wave's word for one of them."""
     counts = Counter(states)
     return (
-        f"Council review: {counts[ReviewState.VALIDATED]} validated by their council, "
-        f"{counts[ReviewState.CORRECTIONS_REQUESTED]} with corrections requested, "
-        f"{counts[ReviewState.AWAITING_COUNCIL]} awaiting the council's review."
+        f"{capitalise(member)} review: {counts[ReviewState.VALIDATED]} validated by their "
+        f"{member}, {counts[ReviewState.CORRECTIONS_REQUESTED]} with corrections requested, "
+        f"{counts[ReviewState.AWAITING_COUNCIL]} awaiting the {member}'s review."
     )
 
 

@@ -153,9 +153,12 @@ def render() -> None:
         reviews = wave_review_states(s, actor=actor(), wave_key=key)
     choices = instrument.choices("respondent_role")
     codes = [c.code for c in choices]
-    if ROLES not in st.session_state:
-        st.session_state[ROLES] = codes
-    chosen = [c for c in codes if c in st.session_state[ROLES]]
+    # One choice of roles per wave: waves on other schedules have other roles, and a choice
+    # carried over would quietly narrow the figures to the roles the two happen to share.
+    roles_key = f"{ROLES}:{key}"
+    if roles_key not in st.session_state:
+        st.session_state[roles_key] = codes
+    chosen = [c for c in codes if c in st.session_state[roles_key]]
     roles = None if len(chosen) == len(codes) else tuple(chosen)
     drafts, url, acting = include_drafts(), database_url(), actor()
     # the downloads below build their files later, outside this run: they take these as values
@@ -163,7 +166,7 @@ def render() -> None:
     (_, response), (_, record), *parts = sections
 
     _response(figures, Shown(*response[0]), key)
-    st.caption(review_sentence(reviews.values()))
+    st.caption(review_sentence(reviews.values(), figures.member))
     st.download_button(
         "Draft report supplement (Word)",
         lambda: _supplement(url, key, acting, drafts),
@@ -185,7 +188,7 @@ def render() -> None:
         help="Every closed question's counts, as `survey_cli.py report --format json` prints.",
     )
     labels = {c.code: c.label for c in choices}
-    st.multiselect("Respondent role", codes, key=ROLES, format_func=labels.__getitem__)
+    st.multiselect("Respondent role", codes, key=roles_key, format_func=labels.__getitem__)
     if not chosen:
         st.warning("Choose at least one respondent role to see the results.")
         return

@@ -45,7 +45,7 @@ def show_comparison(wave: str) -> None:
     )
     for change in comparison.compared:
         st.subheader(change.now.label)
-        st.markdown(literal(change_sentence(change, other)))
+        st.markdown(literal(change_sentence(change, other, comparison.member)))
         chart = wave_pair_chart(change.now, change.then, wave, other)
         st.altair_chart(chart, width="stretch")
     if comparison.not_compared:

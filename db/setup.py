@@ -61,8 +61,11 @@ def first_start_lock(engine: Engine) -> Iterator[None]:
             connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": FIRST_START_LOCK})
 
 
-def ensure_wave(session: Session, key: str, *, title: str, instrument: str) -> Wave:
-    """The wave with this key, created with an interview record for every council if absent.
+def ensure_wave(
+    session: Session, key: str, *, title: str, instrument: str, frame: str = "councils"
+) -> Wave:
+    """The wave with this key, created with an interview record for every member of its frame
+    (the 32 councils unless told) if absent.
 
     A new wave pins the named schedule's text as the repository holds it now.
     """
@@ -75,12 +78,13 @@ def ensure_wave(session: Session, key: str, *, title: str, instrument: str) -> W
             instrument=instrument,
             instrument_text=text,
             instrument_sha256=schedule_sha256(text),
+            frame=frame,
         )
         session.add(wave)
         session.flush()
     have = set(session.scalars(select(Interview.council_id).where(Interview.wave_id == wave.id)))
-    frame = select(Council).where(Council.frame == wave.frame).order_by(Council.name)
-    for council in session.scalars(frame):
+    members = select(Council).where(Council.frame == wave.frame).order_by(Council.name)
+    for council in session.scalars(members):
         if council.id not in have:
             session.add(Interview(wave_id=wave.id, council_id=council.id))
     session.flush()

@@ -21,13 +21,16 @@ from instrument.model import (
     REPORT_TYPES,
     REPORT_WORDS,
     RESERVED_CODES,
+    SCORE_WORDS,
     Agreement,
+    Choice,
     InstrumentSpec,
     Placeholder,
     ReportTemplate,
     Variable,
     parse_condition,
     parse_template,
+    scores_of,
 )
 from instrument.schedule import Instrument
 from instrument.types import REGISTRY, Counting, question_type
@@ -125,6 +128,8 @@ def parse_instrument(text: str, *, source: str = "<instrument>") -> Instrument:
         raise InstrumentError(
             source, ["the file must be a mapping with 'parts' and 'choice_lists'"]
         )
+    # `x-…` keys hold wording written once and reused by YAML anchors (as compose files do).
+    raw = {k: v for k, v in raw.items() if not str(k).startswith("x-")}
     try:
         spec = InstrumentSpec.model_validate(raw)
     except ValidationError as exc:
@@ -175,6 +180,12 @@ def _cross_check(spec: InstrumentSpec) -> list[str]:
         for c in choices:
             if c.code in RESERVED_CODES:
                 problems.append(f"choice list {list_name}: {c.code!r} is a reserved code")
+        unscored = [c.code for c in choices if c.score is None]
+        if unscored and len(unscored) < len(choices):
+            problems.append(
+                f"choice list {list_name}: give every choice a score or none "
+                f"(no score: {', '.join(unscored)})"
+            )
     by_id = {v.id: v for v in variables}
     for v in variables:
         problems.extend(f"variable {v.id}: {p}" for p in _check_variable(v, spec, by_id))
@@ -208,7 +219,15 @@ def _check_comparisons(spec: InstrumentSpec, by_id: dict[str, Variable]) -> list
             for v in comparison.names
             if v not in ids
         )
+        if comparison.show != "bars" and any(not _scores(v, spec) for v in known):
+            problems.append(
+                f"{here}: shown as {comparison.show}, so its choices need a score each"
+            )
     return problems
+
+
+def _scores(v: Variable, spec: InstrumentSpec) -> dict[str, int]:
+    return scores_of(_choices_of(v, spec) or ())
 
 
 def _check_variable(v: Variable, spec: InstrumentSpec, by_id: dict[str, Variable]) -> list[str]:
@@ -307,9 +326,13 @@ def _check_value_length(v: Variable, spec: InstrumentSpec) -> list[str]:
     ]
 
 
-def _codes_of(v: Variable, spec: InstrumentSpec) -> list[str] | None:
+def _choices_of(v: Variable, spec: InstrumentSpec) -> tuple[Choice, ...] | None:
     kind = REGISTRY.get(v.type)
-    choices = kind.choices(v, spec.choice_lists) if kind else None
+    return kind.choices(v, spec.choice_lists) if kind else None
+
+
+def _codes_of(v: Variable, spec: InstrumentSpec) -> list[str] | None:
+    choices = _choices_of(v, spec)
     return None if choices is None else [c.code for c in choices]
 
 
@@ -321,7 +344,8 @@ def _check_report(v: Variable, spec: InstrumentSpec) -> list[str]:
     assert v.report is not None
     if question_type(v).counting == Counting.NUMERIC:
         return _check_report_template(v.report, [], PERCENT_WORDS)
-    return _check_report_template(v.report, _codes_of(v, spec) or [], REPORT_WORDS)
+    words = REPORT_WORDS + SCORE_WORDS if _scores(v, spec) else REPORT_WORDS
+    return _check_report_template(v.report, _codes_of(v, spec) or [], words)
 
 
 def _check_band_report(v: Variable) -> list[str]:

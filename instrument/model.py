@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -36,6 +37,14 @@ class _Frozen(BaseModel):
 class Choice(_Frozen):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
+    score: int | None = None  # a scale point's value (2, 1, 0; -2 … 2), for means and diverging
+
+
+def scores_of(choices: tuple[Choice, ...]) -> dict[str, int]:
+    """Each code's score when every choice has one (a scale); empty otherwise."""
+    if not choices or any(c.score is None for c in choices):
+        return {}
+    return {c.code: c.score for c in choices if c.score is not None}
 
 
 @dataclass(frozen=True)
@@ -215,6 +224,7 @@ REPORT_TYPES: tuple[str, ...] = ("yesno", "single", "multi", "percent", "band")
 # The names a report template may use besides a variable's own codes (counts take a noun).
 REPORT_COUNTS: tuple[str, ...] = ("base", "answered")
 REPORT_WORDS: tuple[str, ...] = ("label", "list")
+SCORE_WORDS: tuple[str, ...] = ("mean",)  # besides REPORT_WORDS, for a scale (scored choices)
 PERCENT_WORDS: tuple[str, ...] = ("label", "min", "max", "median")
 ITEM_COUNTS: tuple[str, ...] = ("n", "base", "answered")
 ITEM_WORDS: tuple[str, ...] = ("choice", "label")
@@ -280,9 +290,12 @@ class Part(_Frozen):
 class Comparison(_Frozen):
     """Closed questions sharing one choice list, drawn as one chart with a bar each (the two
     guidance usefulness questions; a budget question asked for two years). The schedule
-    declares them, so no question id is named in Python."""
+    declares them, so no question id is named in Python. `show` draws them as stacked bars,
+    as bars diverging from a scale's middle, or as each question's mean score (both of the
+    last need a scored choice list)."""
 
     title: str
+    show: Literal["bars", "diverging", "means"] = "bars"
     variables: tuple[str, ...]
     names: dict[str, str] = {}  # a bar's name, where not the variable's label ("2011/12")
     base: str | None = None  # who the bases count, when they differ ("councils that used each")

@@ -1,10 +1,12 @@
 """A demonstration wave of synthetic answers, so a newcomer sees a full dashboard at once.
 
-`fill_demo_wave` fills the wave `demo` (never any other) with 31 completed interviews and one
-declined council. Answers are drawn, with a fixed seed, from the instrument itself: routing
-decides what is asked, the weights in `demo_answers.yaml` (loosely those of the 2012 report)
-pick the codes, and any variable without weights gets a generic draw of its type, so a new
-question in the YAML gets answers too. Running it again replaces the previous demo data in place.
+`fill_demo_wave` fills a shipped schedule's demo wave (`demo` for 2011's, of the 32 councils;
+`demo-ccps` for the CCPS self-assessment, of the 31 partnerships; never any other wave) with
+completed interviews and one declined member. Answers are drawn, with a fixed seed, from the
+instrument itself: routing decides what is asked, the weights in `demo_answers*.yaml` (for
+2011, loosely those of the 2012 report) pick the codes, and any variable without weights gets
+a generic draw of its type, so a new question in the YAML gets answers too. Running it again
+replaces the previous demo data in place.
 """
 
 from __future__ import annotations
@@ -52,19 +54,48 @@ DEMO_DETAILS = (
 FIELDWORK = (dt.date(2011, 9, 5), dt.date(2011, 11, 25))
 INTERVIEWERS = ("Morag Campbell", "Iain Fraser", "Priya Shah")
 
-ANSWERS_FILE = Path(__file__).with_name("demo_answers.yaml")
+
+@dataclass(frozen=True)
+class DemoAnswers:
+    """What a demo draws from, kept as data (a YAML file beside this module), not as Python:
+    per variable, codes and weights (`plausible`), and short texts for text variables."""
+
+    plausible: dict[str, dict[str, float]]
+    texts: dict[str, tuple[str, ...]]
+    generic_texts: tuple[str, ...]
 
 
-def _answers_data() -> tuple[
-    dict[str, dict[str, float]], dict[str, tuple[str, ...]], tuple[str, ...]
-]:
-    """The demo's weights and texts, kept as data (`demo_answers.yaml`), not as Python."""
-    data = yaml.safe_load(ANSWERS_FILE.read_text(encoding="utf-8"))
+def demo_answers(file_name: str) -> DemoAnswers:
+    data = yaml.safe_load(Path(__file__).with_name(file_name).read_text(encoding="utf-8"))
     texts = {variable_id: tuple(texts) for variable_id, texts in data["texts"].items()}
-    return data["plausible"], texts, tuple(data["generic_texts"])
+    return DemoAnswers(data["plausible"], texts, tuple(data["generic_texts"]))
 
 
-PLAUSIBLE, TEXTS, GENERIC_TEXTS = _answers_data()
+@dataclass(frozen=True)
+class Demo:
+    """A demonstration wave of one shipped schedule: its key, title, frame and fieldwork."""
+
+    wave: str
+    title: str
+    instrument: str
+    frame: str
+    fieldwork: tuple[dt.date, dt.date]
+    answers: DemoAnswers
+
+
+DEMOS: dict[str, Demo] = {
+    DEFAULT_INSTRUMENT: Demo(DEMO_WAVE, DEMO_TITLE, DEFAULT_INSTRUMENT, "councils", FIELDWORK,
+                             demo_answers("demo_answers.yaml")),
+    "ccps_self_assessment": Demo(
+        "demo-ccps",
+        "Synthetic demonstration self-assessments (not real partnerships' answers)",
+        "ccps_self_assessment",
+        "partnerships",
+        (dt.date(2026, 10, 5), dt.date(2026, 11, 27)),
+        demo_answers("demo_answers_ccps.yaml"),
+    ),
+}  # fmt: skip
+DEMO_2011 = DEMOS[DEFAULT_INSTRUMENT]
 
 
 @dataclass(frozen=True)
@@ -91,11 +122,15 @@ def _serialise(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEMO_LOCK})
 
 
-def fill_demo_wave(session: Session, *, actor: Actor, seed: int = DEMO_SEED) -> DemoReport:
-    """Fill (or refill) wave `demo` in one transaction; other waves are never read or written."""
-    require(session, actor, "manage waves", target=f"wave {DEMO_WAVE}")
+def fill_demo_wave(
+    session: Session, *, actor: Actor, seed: int = DEMO_SEED, schedule: str = DEFAULT_INSTRUMENT
+) -> DemoReport:
+    """Fill (or refill) the schedule's demo wave (`demo` for 2011's) in one transaction; other
+    waves are never read or written."""
+    demo = DEMOS[schedule]
+    require(session, actor, "manage waves", target=f"wave {demo.wave}")
     try:
-        report = _fill(session, actor, seed)
+        report = _fill(session, actor, seed, demo)
         session.commit()
     except Exception:
         session.rollback()
@@ -103,9 +138,11 @@ def fill_demo_wave(session: Session, *, actor: Actor, seed: int = DEMO_SEED) -> 
     return report
 
 
-def _fill(session: Session, actor: Actor, seed: int) -> DemoReport:
+def _fill(session: Session, actor: Actor, seed: int, demo: Demo) -> DemoReport:
     _serialise(session)
-    wave = ensure_wave(session, DEMO_WAVE, title=DEMO_TITLE, instrument=DEFAULT_INSTRUMENT)
+    wave = ensure_wave(
+        session, demo.wave, title=demo.title, instrument=demo.instrument, frame=demo.frame
+    )
     # Keying on the demo wave waits for the refill, as save_answer waits for any writer.
     session.scalars(
         select(Interview.id)
@@ -113,12 +150,12 @@ def _fill(session: Session, actor: Actor, seed: int) -> DemoReport:
         .order_by(Interview.id)
         .with_for_update()
     ).all()
-    require_change(session, actor, "manage waves", wave, target=f"wave {DEMO_WAVE}")
+    require_change(session, actor, "manage waves", wave, target=f"wave {demo.wave}")
     # A refill replaces everything, so it is asked with the schedule as it is today.
-    wave.title, wave.instrument = DEMO_TITLE, DEFAULT_INSTRUMENT
-    wave.instrument_text = instrument_text(DEFAULT_INSTRUMENT)
+    wave.title, wave.instrument = demo.title, demo.instrument
+    wave.instrument_text = instrument_text(demo.instrument)
     wave.instrument_sha256 = schedule_sha256(wave.instrument_text)
-    wave.fieldwork_start, wave.fieldwork_end = FIELDWORK
+    wave.fieldwork_start, wave.fieldwork_end = demo.fieldwork
     instrument = pinned(wave)
     in_wave = select(Interview.id).where(Interview.wave_id == wave.id).scalar_subquery()
     replaced = session.scalar(
@@ -167,10 +204,10 @@ def _fill(session: Session, actor: Actor, seed: int) -> DemoReport:
             drawn: dict[str, str] = {}
         else:
             status = InterviewStatus.COMPLETED
-            details["respondent_role"] = draw(instrument, role, rng)
-            details["interview_date"] = weekday_in(FIELDWORK, rng)
+            details["respondent_role"] = draw(instrument, role, rng, demo)
+            details["interview_date"] = weekday_in(demo.fieldwork, rng)
             details["interviewer"] = rng.choice(INTERVIEWERS)
-            drawn = plausible_interview(instrument, rng)
+            drawn = plausible_interview(instrument, rng, demo)
         set_details(session, interview, details, actor, DEMO_REASON)
         set_status(session, interview, status, actor, DEMO_REASON)
         for variable_id, value in drawn.items():
@@ -199,7 +236,11 @@ def _fill(session: Session, actor: Actor, seed: int) -> DemoReport:
     )
 
 
-def plausible_interview(instrument: Instrument, rng: random.Random) -> dict[str, str]:
+def plausible_interview(
+    instrument: Instrument,
+    rng: random.Random,
+    demo: Demo = DEMO_2011,
+) -> dict[str, str]:
     """One completed interview's answers: every question routing asks, and nothing else.
 
     Passes repeat until routing settles, so a rule that looks ahead in the schedule still
@@ -211,7 +252,8 @@ def plausible_interview(instrument: Instrument, rng: random.Random) -> dict[str,
         for variable in instrument.questions:
             asked = instrument.applies(variable.id, drawn)
             if asked and variable.id not in drawn:
-                drawn[variable.id], changed = draw(instrument, variable, rng), True
+                drawn[variable.id] = draw(instrument, variable, rng, demo)
+                changed = True
             elif not asked and variable.id in drawn:
                 del drawn[variable.id]
                 changed = True
@@ -220,11 +262,16 @@ def plausible_interview(instrument: Instrument, rng: random.Random) -> dict[str,
     return {k: v for k, v in drawn.items() if v}
 
 
-def draw(instrument: Instrument, variable: Variable, rng: random.Random) -> str:
+def draw(
+    instrument: Instrument,
+    variable: Variable,
+    rng: random.Random,
+    demo: Demo = DEMO_2011,
+) -> str:
     """One plausible value of the variable, in the canonical form `normalise` stores."""
     kind = question_type(variable)
     codes = [c.code for c in instrument.choices(variable)]
-    weights = PLAUSIBLE.get(variable.id) or kind.demo_weights(codes)
-    texts = TEXTS.get(variable.id, GENERIC_TEXTS)
-    value = kind.draw(Sample(rng, weights, codes, texts, FIELDWORK))
+    weights = demo.answers.plausible.get(variable.id) or kind.demo_weights(codes)
+    texts = demo.answers.texts.get(variable.id, demo.answers.generic_texts)
+    value = kind.draw(Sample(rng, weights, codes, texts, demo.fieldwork))
     return normalise(instrument, variable, value) or ""

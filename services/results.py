@@ -38,7 +38,7 @@ from instrument.model import CODED_VALUE_LIMIT, Clause
 from instrument.schedule import Instrument
 from instrument.types import question_type
 from services.actor import Actor
-from services.interviews import get_wave, pinned
+from services.interviews import get_wave, member_word, pinned
 from services.permissions import require
 
 EXTRA_INTERVIEW_COLUMNS = ("interview_date", "nonresponse_reason")
@@ -120,7 +120,8 @@ def load_results(
     include_unvalidated: bool = False,
 ) -> WaveResults:
     """Read a wave once and tally it: what the dashboard and the Word supplement show."""
-    instrument = pinned(get_wave(session, wave_key))
+    wave = get_wave(session, wave_key)
+    instrument = pinned(wave)
     interviews, answers = wave_tables(
         session,
         actor=actor,
@@ -129,7 +130,12 @@ def load_results(
         include_unvalidated=include_unvalidated,
     )
     return wave_results(
-        wave_key, instrument, interviews, answers, respondent_roles=respondent_roles
+        wave_key,
+        instrument,
+        interviews,
+        answers,
+        respondent_roles=respondent_roles,
+        member=member_word(session, wave.frame),
     )
 
 
@@ -149,7 +155,8 @@ def load_report(
     ).all()
     counts = wave_counts(session, actor=actor, wave_key=wave_key, respondent_roles=respondent_roles)
     by_status = {status: n for status, n in statuses}
-    return wave_report(wave_key, pinned(wave), by_status, counts)
+    member = member_word(session, wave.frame)
+    return wave_report(wave_key, pinned(wave), by_status, counts, member)
 
 
 def compare_with(

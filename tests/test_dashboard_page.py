@@ -115,7 +115,7 @@ def test_every_closed_variable_has_a_chart_a_table_and_downloads(wave: Engine) -
 
 def test_role_filter_narrows_the_tables_but_not_the_response(wave: Engine) -> None:
     at = open_dashboard()
-    at.multiselect(key="dashboard_roles").set_value(["head_of_service"]).run()
+    at.multiselect(key="dashboard_roles:2011").set_value(["head_of_service"]).run()
     assert not at.exception, at.exception
     assert at.subheader[0].value == "3 of 32 councils interviewed (9.4%)"
     assert counts(table_under(at, Q2)) == {"Yes": 0, "No": 1, "Did not answer": 0, "Don't know": 0}
@@ -124,7 +124,7 @@ def test_role_filter_narrows_the_tables_but_not_the_response(wave: Engine) -> No
     roles = counts(table_under(at, "Respondent's role"))
     assert roles["Head of Service"] == 1 and roles["Director of Social Work"] == 0
 
-    at.multiselect(key="dashboard_roles").set_value([]).run()
+    at.multiselect(key="dashboard_roles:2011").set_value([]).run()
     assert any("Choose at least one respondent role" in w.value for w in at.warning)
     assert len(at.get("vega_lite_chart")) == 1  # the response only
 
