@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from aggregation.wording import capitalise
 from app_pages.answer_widgets import shown_value
-from app_pages.common import actor, literal, session, wave_key
+from app_pages.common import actor, chosen_wave, literal, session
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem
 from services.answers import interview_answers
@@ -18,7 +19,8 @@ MESSAGE = "corrections_message"
 
 def render() -> None:
     st.title("Corrections")
-    key = wave_key()
+    wave = chosen_wave()
+    key = wave.key
     show_all = st.toggle("Show resolved requests too", key="corrections_all")
     with session() as s:
         instrument = wave_instrument(s, actor=actor(), wave_key=key)
@@ -34,14 +36,14 @@ def render() -> None:
     st.caption(
         f"{len(waiting)} request(s) waiting for you."
         if waiting
-        else "No council is waiting for a correction."
+        else f"No {wave.member} is waiting for a correction."
     )
     for request in requests:
         recorded = current[request.interview_id].get(request.variable_id)
-        _request(instrument, request, recorded.value if recorded else None)
+        _request(instrument, request, recorded.value if recorded else None, wave.member)
 
 
-def _request(instrument: Instrument, r: CorrectionRequest, value: str | None) -> None:
+def _request(instrument: Instrument, r: CorrectionRequest, value: str | None, member: str) -> None:
     variable = instrument.variable(r.variable_id)
     part = instrument.part_of(r.variable_id)
     number = variable.display_number or variable.id
@@ -51,7 +53,7 @@ def _request(instrument: Instrument, r: CorrectionRequest, value: str | None) ->
             f":gray-badge[{r.state.label}]"
         )
         st.caption(f"Asked by {r.reviewed_by} on {r.reviewed_at:%d %b %Y %H:%M} UTC")
-        st.text(f"Council: {r.comment or ''}")
+        st.text(f"{capitalise(member)}: {r.comment or ''}")
         st.text(f"Recorded now: {shown_value(instrument, variable, value)}")
         if r.reply:
             st.text(f"Your reply: {r.reply}")

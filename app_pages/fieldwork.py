@@ -11,14 +11,15 @@ import streamlit as st
 from streamlit.runtime.state import SessionStateProxy
 
 from aggregation.response import response_figures
+from aggregation.wording import capitalise
 from app_pages.common import (
     WAVE_KEY,
     actor,
+    chosen_wave,
     labelled_picker,
     literal,
     review_sentence,
     session,
-    wave_key,
 )
 from app_pages.navigation import PAGES
 from instrument.values import ValueProblem
@@ -44,31 +45,33 @@ UPCOMING_DAYS = 7
 
 def render() -> None:
     st.title("Fieldwork")
-    key = wave_key()
+    wave = chosen_wave()
+    key, member = wave.key, wave.member
     with session() as s:
         rows = fieldwork_overview(s, actor=actor(), wave_key=key)
         instrument = wave_instrument(s, actor=actor(), wave_key=key)
-    st.header(response_figures(r.status for r in rows).headline)
+    st.header(response_figures((r.status for r in rows), member).headline)
     counts = state_counts(rows)
     for col, (label, n) in zip(st.columns(len(counts)), counts, strict=True):
         col.metric(label, n)
-    st.write(review_sentence(r.review for r in rows))
+    st.write(review_sentence((r.review for r in rows), member))
     _appointments(rows, key)
-    st.header("All councils")
+    st.header(f"All {wave.members}")
+    named = capitalise(member)
     st.dataframe(
-        _table(rows),
+        _table(rows).rename(columns=lambda c: c.replace("Council", named)),
         hide_index=True,
         width="stretch",
         height=35 * (len(rows) + 1) + 3,
-        column_config=COLUMNS,
+        column_config={c.replace("Council", named): v for c, v in COLUMNS.items()},
     )
     st.write(
-        "Questions recorded: of the questions that apply to the council, given its answers "
+        f"Questions recorded: of the questions that apply to the {member}, given its answers "
         "so far, how many are recorded. Attempted (3): three calls logged, none yet leading "
         "to an appointment or a decline."
     )
     roles = {c.code: c.label for c in instrument.choices("respondent_role")}
-    _contact_section(rows, roles)
+    _contact_section(rows, roles, member)
 
 
 # Widths in pixels that hold the longest text of each column (measured in Chromium at the
@@ -151,14 +154,14 @@ def _appointment_link(row: FieldworkRow, wave: str, moment: str) -> None:
     )
 
 
-def _contact_section(rows: list[FieldworkRow], roles: dict[str, str]) -> None:
+def _contact_section(rows: list[FieldworkRow], roles: dict[str, str], member: str) -> None:
     st.header("Contact log")
     by_code = {r.council_code: r for r in rows}
     if st.session_state.get(SELECTED) not in by_code:
         st.session_state[SELECTED] = rows[0].council_code
 
     labels = {code: f"{r.council_name} · {r.state_label}" for code, r in by_code.items()}
-    labelled_picker("Council", labels, key=SELECTED)
+    labelled_picker(capitalise(member), labels, key=SELECTED)
     row = by_code[st.session_state[SELECTED]]
     role = roles.get(row.respondent_role or "", "not recorded yet")
     st.write(
@@ -171,8 +174,8 @@ def _contact_section(rows: list[FieldworkRow], roles: dict[str, str]) -> None:
     if row.status == InterviewStatus.DECLINED:
         st.warning("Declined to take part. Reason given:")
         st.text(row.nonresponse_reason or "")
-        st.button("Reopen this council", on_click=_reopen, args=(row.interview_id,))
-    _contact_form(row)
+        st.button(f"Reopen this {member}", on_click=_reopen, args=(row.interview_id, member))
+    _contact_form(row, member)
     with session() as s:
         log = contact_attempts(s, actor=actor(), interview_id=row.interview_id)
     if log:
@@ -206,7 +209,7 @@ def _blank_form(k: str) -> dict[str, Any]:
     }
 
 
-def _contact_form(row: FieldworkRow) -> None:
+def _contact_form(row: FieldworkRow, member: str) -> None:
     k = f"contact:{row.interview_id}"
     for field, value in _blank_form(k).items():
         st.session_state.setdefault(field, value)
@@ -225,7 +228,7 @@ def _contact_form(row: FieldworkRow) -> None:
             left.date_input("Appointment date", min_value=EARLIEST, key=f"{k}:appointment_date")
             middle.time_input("Appointment time", key=f"{k}:appointment_time", step=900)
         if outcome == ContactOutcome.DECLINED:
-            st.text_area("Reason the council gave (required)", key=f"{k}:reason")
+            st.text_area(f"Reason the {member} gave (required)", key=f"{k}:reason")
         st.text_input("Note", key=f"{k}:note")
         st.button("Record contact", on_click=_record, args=(row.interview_id, k), type="primary")
 
@@ -259,10 +262,10 @@ def _combine(state: SessionStateProxy, prefix: str) -> dt.datetime | None:
     return dt.datetime.combine(day, time) if day and time else None
 
 
-def _reopen(interview_id: int) -> None:
+def _reopen(interview_id: int, member: str) -> None:
     with session() as s:
         reopen_interview(s, actor=actor(), interview_id=interview_id)
-    st.session_state[FLASH] = ("ok", "Reopened: the council can be contacted again.")
+    st.session_state[FLASH] = ("ok", f"Reopened: the {member} can be contacted again.")
 
 
 render()

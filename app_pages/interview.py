@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from aggregation.wording import capitalise
 from app_pages.common import (
     actor,
+    chosen_wave,
     from_url,
     labelled_picker,
     literal,
     session,
     to_url,
-    wave_key,
 )
 from app_pages.keying.panel import NOTICES, apply_changes, panel_key, show_panel
 from app_pages.typing_autosave import save_typing_after_a_pause
@@ -40,7 +41,8 @@ DETAILS_LOADED = "details_loaded"
 
 
 def render() -> None:
-    key = wave_key()
+    wave = chosen_wave()
+    key, member = wave.key, wave.member
     with session() as s:
         instrument = wave_instrument(s, actor=actor(), wave_key=key)
     by_code, labels = _councils(key)
@@ -61,15 +63,15 @@ def render() -> None:
     title, picker = st.columns([1, 2], vertical_alignment="bottom")
     title.title("Interview")
     code = labelled_picker(
-        "Council",
+        capitalise(member),
         labels,
         key=COUNCIL_KEY,
         where=picker,
-        placeholder="Choose the council you are interviewing",
+        placeholder=f"Choose the {member} you are interviewing",
     )
     to_url(COUNCIL_KEY, code)
     if code is None:
-        st.info("Choose the council you are interviewing. Every answer is saved as you enter it.")
+        st.info(f"Choose the {member} you are interviewing. Every answer is saved as you enter it.")
         return
     interview = by_code[code]
     with session() as s:
@@ -81,7 +83,7 @@ def render() -> None:
     for entry in history:
         histories.setdefault(entry.variable_id, []).append(entry)
     _header(instrument, interview)
-    reason = _validation(interview, review_state)
+    reason = _validation(interview, review_state, member)
     if interview.status == InterviewStatus.DECLINED:
         st.warning(
             f"{interview.council_name} declined to take part: "
@@ -101,7 +103,7 @@ def render() -> None:
         reason=reason,
         next_part=instrument.parts[position + 1] if position + 1 < len(ids) else None,
     )
-    _summary(interview)
+    _summary(interview, member)
     _completion(instrument, interview, values)
     save_typing_after_a_pause()
 
@@ -140,32 +142,34 @@ def _header(instrument: Instrument, interview: InterviewSummary) -> None:
             st.warning(literal(notice), icon=":material/undo:")
 
 
-def _validation(interview: InterviewSummary, review_state: ReviewState) -> str | None:
-    """Where the council's review stands; a validated submission asks why it changes."""
+def _validation(interview: InterviewSummary, review_state: ReviewState, member: str) -> str | None:
+    """Where the respondent's review stands; a validated submission asks why it changes."""
     with st.container():
-        return _validation_state(interview, review_state)
+        return _validation_state(interview, review_state, member)
 
 
-def _validation_state(interview: InterviewSummary, review_state: ReviewState) -> str | None:
+def _validation_state(
+    interview: InterviewSummary, review_state: ReviewState, member: str
+) -> str | None:
     if review_state != ReviewState.VALIDATED:
         if interview.status == InterviewStatus.COMPLETED:
-            st.markdown(f"Council review: {review_state.label}.")
+            st.markdown(f"{capitalise(member)} review: {review_state.label}.")
         return None
     st.info(
         f"{literal(interview.council_name)} validated this submission on "
-        f"{interview.validated_at:%d %B %Y}. A change needs a reason, and the council will "
+        f"{interview.validated_at:%d %B %Y}. A change needs a reason, and the {member} will "
         "be asked to validate again.",
         icon=":material/verified:",
     )
     return st.text_input(
         "Reason for changing the validated submission",
         key=reason_key(interview.id),
-        placeholder="e.g. the council asked by email on 3 May to correct Q12",
+        placeholder=f"e.g. the {member} asked by email on 3 May to correct Q12",
     )
 
 
-def _summary(interview: InterviewSummary) -> None:
-    """The short summary auditors read for this council, instead of the verbatim answers."""
+def _summary(interview: InterviewSummary, member: str) -> None:
+    """The short summary auditors read for this respondent, instead of the verbatim answers."""
     k = f"summary:{interview.id}"
     loaded = st.session_state.setdefault(DETAILS_LOADED, {})
     if loaded.get(k, object()) != interview.summary or k not in st.session_state:
@@ -179,7 +183,7 @@ def _summary(interview: InterviewSummary) -> None:
         on_change=_save_summary,
         args=(interview.id,),
         placeholder=(
-            "A few sentences on this council's answers. Auditors read this and the coded "
+            f"A few sentences on this {member}'s answers. Auditors read this and the coded "
             "answers, not the verbatim text or notes."
         ),
     )

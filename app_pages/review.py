@@ -9,7 +9,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from app_pages.answer_widgets import show_review, shown_value, wording
-from app_pages.common import actor, from_url, literal, session, to_url, wave_key
+from app_pages.common import actor, chosen_wave, from_url, literal, session, to_url
 from instrument.model import Part, Variable
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem
@@ -30,15 +30,16 @@ PART_KEY = "review_part"
 MESSAGE = "review_message"  # (kind, text) left by a callback for the next run
 SEEN = (
     "Here you see each question as it was put to you and the answer recorded for your "
-    "council; the interviewer's own notes and interviewing guidance are not shown."
+    "{member}; the interviewer's own notes and interviewing guidance are not shown."
 )
 
 
 def render() -> None:
     who = actor()
-    key = wave_key()
+    wave = chosen_wave()
+    key, member = wave.key, wave.member
     if who.council_code is None:  # the database gives every council account its council
-        st.error("This account is not linked to a council, so it has no submission to review.")
+        st.error(f"This account is not linked to a {member}, so it has no submission to review.")
         return
     with session() as s:
         interview = council_interview(s, actor=who, wave_key=key, council_code=who.council_code)
@@ -46,15 +47,15 @@ def render() -> None:
         answers = interview_answers(s, actor=who, interview_id=interview.id)
         state, reviews = interview_review(s, actor=who, interview_id=interview.id)
     st.title(f"Our submission: {interview.council_name}")
-    st.write(SEEN)
+    st.write(SEEN.format(member=member))
     message = st.session_state.pop(MESSAGE, None)
     if message:
         getattr(st, message[0])(literal(message[1]))
     if state == ReviewState.NOT_READY:
         st.info(
-            "The interview with your council is not complete yet. Once the interviewer has "
+            f"The interview with your {member} is not complete yet. Once the interviewer has "
             "completed it, you can read everything recorded here, confirm it or ask for "
-            "corrections, and then validate it. Nothing about your council is published "
+            f"corrections, and then validate it. Nothing about your {member} is published "
             "before you validate it."
         )
         return
@@ -82,7 +83,7 @@ def render() -> None:
             args=(interview.id, unqueried),
             disabled=not unqueried,
         )
-        _validate(interview.id, state)
+        _validate(interview.id, state, member)
 
 
 def _standing(state: ReviewState, validated_at: object, reviews: dict[str, ReviewEntry]) -> None:
@@ -161,11 +162,11 @@ def _answer(
             )
 
 
-def _validate(interview_id: int, state: ReviewState) -> None:
+def _validate(interview_id: int, state: ReviewState, member: str) -> None:
     st.divider()
     st.header("Validate the submission")
     st.write(
-        "Validating says the submission is a fair record of your council's answers. Answers "
+        f"Validating says the submission is a fair record of your {member}'s answers. Answers "
         "you have not queried are taken as confirmed."
     )
     st.button(

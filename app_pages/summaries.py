@@ -7,8 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from aggregation.wording import capitalise
 from app_pages.answer_widgets import shown_value
-from app_pages.common import actor, include_drafts, session, wave_key
+from app_pages.common import actor, chosen_wave, include_drafts, session
 from flatfile.table import write_table
 from instrument.progress import question_name
 from instrument.schedule import Instrument
@@ -19,33 +20,34 @@ CHOSEN = "summary_council"
 
 
 def render() -> None:
-    st.title("Council summaries")
-    key = wave_key()
+    wave = chosen_wave()
+    key, member, members = wave.key, wave.member, wave.members
+    st.title(f"{capitalise(member)} summaries")
     drafts = include_drafts()
     with session() as s:
         instrument = wave_instrument(s, actor=actor(), wave_key=key)
         rows = council_summaries(s, actor=actor(), wave_key=key, include_unvalidated=drafts)
-    scope = "completed interviews" if drafts else "councils that have validated their submission"
+    scope = "completed interviews" if drafts else f"{members} that have validated their submission"
     st.caption(f"{len(rows)} {scope}.")
     if not rows:
         st.info(
-            "No council has validated its submission yet. Councils appear here once they "
-            "have; switch on the draft view in the sidebar to read unvalidated ones."
+            f"No {member} has validated its submission yet. {capitalise(members)} appear here "
+            "once they have; switch on the draft view in the sidebar to read unvalidated ones."
         )
         return
     roles = {c.code: c.label for c in instrument.choices("respondent_role")}
-    table = overview(rows, roles)
+    table = overview(rows, roles).rename(columns={"Council": capitalise(member)})
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button(
-        "Download these councils' coded answers (CSV)",
+        f"Download these {members}' coded answers (CSV)",
         data=per_council_csv(instrument, rows),
-        file_name=f"council-answers-{key}{'-DRAFT' if drafts else ''}.csv",
+        file_name=f"{member.replace(' ', '-')}-answers-{key}{'-DRAFT' if drafts else ''}.csv",
         mime="text/csv",
         icon=":material/download:",
     )
     by_code = {r.council_code: r for r in rows}
     code = st.selectbox(
-        "Read one council",
+        f"Read one {member}",
         list(by_code),
         key=CHOSEN,
         format_func=lambda c: by_code[c].council_name,

@@ -69,11 +69,14 @@ def test_flat_files_and_reports_follow_the_made_up_schedule(
 
 
 def page(role: str, script: str) -> AppTest:
+    """The page on the made-up wave, chosen in the sidebar (AppTest's switch_page drops the
+    URL's query parameters, so the wave is chosen after it)."""
     at = app_as(role)
-    at.query_params["wave"] = WAVE
     at.run()
     at.switch_page(script).run()
+    at.selectbox(key="wave").set_value(WAVE).run()
     assert not at.exception, at.exception
+    assert at.selectbox(key="wave").value == WAVE
     return at
 
 
