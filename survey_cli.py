@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from aggregation.compare import comparison_dict, markdown_lines
+from aggregation.compare import comparison_dict, dropped_lines, markdown_lines
 from aggregation.report import report_json, report_markdown
 from aggregation.response import response_figures
 from aggregation.supplement import supplement_docx
@@ -163,7 +163,9 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
                            compare=comparison_dict(comparison) if comparison else None)  # fmt: skip
     else:
         changes = markdown_lines(comparison) if comparison else None
-        text = report_markdown(report.wave_key, title, report.figures, report.tallies, changes)
+        closing = dropped_lines(comparison) if comparison else []
+        text = report_markdown(report.wave_key, title, report.figures, report.tallies, changes,
+                               closing)  # fmt: skip
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"Wrote the {args.format} report of wave {args.wave} to {args.out}.")

@@ -367,11 +367,49 @@ def declared_comparison_chart(
 
 
 def wave_pair_chart(now: Tally, then: Tally, wave: str, other_wave: str) -> alt.LayerChart:
-    """One question in two waves: a stacked bar per wave, each as shares of its own base."""
+    """One question in two waves: a stacked bar per wave, each as shares of its own base (a
+    multiple choice, whose shares add to more than 100%: a bar per answer and wave)."""
+    if now.multiple:
+        return mentions_pair_chart(now, then, wave, other_wave)
     pair = [replace(now, variable_id=f"{wave}:{now.variable_id}"),
             replace(then, variable_id=f"{other_wave}:{then.variable_id}")]  # fmt: skip
     names = {pair[0].variable_id: f"Wave {wave}", pair[1].variable_id: f"Wave {other_wave}"}
     return comparison_chart(pair, names, now.label, f"Wave {wave} against wave {other_wave}")
+
+
+@_quick
+def mentions_pair_chart(now: Tally, then: Tally, wave: str, other_wave: str) -> alt.LayerChart:
+    """A multiple choice in two waves: per answer, a bar for each wave, each the share of that
+    wave's base mentioning it, labelled '12 (39%)'."""
+    waves = [f"Wave {wave} (base {now.base})", f"Wave {other_wave} (base {then.base})"]
+    rows = [
+        {**row, "wave": name}
+        for name, tally in zip(waves, (now, then), strict=True)
+        for row in tally_rows(tally)
+    ]
+    answers = list(dict.fromkeys(r["label"] for r in rows))
+    y = alt.Y("label:N", sort=answers, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT))
+    x = alt.X("pct:Q", title="% of each wave's base", scale=alt.Scale(domain=[0, 100]))
+    offset = alt.YOffset("wave:N", sort=waves)
+    bars = alt.Chart(
+        mark=alt.MarkDef(type="bar"),
+        encoding=alt.FacetedEncoding(
+            y=y, x=x, yOffset=offset,
+            color=alt.Color("wave:N", title=None, sort=waves,
+                            scale=alt.Scale(domain=waves, range=[ANSWER_COLOUR, PALETTE["orange"]]),
+                            legend=alt.Legend(orient="bottom", direction="horizontal")),
+            tooltip=[alt.Tooltip("wave:N", title="Wave"), alt.Tooltip("label:N", title="Answer"),
+                     alt.Tooltip("text:N", title="n (%)")],
+        ),
+    )  # fmt: skip
+    labels = alt.Chart(
+        mark=alt.MarkDef(type="text", align="left", baseline="middle", dx=4,
+                         color=REFERENCE_COLOUR),
+        encoding=alt.FacetedEncoding(y=y, x=x, yOffset=offset, text=alt.Text("text:N")),
+    )  # fmt: skip
+    subtitle = f"Wave {wave} against wave {other_wave} · more than one answer possible"
+    return _layer([bars, labels], rows, title=_title(now.label, subtitle), width=WIDTH,
+                  height=alt.Step(ROW_HEIGHT / 2 + 2))  # fmt: skip
 
 
 def percent_by_council(answers: Answers, variable_id: str) -> pd.DataFrame:

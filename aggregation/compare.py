@@ -5,7 +5,7 @@ percentage points; every variable not compared, with why. Pure: two reports in, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aggregation.report import tally_dict
@@ -45,6 +45,8 @@ class WaveComparison:
     frames_differ: str | None = None  # said wherever the comparison is shown, if the waves
     # surveyed different kinds of organisation (councils against partnerships)
     member: str = "council"  # what one of this wave's respondents is ("partnership")
+    dropped: dict[str, str] = field(default_factory=dict)  # the other wave's questions this
+    # one does not ask (by id or `same_as`): id -> label
 
 
 def compare_waves(
@@ -70,6 +72,9 @@ def compare_waves(
             )
         else:
             compared.append(VariableChange(vid, other, tally, previous))
+    variables = (*now.instrument.record_variables, *now.instrument.questions)
+    asked = set(now.tallies) | {v.same_as for v in variables if v.same_as}
+    dropped = {vid: t.label for vid, t in then.tallies.items() if vid not in asked}
     differ = None
     if frames and frames[0] != frames[1]:
         differ = (
@@ -77,7 +82,13 @@ def compare_waves(
             f"{frames[1]}: the figures compare different organisations."
         )
     return WaveComparison(
-        now.wave_key, then.wave_key, tuple(compared), not_compared, differ, now.figures.member
+        now.wave_key,
+        then.wave_key,
+        tuple(compared),
+        not_compared,
+        differ,
+        now.figures.member,
+        dropped,
     )
 
 
@@ -95,6 +106,7 @@ def comparison_dict(comparison: WaveComparison) -> dict[str, Any]:
             for c in comparison.compared
         },
         "not_compared": dict(comparison.not_compared),
+        "not_asked_now": dict(comparison.dropped),
     }
 
 
@@ -142,6 +154,18 @@ def markdown_lines(comparison: WaveComparison) -> dict[str, list[str]]:
     for vid, why in comparison.not_compared.items():
         lines[vid] = [f"Not compared with wave {other}: {why}."]
     return lines
+
+
+def dropped_heading(comparison: WaveComparison) -> str:
+    return f"Asked in wave {comparison.other_wave}, not in wave {comparison.wave}"
+
+
+def dropped_lines(comparison: WaveComparison) -> list[str]:
+    """The Markdown report's closing section: the other wave's questions this one dropped."""
+    if not comparison.dropped:
+        return []
+    items = [f"- {label} (`{vid}`)" for vid, label in comparison.dropped.items()]
+    return ["", f"## {dropped_heading(comparison)}", "", *items]
 
 
 def change_table(change: VariableChange, wave: str, other_wave: str) -> dict[str, list[Any]]:

@@ -7,7 +7,7 @@ nothing depends on time or dictionary accidents.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aggregation.response import ResponseFigures
@@ -74,9 +74,11 @@ def report_markdown(
     figures: ResponseFigures,
     tallies: dict[str, Tally],
     changes: Mapping[str, list[str]] | None = None,
+    closing: Sequence[str] = (),
 ) -> str:
     """The same figures as readable tables, one per variable, non-response always stated;
-    `changes` adds, under a variable, what is said of it against another wave."""
+    `changes` adds, under a variable, what is said of it against another wave; `closing`
+    lines end the report."""
     lines = [
         f"# {title}: results (wave {wave_key})",
         "",
@@ -114,7 +116,7 @@ def report_markdown(
         ]
         if changes and changes.get(vid):
             lines += ["", *changes[vid]]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *closing]) + "\n"
 
 
 def _blank(value: object) -> str:

@@ -23,7 +23,7 @@ from aggregation.charts import (
     tally_chart,
     tally_table,
 )
-from aggregation.compare import WaveComparison, change_sentence, change_table
+from aggregation.compare import WaveComparison, change_sentence, change_table, dropped_heading
 from aggregation.results import WaveResults
 from aggregation.scale_charts import declared_chart, declared_table
 from aggregation.tally import Tally
@@ -103,6 +103,10 @@ def _comparison(
         document.add_heading(f"Not compared with wave {other}", level=2)
         for variable_id, why in comparison.not_compared.items():
             document.add_paragraph(f"{tallies[variable_id].label}: {why}.", style="List Bullet")
+    if comparison.dropped:
+        document.add_heading(dropped_heading(comparison), level=2)
+        for label in comparison.dropped.values():
+            document.add_paragraph(label, style="List Bullet")
 
 
 def _styles(document: WordDocument) -> None:

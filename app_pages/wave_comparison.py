@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from aggregation.charts import wave_pair_chart
-from aggregation.compare import change_sentence
+from aggregation.compare import change_sentence, dropped_heading
 from app_pages.common import actor, literal, session
 from services.interviews import list_waves
 from services.results import compare_with, load_report
@@ -41,7 +41,8 @@ def show_comparison(wave: str) -> None:
         st.warning(comparison.frames_differ)
     st.caption(
         f"{len(comparison.compared)} questions compared; "
-        f"{len(comparison.not_compared)} not compared (listed at the end)."
+        f"{len(comparison.not_compared)} not compared; "
+        f"{len(comparison.dropped)} asked in wave {other} only (listed at the end)."
     )
     for change in comparison.compared:
         st.subheader(change.now.label)
@@ -52,3 +53,7 @@ def show_comparison(wave: str) -> None:
         with st.expander(f"Not compared with wave {other} ({len(comparison.not_compared)})"):
             for variable_id, why in comparison.not_compared.items():
                 st.text(f"{now.tallies[variable_id].label}: {why}")
+    if comparison.dropped:
+        with st.expander(f"{dropped_heading(comparison)} ({len(comparison.dropped)})"):
+            for label in comparison.dropped.values():
+                st.text(label)

@@ -1,5 +1,5 @@
 """Comparing waves: a 2026 wave asked with a revised schedule (one question renamed with
-`same_as`, one added, one choice list with a new code) against 2011, through the CLI's
+`same_as`, one added, one dropped, one choice list with a new code) against 2011, through the CLI's
 `report --compare`, every figure checked against the two waves' own reports."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pytest
 from docx import Document
 
 import survey_cli
+from aggregation.charts import wave_pair_chart
 from aggregation.compare import VariableChange, change_sentence
 from aggregation.tally import Tally
 from instrument.loader import instrument_text, parse_instrument
@@ -33,6 +34,11 @@ REVISED = (
         "      - id: q2b_since_2021\n        type: yesno\n        label: Changed since 2021\n"
         "        text: Has this changed since the Independent Review of Adult Social Care?\n"
         "      - id: q3_monitoring_involvement\n",
+    )
+    .replace(  # Q19's coded judgement is dropped
+        SCHEDULE[SCHEDULE.index("      - id: q19_room_for_improvement\n") :].split("\n\n")[0]
+        + "\n",
+        "",
     )
     .replace(
         "    - {code: other, label: Others – please specify}\n",
@@ -121,6 +127,13 @@ def test_report_compare__shared_renamed_new_and_recoded_variables(two_waves: Pat
     assert "mental_health" in compare["not_compared"]["q1_most_involved"]
     assert compare["not_compared"]["q24_inhouse_pct"].startswith("a figure, not codes")
     assert set(compare["variables"]) | set(compare["not_compared"]) == set(now)
+    # asked in 2011 only: said, and nothing else of 2011's goes unmentioned
+    assert compare["not_asked_now"] == {
+        "q19_room_for_improvement": "Significant room for improvement"
+    }
+    renamed_from = {c["other_variable"] for c in compare["variables"].values()}
+    not_compared_then = set(compare["not_compared"]) & set(then)  # same id, other codes
+    assert renamed_from | not_compared_then | set(compare["not_asked_now"]) == set(then)
 
 
 def test_report_compare__markdown_says_it_in_the_reports_words(two_waves: Path) -> None:
@@ -134,6 +147,10 @@ def test_report_compare__markdown_says_it_in_the_reports_words(two_waves: Path) 
         f"now answered 'Yes' on users involved in strategy, up from {then['yes']} in 2011" in text
     )
     assert "Not compared with wave 2011: not asked in wave 2011." in text
+    assert text.endswith(
+        "## Asked in wave 2011, not in wave 2026\n\n"
+        "- Significant room for improvement (`q19_room_for_improvement`)\n"
+    )
 
 
 def test_report_compare__the_word_supplement_ends_with_the_comparison(two_waves: Path) -> None:
@@ -147,7 +164,7 @@ def test_report_compare__the_word_supplement_ends_with_the_comparison(two_waves:
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     at = headings.index("Compared with wave 2011")
     assert "Users involved in strategy" in headings[at:]
-    assert headings[-1] == "Not compared with wave 2011"
+    assert headings[-2:] == ["Not compared with wave 2011", "Asked in wave 2011, not in wave 2026"]
     rows = {
         tuple(c.text for c in row.cells)
         for table in document.tables
@@ -163,6 +180,7 @@ def test_report_compare__the_word_supplement_ends_with_the_comparison(two_waves:
     ) in rows
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
     assert "Changed since 2021: not asked in wave 2011." in bullets
+    assert bullets[-1] == "Significant room for improvement"
 
 
 def test_report_compare__an_unknown_wave__refused(
@@ -219,6 +237,8 @@ def test_the_dashboard_compares_with_the_wave_chosen(two_waves: Path) -> None:
     lines = [t.value for t in listed.text]
     assert "Changed since 2021: not asked in wave 2011" in lines
     assert any(line.startswith("Client group most involved: its codes differ") for line in lines)
+    (dropped,) = [e for e in at.expander if e.label.startswith("Asked in wave 2011, not in")]
+    assert [t.value for t in dropped.text] == ["Significant room for improvement"]
 
 
 def test_report_compare__partnerships_against_councils__said_not_mixed_silently(
@@ -237,3 +257,19 @@ def test_report_compare__partnerships_against_councils__said_not_mixed_silently(
     assert json.loads(report("2026", two_waves, "--compare", "2011"))["compare"][
         "frames_differ"
     ] is None
+
+
+def test_a_multiple_choice_in_two_waves__a_bar_per_answer_and_wave__never_stacked() -> None:
+    labels = {"charges": "New or increased charges", "shared": "Shared services"}
+    now = Tally("q25", "multi", "Impacts", 2, {"charges": 2, "shared": 1}, 0, 0, 0, 2, labels)
+    then = Tally("q25", "multi", "Impacts", 24, {"charges": 6, "shared": 7}, 1, 0, 0, 23, labels)
+    spec = wave_pair_chart(now, then, "2026", "2011").to_dict()
+
+    bars = spec["layer"][0]["encoding"]
+    assert "stack" not in bars["x"] and bars["yOffset"]["field"] == "wave"
+    shares = {(r["wave"], r["label"]): r["pct"] for r in spec["datasets"][spec["data"]["name"]]}
+    assert shares[("Wave 2026 (base 2)", "New or increased charges")] == 100
+    assert shares[("Wave 2011 (base 24)", "Shared services")] == round(100 * 7 / 24, 1)
+    single = Tally("q2", "yesno", "Users involved", 2, {"yes": 2, "no": 0}, 0, 0, 0, 2)
+    stacked = wave_pair_chart(single, single, "2026", "2011").to_dict()["layer"][0]["encoding"]
+    assert stacked["x"]["stack"] == "zero"  # one code each: shares of a base add to 100%
