@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from instrument.loader import instrument_named
 from instrument.model import Variable
 from instrument.schedule import Instrument
 from services.actor import Actor
 from services.answers import save_answer
-from services.interviews import complete_interview, update_details
+from services.interviews import (
+    complete_interview,
+    get_interview,
+    instrument_for,
+    update_details,
+)
 
 
 def typical_value(instrument: Instrument, variable: Variable) -> str:
@@ -24,12 +29,15 @@ def typical_value(instrument: Instrument, variable: Variable) -> str:
     return f"Verbatim answer to {variable.id}, with a comma and a £ sign"
 
 
-def answer_everything(session: Session, actor: Actor, interview_id: int) -> dict[str, str]:
-    """Answer every question that applies, in schedule order; return what was saved."""
-    instrument = instrument_named("schedule_2011")
+def answer_everything(
+    session: Session, actor: Actor, interview_id: int, *, leaving: Collection[str] = ()
+) -> dict[str, str]:
+    """Answer every question that applies, in the order of the schedule the interview's wave
+    pinned, but those in `leaving` (for a test to key itself); return what was saved."""
+    instrument = instrument_for(session, get_interview(session, interview_id))
     saved: dict[str, str] = {}
     for variable in instrument.questions:
-        if instrument.applies(variable.id, saved):
+        if variable.id not in leaving and instrument.applies(variable.id, saved):
             value = typical_value(instrument, variable)
             save_answer(
                 session,
@@ -42,6 +50,26 @@ def answer_everything(session: Session, actor: Actor, interview_id: int) -> dict
     return saved
 
 
+def all_but_completion(
+    engine: Engine,
+    actor: Actor,
+    interview_id: int,
+    *,
+    role: str = "head_of_service",
+    on: dt.date = dt.date(2011, 9, 1),
+    leaving: Collection[str] = (),
+) -> dict[str, str]:
+    """Answer everything but `leaving` and record who answered and when: an interview that
+    completes once the questions left are keyed (by a test, in the browser)."""
+    with Session(engine) as session:
+        saved = answer_everything(session, actor, interview_id, leaving=leaving)
+    with Session(engine) as session:
+        update_details(
+            session, actor=actor, interview_id=interview_id, respondent_role=role, interview_date=on
+        )
+    return saved
+
+
 def complete_whole_interview(
     engine: Engine,
     actor: Actor,
@@ -51,12 +79,7 @@ def complete_whole_interview(
     on: dt.date = dt.date(2011, 9, 1),
 ) -> dict[str, str]:
     """Answer everything, record who answered and when, and complete: one finished interview."""
-    with Session(engine) as session:
-        saved = answer_everything(session, actor, interview_id)
-    with Session(engine) as session:
-        update_details(
-            session, actor=actor, interview_id=interview_id, respondent_role=role, interview_date=on
-        )
+    saved = all_but_completion(engine, actor, interview_id, role=role, on=on)
     with Session(engine) as session:
         complete_interview(session, actor=actor, interview_id=interview_id)
     return saved

@@ -115,10 +115,35 @@ def settle(page) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+# Streamlit marks its app element with the script run's state. An action's rerun is over once
+# the page shows what that run draws (a Part's heading, a saved value) and the app is idle. A
+# count of finished runs was tried and cannot be trusted: a browser slowed by load handles a
+# whole run's messages in one go, so the state never visibly leaves "notRunning".
+IDLE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.dataset.testScriptState === 'notRunning'
+    && !document.querySelector('[data-stale="true"]');
+}"""
+
+
+def idle(page) -> None:  # type: ignore[no-untyped-def]
+    """No script run under way and nothing stale on the page."""
+    page.wait_for_function(IDLE)
+
+
 def sign_out(page) -> None:  # type: ignore[no-untyped-def]
     settle(page)
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="Sign in").wait_for()
+
+
+def choose(page, label: str, typed: str) -> None:  # type: ignore[no-untyped-def]
+    """Choose in a select box by typing, as a person would: a list opened by a click while the
+    page still scrolls closes again at once, so the option is typed and Enter pressed."""
+    idle(page)
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.keyboard.type(typed)
+    page.keyboard.press("Enter")
 
 
 def create_administrator(page, app_url: str, username: str, shot: str | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -157,6 +182,15 @@ def add_in_form(page, username: str, role: str, council: str | None = None) -> N
 def question(page, variable: str):  # type: ignore[no-untyped-def]
     """One question's box in the Interview page's keying panel."""
     return page.locator(f'.keying [data-variable="{variable}"]')
+
+
+def press_complete(page) -> None:  # type: ignore[no-untyped-def]
+    """Press the Interview page's "Complete interview"; fail with what it says is missing."""
+    page.get_by_role("button", name="Complete interview").click()
+    done = page.get_by_text("This interview is complete.")
+    refused = page.get_by_text("Not completed. Still unrecorded", exact=False)
+    done.or_(refused).wait_for()
+    assert not refused.count(), refused.inner_text()
 
 
 def wait_for_saved(engine: Engine, interview_id: int, variable: str, expected: dict) -> Answer:  # type: ignore[type-arg]

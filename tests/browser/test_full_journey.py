@@ -24,6 +24,8 @@ from instrument.model import DONT_KNOW, RESERVED_LABELS, Variable
 from tests.browser.conftest import (
     add_in_form,
     create_administrator,
+    idle,
+    press_complete,
     question,
     shoot,
     sign_in,
@@ -79,22 +81,6 @@ def wait_for_interview(engine: Engine, what: str, check: Callable[[Interview], b
             return
         time.sleep(0.2)
     raise AssertionError(f"the interview's {what} never reached the database")
-
-
-# Streamlit marks its app element with the script run's state. An action's rerun is over once
-# the page shows what that run draws (a Part's heading, a saved value) and the app is idle. A
-# count of finished runs was tried and cannot be trusted: a browser slowed by load handles a
-# whole run's messages in one go, so the state never visibly leaves "notRunning".
-IDLE = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return app && app.dataset.testScriptState === 'notRunning'
-    && !document.querySelector('[data-stale="true"]');
-}"""
-
-
-def idle(page) -> None:  # type: ignore[no-untyped-def]
-    """No script run under way and nothing stale on the page."""
-    page.wait_for_function(IDLE)
 
 
 def label(variable: Variable, code: str) -> str:
@@ -316,11 +302,7 @@ def journey(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-
 
     # 5. Complete: nothing is missing.
     expect(page.get_by_text("Everything that applies is recorded.")).to_be_visible()
-    page.get_by_role("button", name="Complete interview").click()
-    done = page.get_by_text("This interview is complete.")
-    refused = page.get_by_text("Not completed. Still unrecorded", exact=False)
-    done.or_(refused).wait_for()
-    assert not refused.count(), refused.inner_text()
+    press_complete(page)
     wait_for_interview(app_engine, "status", lambda i: i.status == "completed")
     shoot(page, "journey-07-interview-complete")
     sign_out(page)
