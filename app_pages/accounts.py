@@ -61,11 +61,13 @@ def _add(councils: dict[str, str]) -> None:
         name = right.text_input("Name")
         role = left.selectbox("Role", Role.codes(), format_func=_label, index=1)
         council = right.selectbox(
-            "Council (council accounts only)",
+            "Organisation (council accounts only)",
             list(councils),
             index=None,
             format_func=lambda code: councils[code],
-            placeholder="Choose the council",
+            placeholder="Choose the council or partnership",
+            help="The respondent organisation whose submissions the account reads and "
+            "validates: a council, a partnership, or a member of a frame loaded on Waves.",
         )
         password = left.text_input("Password (at least 10 characters)", type="password")
         again = right.text_input("Password again", type="password")

@@ -56,7 +56,7 @@ def fill_add_form(
     choose = {s.label: s for s in form.selectbox}
     choose["Role"].select(role)
     if council:
-        choose["Council (council accounts only)"].select(council)
+        choose["Organisation (council accounts only)"].select(council)
     next(b for b in form.button if b.label == "Add the account").click().run()
     assert not at.exception, at.exception
     return at
