@@ -47,6 +47,14 @@ from services.frames import DEFAULT_MEMBER, load_frame, sample_frames
 from services.imports import import_wave
 from services.interviews import list_waves, wave_interviews, wave_summary
 from services.results import compare_with, load_report, load_results
+from services.themes import (
+    change_theme,
+    create_theme,
+    export_codebook,
+    import_codebook,
+    list_themes,
+    merge_themes,
+)
 from services.waves import WaveProblem, close_wave, create_wave, set_fieldwork_dates
 
 
@@ -523,6 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_user_commands(commands)
     _add_wave_commands(commands)
     _add_frame_commands(commands)
+    _add_theme_commands(commands)
     instrument = commands.add_parser(
         "instrument", help="check a schedule file", description="check a schedule (YAML) file"
     )
@@ -552,14 +561,77 @@ AddAction = Callable[
 ]
 
 
+def _ids(text: str | None) -> list[str] | None:
+    return None if text is None else [v.strip() for v in text.split(",") if v.strip()]
+
+
+def cmd_themes_list(engine: Engine, args: argparse.Namespace) -> int:
+    """The wave's codebook, a child indented under its parent."""
+    with Session(engine) as session:
+        themes = list_themes(session, actor=args.actor, wave_key=args.wave)
+    print(f"Wave {args.wave}: {len(themes)} themes.")
+    for theme in themes:
+        said = f": {theme.description}" if theme.description else ""
+        indent = "  " if theme.parent else ""
+        print(f"{indent}{theme.name} ({', '.join(theme.variables)}){said}")
+    return 0
+
+
+def cmd_themes_add(engine: Engine, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        theme = create_theme(session, actor=args.actor, wave_key=args.wave, name=args.name,
+                             variables=_ids(args.variables) or [],
+                             description=args.description, parent=args.parent)  # fmt: skip
+    print(f"Theme {theme.name!r} added to wave {args.wave}.")
+    return 0
+
+
+def cmd_themes_change(engine: Engine, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        theme = change_theme(session, actor=args.actor, wave_key=args.wave, theme=args.theme,
+                             name=args.name, description=args.description,
+                             variables=_ids(args.variables))  # fmt: skip
+    print(f"Theme {theme.name!r} of wave {args.wave} changed.")
+    return 0
+
+
+def cmd_themes_merge(engine: Engine, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        theme = merge_themes(session, actor=args.actor, wave_key=args.wave, theme=args.theme,
+                             into=args.into)  # fmt: skip
+    print(f"Theme {args.theme!r} merged into {theme.name!r} (wave {args.wave}).")
+    return 0
+
+
+def cmd_themes_export(engine: Engine, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        data = export_codebook(session, actor=args.actor, wave_key=args.wave, fmt=args.format)
+    Path(args.out).write_bytes(data)
+    print(f"Wrote the codebook of wave {args.wave} to {args.out}.")
+    return 0
+
+
+def cmd_themes_import(engine: Engine, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    data = _flat_file(path)
+    if data is None:
+        return 2
+    with Session(engine) as session:
+        added = import_codebook(session, actor=args.actor, wave_key=args.wave, data=data,
+                                filename=path.name)  # fmt: skip
+    print(f"{len(added)} theme{'' if len(added) == 1 else 's'} added to wave {args.wave}.")
+    return 0
+
+
 def _command_group(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],  # what add_subparsers gives
     name: str,
     help: str,
     description: str,
+    operator: Role = Role.ADMIN,
 ) -> AddAction:
-    """A command with actions (`user add`, `wave close`, ...), each for an administrator;
-    returns the function that adds one action."""
+    """A command with actions (`user add`, `wave close`, ...), each for the operator's role
+    (an administrator's unless told); returns the function that adds one action."""
     group = commands.add_parser(name, help=help, description=description)
     actions = group.add_subparsers(dest=f"{name}_command", required=True, metavar="ACTION")
 
@@ -567,7 +639,7 @@ def _command_group(
         action_name: str, handler: Callable[[Engine, argparse.Namespace], int], help: str
     ) -> argparse.ArgumentParser:
         sub = actions.add_parser(action_name, help=help, description=help)
-        sub.set_defaults(handler=handler, operator_role="admin")
+        sub.set_defaults(handler=handler, operator_role=operator)
         return sub
 
     return action
@@ -621,6 +693,41 @@ def _add_frame_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         help=f"the word for one member, e.g. 'health board' (default: {DEFAULT_MEMBER})",
     )
     action("list", cmd_frame_list, "list every sample frame with its members and origin")
+
+
+def _add_theme_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    action = _command_group(
+        commands,
+        "themes",
+        "the codebook of a wave's open answers: add, change, merge, export, import themes",
+        "manage the themes that code the open answers (interviewers)",
+        Role.INTERVIEWER,
+    )
+    listing = action("list", cmd_themes_list, "list the wave's themes, children under parents")
+    listing.add_argument("--wave", default=DEFAULT_WAVE)
+    add = action("add", cmd_themes_add, "add a theme for one open question or several")
+    add.add_argument("--wave", default=DEFAULT_WAVE)
+    add.add_argument("--name", required=True)
+    add.add_argument("--variables", required=True, metavar="ID,ID", help="open questions' ids")
+    add.add_argument("--description", default="", help="what the theme means, for coders")
+    add.add_argument("--parent", help="a top-level theme to put it under")
+    change = action("change", cmd_themes_change, "rename a theme, describe it, or re-apply it")
+    change.add_argument("theme", help="the theme's name")
+    change.add_argument("--wave", default=DEFAULT_WAVE)
+    change.add_argument("--name", help="its new name")
+    change.add_argument("--description")
+    change.add_argument("--variables", metavar="ID,ID", help="the open questions it applies to")
+    merge = action("merge", cmd_themes_merge, "fold a theme into another, which keeps its name")
+    merge.add_argument("theme", help="the theme merged, which is then gone")
+    merge.add_argument("--into", required=True, help="the theme that stays")
+    merge.add_argument("--wave", default=DEFAULT_WAVE)
+    export = action("export", cmd_themes_export, "write the codebook as CSV or XLSX")
+    export.add_argument("--wave", default=DEFAULT_WAVE)
+    export.add_argument("--out", required=True)
+    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    imp = action("import", cmd_themes_import, "add a codebook file's themes (all or nothing)")
+    imp.add_argument("file", help="columns theme, parent, description, variables (';')")
+    imp.add_argument("--wave", default=DEFAULT_WAVE)
 
 
 def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

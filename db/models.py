@@ -200,6 +200,42 @@ class AnswerHistory(Base):
     source: Mapped[str] = mapped_column(String(20))  # "interview" or "import"
 
 
+class Theme(Base):
+    """A theme of an open question's codebook: per wave, a name, what it means, and at most one
+    parent (a two-level tree). `variables` are the open questions it may be applied to."""
+
+    __tablename__ = "theme"
+    __table_args__ = (UniqueConstraint("wave_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))  # the name as compared: no two alike
+    description: Mapped[str] = mapped_column(Text, default="")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+    variables: Mapped[list[ThemeVariable]] = relationship(
+        cascade="all, delete-orphan", order_by="ThemeVariable.position"
+    )
+
+
+class ThemeVariable(Base):
+    """An open question a theme applies to (a theme such as "external training" may apply to
+    Q14 and Q15), in the order the schedule asks them."""
+
+    __tablename__ = "theme_variable"
+
+    theme_id: Mapped[int] = mapped_column(
+        ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True
+    )
+    variable_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Account(Base):
     """A person who signs in: role, council (council accounts only), argon2id hash, lockout."""
 

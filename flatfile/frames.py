@@ -8,19 +8,10 @@ problem a file can earn is found, and tested, without a database."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from flatfile.checks import (
-    CONTROL,
-    EXTRA_COLUMNS,
-    NO_DATA_ROWS,
-    Cells,
-    ImportProblem,
-    cell_problems,
-    check_columns,
-    data_rows,
-)
-from flatfile.table import UnreadableFile, read_table
+from flatfile.checks import CONTROL, Cells, ImportProblem, cell_problems, data_rows
+from flatfile.listing import Listing, read_listing
 
 FRAME_COLUMNS = ("code", "name", "aliases")
 OPTIONAL_COLUMNS = frozenset({"aliases"})
@@ -29,7 +20,13 @@ MAX_MEMBERS = 1_000  # a frame lists organisations: more than this is the wrong 
 # As long as the database keeps them (council.code; council.name and council_alias.alias).
 LIMITS = {"code": 40, "name": 100, "aliases": 100}
 WORDS = {"code": "code", "name": "name", "aliases": "alias"}  # one value of each column
-HINT = "a frame's file has the columns code, name and (optionally) aliases, separated by ';'"
+LISTING = Listing(
+    FRAME_COLUMNS,
+    OPTIONAL_COLUMNS,
+    hint="a frame's file has the columns code, name and (optionally) aliases, separated by ';'",
+    max_rows=MAX_MEMBERS,
+    one_row_each="a sample frame has one row per organisation",
+)
 
 
 @dataclass(frozen=True)
@@ -52,28 +49,9 @@ def check_frame_file(
     value, why). `taken` says, by match key, which member of another frame already has a
     code, name or alias: a file may name a member only one way. Column names are read
     whatever their case, as spreadsheets are typed."""
-    try:
-        table = read_table(
-            data, filename, max_rows=MAX_MEMBERS, max_columns=len(FRAME_COLUMNS) + EXTRA_COLUMNS
-        )
-    except UnreadableFile as exc:
-        return [], [ImportProblem.unreadable(exc)]
-    table = replace(table, header=[name.casefold() for name in table.header])
-    problems = check_columns(table, FRAME_COLUMNS, OPTIONAL_COLUMNS, hint=HINT)
-    named = [table.header.count(column) for column in FRAME_COLUMNS]
-    if not named[0] == named[1] == 1 or named[2] > 1:
-        return [], problems  # no row can be read without its code and name, each said once
-    if table.more_rows:
-        problems.append(
-            ImportProblem(
-                f"the file has more than {MAX_MEMBERS:,} rows of data, but a sample frame has "
-                "one row per organisation; check that this is the right file (nothing else in "
-                "it was checked)"
-            )
-        )
+    table, problems = read_listing(data, filename, LISTING)
+    if table is None:
         return [], problems
-    if not any(any(cell.strip() for cell in row) for row in table.rows):
-        problems.append(ImportProblem(NO_DATA_ROWS))
     members = _Members(match_key, taken, problems)
     in_cells = cell_problems(table)
     for index, number, cells in data_rows(table, problems):

@@ -328,15 +328,62 @@ def _check_columns(backed_up: dict[str, list[str]], tables: list[Table]) -> None
 
 def _insert(connection: Connection, batches: Iterator[tuple[Table, list[Row]]]) -> None:
     """Write the rows; one the database will not take (a file edited and its checksum made
-    again) is refused in words, and the transaction around it is rolled back."""
+    again) is refused in words, and the transaction around it is rolled back. A table whose
+    rows refer to each other (a theme under its parent) is written whole, parents first: a
+    merge can put a theme under one made after it."""
+    held: tuple[Table, list[Row]] | None = None
     for table, rows in batches:
-        try:
-            connection.execute(table.insert(), rows)
-        except StatementError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise BackupRefused(
-                f"a row of {table.name} in the backup could not be written ({reason})"
-            ) from None
+        if held is not None and held[0] is not table:
+            _write_rows(connection, held[0], _parents_first(*held))
+            held = None
+        if _self_reference(table) is None:
+            _write_rows(connection, table, rows)
+        elif held is None:
+            held = (table, list(rows))
+        else:
+            held[1].extend(rows)
+    if held is not None:
+        _write_rows(connection, held[0], _parents_first(*held))
+
+
+def _write_rows(connection: Connection, table: Table, rows: list[Row]) -> None:
+    try:
+        connection.execute(table.insert(), rows)
+    except StatementError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise BackupRefused(
+            f"a row of {table.name} in the backup could not be written ({reason})"
+        ) from None
+
+
+def _self_reference(table: Table) -> tuple[str, str] | None:
+    """(the column, the key it names) of a table's rows that name another of its rows."""
+    for key in table.foreign_keys:
+        if key.column.table is table:
+            return key.parent.name, key.column.name
+    return None
+
+
+def _parents_first(table: Table, rows: list[Row]) -> list[Row]:
+    """The rows ordered so that each comes after the row it names (a cycle, which the
+    database would refuse anyway, is left in file order)."""
+    found = _self_reference(table)
+    assert found is not None
+    column, key = found
+    written: set[object] = set()
+    ordered: list[Row] = []
+    waiting = list(rows)
+    while waiting:
+        ready: list[Row] = []
+        later: list[Row] = []
+        for row in waiting:
+            (ready if row[column] is None or row[column] in written else later).append(row)
+        if not ready:
+            return ordered + later
+        ordered += ready
+        written.update(row[key] for row in ready)
+        waiting = later
+    return ordered
 
 
 def _batches(

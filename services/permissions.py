@@ -32,6 +32,7 @@ RULES: dict[str, frozenset[Role]] = {
     "manage accounts": frozenset({Role.ADMIN}),
     "manage waves": frozenset({Role.ADMIN}),
     "manage sample frames": frozenset({Role.ADMIN}),
+    "manage the codebook": frozenset({Role.INTERVIEWER}),  # themes of the open answers
     "read the audit log": frozenset({Role.ADMIN}),
     "back up and restore": frozenset({Role.ADMIN}),
 }

@@ -30,6 +30,7 @@ from services.answers import save_answer
 from services.audit_log import export_csv
 from services.fieldwork import record_contact
 from services.permissions import PermissionDenied
+from services.themes import create_theme, merge_themes
 from tests.conftest import (
     DATABASES,
     INTERVIEWER,
@@ -123,6 +124,11 @@ def fill(engine: Engine) -> None:
             password=PASSWORD,
             council="S12000047",
         )
+    with Session(engine) as session:  # a theme whose parent was made after it (a merge)
+        for name, parent in (("Training", None), ("CIPFA courses", "Training"), ("Skills", None)):
+            create_theme(session, actor=INTERVIEWER, wave_key="2011", name=name,
+                         variables=["q15_skills_capacity"], parent=parent)  # fmt: skip
+        merge_themes(session, actor=INTERVIEWER, wave_key="2011", theme="Training", into="Skills")
 
 
 BACKUP_EVENTS = ("backup.take", "backup.restore")
