@@ -236,6 +236,53 @@ class ThemeVariable(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class Coding(Base):
+    """A theme one coder applied to one open answer: to the whole answer (start and end 0) or
+    to a passage, the characters start..end of the answer as it was coded (`passage` keeps
+    them, so a later change of the answer is seen). `quote` marks a passage a quote candidate.
+    Each coder's codings are their own: a second coder codes the same answers blind."""
+
+    __tablename__ = "coding"
+    __table_args__ = (
+        UniqueConstraint(
+            "interview_id", "variable_id", "theme_id", "coder", "start_offset", "end_offset"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interview.id", ondelete="CASCADE"), index=True
+    )
+    variable_id: Mapped[str] = mapped_column(String(80))
+    theme_id: Mapped[int] = mapped_column(ForeignKey("theme.id", ondelete="CASCADE"), index=True)
+    coder: Mapped[str] = mapped_column(String(100))
+    start_offset: Mapped[int] = mapped_column(Integer)
+    end_offset: Mapped[int] = mapped_column(Integer)
+    passage: Mapped[str] = mapped_column(Text, default="")
+    quote: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CodingHistory(Base):
+    """Append-only: one row per change to a coding (applied, removed, marked or unmarked as a
+    quote, moved by a merge), naming the theme as it was then."""
+
+    __tablename__ = "coding_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(
+        ForeignKey("interview.id", ondelete="CASCADE"), index=True
+    )
+    variable_id: Mapped[str] = mapped_column(String(80))
+    theme: Mapped[str] = mapped_column(String(200))
+    coder: Mapped[str] = mapped_column(String(100))
+    start_offset: Mapped[int] = mapped_column(Integer)
+    end_offset: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(20))
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Account(Base):
     """A person who signs in: role, council (council accounts only), argon2id hash, lockout."""
 

@@ -25,9 +25,9 @@ DETAIL_FIELDS = ("respondent_name", "respondent_role", "interviewer", "interview
 
 
 class NotFound(SurveyError, LookupError):
-    """A wave, council, interview, account or theme that does not exist, named in words;
-    `code` says which (wave.not_found, council.not_found, interview.not_found,
-    account.not_found, theme.not_found)."""
+    """A wave, council, interview, account, theme or coding that does not exist, named in
+    words; `code` says which (wave.not_found, council.not_found, interview.not_found,
+    account.not_found, theme.not_found, coding.not_found)."""
 
     code = "record.not_found"
 

@@ -33,6 +33,7 @@ RULES: dict[str, frozenset[Role]] = {
     "manage waves": frozenset({Role.ADMIN}),
     "manage sample frames": frozenset({Role.ADMIN}),
     "manage the codebook": frozenset({Role.INTERVIEWER}),  # themes of the open answers
+    "code open answers": frozenset({Role.INTERVIEWER}),  # verbatim: never auditors
     "read the audit log": frozenset({Role.ADMIN}),
     "back up and restore": frozenset({Role.ADMIN}),
 }
@@ -40,7 +41,13 @@ RULES: dict[str, frozenset[Role]] = {
 COUNCIL_SCOPED = frozenset({"read an interview", "review a submission"})
 # What changes a wave's contents, so is refused in a closed wave whoever asks.
 CHANGES = frozenset(
-    {"record answers", "record fieldwork", "resolve corrections", "review a submission"}
+    {
+        "record answers",
+        "record fieldwork",
+        "resolve corrections",
+        "review a submission",
+        "code open answers",
+    }
 )
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.councils import match_key
-from db.models import Theme, ThemeVariable, Wave, utcnow
+from db.models import Coding, Theme, ThemeVariable, Wave, utcnow
 from flatfile.checks import ImportProblem, ImportRefused
 from flatfile.codebook import (
     CODEBOOK_COLUMNS,
@@ -27,6 +27,7 @@ from flatfile.table import FlatFileFormat, write_table
 from instrument.types import question_type
 from services import audit
 from services.actor import Actor
+from services.codings import record_history
 from services.interviews import NotFound, get_wave, pinned
 from services.permissions import require, require_change
 
@@ -127,6 +128,17 @@ def change_theme(
         problems.append(
             ImportProblem("the wave already has this theme", column="theme", value=new_name)
         )
+    kept = set(ids)
+    for variable_id, n in _codings_by_question(session, found).items():
+        if variable_id not in kept:
+            problems.append(
+                ImportProblem(
+                    f"{n} coding{'s' if n != 1 else ''} apply it to {variable_id}; "
+                    "remove them before taking the question off the theme",
+                    column="variables",
+                    value=variable_id,
+                )
+            )
     _refuse(session, problems)
     old = _described(found)
     found.name, found.name_key = new_name, match_key(new_name)
@@ -164,6 +176,7 @@ def merge_themes(
         child.parent_id = target.id
     ids = [v.variable_id for v in (*target.variables, *source.variables)]
     _apply_to(target, list(dict.fromkeys(ids)), open_questions(wave))
+    _move_codings(session, actor, source, target)
     session.flush()
     session.delete(source)
     return _changed(session, actor, "theme.merge", wave, target, old, themes)
@@ -306,6 +319,37 @@ def _apply_to(theme: Theme, ids: Sequence[str], open_ids: Sequence[str]) -> None
         ThemeVariable(variable_id=v, position=i)
         for i, v in enumerate(v for v in open_ids if v in chosen)
     ]
+
+
+def _codings_by_question(session: Session, theme: Theme) -> dict[str, int]:
+    rows = session.execute(
+        select(Coding.variable_id, func.count())
+        .where(Coding.theme_id == theme.id)
+        .group_by(Coding.variable_id)
+    ).all()
+    return {variable_id: n for variable_id, n in rows}
+
+
+def _move_codings(session: Session, actor: Actor, source: Theme, target: Theme) -> None:
+    """Every coding of the merged theme becomes the kept theme's; where the coder had coded
+    the same passage with both, one is kept (a quote if either was)."""
+    for coding in session.scalars(select(Coding).where(Coding.theme_id == source.id)):
+        record_history(session, actor, coding, source.name, "merged")
+        same = session.scalar(
+            select(Coding).where(
+                Coding.theme_id == target.id,
+                Coding.interview_id == coding.interview_id,
+                Coding.variable_id == coding.variable_id,
+                Coding.coder == coding.coder,
+                Coding.start_offset == coding.start_offset,
+                Coding.end_offset == coding.end_offset,
+            )
+        )
+        if same is None:
+            coding.theme_id = target.id
+        else:
+            same.quote = same.quote or coding.quote
+            session.delete(coding)
 
 
 def _changed(
