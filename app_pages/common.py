@@ -77,17 +77,26 @@ def show_refusal(problem: SurveyError) -> None:
     st.caption(f"Error code: `{problem.code}`")
 
 
-def act(change: Callable[[Session], object], success: str, *, notice: str) -> None:
+def act(
+    change: Callable[[Session], object], success: str, *, notice: str, in_callback: bool = False
+) -> None:
     """Make a change through a service. A refusal is shown in place (the rest of the page is
-    still drawn); success is kept under `notice` for the next run, and the page reruns."""
+    still drawn); success is kept under `notice` for the next run, and the page reruns. From a
+    widget's callback (`in_callback`), whose run follows anyway, a refusal is kept as the notice
+    too, to be shown where the page shows it."""
     try:
         with session() as s:
             change(s)
     except SurveyError as problem:
-        show_refusal(problem)
+        if not in_callback:
+            show_refusal(problem)
+            return
+        listed = [str(p) for p in getattr(problem, "problems", None) or []]
+        st.session_state[notice] = ("error", "; ".join(listed) or problem.located())
         return
     st.session_state[notice] = ("success", success)
-    st.rerun()
+    if not in_callback:
+        st.rerun()
 
 
 def show_notice(notice: str) -> None:

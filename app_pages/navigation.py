@@ -13,13 +13,21 @@ PAGES: dict[str, tuple[str, str, str]] = {  # name: (script, title, icon)
     "review": ("app_pages/review.py", "Our submission", ":material/fact_check:"),
     "dashboard": ("app_pages/dashboard.py", "Dashboard", ":material/bar_chart:"),
     "summaries": ("app_pages/summaries.py", "Council summaries", ":material/summarize:"),
+    "coding": ("app_pages/coding.py", "Coding", ":material/label:"),
     "accounts": ("app_pages/accounts.py", "Accounts", ":material/group:"),
     "waves": ("app_pages/waves.py", "Waves", ":material/event_note:"),
     "audit": ("app_pages/audit_log.py", "Audit log", ":material/history:"),
 }
 
 ROLE_PAGES: dict[Role, list[str]] = {  # the first is the role's home page
-    Role.INTERVIEWER: ["fieldwork", "interview", "corrections", "dashboard", "summaries"],
+    Role.INTERVIEWER: [
+        "fieldwork",
+        "interview",
+        "corrections",
+        "coding",
+        "dashboard",
+        "summaries",
+    ],
     Role.AUDITOR: ["dashboard", "summaries"],
     Role.COUNCIL: ["review"],
     Role.ADMIN: ["accounts", "waves", "audit", "dashboard", "summaries"],

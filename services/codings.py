@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from db.councils import match_key
-from db.models import Answer, Coding, CodingHistory, Interview, Theme, ThemeVariable, utcnow
+from db.models import (
+    Answer,
+    Coding,
+    CodingHistory,
+    Council,
+    Interview,
+    Theme,
+    ThemeVariable,
+    utcnow,
+)
 from instrument.model import RESERVED_CODES
 from instrument.values import ValueProblem
 from services import audit
@@ -129,16 +138,47 @@ def my_codings(
     return [_summary(coding, name) for coding, name in rows]
 
 
+@dataclass(frozen=True)
+class AnswerToCode:
+    """One respondent's answer to an open question, as the coding screen shows it."""
+
+    interview_id: int
+    council_name: str
+    text: str
+
+
+def answers_to_code(
+    session: Session, *, actor: Actor, wave_key: str, variable_id: str
+) -> list[AnswerToCode]:
+    """Every answer given to the question in the wave, by respondent name: verbatim, so for
+    coders only."""
+    require(session, actor, CODE, target=f"wave {wave_key} {variable_id}")
+    wave = get_wave(session, wave_key)
+    rows = session.execute(
+        _given(wave.id, variable_id)
+        .add_columns(Council.name, Answer.value)
+        .join(Council, Council.id == Interview.council_id)
+        .order_by(Council.name)
+    ).all()
+    return [AnswerToCode(interview_id, name, value) for interview_id, name, value in rows]
+
+
+def _given(wave_id: int, variable_id: str) -> Select[int]:
+    """The interviews of the wave with an answer to the question to code (not a reserved
+    code, not blank)."""
+    return (
+        select(Answer.interview_id)
+        .join(Interview, Interview.id == Answer.interview_id)
+        .where(Interview.wave_id == wave_id, Answer.variable_id == variable_id)
+        .where(Answer.value.is_not(None), Answer.value != "", Answer.value.not_in(RESERVED_CODES))
+    )
+
+
 def coding_progress(session: Session, *, actor: Actor, wave_key: str, variable_id: str) -> Progress:
     """'Q15 coded for 24 of 31': the actor's coded answers of those given to the question."""
     require(session, actor, "read the wave", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
-    answered = (
-        select(Answer.interview_id)
-        .join(Interview, Interview.id == Answer.interview_id)
-        .where(Interview.wave_id == wave.id, Answer.variable_id == variable_id)
-        .where(Answer.value.is_not(None), Answer.value != "", Answer.value.not_in(RESERVED_CODES))
-    )
+    answered = _given(wave.id, variable_id)
     coded = select(func.count(func.distinct(Coding.interview_id))).where(
         Coding.interview_id.in_(answered),
         Coding.variable_id == variable_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -18,6 +18,8 @@ from services.interviews import (
     instrument_for,
     update_details,
 )
+from services.themes import create_theme
+from tests.conftest import INTERVIEWER, interview_id_of
 
 
 def typical_value(instrument: Instrument, variable: Variable) -> str:
@@ -83,3 +85,18 @@ def complete_whole_interview(
     with Session(engine) as session:
         complete_interview(session, actor=actor, interview_id=interview_id)
     return saved
+
+
+def open_answers_to_code(
+    engine: Engine, variable_id: str, said: Mapping[str, str], themes: Sequence[str]
+) -> dict[str, int]:
+    """Wave 2011 with these councils' answers to an open question, saved by the interviewer,
+    and themes for it in the codebook; the councils' interview ids."""
+    ids = {council: interview_id_of(engine, council) for council in said}
+    with Session(engine) as s:
+        for council, text in said.items():
+            save_answer(s, actor=INTERVIEWER, interview_id=ids[council], variable_id=variable_id,
+                        value=text)  # fmt: skip
+        for name in themes:
+            create_theme(s, actor=INTERVIEWER, wave_key="2011", name=name, variables=[variable_id])
+    return ids

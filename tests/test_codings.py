@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from db.models import AuditEvent, CodingHistory
 from instrument.values import ValueProblem
 from services.actor import Actor
-from services.answers import save_answer
 from services.codings import (
     code_answer,
     coding_progress,
@@ -23,6 +22,7 @@ from services.interviews import NotFound
 from services.permissions import PermissionDenied, WaveClosed
 from services.themes import ThemeRefused, change_theme, create_theme, merge_themes
 from services.waves import close_wave
+from tests.answering import open_answers_to_code
 from tests.conftest import INTERVIEWER, interview_id_of
 
 SECOND = Actor("isla", "interviewer")  # a second coder
@@ -37,14 +37,9 @@ CIPFA = (FIFE_SAYS.index("CIPFA"), FIFE_SAYS.index("CIPFA") + len("CIPFA course"
 @pytest.fixture
 def answers(engine: Engine) -> dict[str, int]:
     """Fife and Angus answered Q15; Highland did not yet; the codebook has two themes for it."""
-    ids = {c: interview_id_of(engine, c) for c in ("Fife", "Angus", "Highland")}
-    with Session(engine) as s:
-        for council, said in (("Fife", FIFE_SAYS), ("Angus", ANGUS_SAYS)):
-            save_answer(s, actor=INTERVIEWER, interview_id=ids[council], variable_id=SKILLS,
-                        value=said)  # fmt: skip
-        for name in ("External training", "No training"):
-            create_theme(s, actor=INTERVIEWER, wave_key="2011", name=name, variables=[SKILLS])
-    return ids
+    ids = open_answers_to_code(engine, SKILLS, {"Fife": FIFE_SAYS, "Angus": ANGUS_SAYS},
+                               ["External training", "No training"])  # fmt: skip
+    return {**ids, "Highland": interview_id_of(engine, "Highland")}
 
 
 def code(session: Session, interview: int, theme: str, **passage: int | bool) -> int:

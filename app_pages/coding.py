@@ -1,0 +1,205 @@
+"""Coding: one open question, one respondent at a time. The answer's full text with the
+coder's own coded passages highlighted, the question's themes as toggles for the whole answer,
+a passage coded by pasting its words, and the coder's passages with their quote flags. Each
+coder sees only their own codings (a second coder works blind); Alt+N and Alt+P move on."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.common import act, actor, chosen_wave, literal, session, show_notice
+from instrument.model import Variable
+from instrument.schedule import Instrument
+from instrument.types import question_type
+from services.codings import (
+    AnswerToCode,
+    CodingSummary,
+    answers_to_code,
+    code_answer,
+    coding_progress,
+    mark_quote,
+    my_codings,
+    remove_coding,
+)
+from services.interviews import wave_instrument
+from services.themes import ThemeSummary, create_theme, list_themes
+
+QUESTION = "coding_question"
+AT = "coding_at"  # which answer is shown, per question
+NOTICE = "coding_notice"
+SHOWN_TEXT = 90
+
+
+def question_title(variable: Variable) -> str:
+    """'Q15 · What skills and capacity …': open questions are named by number and words."""
+    words = variable.text if len(variable.text) <= SHOWN_TEXT else variable.text[:SHOWN_TEXT] + "…"
+    return f"{variable.display_number or variable.id} · {words}"
+
+
+def highlighted(text: str, passages: list[CodingSummary]) -> str:
+    """The answer as Markdown of escaped text, coded passages on a highlight: typed words are
+    never read as Markdown or HTML."""
+    covered = [False] * len(text)
+    for passage in passages:
+        for i in range(passage.start, min(passage.end, len(text))):
+            covered[i] = True
+    pieces, start = [], 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or covered[i] != covered[start]:
+            words = literal(text[start:i]).replace("\n", "  \n")
+            pieces.append(f":orange-background[**{words}**]" if covered[start] else words)
+            start = i
+    return "".join(pieces)
+
+
+def render() -> None:
+    st.title("Coding")
+    wave = chosen_wave()
+    with session() as s:
+        instrument = wave_instrument(s, actor=actor(), wave_key=wave.key)
+        themes = list_themes(s, actor=actor(), wave_key=wave.key)
+    show_notice(NOTICE)
+    open_ids = [v.id for v in instrument.questions if question_type(v).verbatim]
+    coded = [v for v in open_ids if any(v in t.variables for t in themes)]
+    if coded:
+        variable_id = st.selectbox(
+            "Open question",
+            coded,
+            key=QUESTION,
+            format_func=lambda v: question_title(instrument.variable(v)),
+        )
+        _coding(wave.key, wave.members, instrument.variable(variable_id), themes)
+    else:
+        st.info("No open question has a theme yet: add the first below.")
+    _add_theme(wave.key, instrument, open_ids, themes)
+
+
+def _coding(
+    wave_key: str, members: str, variable: Variable, themes: list[ThemeSummary]
+) -> None:
+    with session() as s:
+        answers = answers_to_code(s, actor=actor(), wave_key=wave_key, variable_id=variable.id)
+        progress = coding_progress(s, actor=actor(), wave_key=wave_key, variable_id=variable.id)
+    number = variable.display_number or variable.id
+    st.caption(
+        f"{number} coded for {progress.coded} of {progress.answered} {members} (your codings; "
+        "another coder's are not shown)."
+    )
+    if not answers:
+        st.info("Nobody has answered this question yet.")
+        return
+    at_key = f"{AT}:{variable.id}"
+    at = min(st.session_state.get(at_key, 0), len(answers) - 1)
+    back, where, on = st.columns([1, 3, 1], vertical_alignment="center")
+    back.button("Previous", key="coding_previous", shortcut="Alt+P", disabled=at == 0,
+                on_click=_move, args=(at_key, at - 1))  # fmt: skip
+    where.markdown(f"**{literal(answers[at].council_name)}** · answer {at + 1} of {len(answers)}")
+    on.button("Next", key="coding_next", shortcut="Alt+N", disabled=at == len(answers) - 1,
+              on_click=_move, args=(at_key, at + 1))  # fmt: skip
+    _answer(answers[at], variable, [t for t in themes if variable.id in t.variables])
+
+
+def _move(at_key: str, to: int) -> None:
+    st.session_state[at_key] = to
+
+
+def _answer(answer: AnswerToCode, variable: Variable, themes: list[ThemeSummary]) -> None:
+    with session() as s:
+        mine = my_codings(s, actor=actor(), interview_id=answer.interview_id,
+                          variable_id=variable.id)  # fmt: skip
+    passages = [c for c in mine if not c.whole]
+    with st.container(border=True):
+        st.markdown(highlighted(answer.text, passages))
+    whole = {c.theme: c for c in mine if c.whole}
+    st.subheader("Themes of the whole answer")
+    for theme in themes:
+        st.toggle(
+            theme.name if theme.parent is None else f"{theme.parent} › {theme.name}",
+            value=theme.name in whole,
+            key=f"whole:{answer.interview_id}:{variable.id}:{theme.id}",
+            help=theme.description or None,
+            on_change=_whole,
+            args=(answer.interview_id, variable.id, theme.name, whole.get(theme.name)),
+        )
+    _passage_form(answer, variable, themes)
+    for coding in passages:
+        _passage(coding, answer.interview_id)
+
+
+def _whole(interview_id: int, variable_id: str, theme: str, coded: CodingSummary | None) -> None:
+    if coded is None:
+        act(lambda s: code_answer(s, actor=actor(), interview_id=interview_id,
+                                  variable_id=variable_id, theme=theme),
+            f"Coded the whole answer as {theme}.", notice=NOTICE, in_callback=True)  # fmt: skip
+    else:
+        act(lambda s: remove_coding(s, actor=actor(), coding_id=coded.id),
+            f"Took {theme} off the whole answer.", notice=NOTICE, in_callback=True)  # fmt: skip
+
+
+def _passage_form(answer: AnswerToCode, variable: Variable, themes: list[ThemeSummary]) -> None:
+    st.subheader("Code a passage")
+    with st.form(f"passage:{answer.interview_id}:{variable.id}", clear_on_submit=True):
+        words = st.text_area("Words to code, as they stand in the answer (paste them)", height=68)
+        theme = st.selectbox("Theme", [t.name for t in themes])
+        quote = st.checkbox("A quote candidate for the report")
+        if st.form_submit_button("Code the passage", type="primary") and theme:
+            _code_passage(answer, variable.id, words.strip(), theme, quote)
+
+
+def _code_passage(
+    answer: AnswerToCode, variable_id: str, words: str, theme: str, quote: bool
+) -> None:
+    start = answer.text.find(words) if words else -1
+    if start < 0:
+        st.error("Those words are not in the answer: copy them from the text above.")
+        return
+    act(lambda s: code_answer(s, actor=actor(), interview_id=answer.interview_id,
+                              variable_id=variable_id, theme=theme, start=start,
+                              end=start + len(words), quote=quote),
+        f"Coded the passage as {theme}.", notice=NOTICE)  # fmt: skip
+
+
+def _passage(coding: CodingSummary, interview_id: int) -> None:
+    with st.container(border=True, key=f"passage_{coding.id}"):
+        st.markdown(f"**{literal(coding.theme)}** · characters {coding.start}–{coding.end}")
+        st.text(coding.passage)
+        left, right = st.columns(2)
+        left.toggle("Quote candidate", value=coding.quote, key=f"quote:{coding.id}",
+                    on_change=_quote, args=(coding.id, not coding.quote))  # fmt: skip
+        right.button("Remove", key=f"remove:{coding.id}", on_click=_remove, args=(coding.id,))
+
+
+def _quote(coding_id: int, quote: bool) -> None:
+    act(lambda s: mark_quote(s, actor=actor(), coding_id=coding_id, quote=quote),
+        "Marked as a quote candidate." if quote else "No longer a quote candidate.",
+        notice=NOTICE, in_callback=True)  # fmt: skip
+
+
+def _remove(coding_id: int) -> None:
+    act(lambda s: remove_coding(s, actor=actor(), coding_id=coding_id), "Passage uncoded.",
+        notice=NOTICE, in_callback=True)  # fmt: skip
+
+
+def _add_theme(
+    wave_key: str, instrument: Instrument, open_ids: list[str], themes: list[ThemeSummary]
+) -> None:
+    with (
+        st.expander("Add a theme to the codebook", expanded=not themes),
+        st.form("add_theme", clear_on_submit=True),
+    ):
+        name = st.text_input("Theme")
+        description = st.text_input("What it means, for coders")
+        variables = st.multiselect(
+            "Open questions it codes",
+            open_ids,
+            format_func=lambda v: question_title(instrument.variable(v)),
+        )
+        parents = [t.name for t in themes if t.parent is None]
+        parent = st.selectbox("Under (optional)", parents, index=None, placeholder="—")
+        if st.form_submit_button("Add the theme"):
+            act(lambda s: create_theme(s, actor=actor(), wave_key=wave_key, name=name,
+                                       variables=variables, description=description,
+                                       parent=parent),
+                f"Theme {name.strip()} added.", notice=NOTICE)  # fmt: skip
+
+render()

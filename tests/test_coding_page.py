@@ -1,0 +1,123 @@
+"""The Coding page through AppTest: an interviewer reads one answer at a time, codes the whole
+answer with a theme's toggle and a passage by pasting its words, marks a quote, moves on with
+Next, and adds a theme; typed words stay text; the page is not an auditor's."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from app_pages.navigation import ROLE_PAGES
+from instrument.vocabulary import Role
+from services.actor import Actor
+from services.codings import my_codings
+from services.themes import list_themes
+from tests.answering import open_answers_to_code
+from tests.signing import app_as
+
+pytestmark = pytest.mark.sqlite_only  # the page's services run on both databases elsewhere
+
+SKILLS = "q15_skills_capacity"
+ANGUS_SAYS = "No external training this year. **Budgets** are <b>frozen</b>."
+FIFE_SAYS = "We sent two commissioners on the CIPFA course."
+CODER = Actor("interviewer", "interviewer")  # the account app_as signs in
+
+
+@pytest.fixture
+def to_code(app_db: Engine) -> dict[str, int]:
+    return open_answers_to_code(app_db, SKILLS, {"Angus": ANGUS_SAYS, "Fife": FIFE_SAYS},
+                                ["External training", "Budgets"])  # fmt: skip
+
+
+def open_coding() -> AppTest:
+    at = app_as(timeout=60)
+    at.run()
+    at.switch_page("app_pages/coding.py").run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Coding"]
+    return at
+
+
+def read(markdown: str) -> str:
+    """What a person reads: escapes undone, highlights unwrapped."""
+    text = re.sub(r":orange-background\[\*\*(.*?)\*\*\]", r"\1", markdown, flags=re.S)
+    return html.unescape(re.sub(r"\\(.)", r"\1", text))
+
+
+def submit(at: AppTest, label: str) -> None:
+    next(b for b in at.get("form_submit_button") if b.label == label).click().run()
+
+
+def mine(engine: Engine, interview: int) -> list[tuple[str, bool, str, bool]]:
+    with Session(engine) as s:
+        found = my_codings(s, actor=CODER, interview_id=interview, variable_id=SKILLS)
+    return [(c.theme, c.whole, c.passage, c.quote) for c in found]
+
+
+def test_an_answer_coded_whole_and_by_passage__then_the_next(
+    app_db: Engine, to_code: dict[str, int]
+) -> None:
+    at = open_coding()
+    assert at.selectbox(key="coding_question").value == SKILLS
+    assert any("coded for 0 of 2 councils" in c.value for c in at.caption)
+    shown = [m.value for m in at.markdown]
+    assert "**Angus** · answer 1 of 2" in shown
+    assert read(next(m for m in shown if "Budgets" in m and "frozen" in m)) == ANGUS_SAYS
+    assert "<b>" not in next(m for m in shown if "frozen" in m)  # typed HTML stays text
+
+    with Session(app_db) as s:
+        training = next(t.id for t in list_themes(s, actor=CODER, wave_key="2011")
+                        if t.name == "External training")  # fmt: skip
+    at.toggle(key=f"whole:{to_code['Angus']}:{SKILLS}:{training}").set_value(True).run()
+    assert not at.exception, at.exception
+    assert mine(app_db, to_code["Angus"]) == [("External training", True, "", False)]
+
+    at.text_area[0].input("**Budgets** are")
+    at.selectbox[1].set_value("Budgets")
+    at.checkbox[0].check()
+    submit(at, "Code the passage")
+    assert not at.exception, at.exception
+    passage = ("Budgets", False, "**Budgets** are", True)
+    assert passage in mine(app_db, to_code["Angus"])
+    highlighted = next(m.value for m in at.markdown if "frozen" in m.value)
+    assert highlighted.count(":orange-background[") == 1
+    assert any("coded for 1 of 2 councils" in c.value for c in at.caption)
+
+    at.button(key="coding_next").click().run()
+    assert "**Fife** · answer 2 of 2" in [m.value for m in at.markdown]
+    assert at.button(key="coding_next").disabled
+
+
+def test_words_not_in_the_answer_are_refused_in_words(
+    app_db: Engine, to_code: dict[str, int]
+) -> None:
+    at = open_coding()
+    at.text_area[0].input("words nobody wrote")
+    submit(at, "Code the passage")
+    assert [e.value for e in at.error] == [
+        "Those words are not in the answer: copy them from the text above."
+    ]
+    assert mine(app_db, to_code["Angus"]) == []
+
+
+def test_a_theme_added_on_the_page__and_none_before_it(app_db: Engine) -> None:
+    at = open_coding()
+    assert [i.value for i in at.info] == ["No open question has a theme yet: add the first below."]
+    at.text_input[0].input("Fair work")
+    at.multiselect[0].set_value(["q17c_problems"])
+    submit(at, "Add the theme")
+    assert not at.exception, at.exception
+    with Session(app_db) as s:
+        themes = list_themes(s, actor=CODER, wave_key="2011")
+    assert [(t.name, t.variables) for t in themes] == [("Fair work", ("q17c_problems",))]
+    assert at.selectbox(key="coding_question").value == "q17c_problems"
+
+
+def test_coding_is_for_interviewers_not_auditors() -> None:
+    assert "coding" in ROLE_PAGES[Role.INTERVIEWER]
+    assert "coding" not in ROLE_PAGES[Role.AUDITOR]
