@@ -5,6 +5,7 @@ coder sees only their own codings (a second coder works blind); Alt+N and Alt+P 
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app_pages.common import act, actor, chosen_wave, literal, session, show_notice
@@ -16,6 +17,7 @@ from services.codings import (
     CodingSummary,
     answers_to_code,
     code_answer,
+    coder_agreement,
     coding_progress,
     mark_quote,
     my_codings,
@@ -69,6 +71,7 @@ def render() -> None:
             format_func=lambda v: question_title(instrument.variable(v)),
         )
         _coding(wave.key, wave.members, instrument.variable(variable_id), themes)
+        _agreement(wave.key, variable_id)
     else:
         st.info("No open question has a theme yet: add the first below.")
     _add_theme(wave.key, instrument, open_ids, themes)
@@ -178,6 +181,43 @@ def _quote(coding_id: int, quote: bool) -> None:
 def _remove(coding_id: int) -> None:
     act(lambda s: remove_coding(s, actor=actor(), coding_id=coding_id), "Passage uncoded.",
         notice=NOTICE, in_callback=True)  # fmt: skip
+
+
+def _figure(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _agreement(wave_key: str, variable_id: str) -> None:
+    """Every coder's codings of the question compared: opened once one's own pass is done,
+    as it shows what the others did."""
+    with st.expander("Agreement between coders (shows the other coders' codings)"):
+        with session() as s:
+            found = coder_agreement(s, actor=actor(), wave_key=wave_key, variable_id=variable_id)
+        if len(found.coders) < 2:
+            st.write("Only one coder has coded this question so far.")
+            return
+        st.write(f"Coders: {', '.join(found.coders)}. An answer counts where two or more coded it; "
+                 "— where there is no variation to measure agreement on.")  # fmt: skip
+        st.dataframe(
+            pd.DataFrame({
+                "Theme": [t.theme for t in found.themes],
+                "Answers compared": [t.compared for t in found.themes],
+                "Cohen's kappa": [_figure(t.kappa) for t in found.themes],
+                "Krippendorff's alpha": [_figure(t.alpha) for t in found.themes],
+            }),
+            hide_index=True,
+        )  # fmt: skip
+        if found.disagreements:
+            st.markdown("**Where the coders differ**")
+            st.dataframe(
+                pd.DataFrame({
+                    "Respondent": [d.council_name for d in found.disagreements],
+                    "Theme": [d.theme for d in found.disagreements],
+                    "Applied by": [", ".join(d.applied_by) for d in found.disagreements],
+                    "Not by": [", ".join(d.not_by) for d in found.disagreements],
+                }),
+                hide_index=True,
+            )  # fmt: skip
 
 
 def _add_theme(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from aggregation.agreement import cohens_kappa, krippendorff_alpha
 from db.councils import match_key
 from db.models import (
     Answer,
@@ -172,6 +173,74 @@ def _given(wave_id: int, variable_id: str) -> Select[int]:
         .where(Interview.wave_id == wave_id, Answer.variable_id == variable_id)
         .where(Answer.value.is_not(None), Answer.value != "", Answer.value.not_in(RESERVED_CODES))
     )
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A respondent's answer on which the coders differ about one theme."""
+
+    council_name: str
+    theme: str
+    applied_by: tuple[str, ...]
+    not_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ThemeAgreement:
+    """How far the coders agree on one theme: over the answers at least two of them coded;
+    kappa only where exactly two coders coded, alpha for any number (None: no variation)."""
+
+    theme: str
+    compared: int
+    kappa: float | None
+    alpha: float | None
+
+
+@dataclass(frozen=True)
+class Agreement:
+    coders: tuple[str, ...]
+    themes: tuple[ThemeAgreement, ...]
+    disagreements: tuple[Disagreement, ...]
+
+
+def coder_agreement(
+    session: Session, *, actor: Actor, wave_key: str, variable_id: str
+) -> Agreement:
+    """Every coder's codings of the question set side by side: per theme, whether each coder
+    applied it anywhere in each answer they coded. This shows one coder what another did, so
+    a second coder looks once their own pass is done."""
+    require(session, actor, CODE, target=f"wave {wave_key} {variable_id}")
+    wave = get_wave(session, wave_key)
+    rows = session.execute(
+        select(Council.name, Coding.coder, Theme.name)
+        .join(Interview, Interview.id == Coding.interview_id)
+        .join(Council, Council.id == Interview.council_id)
+        .join(Theme, Theme.id == Coding.theme_id)
+        .where(Interview.wave_id == wave.id, Coding.variable_id == variable_id)
+    ).all()
+    applied: dict[str, dict[str, set[str]]] = {}  # council -> coder -> themes
+    for council, coder, theme in rows:
+        applied.setdefault(council, {}).setdefault(coder, set()).add(theme)
+    coders = tuple(sorted({coder for _, coder, _ in rows}))
+    names = session.scalars(
+        select(Theme.name)
+        .join(ThemeVariable, ThemeVariable.theme_id == Theme.id)
+        .where(Theme.wave_id == wave.id, ThemeVariable.variable_id == variable_id)
+        .order_by(Theme.name_key)
+    ).all()
+    shared = {c: by for c, by in sorted(applied.items()) if len(by) > 1}
+    themes, disagreements = [], []
+    for theme in names:
+        units = [{coder: theme in found for coder, found in by.items()} for by in shared.values()]
+        pairs = [[u[c] for c in coders] for u in units if len(u) == 2 == len(coders)]
+        kappa = cohens_kappa(*zip(*pairs, strict=True)) if pairs else None
+        themes.append(ThemeAgreement(theme, len(units), kappa, krippendorff_alpha(units)))
+        for council, unit in zip(shared, units, strict=True):
+            if len(set(unit.values())) > 1:
+                said = tuple(c for c in coders if unit.get(c))
+                others = tuple(c for c in coders if c in unit and not unit[c])
+                disagreements.append(Disagreement(council, theme, said, others))
+    return Agreement(coders, tuple(themes), tuple(disagreements))
 
 
 def coding_progress(session: Session, *, actor: Actor, wave_key: str, variable_id: str) -> Progress:

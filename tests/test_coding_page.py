@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from app_pages.navigation import ROLE_PAGES
 from instrument.vocabulary import Role
 from services.actor import Actor
-from services.codings import my_codings
+from services.codings import code_answer, my_codings
 from services.themes import list_themes
 from tests.answering import open_answers_to_code
 from tests.signing import app_as
@@ -121,3 +121,31 @@ def test_a_theme_added_on_the_page__and_none_before_it(app_db: Engine) -> None:
 def test_coding_is_for_interviewers_not_auditors() -> None:
     assert "coding" in ROLE_PAGES[Role.INTERVIEWER]
     assert "coding" not in ROLE_PAGES[Role.AUDITOR]
+
+
+def test_the_agreement_between_two_coders_is_shown_with_where_they_differ(
+    app_db: Engine, to_code: dict[str, int]
+) -> None:
+    second = Actor("isla", "interviewer")
+    with Session(app_db) as s:
+        for coder, council, theme in [(CODER, "Angus", "Budgets"), (CODER, "Fife", "Budgets"),
+                                      (second, "Angus", "Budgets"),
+                                      (second, "Fife", "External training")]:  # fmt: skip
+            code_answer(s, actor=coder, interview_id=to_code[council], variable_id=SKILLS,
+                        theme=theme)  # fmt: skip
+    at = open_coding()
+    (figures, differ) = [d.value for d in at.dataframe]
+    # Budgets: both on Angus, one on Fife. Kappa: observed 1/2, chance 1 * 1/2 = 1/2, so 0.
+    # Alpha: coincidences yes-yes 2, yes-no 1, no-yes 1 (n = 4): 1 - 2 / ((3 + 3) / 3) = 0.
+    assert figures.to_dict("list") == {
+        "Theme": ["Budgets", "External training"],
+        "Answers compared": [2, 2],
+        "Cohen's kappa": ["0.00", "0.00"],  # External training: the same, the other way round
+        "Krippendorff's alpha": ["0.00", "0.00"],
+    }
+    assert differ.to_dict("list") == {
+        "Respondent": ["Fife", "Fife"],
+        "Theme": ["Budgets", "External training"],
+        "Applied by": ["interviewer", "isla"],
+        "Not by": ["isla", "interviewer"],
+    }

@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from aggregation.agreement import krippendorff_alpha
 from db.models import AuditEvent, CodingHistory
 from instrument.values import ValueProblem
 from services.actor import Actor
 from services.codings import (
     code_answer,
+    coder_agreement,
     coding_progress,
     mark_quote,
     my_codings,
@@ -158,3 +160,38 @@ def test_merging_themes_carries_codings__a_question_with_codings_stays_on_its_th
     assert [(c.theme, c.whole) for c in fife] == [("External training", True)]
     assert [(c.theme, c.passage, c.quote) for c in angus] == [("External training", "No", True)]
     assert sorted(h.theme for h in merged) == ["No training", "No training"]
+
+
+def test_two_coders_agreement_per_theme__kappa_alpha_and_the_disagreements(
+    engine: Engine,
+) -> None:
+    said = {c: f"{c} said something about training and money." for c in
+            ("Angus", "Fife", "Highland", "Moray")}  # fmt: skip
+    ids = open_answers_to_code(engine, SKILLS, said, ["Training", "Money"])
+    first = {"Angus": ["Training"], "Fife": ["Training", "Money"], "Highland": ["Money"],
+             "Moray": ["Training"]}  # fmt: skip
+    second = {"Angus": ["Training"], "Fife": ["Training"], "Highland": ["Money"]}  # not Moray
+    with Session(engine) as s:
+        for coder, coded in ((INTERVIEWER, first), (SECOND, second)):
+            for council, themes in coded.items():
+                for theme in themes:
+                    code_answer(s, actor=coder, interview_id=ids[council], variable_id=SKILLS,
+                                theme=theme)  # fmt: skip
+        agreement = coder_agreement(s, actor=INTERVIEWER, wave_key="2011", variable_id=SKILLS)
+    assert agreement.coders == ("ilona", "isla")
+    by_theme = {t.theme: t for t in agreement.themes}
+    # Three answers both coded. Training: both yes on Angus and Fife, both no on Highland.
+    assert (by_theme["Training"].compared, by_theme["Training"].kappa) == (3, pytest.approx(1))
+    # Money: Fife yes/no, Highland yes/yes, Angus no/no: observed 2/3; chance, with the first
+    # coder saying yes to 2 of 3 and the second to 1 of 3, 2/3 * 1/3 + 1/3 * 2/3 = 4/9.
+    assert by_theme["Money"].kappa == pytest.approx((2 / 3 - 4 / 9) / (1 - 4 / 9))
+    assert by_theme["Money"].alpha == pytest.approx(
+        krippendorff_alpha(
+            [{"a": False, "b": False}, {"a": True, "b": False}, {"a": True, "b": True}]
+        )
+    )
+    assert [(d.council_name, d.theme, d.applied_by, d.not_by) for d in agreement.disagreements] == [
+        ("Fife", "Money", ("ilona",), ("isla",))
+    ]
+    with Session(engine) as s, pytest.raises(PermissionDenied):
+        coder_agreement(s, actor=AUDITOR, wave_key="2011", variable_id=SKILLS)
