@@ -19,6 +19,7 @@ from aggregation.compare import comparison_dict, dropped_lines, markdown_lines
 from aggregation.report import report_json, report_markdown
 from aggregation.response import response_figures
 from aggregation.supplement import supplement_docx
+from aggregation.themes import theme_lines, themes_dict
 from db import open_database
 from db.councils import COUNCILS
 from db.engine import database_url
@@ -27,6 +28,7 @@ from flatfile.table import MAX_FILE_BYTES
 from instrument import DEFAULT_INSTRUMENT, load_instrument
 from instrument.errors import SurveyError
 from instrument.loader import instrument_text
+from instrument.progress import question_title
 from instrument.vocabulary import Role
 from ops.app_role import grant_app_role
 from ops.backup import restore_backup, write_backup
@@ -42,6 +44,7 @@ from services.accounts import (
 )
 from services.actor import Actor
 from services.audit_log import verify_chain
+from services.codings import theme_tallies
 from services.export import export_wave
 from services.frames import DEFAULT_MEMBER, load_frame, sample_frames
 from services.imports import import_wave
@@ -166,12 +169,15 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
             if args.compare
             else None
         )  # fmt: skip
+        themes = theme_tallies(session, actor=args.actor, wave_key=args.wave)
     if args.format == "json":
         text = report_json(report.wave_key, report.figures, report.tallies,
-                           compare=comparison_dict(comparison) if comparison else None)  # fmt: skip
+                           compare=comparison_dict(comparison) if comparison else None,
+                           themes=themes_dict(themes))  # fmt: skip
     else:
         changes = markdown_lines(comparison) if comparison else None
-        closing = dropped_lines(comparison) if comparison else []
+        titles = {v.id: question_title(v) for v in report.instrument.questions}
+        closing = [*theme_lines(themes, titles), *(dropped_lines(comparison) if comparison else [])]
         text = report_markdown(report.wave_key, title, report.figures, report.tallies, changes,
                                closing)  # fmt: skip
     if args.out:

@@ -60,9 +60,13 @@ def report_json(
     tallies: dict[str, Tally],
     *,
     compare: dict[str, Any] | None = None,
+    themes: dict[str, Any] | None = None,
 ) -> str:
-    """The report as JSON; `compare` (another wave's figures against these) goes last."""
+    """The report as JSON; `themes` (the open answers' counted themes) follows the variables,
+    and `compare` (another wave's figures against these) goes last."""
     data = report_dict(wave_key, figures, tallies)
+    if themes:
+        data["themes"] = themes
     if compare is not None:
         data["compare"] = compare
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -10,17 +10,20 @@ import streamlit as st
 
 from app_pages.common import act, actor, chosen_wave, literal, session, show_notice
 from instrument.model import Variable
+from instrument.progress import question_title
 from instrument.schedule import Instrument
 from instrument.types import question_type
 from services.codings import (
     AnswerToCode,
     CodingSummary,
+    Disagreement,
     answers_to_code,
     code_answer,
     coder_agreement,
     coding_progress,
     mark_quote,
     my_codings,
+    record_agreement,
     remove_coding,
 )
 from services.interviews import wave_instrument
@@ -29,13 +32,6 @@ from services.themes import ThemeSummary, create_theme, list_themes
 QUESTION = "coding_question"
 AT = "coding_at"  # which answer is shown, per question
 NOTICE = "coding_notice"
-SHOWN_TEXT = 90
-
-
-def question_title(variable: Variable) -> str:
-    """'Q15 · What skills and capacity …': open questions are named by number and words."""
-    words = variable.text if len(variable.text) <= SHOWN_TEXT else variable.text[:SHOWN_TEXT] + "…"
-    return f"{variable.display_number or variable.id} · {words}"
 
 
 def highlighted(text: str, passages: list[CodingSummary]) -> str:
@@ -208,16 +204,31 @@ def _agreement(wave_key: str, variable_id: str) -> None:
             hide_index=True,
         )  # fmt: skip
         if found.disagreements:
-            st.markdown("**Where the coders differ**")
-            st.dataframe(
-                pd.DataFrame({
-                    "Respondent": [d.council_name for d in found.disagreements],
-                    "Theme": [d.theme for d in found.disagreements],
-                    "Applied by": [", ".join(d.applied_by) for d in found.disagreements],
-                    "Not by": [", ".join(d.not_by) for d in found.disagreements],
-                }),
-                hide_index=True,
-            )  # fmt: skip
+            st.markdown("**Where the coders differ**: settle each in the consensus pass; what "
+                        "is agreed counts over each coder's own coding.")  # fmt: skip
+        for d in found.disagreements:
+            _disagreement(d, variable_id)
+
+
+def _disagreement(d: Disagreement, variable_id: str) -> None:
+    agreed = {None: "not yet agreed", True: "agreed: it applies",
+              False: "agreed: it does not apply"}[d.agreed]  # fmt: skip
+    with st.container(border=True, key=f"differ_{d.interview_id}_{d.theme}"):
+        st.text(f"{d.council_name} · {d.theme}: applied by {', '.join(d.applied_by)}, not by "
+                f"{', '.join(d.not_by)}; {agreed}.")  # fmt: skip
+        left, right = st.columns(2)
+        for where, applies, label in ((left, True, "It applies"),
+                                      (right, False, "It does not apply")):  # fmt: skip
+            where.button(label, key=f"agree:{d.interview_id}:{d.theme}:{applies}",
+                         disabled=d.agreed is applies, on_click=_agree,
+                         args=(d.interview_id, variable_id, d.theme, applies))  # fmt: skip
+
+
+def _agree(interview_id: int, variable_id: str, theme: str, applies: bool) -> None:
+    act(lambda s: record_agreement(s, actor=actor(), interview_id=interview_id,
+                                   variable_id=variable_id, theme=theme, applies=applies),
+        f"Agreed: {theme} {'applies' if applies else 'does not apply'}.", notice=NOTICE,
+        in_callback=True)  # fmt: skip
 
 
 def _add_theme(

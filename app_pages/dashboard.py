@@ -32,6 +32,7 @@ from app_pages.common import (
     session,
     wave_key,
 )
+from app_pages.theme_counts import show_themes
 from app_pages.wave_comparison import show_comparison
 from db import open_database
 from db.engine import database_url
@@ -203,6 +204,7 @@ def render() -> None:
         for fields in part:
             _show(Shown(*fields), key)
     _crosstab(instrument, key, roles, version)
+    show_themes(key, instrument, figures.members)
     show_comparison(key)
 
 

@@ -263,6 +263,23 @@ class Coding(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class CodingDecision(Base):
+    """The consensus pass: where coders differ on whether a theme applies to an answer, the
+    agreed answer, recorded by whoever settled it (it overrides the coders' own codings in the
+    counts)."""
+
+    __tablename__ = "coding_decision"
+    __table_args__ = (UniqueConstraint("interview_id", "variable_id", "theme_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interview.id", ondelete="CASCADE"))
+    variable_id: Mapped[str] = mapped_column(String(80))
+    theme_id: Mapped[int] = mapped_column(ForeignKey("theme.id", ondelete="CASCADE"), index=True)
+    applies: Mapped[bool] = mapped_column(Boolean)
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class CodingHistory(Base):
     """Append-only: one row per change to a coding (applied, removed, marked or unmarked as a
     quote, moved by a merge), naming the theme as it was then."""

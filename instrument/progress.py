@@ -50,6 +50,17 @@ def missing_for_completion(
     return missing
 
 
+SHOWN_TEXT = 90
+
+
+def question_title(variable: Variable) -> str:
+    """'Q15 · What skills and capacity …': an open question (which has no short label) by its
+    number and words."""
+    text = variable.text
+    words = text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT] + "…"
+    return f"{variable.display_number or variable.id} · {words}"
+
+
 def question_name(variable: Variable) -> str:
     """A question as lists name it: "Q11a SWIA guide usefulness", or its label or id."""
     return (

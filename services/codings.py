@@ -12,10 +12,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from aggregation.agreement import cohens_kappa, krippendorff_alpha
+from aggregation.themes import CodedTheme, ThemeTally, count_themes
 from db.councils import match_key
 from db.models import (
     Answer,
     Coding,
+    CodingDecision,
     CodingHistory,
     Council,
     Interview,
@@ -25,12 +27,14 @@ from db.models import (
 )
 from instrument.model import RESERVED_CODES
 from instrument.values import ValueProblem
+from instrument.vocabulary import InterviewStatus
 from services import audit
 from services.actor import Actor
-from services.interviews import NotFound, get_interview, get_wave, interview_target
+from services.interviews import NotFound, get_interview, get_wave, interview_target, pinned
 from services.permissions import require, require_interview
 
 CODE = "code open answers"
+AGREED = "(agreed)"  # the coding history's coder for the consensus pass: never a username
 
 
 @dataclass(frozen=True)
@@ -164,25 +168,29 @@ def answers_to_code(
     return [AnswerToCode(interview_id, name, value) for interview_id, name, value in rows]
 
 
-def _given(wave_id: int, variable_id: str) -> Select[int]:
+def _given(wave_id: int, variable_id: str | None) -> Select[int]:
     """The interviews of the wave with an answer to the question to code (not a reserved
-    code, not blank)."""
-    return (
+    code, not blank); to any question, with `variable_id` None."""
+    query = (
         select(Answer.interview_id)
         .join(Interview, Interview.id == Answer.interview_id)
-        .where(Interview.wave_id == wave_id, Answer.variable_id == variable_id)
+        .where(Interview.wave_id == wave_id)
         .where(Answer.value.is_not(None), Answer.value != "", Answer.value.not_in(RESERVED_CODES))
     )
+    return query if variable_id is None else query.where(Answer.variable_id == variable_id)
 
 
 @dataclass(frozen=True)
 class Disagreement:
-    """A respondent's answer on which the coders differ about one theme."""
+    """A respondent's answer on which the coders differ about one theme, and what was agreed
+    in the consensus pass (None until then)."""
 
+    interview_id: int
     council_name: str
     theme: str
     applied_by: tuple[str, ...]
     not_by: tuple[str, ...]
+    agreed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -212,16 +220,19 @@ def coder_agreement(
     require(session, actor, CODE, target=f"wave {wave_key} {variable_id}")
     wave = get_wave(session, wave_key)
     rows = session.execute(
-        select(Council.name, Coding.coder, Theme.name)
+        select(Interview.id, Council.name, Coding.coder, Theme.name)
         .join(Interview, Interview.id == Coding.interview_id)
         .join(Council, Council.id == Interview.council_id)
         .join(Theme, Theme.id == Coding.theme_id)
         .where(Interview.wave_id == wave.id, Coding.variable_id == variable_id)
     ).all()
     applied: dict[str, dict[str, set[str]]] = {}  # council -> coder -> themes
-    for council, coder, theme in rows:
+    interview_of: dict[str, int] = {}
+    for interview_id, council, coder, theme in rows:
         applied.setdefault(council, {}).setdefault(coder, set()).add(theme)
-    coders = tuple(sorted({coder for _, coder, _ in rows}))
+        interview_of[council] = interview_id
+    coders = tuple(sorted({coder for _, _, coder, _ in rows}))
+    agreed = _decisions(session, wave.id, variable_id)
     names = session.scalars(
         select(Theme.name)
         .join(ThemeVariable, ThemeVariable.theme_id == Theme.id)
@@ -239,8 +250,108 @@ def coder_agreement(
             if len(set(unit.values())) > 1:
                 said = tuple(c for c in coders if unit.get(c))
                 others = tuple(c for c in coders if c in unit and not unit[c])
-                disagreements.append(Disagreement(council, theme, said, others))
+                interview_id = interview_of[council]
+                decided = agreed.get((interview_id, theme))
+                disagreements.append(
+                    Disagreement(interview_id, council, theme, said, others, decided)
+                )
     return Agreement(coders, tuple(themes), tuple(disagreements))
+
+
+def record_agreement(
+    session: Session,
+    *,
+    actor: Actor,
+    interview_id: int,
+    variable_id: str,
+    theme: str,
+    applies: bool,
+) -> None:
+    """The consensus pass: whether the theme applies to this answer, as the coders agreed; it
+    stands in the counts over what each coder applied."""
+    interview = get_interview(session, interview_id, for_update=True)
+    require_interview(session, actor, CODE, interview)
+    _answer_text(session, interview, variable_id)
+    found = _theme(session, interview, variable_id, theme)
+    decision = session.scalar(
+        select(CodingDecision).where(
+            CodingDecision.interview_id == interview_id,
+            CodingDecision.variable_id == variable_id,
+            CodingDecision.theme_id == found.id,
+        )
+    )
+    if decision is None:
+        decision = CodingDecision(interview_id=interview_id, variable_id=variable_id,
+                                  theme_id=found.id, applies=applies)  # fmt: skip
+        session.add(decision)
+    decision.applies, decision.decided_by, decision.decided_at = applies, actor.username, utcnow()
+    said = "applies" if applies else "does not apply"
+    session.add(CodingHistory(interview_id=interview_id, variable_id=variable_id,
+                              theme=found.name, coder=AGREED, start_offset=0, end_offset=0,
+                              change="agreed" if applies else "agreed not",
+                              changed_by=actor.username))  # fmt: skip
+    audit.record(session, actor=actor, action="coding.agree",
+                 target=interview_target(interview, variable_id),
+                 new=f"{found.name!r} {said} (agreed)")  # fmt: skip
+    session.commit()
+
+
+def _decisions(session: Session, wave_id: int, variable_id: str) -> dict[tuple[int, str], bool]:
+    """What the consensus pass agreed, by (interview, theme name)."""
+    rows = session.execute(
+        select(CodingDecision.interview_id, Theme.name, CodingDecision.applies)
+        .join(Theme, Theme.id == CodingDecision.theme_id)
+        .where(Theme.wave_id == wave_id, CodingDecision.variable_id == variable_id)
+    ).all()
+    return {(interview_id, theme): applies for interview_id, theme, applies in rows}
+
+
+def theme_tallies(session: Session, *, actor: Actor, wave_key: str) -> list[ThemeTally]:
+    """Each coded open question's themes counted over the wave's completed interviews that
+    answered it, as the closed answers are counted (`aggregation.themes`)."""
+    require(session, actor, "read results", target=f"wave {wave_key}")
+    wave = get_wave(session, wave_key)
+    themes = session.scalars(
+        select(Theme).where(Theme.wave_id == wave.id).order_by(Theme.name_key)
+    ).all()
+    names = {t.id: t.name for t in themes}
+    codebook = [
+        CodedTheme(t.id, t.name, names.get(t.parent_id) if t.parent_id else None,
+                   tuple(v.variable_id for v in t.variables))
+        for t in themes
+    ]  # fmt: skip
+    coded = {v for t in codebook for v in t.variables}
+    completed = select(Interview.id).where(
+        Interview.wave_id == wave.id, Interview.status == InterviewStatus.COMPLETED
+    )
+    answered: dict[str, set[int]] = {
+        v.id: set() for v in pinned(wave).questions if v.id in coded
+    }  # schedule order
+    for interview_id, variable_id in session.execute(
+        _given(wave.id, None).add_columns(Answer.variable_id).where(
+            Answer.interview_id.in_(completed), Answer.variable_id.in_(coded)
+        )
+    ):
+        answered[variable_id].add(interview_id)
+    applied = {
+        (i, v, t)
+        for i, v, t in session.execute(
+            select(Coding.interview_id, Coding.variable_id, Coding.theme_id)
+            .distinct()
+            .join(Theme, Theme.id == Coding.theme_id)
+            .where(Theme.wave_id == wave.id)
+        )
+    }
+    agreed = {
+        (i, v, t): yes
+        for i, v, t, yes in session.execute(
+            select(CodingDecision.interview_id, CodingDecision.variable_id,
+                   CodingDecision.theme_id, CodingDecision.applies)
+            .join(Theme, Theme.id == CodingDecision.theme_id)
+            .where(Theme.wave_id == wave.id)
+        )
+    }  # fmt: skip
+    return count_themes(codebook, answered, applied, agreed)
 
 
 def coding_progress(session: Session, *, actor: Actor, wave_key: str, variable_id: str) -> Progress:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.councils import match_key
-from db.models import Coding, Theme, ThemeVariable, Wave, utcnow
+from db.models import Coding, CodingDecision, Theme, ThemeVariable, Wave, utcnow
 from flatfile.checks import ImportProblem, ImportRefused
 from flatfile.codebook import (
     CODEBOOK_COLUMNS,
@@ -350,6 +350,20 @@ def _move_codings(session: Session, actor: Actor, source: Theme, target: Theme) 
         else:
             same.quote = same.quote or coding.quote
             session.delete(coding)
+    for decision in session.scalars(
+        select(CodingDecision).where(CodingDecision.theme_id == source.id)
+    ):  # what the consensus pass agreed goes too, where the kept theme has no word of its own
+        settled = session.scalar(
+            select(CodingDecision.id).where(
+                CodingDecision.theme_id == target.id,
+                CodingDecision.interview_id == decision.interview_id,
+                CodingDecision.variable_id == decision.variable_id,
+            )
+        )
+        if settled is None:
+            decision.theme_id = target.id
+        else:
+            session.delete(decision)
 
 
 def _changed(

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from aggregation.agreement import krippendorff_alpha
-from db.models import AuditEvent, CodingHistory
+from db.models import AuditEvent, CodingDecision, CodingHistory
 from instrument.values import ValueProblem
 from services.actor import Actor
 from services.codings import (
@@ -18,6 +18,7 @@ from services.codings import (
     coding_progress,
     mark_quote,
     my_codings,
+    record_agreement,
     remove_coding,
 )
 from services.interviews import NotFound
@@ -195,3 +196,29 @@ def test_two_coders_agreement_per_theme__kappa_alpha_and_the_disagreements(
     ]
     with Session(engine) as s, pytest.raises(PermissionDenied):
         coder_agreement(s, actor=AUDITOR, wave_key="2011", variable_id=SKILLS)
+
+
+def test_the_consensus_pass_records_what_was_agreed__and_a_merge_keeps_it(
+    engine: Engine, answers: dict[str, int]
+) -> None:
+    with Session(engine) as s:
+        code(s, answers["Fife"], "External training")
+        code_answer(s, actor=SECOND, interview_id=answers["Fife"], variable_id=SKILLS,
+                    theme="No training")  # fmt: skip
+        for theme, applies in (("External training", True), ("No training", False)):
+            record_agreement(s, actor=SECOND, interview_id=answers["Fife"], variable_id=SKILLS,
+                             theme=theme, applies=applies)  # fmt: skip
+        found = coder_agreement(s, actor=INTERVIEWER, wave_key="2011", variable_id=SKILLS)
+        events = s.scalars(select(AuditEvent.new_value).where(AuditEvent.action == "coding.agree"))
+        assert list(events) == [
+            "'External training' applies (agreed)",
+            "'No training' does not apply (agreed)",
+        ]
+        merge_themes(s, actor=INTERVIEWER, wave_key="2011", theme="No training",
+                     into="External training")  # fmt: skip
+        kept = s.scalars(select(CodingDecision)).all()
+    assert [(d.council_name, d.theme, d.agreed) for d in found.disagreements] == [
+        ("Fife", "External training", True),
+        ("Fife", "No training", False),
+    ]
+    assert [d.applies for d in kept] == [True]  # the kept theme's own word stands

@@ -1,0 +1,34 @@
+"""The Dashboard's themes of the open answers: per coded question, how many respondents'
+answers carry each theme, over those who answered, as the closed answers are shown (counts
+only: no verbatim text reaches this section)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from aggregation.charts import tally_chart, tally_table
+from aggregation.themes import as_tally
+from app_pages.common import actor, session
+from instrument.progress import question_title
+from instrument.schedule import Instrument
+from services.codings import theme_tallies
+
+
+def show_themes(wave: str, instrument: Instrument, members: str) -> None:
+    """Nothing until a question of the wave has themes."""
+    with session() as s:
+        tallies = theme_tallies(s, actor=actor(), wave_key=wave)
+    if not tallies:
+        return
+    st.header("Themes of the open answers")
+    for tally in tallies:
+        label = question_title(instrument.variable(tally.variable_id))
+        st.subheader(label)
+        st.caption(
+            f"Base: {tally.base} {members} that answered; {tally.coded} of their answers carry "
+            "a theme. An answer may carry several."
+        )
+        shown = as_tally(tally, label)
+        left, right = st.columns(2, gap="medium")
+        left.altair_chart(tally_chart(shown), width="stretch")
+        right.dataframe(tally_table(shown), hide_index=True, width="content")
