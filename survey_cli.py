@@ -157,7 +157,9 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
                 if args.compare
                 else None
             )
-        Path(args.out).write_bytes(supplement_docx(results, title, comparison=comparison))
+            themes = theme_tallies(session, actor=args.actor, wave_key=args.wave)
+        docx = supplement_docx(results, title, comparison=comparison, themes=themes)
+        Path(args.out).write_bytes(docx)
         print(f"Wrote the draft report supplement of wave {args.wave} to {args.out}.")
         return 0
     with Session(engine) as session:
@@ -587,7 +589,8 @@ def cmd_themes_add(engine: Engine, args: argparse.Namespace) -> int:
     with Session(engine) as session:
         theme = create_theme(session, actor=args.actor, wave_key=args.wave, name=args.name,
                              variables=_ids(args.variables) or [],
-                             description=args.description, parent=args.parent)  # fmt: skip
+                             description=args.description, parent=args.parent,
+                             report=args.report)  # fmt: skip
     print(f"Theme {theme.name!r} added to wave {args.wave}.")
     return 0
 
@@ -596,7 +599,7 @@ def cmd_themes_change(engine: Engine, args: argparse.Namespace) -> int:
     with Session(engine) as session:
         theme = change_theme(session, actor=args.actor, wave_key=args.wave, theme=args.theme,
                              name=args.name, description=args.description,
-                             variables=_ids(args.variables))  # fmt: skip
+                             variables=_ids(args.variables), report=args.report)  # fmt: skip
     print(f"Theme {theme.name!r} of wave {args.wave} changed.")
     return 0
 
@@ -701,6 +704,12 @@ def _add_frame_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     action("list", cmd_frame_list, "list every sample frame with its members and origin")
 
 
+REPORT_HELP = (
+    "the report's sentence for it, e.g. '{n council} said they had sought training from "
+    "external organisations.' ({n} its count, {base} those who answered, {label} its name)"
+)
+
+
 def _add_theme_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     action = _command_group(
         commands,
@@ -717,12 +726,14 @@ def _add_theme_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     add.add_argument("--variables", required=True, metavar="ID,ID", help="open questions' ids")
     add.add_argument("--description", default="", help="what the theme means, for coders")
     add.add_argument("--parent", help="a top-level theme to put it under")
+    add.add_argument("--report", default="", help=REPORT_HELP)
     change = action("change", cmd_themes_change, "rename a theme, describe it, or re-apply it")
     change.add_argument("theme", help="the theme's name")
     change.add_argument("--wave", default=DEFAULT_WAVE)
     change.add_argument("--name", help="its new name")
     change.add_argument("--description")
     change.add_argument("--variables", metavar="ID,ID", help="the open questions it applies to")
+    change.add_argument("--report", help=REPORT_HELP + " ('' for the generic one)")
     merge = action("merge", cmd_themes_merge, "fold a theme into another, which keeps its name")
     merge.add_argument("theme", help="the theme merged, which is then gone")
     merge.add_argument("--into", required=True, help="the theme that stays")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import altair as alt
 from docx import Document
@@ -28,7 +28,9 @@ from aggregation.results import WaveResults
 from aggregation.scale_charts import declared_chart, declared_table
 from aggregation.tally import Tally
 from aggregation.text import methodology_paragraph, report_sentences
+from aggregation.themes import ThemeTally, as_tally, theme_sentences
 from instrument.model import Comparison
+from instrument.progress import question_title
 
 CHART_WIDTH = Cm(15)
 PngRenderer = Callable[[alt.TopLevelMixin], bytes]
@@ -41,9 +43,11 @@ def supplement_docx(
     render_png: PngRenderer = chart_png,
     draft_note: str | None = None,
     comparison: WaveComparison | None = None,
+    themes: Sequence[ThemeTally] = (),
 ) -> bytes:
     """Build the supplement. `render_png` is replaceable so callers can cache renders;
-    `comparison` adds a last section comparing the wave with another."""
+    `themes` adds the open answers' counted themes, and `comparison` a last section comparing
+    the wave with another."""
     document = Document()
     _styles(document)
     document.add_heading(f"{title}: survey results", level=0)
@@ -75,6 +79,8 @@ def supplement_docx(
             for variable_id in (variable.id, variable.bands.id if variable.bands else None):
                 if variable_id in tallies:
                     _variable(document, tallies[variable_id], sentences, results, render_png)
+    if themes:
+        _themes(document, results, themes, render_png)
     if comparison is not None:
         _comparison(document, comparison, tallies)
     out = io.BytesIO()
@@ -107,6 +113,28 @@ def _comparison(
         document.add_heading(dropped_heading(comparison), level=2)
         for label in comparison.dropped.values():
             document.add_paragraph(label, style="List Bullet")
+
+
+def _themes(
+    document: WordDocument,
+    results: WaveResults,
+    themes: Sequence[ThemeTally],
+    render_png: PngRenderer,
+) -> None:
+    """Per coded open question: the report's sentences, the chart and the table of themes."""
+    document.add_heading("Themes of the open answers", level=1)
+    for tally in themes:
+        label = question_title(results.instrument.variable(tally.variable_id))
+        document.add_heading(label, level=2)
+        for sentence in theme_sentences(tally):
+            document.add_paragraph(sentence)
+        shown = as_tally(tally, label)
+        _picture(document, render_png(tally_chart(shown, member=results.figures.member)))
+        _table(document, tally_table(shown))
+        document.add_paragraph(
+            f"Base: {tally.base} completed interviews that answered the question; "
+            f"{tally.coded} of their answers carry a theme."
+        ).runs[0].italic = True
 
 
 def _styles(document: WordDocument) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from aggregation.counts import Tally
+from aggregation.text import render
+from aggregation.wording import in_sentence
 
 Key = tuple[int, str, int]  # (interview, variable, theme)
 
@@ -21,6 +23,7 @@ class ThemeCount:
     label: str
     parent: str | None
     respondents: int
+    report: str = ""  # its own report sentence, or "" for the generic one
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class CodedTheme:
     label: str
     parent: str | None
     variables: tuple[str, ...]
+    report: str = ""
 
 
 def count_themes(
@@ -67,12 +71,27 @@ def count_themes(
         }  # fmt: skip
         counts = tuple(
             ThemeCount(t.theme_id, t.label, t.parent,
-                       sum(1 for _, theme in carried if theme == t.theme_id))
+                       sum(1 for _, theme in carried if theme == t.theme_id), t.report)
             for t in themes
         )  # fmt: skip
         coded = len({interview for interview, _ in carried})
         tallies.append(ThemeTally(variable_id, len(counted), coded, counts))
     return tallies
+
+
+GENERIC_SENTENCE = "{n respondent} mentioned {label}."
+
+
+def theme_sentences(tally: ThemeTally) -> list[str]:
+    """The report's sentences for one question's themes, the most mentioned first, each from
+    its own template or the generic one ("Six respondents mentioned external training.");
+    themes nobody mentioned are left to the table."""
+    ranked = sorted((c for c in tally.themes if c.respondents), key=lambda c: -c.respondents)
+    return [
+        render(c.report or GENERIC_SENTENCE, {"n": c.respondents, "base": tally.base},
+               {"label": in_sentence(c.label)})
+        for c in ranked
+    ]  # fmt: skip
 
 
 def as_tally(tally: ThemeTally, label: str) -> Tally:
@@ -125,6 +144,7 @@ def theme_lines(tallies: Sequence[ThemeTally], labels: Mapping[str, str]) -> lis
             f"### {labels.get(t.variable_id, t.variable_id)} (`{t.variable_id}`)",
             "",
             f"Base: {t.base} respondents who answered; {t.coded} of their answers carry a theme.",
+            *(f"\n{sentence}" for sentence in theme_sentences(t)),
             "",
             "| theme | respondents | % of base |",
             "| --- | ---: | ---: |",

@@ -40,6 +40,7 @@ from instrument.model import RESERVED_LABELS
 from instrument.schedule import Instrument
 from instrument.types import Counting, question_type
 from services.actor import Actor
+from services.codings import theme_tallies
 from services.interviews import wave_instrument, wave_summary
 from services.results import load_report, load_results, wave_data_version
 from services.review import wave_review_states
@@ -284,7 +285,8 @@ def _supplement(url: str, key: str, acting: Actor, drafts: bool) -> bytes:
     with Session(open_database(url)) as s:
         results = load_results(s, actor=acting, wave_key=key, include_unvalidated=drafts)
         title = wave_summary(s, actor=actor(), wave_key=key).title
-    return supplement_docx(results, title)
+        themes = theme_tallies(s, actor=acting, wave_key=key)
+    return supplement_docx(results, title, themes=themes)
 
 
 def _response(figures: ResponseFigures, shown: Shown, wave: str) -> None:

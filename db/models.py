@@ -212,6 +212,8 @@ class Theme(Base):
     name: Mapped[str] = mapped_column(String(200))
     name_key: Mapped[str] = mapped_column(String(200))  # the name as compared: no two alike
     description: Mapped[str] = mapped_column(Text, default="")
+    # How the report says it: "{n council} said they had sought training …" (None: generic).
+    report: Mapped[str | None] = mapped_column(Text)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="RESTRICT"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))

@@ -13,16 +13,19 @@ from dataclasses import dataclass
 
 from flatfile.checks import CONTROL, Cells, ImportProblem, cell_problems, data_rows
 from flatfile.listing import Listing, read_listing
+from instrument.loader import template_problems
 
-CODEBOOK_COLUMNS = ("theme", "parent", "description", "variables")
+CODEBOOK_COLUMNS = ("theme", "parent", "description", "variables", "report")
+# What a theme's report sentence may name: its count (with a noun), the base, and its label.
+THEME_COUNTS, THEME_WORDS = ("n", "base"), ("label",)
 VARIABLE_SEPARATOR = ";"
 MAX_THEMES = 2_000
 NAME_LIMIT = 200
 LISTING = Listing(
     CODEBOOK_COLUMNS,
-    frozenset({"parent", "description"}),
-    hint="a codebook's file has the columns theme, parent, description and variables (the "
-    "open questions' ids, separated by ';'), as `survey_cli.py themes export` writes it",
+    frozenset({"parent", "description", "report"}),
+    hint="a codebook's file has the columns theme, parent, description, variables (the open "
+    "questions' ids, separated by ';') and report, as `survey_cli.py themes export` writes it",
     max_rows=MAX_THEMES,
     one_row_each="a codebook has one row per theme",
 )
@@ -36,6 +39,7 @@ class CodebookTheme:
     parent: str | None
     description: str
     variables: tuple[str, ...]
+    report: str = ""  # the report's sentence for it, or "" for the generic one
 
 
 def name_problem(name: str, word: str = "theme") -> str | None:
@@ -61,6 +65,15 @@ def variables_problem(ids: Sequence[str], open_questions: Collection[str]) -> st
             "codes the answers to text questions)"
         )
     return None
+
+
+def report_problem(report: str) -> str | None:
+    """Why a theme's report sentence cannot be used, or None: it may name {n} (with a noun,
+    "{n council}"), {base} and {label}, and [singular|plural] after a count."""
+    if not report:
+        return None
+    problems = template_problems("the sentence", report, THEME_COUNTS, THEME_WORDS)
+    return "; ".join(problems) or None
 
 
 def check_codebook_file(
@@ -124,15 +137,17 @@ def _row(
         if why
     ]
     ids = [v.strip() for v in cells["variables"].split(VARIABLE_SEPARATOR) if v.strip()]
-    why = variables_problem(ids, open_questions)
-    if why:
-        said.append(("variables", why))
+    for column, why in (("variables", variables_problem(ids, open_questions)),
+                        ("report", report_problem(cells["report"].strip()))):  # fmt: skip
+        if why:
+            said.append((column, why))
     for column, reason in said:
         problems.append(ImportProblem(reason, number, None, column, cells[column]))
     if said:
         return None
     description = cells["description"].strip()  # a column left out reads blank
-    return CodebookTheme(name, parent or None, description, tuple(dict.fromkeys(ids)))
+    return CodebookTheme(name, parent or None, description, tuple(dict.fromkeys(ids)),
+                         cells["report"].strip())  # fmt: skip
 
 
 def _check_parents(

@@ -360,15 +360,15 @@ def _check_report_template(
 ) -> list[str]:
     problems = []
     for text in report.text:
-        problems += _template_problems("report text", text, [*codes, *REPORT_COUNTS], words)
+        problems += template_problems("report text", text, [*codes, *REPORT_COUNTS], words)
     if report.item:
-        problems += _template_problems("report item", report.item, ITEM_COUNTS, ITEM_WORDS)
+        problems += template_problems("report item", report.item, ITEM_COUNTS, ITEM_WORDS)
     for code, text in report.items:
         if code not in codes:
             problems.append(
                 f"report items name unknown code {code!r} (known: {', '.join(codes) or 'none'})"
             )
-        problems += _template_problems(f"report item {code}", text, ITEM_COUNTS, ITEM_WORDS)
+        problems += template_problems(f"report item {code}", text, ITEM_COUNTS, ITEM_WORDS)
     return problems
 
 
@@ -382,7 +382,7 @@ def _check_report_templates(spec: InstrumentSpec) -> list[str]:
         ("nobody_asked", ("base",)),
         ("nobody_answered", ("base",)),
     ):
-        problems += _template_problems(name, getattr(templates, name), counts, ("label",))
+        problems += template_problems(name, getattr(templates, name), counts, ("label",))
     for type_name in REPORT_TYPES:
         generic = templates.for_type(type_name)
         codes = ["yes", "no"] if type_name == "yesno" else []
@@ -391,13 +391,13 @@ def _check_report_templates(spec: InstrumentSpec) -> list[str]:
             text = getattr(generic, field)
             if text:
                 where = f"{type_name}.{field}"
-                problems += _template_problems(where, text, [*codes, *REPORT_COUNTS], words)
+                problems += template_problems(where, text, [*codes, *REPORT_COUNTS], words)
         where = f"{type_name}.item"
-        problems += _template_problems(where, generic.item, ITEM_COUNTS, ITEM_WORDS)
+        problems += template_problems(where, generic.item, ITEM_COUNTS, ITEM_WORDS)
     return [f"report_templates: {p}" for p in problems]
 
 
-def _template_problems(
+def template_problems(
     where: str, text: str, counts: list[str] | tuple[str, ...], words: tuple[str, ...]
 ) -> list[str]:
     """Names must be known; only counts take a noun; [singular|plural] follows a count."""

@@ -317,7 +317,7 @@ def theme_tallies(session: Session, *, actor: Actor, wave_key: str) -> list[Them
     names = {t.id: t.name for t in themes}
     codebook = [
         CodedTheme(t.id, t.name, names.get(t.parent_id) if t.parent_id else None,
-                   tuple(v.variable_id for v in t.variables))
+                   tuple(v.variable_id for v in t.variables), t.report or "")
         for t in themes
     ]  # fmt: skip
     coded = {v for t in codebook for v in t.variables}

@@ -21,6 +21,7 @@ from flatfile.codebook import (
     CodebookTheme,
     check_codebook_file,
     name_problem,
+    report_problem,
     variables_problem,
 )
 from flatfile.table import FlatFileFormat, write_table
@@ -52,6 +53,7 @@ class ThemeSummary:
     description: str
     parent: str | None
     variables: tuple[str, ...]
+    report: str = ""
 
 
 def open_questions(wave: Wave) -> list[str]:
@@ -83,12 +85,14 @@ def create_theme(
     variables: Sequence[str],
     description: str = "",
     parent: str | None = None,
+    report: str = "",
 ) -> ThemeSummary:
-    """Add a theme to the wave's codebook (under `parent`, a top-level theme, if given)."""
+    """Add a theme to the wave's codebook (under `parent`, a top-level theme, if given), with
+    the report's sentence for it if the generic one would read badly."""
     wave = _changing(session, actor, wave_key, f"wave {wave_key} theme {name.strip()}")
     themes = {t.name_key: t for t in _themes(session, wave)}
     name = name.strip()
-    problems = _theme_problems(name, variables, open_questions(wave))
+    problems = _theme_problems(name, variables, open_questions(wave), report.strip())
     if match_key(name) in themes:
         problems.append(
             ImportProblem("the wave already has this theme", column="theme", value=name)
@@ -99,7 +103,7 @@ def create_theme(
         session,
         actor,
         wave,
-        CodebookTheme(name, None, description.strip(), tuple(variables)),
+        CodebookTheme(name, None, description.strip(), tuple(variables), report.strip()),
         above,
     )
     session.commit()
@@ -115,14 +119,17 @@ def change_theme(
     name: str | None = None,
     description: str | None = None,
     variables: Sequence[str] | None = None,
+    report: str | None = None,
 ) -> ThemeSummary:
-    """Rename a theme, say what it means, or change the open questions it applies to."""
+    """Rename a theme, say what it means, change the open questions it applies to, or how the
+    report says it ("" for the generic sentence)."""
     wave = _changing(session, actor, wave_key, f"wave {wave_key} theme {theme}")
     themes = {t.name_key: t for t in _themes(session, wave)}
     found = _named(themes, theme)
     new_name = found.name if name is None else name.strip()
     ids = [v.variable_id for v in found.variables] if variables is None else list(variables)
-    problems = _theme_problems(new_name, ids, open_questions(wave))
+    sentence = (found.report or "") if report is None else report.strip()
+    problems = _theme_problems(new_name, ids, open_questions(wave), sentence)
     clash = themes.get(match_key(new_name))
     if clash is not None and clash.id != found.id:
         problems.append(
@@ -144,6 +151,7 @@ def change_theme(
     found.name, found.name_key = new_name, match_key(new_name)
     if description is not None:
         found.description = description.strip()
+    found.report = sentence or None
     _apply_to(found, ids, open_questions(wave))
     return _changed(session, actor, "theme.change", wave, found, old, themes)
 
@@ -187,7 +195,7 @@ def export_codebook(
 ) -> bytes:
     """The wave's codebook as a flat file that `import_codebook` reads into another wave."""
     rows = [
-        [t.name, t.parent or "", t.description, VARIABLE_SEPARATOR.join(t.variables)]
+        [t.name, t.parent or "", t.description, VARIABLE_SEPARATOR.join(t.variables), t.report]
         for t in list_themes(session, actor=actor, wave_key=wave_key)
     ]
     return write_table(list(CODEBOOK_COLUMNS), rows, fmt)
@@ -246,11 +254,12 @@ def _named(themes: dict[str, Theme], name: str) -> Theme:
 
 
 def _theme_problems(
-    name: str, variables: Sequence[str], open_ids: Sequence[str]
+    name: str, variables: Sequence[str], open_ids: Sequence[str], report: str
 ) -> list[ImportProblem]:
     said = [
         ("theme", name_problem(name), name),
         ("variables", variables_problem(variables, open_ids), ", ".join(variables)),
+        ("report", report_problem(report), report),
     ]
     return [ImportProblem(why, column=column, value=value) for column, why, value in said if why]
 
@@ -294,6 +303,7 @@ def _add(
         name=theme.name,
         name_key=match_key(theme.name),
         description=theme.description,
+        report=theme.report or None,
         parent_id=parent.id if parent else None,
         created_by=actor.username,
         updated_by=actor.username,
@@ -385,7 +395,8 @@ def _changed(
 
 def _described(theme: Theme) -> str:
     ids = ", ".join(v.variable_id for v in theme.variables)
-    return f"{theme.name!r} ({ids}): {theme.description}"
+    said = f" · report: {theme.report}" if theme.report else ""
+    return f"{theme.name!r} ({ids}): {theme.description}{said}"
 
 
 def _summary(theme: Theme, names: dict[int, str]) -> ThemeSummary:
@@ -396,4 +407,5 @@ def _summary(theme: Theme, names: dict[int, str]) -> ThemeSummary:
         theme.description,
         parent,
         tuple(v.variable_id for v in theme.variables),
+        theme.report or "",
     )

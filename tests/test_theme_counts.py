@@ -8,15 +8,17 @@ import json
 from pathlib import Path
 
 import pytest
+from docx import Document
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import survey_cli
 from aggregation.report import report_json
-from aggregation.themes import CodedTheme, count_themes, themes_dict
+from aggregation.themes import CodedTheme, count_themes, theme_lines, theme_sentences, themes_dict
 from services.actor import Actor
 from services.codings import code_answer, record_agreement, theme_tallies
 from services.results import load_report
+from services.themes import change_theme
 from tests.answering import complete_whole_interview, open_answers_to_code
 from tests.conftest import INTERVIEWER
 from tests.signing import app_as
@@ -107,3 +109,41 @@ def test_the_dashboard_counts_themes_and_shows_no_verbatim(app_db: Engine) -> No
     assert dict(zip(table["Answer"], table["n"], strict=True))["Training"] == 1
     shown = " ".join(str(e.value) for e in (*at.markdown, *at.caption, *at.text))
     assert "secret words" not in shown
+
+
+def test_each_theme_is_said_in_the_reports_words__its_own_or_the_generic_sentence() -> None:
+    own = "Representatives from {n council} said they had sought training [externally|externally]."
+    tally = count_themes(
+        [CodedTheme(1, "External training", None, (SKILLS,), own),
+         CodedTheme(2, "Capacity gaps", None, (SKILLS,)),
+         CodedTheme(3, "Pay", None, (SKILLS,))],
+        {SKILLS: {1, 2, 3, 4, 5, 6, 7}},
+        {(i, SKILLS, 1) for i in range(1, 7)} | {(7, SKILLS, 2)},
+        {},
+    )[0]  # fmt: skip
+    assert theme_sentences(tally) == [
+        "Representatives from six councils said they had sought training externally.",
+        "One respondent mentioned capacity gaps.",
+    ]  # Pay, mentioned by none, is left to the table
+    lines = "\n".join(theme_lines([tally], {SKILLS: "Q15 · Skills"}))
+    assert "One respondent mentioned capacity gaps." in lines
+    assert "| Pay | 0 | 0% |" in lines
+
+
+@pytest.mark.sqlite_only
+def test_the_word_supplement_has_the_themes(
+    engine: Engine, cli_db: str, tmp_path: Path
+) -> None:
+    ids = open_answers_to_code(engine, SKILLS, {"Fife": "Fife: training."}, ["Training"])
+    complete_whole_interview(engine, INTERVIEWER, ids["Fife"])
+    with Session(engine) as s:
+        code_answer(s, actor=INTERVIEWER, interview_id=ids["Fife"], variable_id=SKILLS,
+                    theme="Training")  # fmt: skip
+        change_theme(s, actor=INTERVIEWER, wave_key="2011", theme="Training",
+                     report="{n council} said they had sought training.")  # fmt: skip
+    out = tmp_path / "supplement.docx"
+    assert survey_cli.main(["report", "--wave", "2011", "--format", "docx",
+                            "--out", str(out)]) == 0  # fmt: skip
+    paragraphs = [p.text for p in Document(str(out)).paragraphs]
+    at = paragraphs.index("Themes of the open answers")
+    assert "One council said they had sought training." in paragraphs[at:]

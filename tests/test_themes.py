@@ -145,8 +145,8 @@ def test_a_codebook_reused_in_the_next_wave__exported_and_imported_whole(
                 list_themes(s, actor=INTERVIEWER, wave_key="2011")
             )
     text = export_text(codebook)
-    assert text.splitlines()[0] == "theme,parent,description,variables"  # as a person edits it
-    assert "External training,,,q14_further_guidance;q15_skills_capacity" in text
+    assert text.splitlines()[0] == "theme,parent,description,variables,report"
+    assert "External training,,,q14_further_guidance;q15_skills_capacity," in text
 
 
 def export_text(engine: Engine) -> str:
@@ -225,4 +225,20 @@ def test_cli__add__list__export__import(
     assert survey_cli.main(["themes", "import", str(out), "--wave", "2026"]) == 2
     assert "row 2, column theme, value 'Fair work': the wave already has this theme" in (
         capsys.readouterr().err
+    )
+
+
+def test_a_themes_report_sentence__checked__kept__and_in_the_codebook_file(
+    codebook: Engine,
+) -> None:
+    with Session(codebook) as s, pytest.raises(ThemeRefused) as refused:
+        change_theme(s, actor=INTERVIEWER, wave_key="2011", theme="Capacity",
+                     report="{count council} said so {label council}.")  # fmt: skip
+    assert [p.column for p in refused.value.problems] == ["report"]
+    assert "unknown code 'count'" in str(refused.value)
+    with Session(codebook) as s:
+        change_theme(s, actor=INTERVIEWER, wave_key="2011", theme="Capacity",
+                     report="{n council} said they lacked {label}.")  # fmt: skip
+    assert "Capacity,,,q15_skills_capacity,{n council} said they lacked {label}." in (
+        export_text(codebook)
     )
