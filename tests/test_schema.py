@@ -13,9 +13,10 @@ from db.models import Answer, Council, Interview, Wave
 from db.schema import _config, is_current, upgrade
 from db.setup import initialise
 from instrument.loader import instrument_text, schedule_sha256
+from services.codings import code_answer, my_codings
 from services.frames import sample_frames
 from services.results import load_report
-from tests.answering import complete_whole_interview
+from tests.answering import complete_whole_interview, open_answers_to_code
 from tests.conftest import INTERVIEWER
 
 
@@ -115,4 +116,25 @@ def test_a_database_from_before_0008__the_shipped_frames_become_rows__waves_of_t
         ]
         assert session.scalar(select(Answer.value).where(Answer.variable_id == "q11_swia_used"))
         assert len(session.scalars(select(Interview)).all()) == 32
+    engine.dispose()
+
+
+def test_down_to_0011_and_up_again__the_codings_kept(tmp_path: Path) -> None:
+    """0012's column comes off and goes back on in place: a copy of the theme table would
+    cascade into its codings. SQLite only, as above."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'survey.sqlite3'}")
+    initialise(engine)
+    ids = open_answers_to_code(engine, "q15_skills_capacity", {"Angus": "Training."}, ["Training"])
+    with Session(engine) as session:
+        code_answer(session, actor=INTERVIEWER, interview_id=ids["Angus"],
+                    variable_id="q15_skills_capacity", theme="Training")  # fmt: skip
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011")
+    assert "report" not in {c["name"] for c in inspect(engine).get_columns("theme")}
+    upgrade(engine)
+    with Session(engine) as session:
+        assert [c.theme for c in my_codings(session, actor=INTERVIEWER, interview_id=ids["Angus"],
+                                            variable_id="q15_skills_capacity")] == ["Training"]
     engine.dispose()
