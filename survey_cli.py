@@ -10,6 +10,7 @@ import datetime as dt
 import getpass
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import astuple
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -44,7 +45,7 @@ from services.accounts import (
 )
 from services.actor import Actor
 from services.audit_log import verify_chain
-from services.codings import theme_tallies
+from services.codings import published_quotes, theme_tallies
 from services.export import export_wave
 from services.frames import DEFAULT_MEMBER, load_frame, sample_frames
 from services.imports import import_wave
@@ -158,7 +159,9 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
                 else None
             )
             themes = theme_tallies(session, actor=args.actor, wave_key=args.wave)
-        docx = supplement_docx(results, title, comparison=comparison, themes=themes)
+            quotes = published_quotes(session, actor=args.actor, wave_key=args.wave)
+        docx = supplement_docx(results, title, comparison=comparison, themes=themes,
+                               quotes=[astuple(q) for q in quotes])  # fmt: skip
         Path(args.out).write_bytes(docx)
         print(f"Wrote the draft report supplement of wave {args.wave} to {args.out}.")
         return 0

@@ -33,6 +33,7 @@ from instrument.model import Comparison
 from instrument.progress import question_title
 
 CHART_WIDTH = Cm(15)
+Quote = tuple[str, str, str, str]  # question, theme, the words, who said them by role
 PngRenderer = Callable[[alt.TopLevelMixin], bytes]
 
 
@@ -44,10 +45,12 @@ def supplement_docx(
     draft_note: str | None = None,
     comparison: WaveComparison | None = None,
     themes: Sequence[ThemeTally] = (),
+    quotes: Sequence[Quote] = (),
 ) -> bytes:
     """Build the supplement. `render_png` is replaceable so callers can cache renders;
-    `themes` adds the open answers' counted themes, and `comparison` a last section comparing
-    the wave with another."""
+    `themes` adds the open answers' counted themes (with `quotes`, the approved ones: question,
+    theme, words, who by role), and `comparison` a last section comparing the wave with
+    another."""
     document = Document()
     _styles(document)
     document.add_heading(f"{title}: survey results", level=0)
@@ -80,7 +83,7 @@ def supplement_docx(
                 if variable_id in tallies:
                     _variable(document, tallies[variable_id], sentences, results, render_png)
     if themes:
-        _themes(document, results, themes, render_png)
+        _themes(document, results, themes, quotes, render_png)
     if comparison is not None:
         _comparison(document, comparison, tallies)
     out = io.BytesIO()
@@ -119,6 +122,7 @@ def _themes(
     document: WordDocument,
     results: WaveResults,
     themes: Sequence[ThemeTally],
+    quotes: Sequence[Quote],
     render_png: PngRenderer,
 ) -> None:
     """Per coded open question: the report's sentences, the chart and the table of themes."""
@@ -135,6 +139,9 @@ def _themes(
             f"Base: {tally.base} completed interviews that answered the question; "
             f"{tally.coded} of their answers carry a theme."
         ).runs[0].italic = True
+        for variable_id, theme, words, said_by in quotes:
+            if variable_id == tally.variable_id:
+                document.add_paragraph(f"“{words}” — {said_by} ({theme})", style="Quote")
 
 
 def _styles(document: WordDocument) -> None:

@@ -18,11 +18,13 @@ from services.codings import (
     CodingSummary,
     Disagreement,
     answers_to_code,
+    approve_quote,
     code_answer,
     coder_agreement,
     coding_progress,
     mark_quote,
     my_codings,
+    quotes_to_approve,
     record_agreement,
     remove_coding,
 )
@@ -68,6 +70,7 @@ def render() -> None:
         )
         _coding(wave.key, wave.members, instrument.variable(variable_id), themes)
         _agreement(wave.key, variable_id)
+        _approvals(wave.key, variable_id)
     else:
         st.info("No open question has a theme yet: add the first below.")
     _add_theme(wave.key, instrument, open_ids, themes)
@@ -229,6 +232,32 @@ def _agree(interview_id: int, variable_id: str, theme: str, applies: bool) -> No
                                    variable_id=variable_id, theme=theme, applies=applies),
         f"Agreed: {theme} {'applies' if applies else 'does not apply'}.", notice=NOTICE,
         in_callback=True)  # fmt: skip
+
+
+def _approvals(wave_key: str, variable_id: str) -> None:
+    """Other coders' quote candidates: a quote reaches the report once a second person
+    approves it (and its council has validated)."""
+    with session() as s:
+        candidates = quotes_to_approve(s, actor=actor(), wave_key=wave_key,
+                                       variable_id=variable_id)  # fmt: skip
+    if not candidates:
+        return
+    waiting = sum(1 for c in candidates if c.approved_by is None)
+    with st.expander(f"Quote candidates from other coders ({waiting} to approve)"):
+        for c in candidates:
+            with st.container(border=True, key=f"candidate_{c.coding_id}"):
+                approved = f"approved by {c.approved_by}" if c.approved_by else "not approved"
+                st.text(f"{c.council_name} · {c.theme} · marked by {c.coder}; {approved}")
+                st.text(f"“{c.passage}”")
+                st.button("Withdraw the approval" if c.approved_by else "Approve for the report",
+                          key=f"approve:{c.coding_id}", on_click=_approve,
+                          args=(c.coding_id, c.approved_by is None))  # fmt: skip
+
+
+def _approve(coding_id: int, approved: bool) -> None:
+    act(lambda s: approve_quote(s, actor=actor(), coding_id=coding_id, approved=approved),
+        "Quote approved for the report." if approved else "Approval withdrawn.",
+        notice=NOTICE, in_callback=True)  # fmt: skip
 
 
 def _add_theme(

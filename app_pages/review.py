@@ -15,6 +15,7 @@ from instrument.schedule import Instrument
 from instrument.values import ValueProblem
 from instrument.vocabulary import ReviewState
 from services.answers import RecordedAnswer, interview_answers
+from services.codings import published_quotes
 from services.interviews import council_interview, wave_instrument
 from services.review import (
     ReviewEntry,
@@ -84,6 +85,22 @@ def render() -> None:
             disabled=not unqueried,
         )
         _validate(interview.id, state, member)
+    _quotes(key, interview.id, member)
+
+
+def _quotes(wave_key: str, interview_id: int, member: str) -> None:
+    """Which of the submission's passages the report quotes (by the respondent's role only)."""
+    with session() as s:
+        quotes = published_quotes(s, actor=actor(), wave_key=wave_key, interview_id=interview_id)
+    if not quotes:
+        return
+    st.header("Passages quoted in the report")
+    st.write(
+        f"The report quotes these words of your {member}'s answers, attributed only to the "
+        "role of the person interviewed, never to your name."
+    )
+    for quote in quotes:
+        st.text(f"“{quote.passage}” — {quote.said_by} ({quote.theme})")
 
 
 def _standing(state: ReviewState, validated_at: object, reviews: dict[str, ReviewEntry]) -> None:

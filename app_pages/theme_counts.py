@@ -11,13 +11,14 @@ from aggregation.themes import as_tally, theme_sentences
 from app_pages.common import actor, literal, session
 from instrument.progress import question_title
 from instrument.schedule import Instrument
-from services.codings import theme_tallies
+from services.codings import published_quotes, theme_tallies
 
 
 def show_themes(wave: str, instrument: Instrument, members: str) -> None:
     """Nothing until a question of the wave has themes."""
     with session() as s:
         tallies = theme_tallies(s, actor=actor(), wave_key=wave)
+        quotes = published_quotes(s, actor=actor(), wave_key=wave)
     if not tallies:
         return
     st.header("Themes of the open answers")
@@ -34,3 +35,8 @@ def show_themes(wave: str, instrument: Instrument, members: str) -> None:
         left, right = st.columns(2, gap="medium")
         left.altair_chart(tally_chart(shown), width="stretch")
         right.dataframe(tally_table(shown), hide_index=True, width="content")
+        chosen = [q for q in quotes if q.variable_id == tally.variable_id]
+        if chosen:
+            st.markdown("**Quotes** (approved; from validated submissions; by role only)")
+            for quote in chosen:
+                st.text(f"{quote.theme}: “{quote.passage}” — {quote.said_by}")

@@ -263,6 +263,9 @@ class Coding(Base):
     passage: Mapped[str] = mapped_column(Text, default="")
     quote: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # A quote candidate approved for the report, by someone other than its coder.
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class CodingDecision(Base):

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from app_pages.navigation import ROLE_PAGES
 from instrument.vocabulary import Role
 from services.actor import Actor
-from services.codings import code_answer, my_codings
+from services.codings import code_answer, my_codings, quotes_to_approve
 from services.themes import list_themes
 from tests.answering import open_answers_to_code
 from tests.signing import app_as
@@ -154,3 +154,20 @@ def test_the_agreement_between_two_coders_is_shown_with_where_they_differ(
         t.value for t in at.text
     ]
     assert at.button(key=f"agree:{to_code['Fife']}:Budgets:True").disabled
+
+
+def test_another_coders_quote_is_approved_on_the_page(
+    app_db: Engine, to_code: dict[str, int]
+) -> None:
+    second = Actor("isla", "interviewer")
+    with Session(app_db) as s:
+        marked = code_answer(s, actor=second, interview_id=to_code["Fife"], variable_id=SKILLS,
+                             theme="External training", start=16, end=28, quote=True)  # fmt: skip
+    at = open_coding()
+    assert "Fife · External training · marked by isla; not approved" in [t.value for t in at.text]
+    at.button(key=f"approve:{marked.id}").click().run()
+    assert not at.exception, at.exception
+    with Session(app_db) as s:
+        (seen,) = quotes_to_approve(s, actor=CODER, wave_key="2011", variable_id=SKILLS)
+    assert seen.approved_by == "interviewer"
+    assert at.button(key=f"approve:{marked.id}").label == "Withdraw the approval"
