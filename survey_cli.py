@@ -45,7 +45,7 @@ from services.accounts import (
 )
 from services.actor import Actor
 from services.audit_log import verify_chain
-from services.codings import published_quotes, theme_tallies
+from services.codings import export_codings, import_codings, published_quotes, theme_tallies
 from services.export import export_wave
 from services.frames import DEFAULT_MEMBER, load_frame, sample_frames
 from services.imports import import_wave
@@ -543,6 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_wave_commands(commands)
     _add_frame_commands(commands)
     _add_theme_commands(commands)
+    _add_coding_commands(commands)
     instrument = commands.add_parser(
         "instrument", help="check a schedule file", description="check a schedule (YAML) file"
     )
@@ -616,22 +617,44 @@ def cmd_themes_merge(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_themes_export(engine: Engine, args: argparse.Namespace) -> int:
-    with Session(engine) as session:
-        data = export_codebook(session, actor=args.actor, wave_key=args.wave, fmt=args.format)
-    Path(args.out).write_bytes(data)
-    print(f"Wrote the codebook of wave {args.wave} to {args.out}.")
-    return 0
+    return _write_export(engine, args, export_codebook, "codebook")
 
 
 def cmd_themes_import(engine: Engine, args: argparse.Namespace) -> int:
+    return _read_import(engine, args, lambda *a, **k: len(import_codebook(*a, **k)), "theme")
+
+
+def cmd_codings_export(engine: Engine, args: argparse.Namespace) -> int:
+    return _write_export(engine, args, export_codings, "codings")
+
+
+def cmd_codings_import(engine: Engine, args: argparse.Namespace) -> int:
+    return _read_import(engine, args, import_codings, "coding")
+
+
+def _write_export(
+    engine: Engine, args: argparse.Namespace, export: Callable[..., bytes], what: str
+) -> int:
+    """A wave's flat file (`--out`, `--format`) from a service that writes one."""
+    with Session(engine) as session:
+        data = export(session, actor=args.actor, wave_key=args.wave, fmt=args.format)
+    Path(args.out).write_bytes(data)
+    print(f"Wrote the {what} of wave {args.wave} to {args.out}.")
+    return 0
+
+
+def _read_import(
+    engine: Engine, args: argparse.Namespace, read: Callable[..., int], noun: str
+) -> int:
+    """A flat file read into the wave by a service that adds all of it or nothing."""
     path = Path(args.file)
     data = _flat_file(path)
     if data is None:
         return 2
     with Session(engine) as session:
-        added = import_codebook(session, actor=args.actor, wave_key=args.wave, data=data,
-                                filename=path.name)  # fmt: skip
-    print(f"{len(added)} theme{'' if len(added) == 1 else 's'} added to wave {args.wave}.")
+        added = read(session, actor=args.actor, wave_key=args.wave, data=data,
+                     filename=path.name)  # fmt: skip
+    print(f"{added} {noun}{'' if added == 1 else 's'} added to wave {args.wave}.")
     return 0
 
 
@@ -747,6 +770,23 @@ def _add_theme_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     imp = action("import", cmd_themes_import, "add a codebook file's themes (all or nothing)")
     imp.add_argument("file", help="columns theme, parent, description, variables (';')")
+    imp.add_argument("--wave", default=DEFAULT_WAVE)
+
+
+def _add_coding_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    action = _command_group(
+        commands,
+        "codings",
+        "the coders' codings of a wave's open answers as a flat file: export, import",
+        "every coder's themes on the open answers, whole or by passage (interviewers)",
+        Role.INTERVIEWER,
+    )
+    export = action("export", cmd_codings_export, "write every coding of the wave as CSV/XLSX")
+    export.add_argument("--wave", default=DEFAULT_WAVE)
+    export.add_argument("--out", required=True)
+    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    imp = action("import", cmd_codings_import, "add a codings file's codings (all or nothing)")
+    imp.add_argument("file", help="columns council_code, variable, theme, coder, start, end, quote")
     imp.add_argument("--wave", default=DEFAULT_WAVE)
 
 
