@@ -10,7 +10,6 @@ import datetime as dt
 import getpass
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import astuple
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -45,11 +44,13 @@ from services.accounts import (
 )
 from services.actor import Actor
 from services.audit_log import verify_chain
-from services.codings import export_codings, import_codings, published_quotes, theme_tallies
+from services.codings import theme_tallies
+from services.codings_file import export_codings, import_codings
 from services.export import export_wave
 from services.frames import DEFAULT_MEMBER, load_frame, sample_frames
 from services.imports import import_wave
 from services.interviews import list_waves, wave_interviews, wave_summary
+from services.quotes import published_quotes
 from services.results import compare_with, load_report, load_results
 from services.themes import (
     change_theme,
@@ -161,7 +162,7 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
             themes = theme_tallies(session, actor=args.actor, wave_key=args.wave)
             quotes = published_quotes(session, actor=args.actor, wave_key=args.wave)
         docx = supplement_docx(results, title, comparison=comparison, themes=themes,
-                               quotes=[astuple(q) for q in quotes])  # fmt: skip
+                               quotes=quotes)  # fmt: skip
         Path(args.out).write_bytes(docx)
         print(f"Wrote the draft report supplement of wave {args.wave} to {args.out}.")
         return 0

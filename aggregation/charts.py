@@ -90,7 +90,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _quick(build: Callable[P, R]) -> Callable[P, R]:
+def quick(build: Callable[P, R]) -> Callable[P, R]:
     """Build without validating every schema object as it is made (to_dict still validates).
 
     Altair's switch is process-wide; were two threads to interleave here it could stay off,
@@ -204,11 +204,11 @@ def columns_csv(columns: Columns) -> str:
     return out.getvalue()
 
 
-def _title(label: str, subtitle: str) -> alt.Title:
+def chart_title(label: str, subtitle: str) -> alt.Title:
     return alt.Title(label, subtitle=subtitle, anchor="start")
 
 
-def _layer(
+def layered(
     layers: list[alt.Chart], values: list[dict[str, Any]], **properties: Any
 ) -> alt.LayerChart:
     return alt.LayerChart(
@@ -216,7 +216,7 @@ def _layer(
     )
 
 
-@_quick
+@quick
 def tally_chart(
     tally: Tally, instrument: Instrument | None = None, member: str = "council"
 ) -> alt.LayerChart:
@@ -255,7 +255,7 @@ def tally_chart(
         ),
         encoding=alt.FacetedEncoding(y=y, x=x, text=alt.Text("text:N")),
     )
-    return _layer([bars, labels], rows, title=_title(tally.label, subtitle), width=WIDTH,
+    return layered([bars, labels], rows, title=chart_title(tally.label, subtitle), width=WIDTH,
                   height=alt.Step(ROW_HEIGHT))  # fmt: skip
 
 
@@ -274,7 +274,7 @@ def comparison_rows(tallies: Sequence[Tally], names: Mapping[str, str]) -> list[
     return rows
 
 
-@_quick
+@quick
 def comparison_chart(
     tallies: Sequence[Tally], names: Mapping[str, str], title: str, subtitle: str
 ) -> alt.LayerChart:
@@ -329,7 +329,7 @@ def comparison_chart(
             color=alt.Color("label:N", legend=None, scale=alt.Scale(domain=segments, range=inks)),
         ),
     )
-    return _layer([bars, labels], rows, title=_title(title, subtitle), width=WIDTH,
+    return layered([bars, labels], rows, title=chart_title(title, subtitle), width=WIDTH,
                   height=alt.Step(BAR_STEP),
                   resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")))  # fmt: skip
 
@@ -377,7 +377,7 @@ def wave_pair_chart(now: Tally, then: Tally, wave: str, other_wave: str) -> alt.
     return comparison_chart(pair, names, now.label, f"Wave {wave} against wave {other_wave}")
 
 
-@_quick
+@quick
 def mentions_pair_chart(now: Tally, then: Tally, wave: str, other_wave: str) -> alt.LayerChart:
     """A multiple choice in two waves: per answer, a bar for each wave, each the share of that
     wave's base mentioning it, labelled '12 (39%)'."""
@@ -408,7 +408,7 @@ def mentions_pair_chart(now: Tally, then: Tally, wave: str, other_wave: str) -> 
         encoding=alt.FacetedEncoding(y=y, x=x, yOffset=offset, text=alt.Text("text:N")),
     )  # fmt: skip
     subtitle = f"Wave {wave} against wave {other_wave} · more than one answer possible"
-    return _layer([bars, labels], rows, title=_title(now.label, subtitle), width=WIDTH,
+    return layered([bars, labels], rows, title=chart_title(now.label, subtitle), width=WIDTH,
                   height=alt.Step(ROW_HEIGHT / 2 + 2))  # fmt: skip
 
 
@@ -422,7 +422,7 @@ def percent_by_council(answers: Answers, variable_id: str) -> pd.DataFrame:
     return frame.sort_values(["value", "council"], ascending=[False, True]).reset_index(drop=True)
 
 
-@_quick
+@quick
 def inhouse_dot_chart(
     points: pd.DataFrame, tally: Tally, member: str = "council"
 ) -> alt.LayerChart:
@@ -476,7 +476,7 @@ def inhouse_dot_chart(
         transform=one_row,
         encoding=alt.FacetedEncoding(x=half),
     )  # fmt: skip
-    return _layer([rule, rule_label, dots], records, title=_title(tally.label, subtitle),
+    return layered([rule, rule_label, dots], records, title=chart_title(tally.label, subtitle),
                   width=WIDTH, height=alt.Step(DOT_STEP))  # fmt: skip
 
 
@@ -509,7 +509,7 @@ def response_table(figures: ResponseFigures) -> Columns:
     }
 
 
-@_quick
+@quick
 def response_chart(figures: ResponseFigures) -> alt.LayerChart:
     """The councils of the wave by fieldwork status, labelled '27 (84%)'."""
     rows = response_rows(figures)
@@ -539,7 +539,7 @@ def response_chart(figures: ResponseFigures) -> alt.LayerChart:
         encoding=alt.FacetedEncoding(y=y, x=x, text=alt.Text("text:N")),
     )
     base = f"Base: {figures.eligible} {figures.members} in the wave"
-    return _layer([bars, labels], rows, title=_title("Response", base),
+    return layered([bars, labels], rows, title=chart_title("Response", base),
                   width=WIDTH, height=alt.Step(ROW_HEIGHT))  # fmt: skip
 
 

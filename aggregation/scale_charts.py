@@ -24,12 +24,12 @@ from aggregation.charts import (
     REFERENCE_COLOUR,
     WIDTH,
     Columns,
-    _layer,
-    _quick,
-    _title,
+    chart_title,
     comparison_names,
     count_text,
     declared_comparison_chart,
+    layered,
+    quick,
 )
 from aggregation.tally import Tally
 from aggregation.wording import mean_text, scale_text
@@ -117,7 +117,7 @@ def _base_subtitle(tallies: Sequence[Tally], names: Mapping[str, str]) -> str:
     return "Base: " + "; ".join(f"{names.get(t.variable_id, t.label)} {t.base}" for t in tallies)
 
 
-@_quick
+@quick
 def diverging_chart(
     tallies: Sequence[Tally], names: Mapping[str, str], title: str
 ) -> alt.LayerChart:
@@ -160,7 +160,7 @@ def diverging_chart(
         encoding=alt.FacetedEncoding(x=alt.XDatum(datum=0)),
     )  # fmt: skip
     subtitle = _base_subtitle(tallies, names) + _non_response(tallies)
-    return _layer([bars, labels, centre], rows, title=_title(title, subtitle), width=WIDTH,
+    return layered([bars, labels, centre], rows, title=chart_title(title, subtitle), width=WIDTH,
                   height=alt.Step(BAR_STEP),
                   resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")))  # fmt: skip
 
@@ -192,7 +192,7 @@ def means_table(tallies: Sequence[Tally], names: Mapping[str, str]) -> Columns:
     }
 
 
-@_quick
+@quick
 def means_chart(tallies: Sequence[Tally], names: Mapping[str, str], title: str) -> alt.LayerChart:
     """A bar per question to its mean score, on the scale's whole range, labelled '1.4 (n = 29)'."""
     rows = means_rows(tallies, names)
@@ -215,5 +215,5 @@ def means_chart(tallies: Sequence[Tally], names: Mapping[str, str], title: str) 
         encoding=alt.FacetedEncoding(y=y, x=alt.X("mean:Q"), text=alt.Text("text:N")),
     )  # fmt: skip
     subtitle = _base_subtitle(tallies, names) + " · the mean of those who gave a score"
-    return _layer([bars, labels], rows, title=_title(title, subtitle), width=WIDTH,
+    return layered([bars, labels], rows, title=chart_title(title, subtitle), width=WIDTH,
                   height=alt.Step(28))  # fmt: skip

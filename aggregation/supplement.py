@@ -28,12 +28,11 @@ from aggregation.results import WaveResults
 from aggregation.scale_charts import declared_chart, declared_table
 from aggregation.tally import Tally
 from aggregation.text import methodology_paragraph, report_sentences
-from aggregation.themes import ThemeTally, as_tally, theme_sentences
+from aggregation.themes import PublishedQuote, ThemeTally, as_tally, theme_sentences
 from instrument.model import Comparison
 from instrument.progress import question_title
 
 CHART_WIDTH = Cm(15)
-Quote = tuple[str, str, str, str]  # question, theme, the words, who said them by role
 PngRenderer = Callable[[alt.TopLevelMixin], bytes]
 
 
@@ -45,12 +44,11 @@ def supplement_docx(
     draft_note: str | None = None,
     comparison: WaveComparison | None = None,
     themes: Sequence[ThemeTally] = (),
-    quotes: Sequence[Quote] = (),
+    quotes: Sequence[PublishedQuote] = (),
 ) -> bytes:
     """Build the supplement. `render_png` is replaceable so callers can cache renders;
-    `themes` adds the open answers' counted themes (with `quotes`, the approved ones: question,
-    theme, words, who by role), and `comparison` a last section comparing the wave with
-    another."""
+    `themes` adds the open answers' counted themes (with `quotes`, the approved ones), and
+    `comparison` a last section comparing the wave with another."""
     document = Document()
     _styles(document)
     document.add_heading(f"{title}: survey results", level=0)
@@ -122,7 +120,7 @@ def _themes(
     document: WordDocument,
     results: WaveResults,
     themes: Sequence[ThemeTally],
-    quotes: Sequence[Quote],
+    quotes: Sequence[PublishedQuote],
     render_png: PngRenderer,
 ) -> None:
     """Per coded open question: the report's sentences, the chart and the table of themes."""
@@ -139,9 +137,10 @@ def _themes(
             f"Base: {tally.base} completed interviews that answered the question; "
             f"{tally.coded} of their answers carry a theme."
         ).runs[0].italic = True
-        for variable_id, theme, words, said_by in quotes:
-            if variable_id == tally.variable_id:
-                document.add_paragraph(f"“{words}” — {said_by} ({theme})", style="Quote")
+        for quote in quotes:
+            if quote.variable_id == tally.variable_id:
+                document.add_paragraph(f"“{quote.passage}” — {quote.said_by} ({quote.theme})",
+                                       style="Quote")  # fmt: skip
 
 
 def _styles(document: WordDocument) -> None:

@@ -48,6 +48,16 @@ class CodedTheme:
     report: str = ""
 
 
+@dataclass(frozen=True)
+class PublishedQuote:
+    """An approved quote as the report prints it: attributed by role, never by council."""
+
+    variable_id: str
+    theme: str
+    passage: str
+    said_by: str  # "a Head of Service"
+
+
 def count_themes(
     codebook: Sequence[CodedTheme],
     answered: Mapping[str, Collection[int]],

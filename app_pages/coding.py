@@ -13,22 +13,19 @@ from instrument.model import Variable
 from instrument.progress import question_title
 from instrument.schedule import Instrument
 from instrument.types import question_type
+from services.agreement import Disagreement, coder_agreement, record_agreement
 from services.codings import (
     AnswerToCode,
     CodingSummary,
-    Disagreement,
     answers_to_code,
-    approve_quote,
     code_answer,
-    coder_agreement,
     coding_progress,
     mark_quote,
     my_codings,
-    quotes_to_approve,
-    record_agreement,
     remove_coding,
 )
 from services.interviews import wave_instrument
+from services.quotes import approve_quote, quotes_to_approve
 from services.themes import ThemeSummary, create_theme, list_themes
 
 QUESTION = "coding_question"

@@ -8,7 +8,7 @@ reruns reuse what was built. Images are rendered only when a download button is 
 from __future__ import annotations
 
 import json
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -40,8 +40,9 @@ from instrument.model import RESERVED_LABELS
 from instrument.schedule import Instrument
 from instrument.types import Counting, question_type
 from services.actor import Actor
-from services.codings import published_quotes, theme_tallies
+from services.codings import theme_tallies
 from services.interviews import wave_instrument, wave_summary
+from services.quotes import published_quotes
 from services.results import load_report, load_results, wave_data_version
 from services.review import wave_review_states
 
@@ -286,7 +287,7 @@ def _supplement(url: str, key: str, acting: Actor, drafts: bool) -> bytes:
         results = load_results(s, actor=acting, wave_key=key, include_unvalidated=drafts)
         title = wave_summary(s, actor=actor(), wave_key=key).title
         themes = theme_tallies(s, actor=acting, wave_key=key)
-        quotes = [astuple(q) for q in published_quotes(s, actor=acting, wave_key=key)]
+        quotes = published_quotes(s, actor=acting, wave_key=key)
     return supplement_docx(results, title, themes=themes, quotes=quotes)
 
 

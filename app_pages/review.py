@@ -15,8 +15,8 @@ from instrument.schedule import Instrument
 from instrument.values import ValueProblem
 from instrument.vocabulary import ReviewState
 from services.answers import RecordedAnswer, interview_answers
-from services.codings import published_quotes
 from services.interviews import council_interview, wave_instrument
+from services.quotes import published_quotes
 from services.review import (
     ReviewEntry,
     awaiting_review,

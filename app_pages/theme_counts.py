@@ -11,7 +11,8 @@ from aggregation.themes import as_tally, theme_sentences
 from app_pages.common import actor, literal, session
 from instrument.progress import question_title
 from instrument.schedule import Instrument
-from services.codings import published_quotes, theme_tallies
+from services.codings import theme_tallies
+from services.quotes import published_quotes
 
 
 def show_themes(wave: str, instrument: Instrument, members: str) -> None:

@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 from app_pages.navigation import ROLE_PAGES
 from instrument.vocabulary import Role
 from services.actor import Actor
-from services.codings import code_answer, my_codings, quotes_to_approve
+from services.codings import code_answer, my_codings
+from services.quotes import quotes_to_approve
 from services.themes import list_themes
 from tests.answering import open_answers_to_code
 from tests.signing import app_as

@@ -12,15 +12,8 @@ from aggregation.agreement import krippendorff_alpha
 from db.models import AuditEvent, CodingDecision, CodingHistory
 from instrument.values import ValueProblem
 from services.actor import Actor
-from services.codings import (
-    code_answer,
-    coder_agreement,
-    coding_progress,
-    mark_quote,
-    my_codings,
-    record_agreement,
-    remove_coding,
-)
+from services.agreement import coder_agreement, record_agreement
+from services.codings import code_answer, coding_progress, mark_quote, my_codings, remove_coding
 from services.interviews import NotFound
 from services.permissions import PermissionDenied, WaveClosed
 from services.themes import ThemeRefused, change_theme, create_theme, merge_themes

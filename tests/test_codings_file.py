@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from db.models import AuditEvent, Coding
 from services.actor import Actor
-from services.codings import CodingsRefused, code_answer, export_codings, import_codings
+from services.codings import code_answer
+from services.codings_file import CodingsRefused, export_codings, import_codings
 from tests.answering import open_answers_to_code
 from tests.conftest import INTERVIEWER, TableChecksum, table_checksums
 

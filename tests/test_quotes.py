@@ -14,14 +14,9 @@ from sqlalchemy.orm import Session
 import survey_cli
 from instrument.values import ValueProblem
 from services.actor import Actor
-from services.codings import (
-    approve_quote,
-    code_answer,
-    mark_quote,
-    published_quotes,
-    quotes_to_approve,
-)
+from services.codings import code_answer, mark_quote
 from services.permissions import PermissionDenied
+from services.quotes import approve_quote, published_quotes, quotes_to_approve
 from services.review import validate_submission
 from tests.answering import complete_whole_interview, open_answers_to_code
 from tests.conftest import INTERVIEWER, interview_id_of

@@ -16,7 +16,8 @@ import survey_cli
 from aggregation.report import report_json
 from aggregation.themes import CodedTheme, count_themes, theme_lines, theme_sentences, themes_dict
 from services.actor import Actor
-from services.codings import code_answer, record_agreement, theme_tallies
+from services.agreement import record_agreement
+from services.codings import code_answer, theme_tallies
 from services.results import load_report
 from services.themes import change_theme
 from tests.answering import complete_whole_interview, open_answers_to_code
