@@ -28,6 +28,7 @@ ROLE_PAGES: dict[Role, list[str]] = {  # the first is the role's home page
         "dashboard",
         "summaries",
     ],
+    Role.ANALYST: ["coding", "dashboard", "summaries"],
     Role.AUDITOR: ["dashboard", "summaries"],
     Role.COUNCIL: ["review"],
     Role.ADMIN: ["accounts", "waves", "audit", "dashboard", "summaries"],

@@ -40,12 +40,15 @@ class Role(Coded):
 
     ADMIN = "admin", "Administrator"
     INTERVIEWER = "interviewer", "Interviewer"
+    ANALYST = "analyst", "Analyst"
     AUDITOR = "auditor", "Auditor"
     COUNCIL = "council", "Council"
 
 
 # The audit team's own accounts, who read the whole wave; a council reads only its own.
-STAFF: frozenset[Role] = frozenset({Role.ADMIN, Role.INTERVIEWER, Role.AUDITOR})
+STAFF: frozenset[Role] = frozenset({Role.ADMIN, Role.INTERVIEWER, Role.ANALYST, Role.AUDITOR})
+# Who reads every council's open answers word for word and codes them into themes.
+CODERS: frozenset[Role] = frozenset({Role.INTERVIEWER, Role.ANALYST})
 
 
 class InterviewStatus(Coded):

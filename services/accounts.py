@@ -246,7 +246,8 @@ def set_verbatim_access(
         session.rollback()
         raise AccountProblem(
             f"{account.username} is a {account.role} account; only auditors are granted "
-            "verbatim access (interviewers, administrators and the council itself have it)"
+            "verbatim access (interviewers, analysts, administrators and the council itself"
+            " have it)"
         )
     if account.can_read_verbatim == granted:
         session.rollback()

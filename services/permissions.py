@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Account, Interview, Wave
 from instrument.errors import SurveyError
-from instrument.vocabulary import STAFF, Role
+from instrument.vocabulary import CODERS, STAFF, Role
 from services import audit
 from services.actor import Actor
 
@@ -32,8 +32,8 @@ RULES: dict[str, frozenset[Role]] = {
     "manage accounts": frozenset({Role.ADMIN}),
     "manage waves": frozenset({Role.ADMIN}),
     "manage sample frames": frozenset({Role.ADMIN}),
-    "manage the codebook": frozenset({Role.INTERVIEWER}),  # themes of the open answers
-    "code open answers": frozenset({Role.INTERVIEWER}),  # verbatim: never auditors
+    "manage the codebook": CODERS,  # themes of the open answers
+    "code open answers": CODERS,  # verbatim: never auditors
     "read the audit log": frozenset({Role.ADMIN}),
     "back up and restore": frozenset({Role.ADMIN}),
 }
@@ -101,9 +101,10 @@ def require_interview(session: Session, actor: Actor, action: str, interview: In
 
 
 def may_read_verbatim(session: Session, actor: Actor, interview: Interview | None = None) -> bool:
-    """Verbatim text answers: interviewers, admins, the council itself, and auditors an
-    administrator has named. Notes follow `may_read_notes`, which leaves councils out."""
-    if actor.role in (Role.INTERVIEWER, Role.ADMIN):
+    """Verbatim text answers: interviewers, analysts (who code them), admins, the council
+    itself, and auditors an administrator has named. Notes follow `may_read_notes`, which
+    leaves councils out."""
+    if actor.role in (Role.INTERVIEWER, Role.ANALYST, Role.ADMIN):
         return True
     if actor.role == Role.COUNCIL:
         return interview is not None and interview.council.code == actor.council_code

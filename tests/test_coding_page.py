@@ -119,7 +119,23 @@ def test_a_theme_added_on_the_page__and_none_before_it(app_db: Engine) -> None:
     assert at.selectbox(key="coding_question").value == "q17c_problems"
 
 
-def test_coding_is_for_interviewers_not_auditors() -> None:
+def test_an_analyst_signs_in_to_the_coding_page_and_codes__auditors_never_see_it(
+    app_db: Engine, to_code: dict[str, int]
+) -> None:
+    at = app_as("analyst", timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Coding"]  # the analyst's home page
+    with Session(app_db) as s:
+        budgets = next(t.id for t in list_themes(s, actor=CODER, wave_key="2011")
+                       if t.name == "Budgets")  # fmt: skip
+    at.toggle(key=f"whole:{to_code['Angus']}:{SKILLS}:{budgets}").set_value(True).run()
+    assert not at.exception, at.exception
+    with Session(app_db) as s:
+        coded = my_codings(s, actor=Actor("analyst", "analyst"), interview_id=to_code["Angus"],
+                           variable_id=SKILLS)  # fmt: skip
+    assert [(c.theme, c.whole) for c in coded] == [("Budgets", True)]
+    assert mine(app_db, to_code["Angus"]) == []  # the interviewer's codings are their own
     assert "coding" in ROLE_PAGES[Role.INTERVIEWER]
     assert "coding" not in ROLE_PAGES[Role.AUDITOR]
 

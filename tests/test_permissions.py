@@ -24,10 +24,12 @@ from services import (
     accounts,
     answers,
     audit_log,
+    codings,
     fieldwork,
     interviews,
     review,
     summaries,
+    themes,
 )
 from services import export as flatfile_export
 from services import imports as flatfile_import
@@ -46,7 +48,7 @@ from tests.signing import account
 
 FIFE = "S12000047"
 ANGUS = "S12000041"
-ROLES = ("admin", "interviewer", "auditor", "council")
+ROLES = ("admin", "interviewer", "analyst", "auditor", "council")
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,11 @@ def built(
     initialise(engine)
     fife, angus = interview_id_of(engine, FIFE), interview_id_of(engine, ANGUS)
     complete_whole_interview(engine, INTERVIEWER, fife)
-    for role in ("admin", "auditor"):
+    for role in ("admin", "analyst", "auditor"):
         account(engine, role)
+    with Session(engine) as s:
+        themes.create_theme(s, actor=INTERVIEWER, wave_key="2011", name="Training",
+                            variables=[SKILLS])  # fmt: skip
     account(engine, "council", council=FIFE)
     account(engine, "council", council=ANGUS)
     yield engine, World(fife, angus)
@@ -100,7 +105,9 @@ def session_on(connection: Connection) -> Session:
     return Session(bind=connection, join_transaction_mode="create_savepoint")
 
 
-STAFF = {"admin", "interviewer", "auditor"}
+STAFF = {"admin", "interviewer", "analyst", "auditor"}
+CODERS = {"interviewer", "analyst"}
+SKILLS = "q15_skills_capacity"
 COLUMNS = export_columns(instrument_named("schedule_2011"))
 ANGUS_ROW = (
     ",".join(COLUMNS)
@@ -305,6 +312,27 @@ CALLS: dict[str, tuple[Call, set[str], bool]] = {
     "audit_export_csv": (lambda s, a, w: audit_log.export_csv(s, actor=a), {"admin"}, False),
     "audit_recent_events": (lambda s, a, w: audit_log.recent_events(s, actor=a), {"admin"}, False),
     "fill_demo_wave": (lambda s, a, w: demo.fill_demo_wave(s, actor=a), {"admin"}, False),
+    "create_theme": (
+        lambda s, a, w: themes.create_theme(
+            s, actor=a, wave_key="2011", name="Peer review", variables=[SKILLS]
+        ),
+        CODERS,
+        False,
+    ),
+    "code_answer": (
+        lambda s, a, w: codings.code_answer(
+            s, actor=a, interview_id=w.fife, variable_id=SKILLS, theme="Training"
+        ),
+        CODERS,
+        False,
+    ),
+    "answers_to_code": (
+        lambda s, a, w: codings.answers_to_code(
+            s, actor=a, wave_key="2011", variable_id=SKILLS
+        ),
+        CODERS,
+        False,
+    ),
 }
 
 
@@ -380,6 +408,18 @@ def test_auditors_read_coded_answers_but_not_verbatim_until_granted(
         seen = answers.interview_answers(s, actor=auditor, interview_id=world.fife)
     assert all(not a.withheld for a in seen.values())
     assert all(seen[k].value is not None for k in text_ids)
+
+
+def test_analysts_read_every_councils_verbatim_answers_and_notes_but_change_no_answer(
+    connection: Connection, world: World
+) -> None:
+    analyst = actor_for("analyst")
+    with session_on(connection) as s:
+        seen = answers.interview_answers(s, actor=analyst, interview_id=world.fife)
+    assert seen[SKILLS].value and not any(a.withheld for a in seen.values())
+    with session_on(connection) as s, pytest.raises(PermissionDenied, match="an analyst account"):
+        answers.save_answer(s, actor=analyst, interview_id=world.fife, variable_id=SKILLS,
+                            value="Rewritten by the analyst")  # fmt: skip
 
 
 def test_per_council_outputs_hold_only_validated_councils_unless_drafts_are_asked_for(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine
@@ -18,6 +20,7 @@ from services.frames import sample_frames
 from services.results import load_report
 from tests.answering import complete_whole_interview, open_answers_to_code
 from tests.conftest import INTERVIEWER
+from tests.signing import account
 
 
 def test_down_to_0003_and_up_again__answers_kept__counted_through_the_coded_index(
@@ -137,4 +140,37 @@ def test_down_to_0011_and_up_again__the_codings_kept(tmp_path: Path) -> None:
     with Session(engine) as session:
         assert [c.theme for c in my_codings(session, actor=INTERVIEWER, interview_id=ids["Angus"],
                                             variable_id="q15_skills_capacity")] == ["Training"]
+    engine.dispose()
+
+
+def test_0014_lets_analyst_accounts_in__both_account_checks_kept__down_refused_while_one_exists(
+    tmp_path: Path,
+) -> None:
+    """The role check is rebuilt by a batch copy of `account` on SQLite: the council check must
+    come through it, and going down must not leave an account the old check forbids."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'survey.sqlite3'}")
+    initialise(engine)
+    account(engine, "analyst")
+    config = _config()
+    with pytest.raises(RuntimeError, match="1 analyst account"), engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013")
+    assert is_current(engine)
+    checks = {c["name"]: c["sqltext"] for c in inspect(engine).get_check_constraints("account")}
+    assert "'analyst'" in checks["ck_account_role"]
+    assert "council_id IS NOT NULL" in checks["ck_account_council_iff_council_role"]
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM account WHERE role = 'analyst'"))
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013")
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO account (username, display_name, role, password_hash, active,"
+                 " failed_attempts, created_at, can_read_verbatim)"
+                 " VALUES ('ann', 'Ann', 'analyst', 'x', 1, 0, '2026-12-06', 0)")
+        )  # fmt: skip
+    upgrade(engine)
+    account(engine, "analyst")
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(text("UPDATE account SET council_id = 1 WHERE role = 'analyst'"))
     engine.dispose()
