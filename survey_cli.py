@@ -50,6 +50,7 @@ from services.export import export_wave
 from services.frames import DEFAULT_MEMBER, load_frame, sample_frames
 from services.imports import import_wave
 from services.interviews import list_waves, wave_interviews, wave_summary
+from services.qda import export_qdc, export_qdpx, import_qdc, import_qdpx
 from services.quotes import published_quotes
 from services.results import compare_with, load_report, load_results
 from services.themes import (
@@ -618,19 +619,31 @@ def cmd_themes_merge(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_themes_export(engine: Engine, args: argparse.Namespace) -> int:
-    return _write_export(engine, args, export_codebook, "codebook")
+    export = _any_format(export_qdc) if args.format == "qdc" else export_codebook
+    return _write_export(engine, args, export, "codebook")
 
 
 def cmd_themes_import(engine: Engine, args: argparse.Namespace) -> int:
+    if Path(args.file).suffix.lower() == ".qdc":
+        ids = [v.strip() for v in (args.variables or "").split(",") if v.strip()]
+        return _read_import(engine, args, lambda *a, **k: len(import_qdc(*a, variables=ids, **k)),
+                            "theme")  # fmt: skip
     return _read_import(engine, args, lambda *a, **k: len(import_codebook(*a, **k)), "theme")
 
 
 def cmd_codings_export(engine: Engine, args: argparse.Namespace) -> int:
-    return _write_export(engine, args, export_codings, "codings")
+    export = _any_format(export_qdpx) if args.format == "qdpx" else export_codings
+    return _write_export(engine, args, export, "codings")
 
 
 def cmd_codings_import(engine: Engine, args: argparse.Namespace) -> int:
-    return _read_import(engine, args, import_codings, "coding")
+    qdpx = Path(args.file).suffix.lower() == ".qdpx"
+    return _read_import(engine, args, import_qdpx if qdpx else import_codings, "coding")
+
+
+def _any_format(export: Callable[..., bytes]) -> Callable[..., bytes]:
+    """A REFI-QDA export, which has one format only, called as a flat file's is."""
+    return lambda session, *, fmt, **kwargs: export(session, **kwargs)
 
 
 def _write_export(
@@ -765,13 +778,17 @@ def _add_theme_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     merge.add_argument("theme", help="the theme merged, which is then gone")
     merge.add_argument("--into", required=True, help="the theme that stays")
     merge.add_argument("--wave", default=DEFAULT_WAVE)
-    export = action("export", cmd_themes_export, "write the codebook as CSV or XLSX")
+    export = action("export", cmd_themes_export,
+                    "write the codebook as CSV, XLSX or a REFI-QDA codebook (.qdc)")  # fmt: skip
     export.add_argument("--wave", default=DEFAULT_WAVE)
     export.add_argument("--out", required=True)
-    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    export.add_argument("--format", choices=("csv", "xlsx", "qdc"), default="csv")
     imp = action("import", cmd_themes_import, "add a codebook file's themes (all or nothing)")
-    imp.add_argument("file", help="columns theme, parent, description, variables (';')")
+    imp.add_argument("file", help="columns theme, parent, description, variables (';'); or a "
+                     ".qdc from NVivo, ATLAS.ti or MAXQDA")  # fmt: skip
     imp.add_argument("--wave", default=DEFAULT_WAVE)
+    imp.add_argument("--variables", metavar="ID,ID", help="for a .qdc: the open questions a "
+                     "code applies to when its description does not name them")  # fmt: skip
 
 
 def _add_coding_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -782,12 +799,14 @@ def _add_coding_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "every coder's themes on the open answers, whole or by passage (interviewers)",
         Role.INTERVIEWER,
     )
-    export = action("export", cmd_codings_export, "write every coding of the wave as CSV/XLSX")
+    export = action("export", cmd_codings_export, "write every coding of the wave as CSV/XLSX,"
+                    " or with the answers and codebook as a REFI-QDA project (.qdpx)")  # fmt: skip
     export.add_argument("--wave", default=DEFAULT_WAVE)
     export.add_argument("--out", required=True)
-    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    export.add_argument("--format", choices=("csv", "xlsx", "qdpx"), default="csv")
     imp = action("import", cmd_codings_import, "add a codings file's codings (all or nothing)")
-    imp.add_argument("file", help="columns council_code, variable, theme, coder, start, end, quote")
+    imp.add_argument("file", help="columns council_code, variable, theme, coder, start, end, "
+                     "quote; or a .qdpx project this survey exported, coded further")  # fmt: skip
     imp.add_argument("--wave", default=DEFAULT_WAVE)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_pages.coding_exchange import NOTICE, show_exchange
 from app_pages.common import act, actor, chosen_wave, literal, session, show_notice
 from instrument.model import Variable
 from instrument.progress import question_title
@@ -30,7 +31,6 @@ from services.themes import ThemeSummary, create_theme, list_themes
 
 QUESTION = "coding_question"
 AT = "coding_at"  # which answer is shown, per question
-NOTICE = "coding_notice"
 
 
 def highlighted(text: str, passages: list[CodingSummary]) -> str:
@@ -71,6 +71,7 @@ def render() -> None:
     else:
         st.info("No open question has a theme yet: add the first below.")
     _add_theme(wave.key, instrument, open_ids, themes)
+    show_exchange(wave.key)
 
 
 def _coding(

@@ -35,16 +35,20 @@ NO_DATA_ROWS = "the file has column names but no data rows"
 
 @dataclass(frozen=True)
 class ImportProblem:
-    """One thing wrong with the file: where (row, council, column), the value, and why."""
+    """One thing wrong with the file: where (row, or line of an XML file; council, column),
+    the value, and why."""
 
     reason: str
     row: int | None = None
     council: str | None = None
     column: str | None = None
     value: str | None = None
+    line: int | None = None
 
     def __str__(self) -> str:
         where = []
+        if self.line is not None:
+            where.append(f"line {self.line}")
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.council:
@@ -86,7 +90,9 @@ class ImportRefused(SurveyError):
             )
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(
-            f"{self.refused}, nothing was written ({self.total} problems):\n{lines}", file=file
+            f"{self.refused}, nothing was written ({self.total} "
+            f"problem{'' if self.total == 1 else 's'}):\n{lines}",
+            file=file,
         )
 
 

@@ -159,7 +159,7 @@ def answers_to_code(
     require(session, actor, CODE, target=f"wave {wave_key} {variable_id}")
     wave = get_wave(session, wave_key)
     rows = session.execute(
-        _given(wave.id, variable_id)
+        given_answers(wave.id, variable_id)
         .add_columns(Council.name, Answer.value)
         .join(Council, Council.id == Interview.council_id)
         .order_by(Council.name)
@@ -167,7 +167,7 @@ def answers_to_code(
     return [AnswerToCode(interview_id, name, value) for interview_id, name, value in rows]
 
 
-def _given(wave_id: int, variable_id: str | None) -> Select[int]:
+def given_answers(wave_id: int, variable_id: str | None) -> Select[int]:
     """The interviews of the wave with an answer to the question to code (not a reserved
     code, not blank); to any question, with `variable_id` None."""
     query = (
@@ -201,7 +201,7 @@ def theme_tallies(session: Session, *, actor: Actor, wave_key: str) -> list[Them
         v.id: set() for v in pinned(wave).questions if v.id in coded
     }  # schedule order
     for interview_id, variable_id in session.execute(
-        _given(wave.id, None).add_columns(Answer.variable_id).where(
+        given_answers(wave.id, None).add_columns(Answer.variable_id).where(
             Answer.interview_id.in_(completed), Answer.variable_id.in_(coded)
         )
     ):
@@ -231,7 +231,7 @@ def coding_progress(session: Session, *, actor: Actor, wave_key: str, variable_i
     """'Q15 coded for 24 of 31': the actor's coded answers of those given to the question."""
     require(session, actor, "read the wave", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
-    answered = _given(wave.id, variable_id)
+    answered = given_answers(wave.id, variable_id)
     coded = select(func.count(func.distinct(Coding.interview_id))).where(
         Coding.interview_id.in_(answered),
         Coding.variable_id == variable_id,

@@ -3,13 +3,15 @@ every problem by row and column."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.councils import council_lookup, match_key
 from db.models import Answer, Coding, Council, Interview, Theme, Wave
 from flatfile.checks import ImportRefused
-from flatfile.codings import CODING_COLUMNS, Resolve, Resolved, check_codings_file
+from flatfile.codings import CODING_COLUMNS, CodingRow, Resolve, Resolved, check_codings_file
 from flatfile.table import FlatFileFormat, write_table
 from instrument.model import RESERVED_CODES
 from services import audit
@@ -59,6 +61,14 @@ def import_codings(
     if problems:
         session.rollback()
         raise CodingsRefused(problems, file=filename)
+    return add_codings(session, actor, wave_key, rows, filename)
+
+
+def add_codings(
+    session: Session, actor: Actor, wave_key: str, rows: Sequence[CodingRow], filename: str
+) -> int:
+    """Write checked codings (a coding already there is kept as it is), each with its history
+    row, and one audit row for the file; return how many were added."""
     added = 0
     for row in rows:
         key = (Coding.interview_id == row.interview_id, Coding.variable_id == row.variable_id,

@@ -6,7 +6,7 @@ one transaction, and refused in a closed wave."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -205,14 +205,28 @@ def import_codebook(
     session: Session, *, actor: Actor, wave_key: str, data: bytes, filename: str = "codebook.csv"
 ) -> list[ThemeSummary]:
     """Add every theme of a codebook file to the wave, or none (every problem listed)."""
+
+    def check(open_ids: list[str], existing: dict[str, bool]) -> CheckedCodebook:
+        return check_codebook_file(data, filename, open_questions=open_ids, name_key=match_key,
+                                   existing=existing)  # fmt: skip
+
+    return add_codebook(session, actor=actor, wave_key=wave_key, filename=filename, check=check)
+
+
+CheckedCodebook = tuple[list[CodebookTheme], list[ImportProblem]]
+# Given the wave's open questions and its themes (name key: is a child), a codebook checked whole.
+CheckCodebook = Callable[[list[str], dict[str, bool]], CheckedCodebook]
+
+
+def add_codebook(
+    session: Session, *, actor: Actor, wave_key: str, filename: str, check: CheckCodebook
+) -> list[ThemeSummary]:
+    """Add every theme a codebook gives (a file of rows, a REFI-QDA codebook) or none: `check`
+    reads it against the wave's open questions and themes and lists every problem."""
     wave = _changing(session, actor, wave_key, f"wave {wave_key} codebook {filename}")
     existing = {t.name_key: t for t in _themes(session, wave)}
-    read, problems = check_codebook_file(
-        data,
-        filename,
-        open_questions=open_questions(wave),
-        name_key=match_key,
-        existing={key: t.parent_id is not None for key, t in existing.items()},
+    read, problems = check(
+        open_questions(wave), {key: t.parent_id is not None for key, t in existing.items()}
     )
     _refuse(session, problems, file=filename)
     added: dict[str, Theme] = {}

@@ -188,3 +188,15 @@ def test_another_coders_quote_is_approved_on_the_page(
         (seen,) = quotes_to_approve(s, actor=CODER, wave_key="2011", variable_id=SKILLS)
     assert seen.approved_by == "interviewer"
     assert at.button(key=f"approve:{marked.id}").label == "Withdraw the approval"
+
+
+def test_the_exchange_with_nvivo_offers_the_project_the_codebook_and_the_codings(
+    app_db: Engine, to_code: dict[str, int]
+) -> None:
+    at = open_coding()
+    [exchange] = [e for e in at.expander if e.label == "Exchange with NVivo, ATLAS.ti or MAXQDA"]
+    buttons = exchange.get("download_button")
+    assert [b.proto.label for b in buttons] == ["Project (.qdpx)", "Codebook (.qdc)",
+                                                "Codings (CSV)"]  # fmt: skip
+    [uploader] = exchange.get("file_uploader")
+    assert uploader.proto.type == [".qdpx", ".qdc", ".csv", ".xlsx"]

@@ -182,7 +182,7 @@ def test_cli_import__hostile_file__exit_2_and_every_problem_on_stderr(
     assert out == ""
     assert err.splitlines() == [
         f"error [import.refused]: {path.name}: import refused, nothing was written "
-        f"({len(problems)} problems):",
+        f"({len(problems)} problem{'' if len(problems) == 1 else 's'}):",
         *(f"  - {p}" for p in problems),
     ]
     assert table_checksums(answered) == before
