@@ -199,6 +199,10 @@ class AnswerHistory(Base):
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     source: Mapped[str] = mapped_column(String(20))  # "interview" or "import"
 
+    # Set with the answer itself, so a batch of new answers and their history rows is written
+    # in one flush (the answer's id is filled in then) rather than one flush per answer.
+    answer: Mapped[Answer] = relationship()
+
 
 class Theme(Base):
     """A theme of an open question's codebook: per wave, a name, what it means, and at most one

@@ -280,7 +280,6 @@ def record_change(
     answer.value, answer.note = value, note
     answer.version += 1
     answer.updated_at, answer.updated_by = at or utcnow(), actor.username
-    session.flush()  # the history row needs the answer's id
     session.add(_history_row(answer, old_value, old_note, actor=actor, source=source))
     _audit_answer(session, interview, answer, old_value, old_note, actor=actor, reason=reason)
     return answer
@@ -291,7 +290,7 @@ def _history_row(
 ) -> AnswerHistory:
     """The append-only record of one saved change; `answer` already holds the new state."""
     return AnswerHistory(
-        answer_id=answer.id,
+        answer=answer,  # its id once flushed: many answers go in one flush
         interview_id=answer.interview_id,
         variable_id=answer.variable_id,
         version=answer.version,

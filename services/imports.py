@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from db.councils import council_lookup, match_key
 from db.models import Answer, Interview, utcnow
@@ -160,6 +160,7 @@ def _lock_interviews(
         .order_by(Interview.id)
         .with_for_update(of=Interview)
         .execution_options(populate_existing=True)
+        .options(selectinload(Interview.council))  # each audit row names it: one read, no lock
     )
     return {i.council_id: i for i in session.scalars(query)}
 
