@@ -126,14 +126,16 @@ def count_text(n: int, base: int) -> str:
 
 
 def tally_rows(tally: Tally) -> list[dict[str, Any]]:
-    """One row per choice in schedule order, then Did not answer and Don't know, zeros kept."""
+    """One row per choice in schedule order, then Did not answer and Don't know, zeros kept
+    (where a tally can have them)."""
     rows = [
         ("answer", code, tally.choice_labels.get(code, code), n) for code, n in tally.counts.items()
     ]
-    rows += [
-        (NO_ANSWER, NO_ANSWER, NO_ANSWER_LABEL, tally.no_answer),
-        (DONT_KNOW, DONT_KNOW, DONT_KNOW_LABEL, tally.dont_know),
-    ]
+    if tally.non_response:
+        rows += [
+            (NO_ANSWER, NO_ANSWER, NO_ANSWER_LABEL, tally.no_answer),
+            (DONT_KNOW, DONT_KNOW, DONT_KNOW_LABEL, tally.dont_know),
+        ]
     return [
         {
             "kind": kind,

@@ -49,6 +49,9 @@ class Tally:
     median: float | None = None
     min: int | None = None
     max: int | None = None
+    # Whether "did not answer" and "don't know" can be said at all: not of coded themes, whose
+    # base is the respondents who gave an answer.
+    non_response: bool = True
 
     def percentage(self, count: int) -> float:
         """Share of the base, in per cent (0 when the base is empty)."""

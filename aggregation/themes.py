@@ -120,6 +120,7 @@ def as_tally(tally: ThemeTally, label: str) -> Tally:
         not_applicable=0,
         answered=tally.base,
         choice_labels=names,
+        non_response=False,
     )
 
 

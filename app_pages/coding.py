@@ -193,8 +193,9 @@ def _agreement(wave_key: str, variable_id: str) -> None:
         if len(found.coders) < 2:
             st.write("Only one coder has coded this question so far.")
             return
-        st.write(f"Coders: {', '.join(found.coders)}. An answer counts where two or more coded it; "
-                 "— where there is no variation to measure agreement on.")  # fmt: skip
+        st.write(f"Coders: {', '.join(found.coders)}. An answer is compared where two or more "
+                 "coders coded it. A dash (—) means there is no variation to measure agreement "
+                 "on.")  # fmt: skip
         st.dataframe(
             pd.DataFrame({
                 "Theme": [t.theme for t in found.themes],
@@ -241,7 +242,9 @@ def _approvals(wave_key: str, variable_id: str) -> None:
     if not candidates:
         return
     waiting = sum(1 for c in candidates if c.approved_by is None)
-    with st.expander(f"Quote candidates from other coders ({waiting} to approve)"):
+    # The title stays the same as approvals are given, so the list stays open after each one.
+    with st.expander("Quote candidates from other coders"):
+        st.caption(f"{waiting} of {len(candidates)} waiting for approval.")
         for c in candidates:
             with st.container(border=True, key=f"candidate_{c.coding_id}"):
                 approved = f"approved by {c.approved_by}" if c.approved_by else "not approved"

@@ -108,6 +108,7 @@ def test_the_dashboard_counts_themes_and_shows_no_verbatim(app_db: Engine) -> No
                for c in at.caption)  # fmt: skip
     table = next(d.value for d in at.dataframe if "Training" in list(d.value.iloc[:, 0]))
     assert dict(zip(table["Answer"], table["n"], strict=True))["Training"] == 1
+    assert "Did not answer" not in list(table["Answer"])  # the base is those who answered
     shown = " ".join(str(e.value) for e in (*at.markdown, *at.caption, *at.text))
     assert "secret words" not in shown
 
