@@ -5,8 +5,11 @@ Screenshots of each step go to `artifacts/browser/` (kept by CI as test artifact
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,28 +27,49 @@ from tests.browser.app_server import (
     chromium_executable,
     streamlit_app,
 )
-from tests.conftest import REPO, initialised_sqlite
+from tests.conftest import REPO
 
 ARTIFACTS = REPO / "artifacts" / "browser"
 
 
+@pytest.fixture(scope="session")
+def shared_app(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[tuple[str, Path]]:
+    """One `streamlit run` per xdist worker, serving every browser test in turn: starting one
+    per test (and its first page's imports) cost seconds a test. Its database file is put
+    back to the initialised template before each test (`app_engine`)."""
+    folder = tmp_path_factory.mktemp("app")
+    path, log_path = folder / "browser.sqlite3", folder / "streamlit.log"
+    shutil.copy(sqlite_template, path)
+    with log_path.open("w") as log:
+        try:
+            with streamlit_app(f"sqlite:///{path}", log=log) as url:
+                yield url, path
+        except AppDidNotStart as problem:
+            pytest.fail(f"the app did not start ({problem}): {log_path.read_text()}")
+
+
 @pytest.fixture
-def app_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
-    engine = make_engine(initialised_sqlite(sqlite_template, tmp_path / "browser.sqlite3"))
+def app_engine(shared_app: tuple[str, Path], sqlite_template: Path) -> Iterator[Engine]:
+    """The running app's database, as `initialise` leaves it: the template copied into it
+    through SQLite's backup API, which takes the database's locks, so the app's open
+    connections see the new contents on their next read."""
+    path = shared_app[1]
+    with (
+        closing(sqlite3.connect(sqlite_template)) as source,
+        closing(sqlite3.connect(path, timeout=30)) as target,
+    ):
+        source.backup(target)
+    engine = make_engine(f"sqlite:///{path}")
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def app_url(app_engine: Engine, tmp_path: Path) -> Iterator[str]:
-    """Start the app on a free port against the test database; stop it afterwards."""
-    log_path = tmp_path / "streamlit.log"
-    with log_path.open("w") as log:
-        try:
-            with streamlit_app(str(app_engine.url), log=log) as url:
-                yield url
-        except AppDidNotStart as problem:
-            pytest.fail(f"the app did not start ({problem}): {log_path.read_text()}")
+def app_url(shared_app: tuple[str, Path], app_engine: Engine) -> str:
+    """The running app, on a database reset for this test."""
+    return shared_app[0]
 
 
 @pytest.fixture(scope="session")
