@@ -329,10 +329,12 @@ def throwaway_postgres(purpose: str) -> Iterator[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """PostgreSQL runs only the tests whose SQL can differ there.
 
-    A module marked `sqlite_only` runs its database tests on SQLite alone: the AppTest page
-    tests issue no SQL of their own (the services under them are tested on both databases).
-    A test marked `postgresql_one_case` is a table of values that each import and export a
-    whole wave through the same SQL (awkward text, Excel's numbers, values in canonical form):
+    A module or test marked `sqlite_only` runs on SQLite alone: the AppTest page tests issue
+    no SQL of their own (the services under them are tested on both databases), and some
+    demo tests check what the demo draws, not how it is written (the demo's writing, refill
+    and concurrency keep both databases). A test marked `postgresql_one_case` is a table of
+    values that each import (and export) a whole wave through the same SQL (awkward text,
+    Excel's numbers, values in canonical form, refused cells and headers, council aliases):
     every case runs on SQLite, the first on PostgreSQL too.
     """
     kept_one: set[str] = set()

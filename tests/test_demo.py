@@ -93,6 +93,7 @@ def wave_checksum(engine: Engine, wave_key: str) -> dict[str, TableChecksum]:
     return checksums
 
 
+@pytest.mark.sqlite_only
 def test_demo__31_completed_1_declined__titled_as_synthetic(session: Session) -> None:
     report = fill_demo_wave(session, actor=ADMIN)
 
@@ -109,6 +110,7 @@ def test_demo__31_completed_1_declined__titled_as_synthetic(session: Session) ->
     assert "Synthetic" in DEMO_TITLE and "not real" in DEMO_TITLE
 
 
+@pytest.mark.sqlite_only
 def test_demo__every_completed_interview_records_every_applicable_closed_variable(
     session: Session,
 ) -> None:
@@ -142,6 +144,7 @@ def test_demo__every_completed_interview_records_every_applicable_closed_variabl
             assert normalise(INSTRUMENT, INSTRUMENT.variable(variable_id), value) == value
 
 
+@pytest.mark.sqlite_only
 def test_demo__every_answer_has_one_history_row_from_the_demo(session: Session) -> None:
     report = fill_demo_wave(session, actor=ADMIN)
 
@@ -179,6 +182,7 @@ def test_demo__every_change_is_in_the_audit_log__a_refill_says_what_it_replaced(
     assert verify_chain(session, actor=ADMIN).intact
 
 
+@pytest.mark.sqlite_only
 def test_demo__answers_look_like_a_survey__spread_with_some_non_response(
     session: Session,
 ) -> None:
@@ -202,6 +206,7 @@ def test_demo__answers_look_like_a_survey__spread_with_some_non_response(
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.sqlite_only
 def test_demo__export_imports_cleanly_into_a_fresh_database(
     session: Session, fresh_database: Callable[[str], Engine], fmt: str
 ) -> None:
@@ -218,6 +223,7 @@ def test_demo__export_imports_cleanly_into_a_fresh_database(
         assert demo_export(fresh) == demo_export(session)
 
 
+@pytest.mark.sqlite_only
 def test_demo__two_fresh_databases__identical_export_and_report(
     session: Session, fresh_database: Callable[[str], Engine]
 ) -> None:

@@ -511,6 +511,7 @@ def test_export__kept_answer_on_a_question_routing_now_skips__not_exported(
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 @pytest.mark.parametrize(("changes", "expected"), CELL_CASES)
+@pytest.mark.postgresql_one_case
 def test_import__bad_cell__refused_naming_row_council_column_value_and_reason(
     session: Session,
     wave: list[dict[str, str]],
@@ -604,6 +605,7 @@ def test_import__row_with_more_cells_than_columns__refused(
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 @pytest.mark.parametrize(("edit", "expected"), HEADER_CASES)
+@pytest.mark.postgresql_one_case
 def test_import__bad_header__refused_before_reading_rows(
     session: Session,
     wave: list[dict[str, str]],
@@ -621,6 +623,7 @@ def test_import__bad_header__refused_before_reading_rows(
 
 
 @pytest.mark.parametrize(("data", "filename", "expected"), FILE_CASES)
+@pytest.mark.postgresql_one_case
 def test_import__unreadable_file__refused_saying_why(
     session: Session, data: bytes, filename: str, expected: list[str]
 ) -> None:
@@ -731,6 +734,7 @@ def test_import_xlsx__blank_row_between_rows__skipped_like_in_csv(
         ("Na h-Eileanan Siar", "Na h-Eileanan Siar"),
     ],
 )
+@pytest.mark.postgresql_one_case
 def test_import__council_alias__resolves_to_its_council(
     session: Session,
     wave: list[dict[str, str]],
@@ -762,6 +766,7 @@ def test_import_csv__with_or_without_bom__accepted(
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 @pytest.mark.parametrize("seed", [1, 2011])
+@pytest.mark.postgresql_one_case
 def test_import__columns_shuffled_and_council_name_absent__accepted(
     session: Session, wave: list[dict[str, str]], header: list[str], fmt: str, seed: int
 ) -> None:
