@@ -228,17 +228,17 @@ def test_every_account_change_writes_an_audit_row(session: Session) -> None:
     ]
     csv_text = export_csv(session, actor=ADMIN)
     assert csv_text.splitlines()[0] == (
-        "id,at_utc,username,role,action,target,old_value,new_value,reason"
+        "id,at_utc,username,role,action,target,old_value,new_value,reason,what"
     )
     assert csv_text.splitlines()[4].endswith(
-        ",ada,admin,account.disable,account aberdeen,active,disabled,left"
+        ",ada,admin,account.disable,account aberdeen,active,disabled,left,Account disabled"
     )
 
 
 def test_audit_export__formula_cells_are_kept_as_text(session: Session) -> None:
     record(session, actor=ADMIN, action="note", target="x", reason="=HYPERLINK(1)")
     session.commit()
-    assert export_csv(session, actor=ADMIN).splitlines()[1].endswith(",'=HYPERLINK(1)")
+    assert export_csv(session, actor=ADMIN).splitlines()[1].endswith(",'=HYPERLINK(1),note")
 
 
 @pytest.mark.parametrize(

@@ -311,6 +311,12 @@ CALLS: dict[str, tuple[Call, set[str], bool]] = {
     ),
     "audit_export_csv": (lambda s, a, w: audit_log.export_csv(s, actor=a), {"admin"}, False),
     "audit_recent_events": (lambda s, a, w: audit_log.recent_events(s, actor=a), {"admin"}, False),
+    "audit_find_events": (
+        lambda s, a, w: audit_log.find_events(s, actor=a, where=audit_log.AuditFilter(text="x")),
+        {"admin"},
+        False,
+    ),
+    "audit_log_choices": (lambda s, a, w: audit_log.log_choices(s, actor=a), {"admin"}, False),
     "fill_demo_wave": (lambda s, a, w: demo.fill_demo_wave(s, actor=a), {"admin"}, False),
     "create_theme": (
         lambda s, a, w: themes.create_theme(
