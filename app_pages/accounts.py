@@ -41,13 +41,16 @@ def render() -> None:
                 "Active": [a.active for a in accounts],
                 "Locked until (UTC)": [a.locked_until for a in accounts],
                 "Last sign-in (UTC)": [a.last_sign_in for a in accounts],
-                "Verbatim": [a.reads_verbatim for a in accounts],
+                "Verbatim answers": [a.verbatim for a in accounts],
             }
         ),
         hide_index=True,
         width="stretch",
     )
-    add, manage = st.tabs(["Add an account", "Change an account"])
+    # Keyed, so the tab chosen is the server's to keep: choosing an account (a rerun) stays on
+    # the tab it was chosen on. Both are drawn, as the page is small.
+    add, manage = st.tabs(["Add an account", "Change an account"], key="accounts_tab",
+                          on_change="rerun")  # fmt: skip
     with add:
         _add(dict(councils))
     with manage:
@@ -92,11 +95,14 @@ def _add(councils: dict[str, str]) -> None:
 
 
 def _manage(accounts: dict[str, AccountSummary]) -> None:
-    username = st.selectbox("Account", list(accounts), index=None, placeholder="Choose one")
+    username = st.selectbox("Account", list(accounts), index=None, placeholder="Choose one",
+                            key="account_chosen")  # fmt: skip
     if username is None:
         return
     account = accounts[username]
     reason = st.text_input("Reason (kept in the audit log)", key="account_reason")
+    if _confirming(username, reason):
+        return
     left, right = st.columns(2)
     with left.form("reset_password", clear_on_submit=True):
         password = st.text_input("New password", type="password")
@@ -105,19 +111,11 @@ def _manage(accounts: dict[str, AccountSummary]) -> None:
             if password != again:
                 st.error("The two passwords are not the same.")
             else:
-                _act(
-                    lambda s: reset_password(
-                        s, actor=actor(), username=username, password=password, reason=reason
-                    ),
-                    f"New password set for {username}.",
-                )
+                _ask(RESET, username, password)
     with right:
         if account.active:
             if st.button("Disable the account", icon=":material/block:"):
-                _act(
-                    lambda s: disable_account(s, actor=actor(), username=username, reason=reason),
-                    f"{username} can no longer sign in.",
-                )
+                _ask(DISABLE, username)
         elif st.button("Re-enable the account", icon=":material/lock_open:"):
             _act(
                 lambda s: enable_account(s, actor=actor(), username=username, reason=reason),
@@ -134,6 +132,53 @@ def _manage(accounts: dict[str, AccountSummary]) -> None:
                     f"{username} {'no longer reads' if granted else 'may now read'} "
                     "verbatim answers and notes.",
                 )
+
+
+PENDING = "account_pending"  # (what, username, new password): a change waiting to be confirmed
+DISABLE, RESET = "disable", "reset"
+
+
+def _ask(what: str, username: str, password: str = "") -> None:
+    st.session_state[PENDING] = (what, username, password)
+    st.rerun()
+
+
+def _confirming(username: str, reason: str) -> bool:
+    """A disabling or a password reset asked for: said in full, done only on a second,
+    explicit click. True while it waits, so nothing else is offered meanwhile."""
+    pending = st.session_state.get(PENDING)
+    if pending is None or pending[1] != username:
+        st.session_state.pop(PENDING, None)
+        return False
+    what, _, password = pending
+    said = {
+        DISABLE: f"Disable {username}? They are signed out at once and cannot sign in until "
+                 "an administrator re-enables the account.",
+        RESET: f"Set a new password for {username}? Their current password stops working at "
+               "once, and any lockout is lifted.",
+    }[what]  # fmt: skip
+    with st.container(border=True):
+        st.warning(said, icon=":material/help:")
+        yes, no = st.columns(2)
+        yes.button(f"Yes, {'disable' if what == DISABLE else 'set the password'}",
+                   type="primary", key="account_confirm", on_click=_confirmed,
+                   args=(what, username, password, reason))  # fmt: skip
+        no.button("Cancel", key="account_cancel", on_click=st.session_state.pop,
+                  args=(PENDING, None))  # fmt: skip
+    return True
+
+
+def _confirmed(what: str, username: str, password: str, reason: str) -> None:
+    """The change, made from the confirming button's callback: the next run shows its outcome
+    at the top of the page, and the question is gone."""
+    st.session_state.pop(PENDING, None)
+    if what == DISABLE:
+        act(lambda s: disable_account(s, actor=actor(), username=username, reason=reason),
+            f"{username} can no longer sign in.", notice=MESSAGE, in_callback=True)  # fmt: skip
+    else:
+        act(lambda s: reset_password(s, actor=actor(), username=username, password=password,
+                                     reason=reason),
+            f"New password set for {username}.", notice=MESSAGE, in_callback=True)  # fmt: skip
 
 
 def _label(role: str) -> str:

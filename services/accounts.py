@@ -23,7 +23,7 @@ from instrument.vocabulary import Role
 from services import audit
 from services.actor import Actor
 from services.interviews import NotFound
-from services.permissions import reads_verbatim, require
+from services.permissions import require, verbatim_access
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -65,9 +65,9 @@ class AccountSummary:
     can_read_verbatim: bool = False
 
     @property
-    def reads_verbatim(self) -> bool:
-        """Whether this account reads verbatim answers, by its role or by a grant."""
-        return reads_verbatim(self.role, self.can_read_verbatim)
+    def verbatim(self) -> str:
+        """Whether this account reads verbatim answers, by its role or a grant, in words."""
+        return verbatim_access(self.role, self.can_read_verbatim)
 
 
 def locked_message(until: dt.datetime) -> str:

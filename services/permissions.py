@@ -114,10 +114,14 @@ def may_read_verbatim(session: Session, actor: Actor, interview: Interview | Non
     return bool(granted)
 
 
-def reads_verbatim(role: Role, granted: bool) -> bool:
-    """Whether an account reads verbatim answers at all, as the Accounts page lists it: every
-    role but the auditor, who needs an administrator's grant (a council reads only its own)."""
-    return role != Role.AUDITOR or granted
+def verbatim_access(role: Role, granted: bool) -> str:
+    """Who reads verbatim answers, as the Accounts page says it: by role, an auditor by an
+    administrator's grant, a council its own submission only."""
+    if role == Role.COUNCIL:
+        return "Own submission only"
+    if role == Role.AUDITOR:
+        return "Granted" if granted else "Not granted"
+    return "By role"
 
 
 def reads_interviewers_text(actor: Actor) -> bool:

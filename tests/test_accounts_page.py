@@ -102,7 +102,7 @@ def test_adding_an_account_through_the_form(app_db: Engine) -> None:
     assert successes(at) == ["Added ilona."]
     assert table(at)["ilona"] == {
         "Name": "Ilona", "Role": "Interviewer", "Council": "", "Active": True,
-        "Locked until (UTC)": None, "Last sign-in (UTC)": None, "Verbatim": True,
+        "Locked until (UTC)": None, "Last sign-in (UTC)": None, "Verbatim answers": "By role",
     }  # fmt: skip
     at = fill_add_form(at, "fife", "council", council="S12000047")
     assert successes(at) == ["Added fife."]
@@ -154,6 +154,14 @@ def test_disable_re_enable_and_verbatim_grant_write_audit_rows(audrey: Engine) -
     at = choose_account(open_accounts(), "audrey")
     at.text_input(key="account_reason").input("on leave").run()
     at = press(at, "Disable the account")
+    assert [read(w) for w in at.warning] == [
+        "Disable audrey? They are signed out at once and cannot sign in until an administrator "
+        "re-enables the account."
+    ]
+    assert table(at)["audrey"]["Active"]  # asked, not done
+    at = press(at, "Cancel")
+    assert not at.warning and table(at)["audrey"]["Active"]
+    at = press(press(at, "Disable the account"), "Yes, disable")
     assert successes(at) == ["audrey can no longer sign in."]
     assert table(at)["audrey"]["Active"] == False  # noqa: E712 (numpy's bool)
     with Session(audrey) as s, pytest.raises(SignInRefused) as refused:
@@ -164,13 +172,14 @@ def test_disable_re_enable_and_verbatim_grant_write_audit_rows(audrey: Engine) -
     assert successes(at) == ["audrey can sign in again."]
     assert table(at)["audrey"]["Active"]
 
-    assert not table(at)["audrey"]["Verbatim"]
+    assert table(at)["audrey"]["Verbatim answers"] == "Not granted"
     at = press(at, "Grant verbatim access")
     assert successes(at) == ["audrey may now read verbatim answers and notes."]
-    assert table(at)["audrey"]["Verbatim"]
+    assert table(at)["audrey"]["Verbatim answers"] == "Granted"
     at = press(at, "Withdraw verbatim access")
     assert successes(at) == ["audrey no longer reads verbatim answers and notes."]
-    assert not table(at)["audrey"]["Verbatim"]
+    assert table(at)["audrey"]["Verbatim answers"] == "Not granted"
+    assert table(at)["admin"]["Verbatim answers"] == "By role"
 
     assert audit_rows(audrey, "account.disable") == [
         ("admin", "account.disable", "account audrey", "on leave")
@@ -198,6 +207,13 @@ def test_reset_password__the_new_one_signs_in(audrey: Engine) -> None:
     field["New password"].input(new)
     field["New password again"].input(new)
     at = press(at, "Reset the password (also lifts a lockout)")
+    assert [read(w) for w in at.warning] == [
+        "Set a new password for audrey? Their current password stops working at once, and any "
+        "lockout is lifted."
+    ]
+    with Session(audrey) as s:
+        assert authenticate(s, "audrey", PASSWORD).username == "audrey"  # not yet
+    at = press(at, "Yes, set the password")
     assert successes(at) == ["New password set for audrey."]
     with Session(audrey) as s:
         assert authenticate(s, "audrey", new).username == "audrey"
@@ -210,7 +226,9 @@ def test_reset_password__the_new_one_signs_in(audrey: Engine) -> None:
 
 def test_the_last_administrator_cannot_be_disabled(app_db: Engine) -> None:
     at = press(choose_account(open_accounts(), "admin"), "Disable the account")
+    at = press(at, "Yes, disable")
     assert errors(at) == ["admin is the last active administrator and cannot be disabled"]
+    assert not at.warning  # the question is gone with the answer
     assert table(at)["admin"]["Active"]
     assert audit_rows(app_db, "account.disable") == []
 
