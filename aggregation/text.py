@@ -8,6 +8,7 @@ database, no Streamlit, no files.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
@@ -299,19 +300,51 @@ def _declined_sentence(declined: pd.DataFrame, member: str) -> str:
     if len(named) == 1:
         name, because = named[0]
         return f"One {member}, {name}, did not take part{because}."
-    each = _join_councils([f"{name},{because}" if because else name for name, because in named])
+    each = _join_councils([f"{name}{because}" if not because or because.startswith(" (") else
+                           f"{name},{because}" for name, because in named])  # fmt: skip
     return f"{count_text(len(named), member, sentence_start=True)} did not take part: {each}."
 
 
+# What an interviewer may type before the reason itself: "Declined:", "Did not take part due
+# to ...", "The council was unable to take part as ..." say again what the sentence says.
+_RESTATED = re.compile(
+    r"^(?:(?:the council|council|they|it)\s+)?(?:has\s+|have\s+|was\s+|were\s+)?"
+    r"(?:declined|refused|did not take part|didn't take part|could not take part|"
+    r"couldn't take part|was unable to take part|were unable to take part|"
+    r"unable to take part|not able to take part|no participation)"
+    r"(?:\s+(?:to take part|to participate|in the survey|the interview))*\s*[:;,.-]?\s*",
+    re.IGNORECASE,
+)
+_CAUSE = ("because", "due to", "owing to", "as a result of", "following")
+_CLAUSE = ("they ", "we ", "it ", "he ", "she ", "there ", "the council ", "staff were ",
+           "the director ", "no one ", "nobody ")  # fmt: skip
+_LONGEST_REASON = 14  # words said in the sentence; a longer reason is quoted as recorded
+
+
 def _because(reason: object) -> str:
+    """The reason a council did not take part, as the rest of the sentence: "because of
+    changes in personnel", "because they were restructuring", or, where what was typed would
+    not read as part of a sentence, the reason as recorded, quoted."""
     if reason is None or (isinstance(reason, float) and pd.isna(reason)):
         return ""
-    text = str(reason).strip().rstrip(".").strip()
+    typed = " ".join(str(reason).split())
+    text = _RESTATED.sub("", typed).strip().rstrip(".").strip()
     if not text:
         return ""
+    if len(text.split()) > _LONGEST_REASON or re.search(r"[.!?;]\s", text):
+        return f" (the reason recorded: “{typed.rstrip('.')}”)"
     text = in_sentence(text)
-    if text.startswith(("because", "due to", "owing to")):
+    lowered = text.lower()
+    if lowered.startswith(_CAUSE):
         return f" {text}"
+    if lowered.startswith(("as ", "since ")):
+        return f" because {text.split(' ', 1)[1]}"
+    if lowered.startswith(_CLAUSE):
+        return f" because {text}"
+    if lowered.startswith("not enough "):
+        return f" because it did not have {text.split(' ', 1)[1]}"
+    if lowered.startswith(("no ", "too few ", "insufficient ")):
+        return f" because it had {text}"
     return f" because of {text}"
 
 

@@ -62,6 +62,11 @@ def noun_plural(singular: str) -> str:
     return singular + "s"
 
 
+def counted(n: int, singular: str) -> str:
+    """'1 answer', '2,048 rows': a figure and its noun, for screens (reports spell numbers)."""
+    return f"{n:,} {singular if n == 1 else noun_plural(singular)}"
+
+
 def agree(n: int, singular: str, plural: str) -> str:
     """The singular for exactly one, the plural otherwise (zero included: 'no councils')."""
     return singular if n == 1 else plural

@@ -9,6 +9,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from aggregation.wording import counted
 from app_pages.common import actor, literal, session
 from services.audit_log import (
     EVENTS,
@@ -39,8 +40,8 @@ def render() -> None:
     with session() as s:
         found = find_events(s, actor=actor(), where=where, page=st.session_state.get(PAGE, 1))
     st.caption(
-        f"{_rows(found.total)} found, newest first; page {found.page} of {found.pages}. Rows "
-        "are append-only: the database refuses to change, replace, delete or truncate them, "
+        f"{counted(found.total, 'row')} found, newest first; page {found.page} of {found.pages}. "
+        "Rows are append-only: the database refuses to change, replace, delete or truncate them, "
         "and each row's hash covers the one before."
     )
     picked = st.dataframe(
@@ -158,10 +159,6 @@ def _downloads(where: AuditFilter) -> None:
     right.download_button("Download the whole log (CSV)", whole, file_name="audit-log.csv",
                           mime="text/csv", icon=":material/download:", on_click="ignore",
                           key="audit_whole_csv", width="stretch")  # fmt: skip
-
-
-def _rows(n: int) -> str:
-    return f"{n:,} row" + ("" if n == 1 else "s")
 
 
 render()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.orm import Session
 
+from aggregation.wording import counted
 from app_pages.answer_widgets import show_review, shown_value, wording
 from app_pages.common import actor, chosen_wave, from_url, literal, session, to_url
 from instrument.model import Part, Variable
@@ -79,7 +80,7 @@ def render() -> None:
     if editable:
         unqueried = awaiting_review([v.id for v in shown], reviews)
         st.button(
-            f"Confirm the {len(unqueried)} answer(s) in Part {part.id} not yet reviewed",
+            f"Confirm the {counted(len(unqueried), 'answer')} in Part {part.id} not yet reviewed",
             on_click=_confirm,
             args=(interview.id, unqueried),
             disabled=not unqueried,
@@ -201,7 +202,7 @@ def _confirm(interview_id: int, variable_ids: list[str]) -> None:
         lambda s: confirm_answers(
             s, actor=actor(), interview_id=interview_id, variable_ids=variable_ids
         ),
-        f"Confirmed {len(variable_ids)} answer(s).",
+        f"Confirmed {counted(len(variable_ids), 'answer')}.",
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from aggregation.wording import capitalise
+from aggregation.wording import agree, capitalise
 from app_pages.answer_widgets import shown_value
 from app_pages.common import actor, chosen_wave, include_drafts, session
 from flatfile.table import write_table
@@ -27,8 +27,11 @@ def render() -> None:
     with session() as s:
         instrument = wave_instrument(s, actor=actor(), wave_key=key)
         rows = council_summaries(s, actor=actor(), wave_key=key, include_unvalidated=drafts)
-    scope = "completed interviews" if drafts else f"{members} that have validated their submission"
-    st.caption(f"{len(rows)} {scope}.")
+    n = len(rows)
+    scope = (agree(n, "completed interview", "completed interviews") if drafts else
+             f"{agree(n, member, members)} that {agree(n, 'has', 'have')} validated "
+             f"{agree(n, 'its', 'their')} submission")  # fmt: skip
+    st.caption(f"{n} {scope}.")
     if not rows:
         st.info(
             f"No {member} has validated its submission yet. {capitalise(members)} appear here "

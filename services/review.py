@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Answer, AnswerHistory, Council, Interview, ReviewItem, utcnow
+from instrument.progress import question_name
 from instrument.values import ValueProblem, check_text
 from instrument.vocabulary import (
     RESOLVED_ITEM_STATES,
@@ -274,16 +275,17 @@ def resolve_correction(
         session, actor, "resolve corrections", interview.wave, target=interview_target(interview)
     )
     item = _items(session, interview_id).get(variable_id)
+    named = _named(session, interview, variable_id)
     if item is None or item.state != OPEN:
         session.rollback()
-        raise ValueProblem(f"there is no open correction request on {variable_id}")
+        raise ValueProblem(f"there is no open correction request on {named}")
     text = check_text(reply or "").strip() or None
     if changed and _value_now(session, interview_id, variable_id) == _value_at(
         session, interview_id, variable_id, item.answer_version
     ):
         session.rollback()
         raise ValueProblem(
-            f"{variable_id} has not changed since the council asked; change the answer "
+            f"{named} has not changed since the council asked; change the answer "
             "on the Interview page first, or reply why it stays"
         )
     if not changed and not text:
@@ -293,6 +295,14 @@ def resolve_correction(
     item.reply, item.resolved_by, item.resolved_at = text, actor.username, utcnow()
     _log(session, actor, interview, variable_id, "review.resolve", OPEN, item.state, text)
     session.commit()
+
+
+def _named(session: Session, interview: Interview, variable_id: str) -> str:
+    """A question as people name it ("Q24 In-house provision"), never its id."""
+    instrument = instrument_for(session, interview)
+    if not instrument.has_variable(variable_id):
+        return variable_id
+    return question_name(instrument.variable(variable_id))
 
 
 def _value_now(session: Session, interview_id: int, variable_id: str) -> str | None:

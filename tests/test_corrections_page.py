@@ -118,7 +118,8 @@ def test_the_answer_is_corrected__refused_until_the_answer_changed(
 ) -> None:
     at = click(open_corrections(), f"corrected:{requested}:{Q2}")
     assert [read(e) for e in at.error] == [
-        f"Not resolved: {Q2} has not changed since the council asked; change the answer on "
+        "Not resolved: Q2 Users involved in strategy has not changed since the council asked; "
+        "change the answer on "
         "the Interview page first, or reply why it stays"
     ]
     assert state_of(app_db, requested, Q2) == ("correction_requested", None)

@@ -790,3 +790,30 @@ def test_variables_with_report_wording_stay_hashable() -> None:
     assert variable.report is not None
     assert variable.report.item_of("pqq") == "pre-qualification questionnaires ({n respondent})"
     assert hash(variable) == hash(SCHEDULE.variable("q22_viability_measures"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("Changes in personnel", "did not take part because of changes in personnel."),
+        ("Did not take part due to changes in personnel",
+         "did not take part due to changes in personnel."),
+        ("Declined: restructuring", "did not take part because of restructuring."),
+        ("declined to take part - staff shortages",
+         "did not take part because of staff shortages."),
+        ("They were too busy", "did not take part because they were too busy."),
+        ("The council was unable to take part as the director was on leave",
+         "did not take part because the director was on leave."),
+        ("No capacity.", "did not take part because it had no capacity."),
+        ("Not enough staff", "did not take part because it did not have enough staff."),
+        ("Owing to an inspection", "did not take part owing to an inspection."),
+        ("Declined", "did not take part."),
+        ("Spoke to PA. Director said no.",
+         "did not take part (the reason recorded: “Spoke to PA. Director said no”)."),
+    ],
+)  # fmt: skip
+def test_methodology__a_reason_reads_well_whatever_was_typed(typed: str, said: str) -> None:
+    interviews = FIELDWORK.copy()
+    interviews.loc[4, "nonresponse_reason"] = typed
+    assert _methodology(interviews).endswith(f"One council, Orkney Islands, {said}")
+    assert "because of did" not in _methodology(interviews)

@@ -130,17 +130,17 @@ def test_shows_our_answers_part_by_part_as_plain_text(app_db: Engine, completed:
 
 def test_confirm__one_answer_then_the_rest_of_the_part(app_db: Engine, completed: int) -> None:
     at = click(open_review(), f"confirm:{Q1}")
-    assert [read(s) for s in at.success] == ["Confirmed 1 answer(s)."]
+    assert [read(s) for s in at.success] == ["Confirmed 1 answer."]
     confirmed = at.button(key=f"confirm:{Q1}")
     assert (confirmed.label, confirmed.disabled) == ("Confirmed", True)
     assert review_items(app_db, completed) == {Q1: ("confirmed", None)}
     assert actions(app_db, "review.") == [("review.confirm", "council-s12000047", "confirmed")]
 
-    rest = button(at, "Confirm the 9 answer(s) in Part A not yet reviewed")
+    rest = button(at, "Confirm the 9 answers in Part A not yet reviewed")
     rest.click().run()
-    assert [read(s) for s in at.success] == ["Confirmed 9 answer(s)."]
+    assert [read(s) for s in at.success] == ["Confirmed 9 answers."]
     assert review_items(app_db, completed) == {v: ("confirmed", None) for v in IN_PART_A}
-    assert button(at, "Confirm the 0 answer(s) in Part A not yet reviewed").disabled
+    assert button(at, "Confirm the 0 answers in Part A not yet reviewed").disabled
     assert len(actions(app_db, "review.confirm")) == 10
 
 

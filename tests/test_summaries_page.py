@@ -96,7 +96,7 @@ def test_auditor_sees_only_validated_councils__verbatim_withheld(
 ) -> None:
     files = downloads(monkeypatch)
     at = open_summaries()
-    assert at.main.caption[0].value == "1 councils that have validated their submission."
+    assert at.main.caption[0].value == "1 council that has validated its submission."
     overview = at.dataframe[0].value
     assert councils_listed(at) == ["Fife"]
     assert list(overview["Council review"]) == ["Validated by council"]

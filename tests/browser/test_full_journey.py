@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from aggregation.wording import counted as with_noun
 from db.models import Answer, Council, Interview
 from instrument.loader import instrument_named
 from instrument.model import DONT_KNOW, RESERVED_LABELS, Variable
@@ -318,10 +319,9 @@ def journey(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-
         expect(page.locator(f".st-key-review_{variable.id}")).to_contain_text(words)
     expect(page.locator(f".st-key-review_{NOTE[0]}")).not_to_contain_text(NOTE[1])  # not theirs
     shoot(page, "journey-08-council-reads")
-    page.get_by_role(
-        "button", name=f"Confirm the {len(shown_in_a)} answer(s) in Part A not yet reviewed"
-    ).click()
-    page.get_by_text(f"Confirmed {len(shown_in_a)} answer(s).").wait_for()
+    answers = with_noun(len(shown_in_a), "answer")
+    page.get_by_role("button", name=f"Confirm the {answers} in Part A not yet reviewed").click()
+    page.get_by_text(f"Confirmed {answers}.").wait_for()
     page.get_by_role("button", name="Validate our submission").click()
     page.get_by_text("Thank you: your submission is validated.").wait_for()
     wait_for_interview(app_engine, "validation", lambda i: i.validated_at is not None)
