@@ -19,7 +19,9 @@ import pyarrow as pa
 from aggregation import charts, scale_charts
 from aggregation.results import WaveResults
 from aggregation.text import methodology_paragraph, report_sentences
-from instrument.model import Comparison, Variable
+from instrument.model import Clause, Comparison, Variable
+from instrument.progress import question_name
+from instrument.schedule import Instrument
 from instrument.types import Counting, question_type
 
 SPECS_KEPT = 2048
@@ -154,10 +156,25 @@ def _heading(variable: Variable, label: str | None = None) -> str:
     return f"{variable.display_number} {label or variable.label}".strip()
 
 
-def _caption(variable: Variable) -> str:
+def _caption(variable: Variable, instrument: Instrument) -> str:
     asked = "Coded by the interviewer: " if variable.coded else "Asked: "
-    routed = f" (asked if {variable.asked_if})" if variable.asked_if else ""
+    routing = routing_text(instrument, variable.id)
+    routed = f" Asked only of those who {routing}." if routing else ""
     return asked + variable.text + routed
+
+
+def routing_text(instrument: Instrument, variable_id: str) -> str | None:
+    """Who a routed question is asked of, in words: 'answered “Yes” to Q11 Used the SWIA
+    guide' (and, or), never the rule's ids and codes."""
+    condition = instrument.condition(variable_id)
+    if condition is None:
+        return None
+
+    def clause(c: Clause) -> str:
+        asked = instrument.variable(c.variable)
+        return f"answered “{instrument.choice_label(asked, c.code)}” to {question_name(asked)}"
+
+    return " or ".join(" and ".join(clause(c) for c in group) for group in condition.groups)
 
 
 def _tally_spec(results: WaveResults, variable_id: str) -> str:
@@ -172,7 +189,7 @@ def _tally_exhibit(results: WaveResults, variable: Variable) -> Exhibit:
     return Exhibit(
         variable.id,
         _heading(variable),
-        _caption(variable),
+        _caption(variable, results.instrument),
         _tally_spec(results, variable.id),
         pa.table(charts.tally_table(tally)),
         charts.tally_csv([tally]),
@@ -201,7 +218,7 @@ def _percent_exhibit(results: WaveResults, variable: Variable) -> Exhibit:
     return Exhibit(
         variable.id,
         _heading(variable),
-        _caption(variable),
+        _caption(variable, results.instrument),
         _spec(key, lambda: charts.inhouse_dot_chart(points, tally, results.figures.member)),
         pa.table(charts.percent_table(tally)),
         charts.tally_csv([tally]),
@@ -225,7 +242,8 @@ def _combined_exhibit(results: WaveResults, group: Comparison) -> Exhibit:
     member = results.figures.member
     key = ("combined", repr(group), member, *map(repr, tallies))
     caption = " · ".join(
-        f"{v.display_number or v.label}: {_caption(v).removeprefix('Asked: ')}" for v in variables
+        f"{v.display_number or v.label}: {_caption(v, results.instrument).removeprefix('Asked: ')}"
+        for v in variables
     )
     table = scale_charts.declared_table(group, results.tallies)
     return Exhibit(

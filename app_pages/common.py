@@ -214,6 +214,11 @@ def review_sentence(states: Iterable[str], member: str = "council") -> str:
     )
 
 
+def draft_sentence(sentence: str) -> None:
+    """A sentence of the draft report, quoted as such (a highlight read as selected text)."""
+    st.markdown("> " + literal(sentence).replace("\n", " "))
+
+
 def literal(text: str | None) -> str:
     """Text a person typed, escaped so Markdown never turns it into links, images or HTML."""
     if not text:

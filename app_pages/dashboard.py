@@ -26,6 +26,7 @@ from aggregation.supplement import supplement_docx
 from aggregation.tally import crosstab
 from app_pages.common import (
     actor,
+    draft_sentence,
     include_drafts,
     literal,
     review_sentence,
@@ -307,7 +308,7 @@ def _show(shown: Shown, wave: str, *, heading: bool = True) -> None:
         st.subheader(shown.heading)
         st.caption(literal(shown.caption))
     for sentence in shown.sentences:
-        st.markdown(f":blue-background[{literal(sentence)}]")
+        draft_sentence(sentence)
     left, right = st.columns(2, gap="medium")
     left.vega_lite_chart(
         shown.data, json.loads(shown.screen_spec), width="stretch", alt=shown.heading

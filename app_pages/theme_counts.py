@@ -8,7 +8,7 @@ import streamlit as st
 
 from aggregation.charts import tally_chart, tally_table
 from aggregation.themes import as_tally, theme_sentences
-from app_pages.common import actor, literal, session
+from app_pages.common import actor, draft_sentence, session
 from instrument.progress import question_title
 from instrument.schedule import Instrument
 from services.codings import theme_tallies
@@ -31,7 +31,7 @@ def show_themes(wave: str, instrument: Instrument, members: str) -> None:
             "a theme. An answer may carry several."
         )
         for sentence in theme_sentences(tally):
-            st.markdown(f":blue-background[{literal(sentence)}]")
+            draft_sentence(sentence)
         shown = as_tally(tally, label)
         left, right = st.columns(2, gap="medium")
         left.altair_chart(tally_chart(shown), width="stretch")

@@ -159,6 +159,12 @@ def test_draft_report_text_stands_beside_the_figures(wave: Engine) -> None:
     # Q2: one yes (Aberdeen City), one no (Aberdeenshire), one don't know (Angus).
     assert "One respondent said the council and its partners had involved users" in text
     assert "One respondent did not know\\." in text
+    said = next(m.value for m in at.markdown if "One respondent did not know" in m.value)
+    assert said.startswith("> ") and "background" not in said  # quoted draft, not a highlight
+    captions = [c.value for c in at.caption]
+    assert any("Asked only of those who answered “Yes” to Q11 Used SWIA guide" in c
+               for c in captions)  # fmt: skip
+    assert not any("asked if" in c or "q11_swia_used" in c for c in captions)
 
 
 def test_cross_tabulation_of_any_closed_variable_by_another(wave: Engine) -> None:
