@@ -286,7 +286,7 @@ def _supplement(url: str, key: str, acting: Actor, drafts: bool) -> bytes:
     """The Word supplement of the whole wave, built only when the button is clicked."""
     with Session(open_database(url)) as s:
         results = load_results(s, actor=acting, wave_key=key, include_unvalidated=drafts)
-        title = wave_summary(s, actor=actor(), wave_key=key).title
+        title = wave_summary(s, actor=acting, wave_key=key).title
         themes = theme_tallies(s, actor=acting, wave_key=key)
         quotes = published_quotes(s, actor=acting, wave_key=key)
     return supplement_docx(results, title, themes=themes, quotes=quotes)

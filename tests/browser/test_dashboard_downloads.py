@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,17 @@ def test_a_chart_downloads_as_csv_png_and_svg(page, app_url: str, app_engine: En
     assert name == "demo_q2_strategy_involvement.png" and data.startswith(b"\x89PNG")
     name, data = files["SVG image"]
     assert name == "demo_q2_strategy_involvement.svg" and b"<svg" in data[:200]
+
+    # The whole wave's files, made on the click outside the page's run (no session state then).
+    wave_files = {}
+    for label in ("Draft report supplement (Word)", "National results (JSON)"):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=label).click()
+        wave_files[label] = (download.value.suggested_filename,
+                             Path(download.value.path()).read_bytes())  # fmt: skip
+    name, data = wave_files["Draft report supplement (Word)"]
+    assert name == f"supplement_{DEMO_WAVE}.docx"
+    with zipfile.ZipFile(io.BytesIO(data)) as docx:
+        assert "Thirty-two councils were eligible" in docx.read("word/document.xml").decode()
+    name, data = wave_files["National results (JSON)"]
+    assert name == f"report_{DEMO_WAVE}.json" and json.loads(data)["wave"] == DEMO_WAVE
