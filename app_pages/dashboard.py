@@ -8,6 +8,7 @@ reruns reuse what was built. Images are rendered only when a download button is 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 from sqlalchemy.orm import Session
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.lib.column_types import ColumnConfig
 
 from aggregation import charts
@@ -168,6 +170,7 @@ def render() -> None:
     # the downloads below build their files later, outside this run: they take these as values
     figures, shown_count, sections = exhibits(url, key, roles, version, acting, drafts)
     (_, response), (_, record), *parts = sections
+    contents = st.expander("Contents: the Parts and their questions", icon=":material/toc:")
 
     _response(figures, Shown(*response[0]), key)
     st.caption(review_sentence(reviews.values(), figures.member))
@@ -200,10 +203,11 @@ def render() -> None:
         f"Showing {shown_count} of {figures.completed} completed interviews"
         + (" (every respondent role)." if roles is None else ", answered by the roles chosen.")
     )
+    _contents(contents, parts)
     for fields in record:
         _show(Shown(*fields), key)
     for title, part in parts:
-        st.header(title)
+        st.header(title, anchor=anchor(title))
         for fields in part:
             _show(Shown(*fields), key)
     _crosstab(instrument, key, roles, version)
@@ -211,11 +215,27 @@ def render() -> None:
     show_comparison(key)
 
 
+def anchor(text: str) -> str:
+    """A heading's link target, from its words ("Part C: Government guidance" -> "part-c-
+    government-guidance")."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+def _contents(where: DeltaGenerator, parts: list[tuple[str, list[Fields]]]) -> None:
+    """Jump links to every Part and every question's chart, so a long page is read by name."""
+    lines = []
+    for title, part in parts:
+        lines.append(f"- [{literal(title)}](#{anchor(title)})")
+        lines += [f"    - [{literal(f[1])}](#{anchor(f[1])})" for f in part]
+    lines.append(f"- [Cross-tabulation](#{anchor('Cross-tabulation')})")
+    where.markdown("\n".join(lines))
+
+
 def _crosstab(
     instrument: Instrument, key: str, roles: tuple[str, ...] | None, version: str
 ) -> None:
     """Any closed variable by another, e.g. SWIA usefulness by respondent role."""
-    st.header("Cross-tabulation")
+    st.header("Cross-tabulation", anchor=anchor("Cross-tabulation"))
     closed = [
         *(v for v in instrument.record_variables if v.is_closed),
         *instrument.closed_questions,
@@ -305,7 +325,7 @@ def _response(figures: ResponseFigures, shown: Shown, wave: str) -> None:
 
 def _show(shown: Shown, wave: str, *, heading: bool = True) -> None:
     if heading:
-        st.subheader(shown.heading)
+        st.subheader(shown.heading, anchor=anchor(shown.heading))
         st.caption(literal(shown.caption))
     for sentence in shown.sentences:
         draft_sentence(sentence)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
@@ -150,6 +152,17 @@ def test_a_wave_with_no_interviews_yet_shows_empty_charts(app_db: Engine) -> Non
     assert at.subheader[0].value == "0 of 32 councils interviewed (0.0%)"
     assert counts(table_under(at, Q2)) == {"Yes": 0, "No": 0, "Did not answer": 0, "Don't know": 0}
     assert len(at.get("vega_lite_chart")) == len(at.dataframe) - 1  # the cross-tabulation
+
+
+def test_a_contents_list_links_to_every_part_and_question(wave: Engine) -> None:
+    at = open_dashboard()
+    [contents] = [e for e in at.expander if e.label.startswith("Contents")]
+    links = "\n".join(m.value for m in contents.markdown)
+    assert "- [Part B: Self\\-directed support](#part-b-self-directed-support)" in links
+    assert "    - [Q2 Users involved in strategy](#q2-users-involved-in-strategy)" in links
+    headings = {h.proto.anchor for h in at.subheader} | {h.proto.anchor for h in at.header}
+    targets = set(re.findall(r"\(#([a-z0-9-]+)\)", links))
+    assert targets <= headings  # every link lands on a heading
 
 
 def test_draft_report_text_stands_beside_the_figures(wave: Engine) -> None:
