@@ -142,3 +142,25 @@ def _order(instrument: Instrument, variable_id: str, present: Iterable[str]) -> 
     codes = [c.code for c in instrument.choices(variable_id)] + [NO_ANSWER, DONT_KNOW]
     extra = [p for p in present if p not in codes]
     return codes + sorted(extra)
+
+
+CROSSTAB_VIEWS = ("Counts", "Row %", "Column %")
+TOTAL = "Total"
+
+
+def crosstab_view(table: pd.DataFrame, view: str = "Counts") -> pd.DataFrame:
+    """The cross-tabulation as people read it: counts with a Total row and column, or each
+    cell as a percentage of its row's or its column's total (one decimal; an empty row or
+    column gives 0), the totals then 100."""
+    counts = table.copy()
+    counts[TOTAL] = counts.sum(axis=1)
+    counts.loc[TOTAL] = counts.sum(axis=0)
+    if view == "Counts":
+        return counts.astype(int)
+    if view == "Row %":
+        shares = counts.div(counts[TOTAL].replace(0, float("nan")), axis=0)
+    elif view == "Column %":
+        shares = counts.div(counts.loc[TOTAL].replace(0, float("nan")), axis=1)
+    else:
+        raise ValueError(f"a cross-tabulation is shown as one of {', '.join(CROSSTAB_VIEWS)}")
+    return (shares.astype(float) * 100).round(1).fillna(0.0)

@@ -25,7 +25,7 @@ from aggregation.report import report_json
 from aggregation.response import ResponseFigures
 from aggregation.results import WaveResults
 from aggregation.supplement import supplement_docx
-from aggregation.tally import crosstab
+from aggregation.tally import CROSSTAB_VIEWS, crosstab, crosstab_view
 from app_pages.common import (
     actor,
     draft_sentence,
@@ -257,17 +257,23 @@ def _crosstab(
         "Columns", ids, index=ids.index(first_two[-1]), format_func=names.__getitem__,
         key="xtab_columns",
     )  # fmt: skip
-    table = crosstab_table(
+    counts = crosstab_table(
         database_url(), key, roles, version, actor(), include_drafts(), rows, columns
     )
+    view = st.segmented_control("Show", CROSSTAB_VIEWS, default=CROSSTAB_VIEWS[0],
+                                key="xtab_view") or CROSSTAB_VIEWS[0]  # fmt: skip
+    table = crosstab_view(counts, view)
     st.caption(
         "Completed interviews in which both questions apply; a multiple choice counts once "
-        "per option chosen."
+        "per option chosen, and its totals count choices. Row % and Column % are shares of "
+        "each row's or column's total."
     )
-    st.dataframe(table, width="content")
+    st.dataframe(table, width="stretch")
+    suffix = {"Counts": "", "Row %": "_row_pct", "Column %": "_column_pct"}[view]
     st.download_button(
-        "CSV", table.to_csv(), file_name=f"{key}_{rows}_by_{columns}.csv", mime="text/csv",
-        key="dashboard:crosstab:csv", on_click="ignore", icon=":material/download:",
+        "CSV", table.to_csv(), file_name=f"{key}_{rows}_by_{columns}{suffix}.csv",
+        mime="text/csv", key="dashboard:crosstab:csv", on_click="ignore",
+        icon=":material/download:",
     )  # fmt: skip
 
 

@@ -189,3 +189,8 @@ def test_cross_tabulation_of_any_closed_variable_by_another(wave: Engine) -> Non
     assert table.loc["No", "Head of Service"] == 1
     assert table.loc["Don't know", "Other"] == 1
     assert table.loc["Yes", "Other"] == 0
+    assert table.loc["Total", "Total"] == 3
+    at.segmented_control(key="xtab_view").set_value("Column %").run()
+    shares = at.dataframe[-1].value
+    assert shares.loc["Yes", "Director of Social Work"] == 100.0
+    assert shares.loc["Total", "Total"] == 100.0

@@ -9,7 +9,7 @@ import pytest
 
 from aggregation.report import report_json
 from aggregation.results import wave_results
-from aggregation.tally import crosstab
+from aggregation.tally import crosstab, crosstab_view
 from instrument import load_instrument
 
 SCHEDULE = load_instrument()
@@ -119,6 +119,23 @@ def test_crosstab_by_respondent_role(results) -> None:  # type: ignore[no-untype
     assert table.loc["yes", "head_of_service"] == 1
     assert table.loc["dont_know", "other"] == 1
     assert list(table.index)[:2] == ["yes", "no"]
+
+
+def test_crosstab_views__totals__row_and_column_percentages() -> None:
+    table = pd.DataFrame({"a": [1, 3], "b": [1, 0]}, index=["yes", "no"])
+    counts = crosstab_view(table)
+    assert counts.loc["Total"].tolist() == [4, 1, 5]
+    assert counts["Total"].tolist() == [2, 3, 5]
+    rows = crosstab_view(table, "Row %")
+    assert rows.loc["yes"].tolist() == [50.0, 50.0, 100.0]
+    assert rows.loc["no"].tolist() == [100.0, 0.0, 100.0]
+    columns = crosstab_view(table, "Column %")
+    assert columns["a"].tolist() == [25.0, 75.0, 100.0]
+    assert columns.loc["Total"].tolist() == [100.0, 100.0, 100.0]
+    empty = crosstab_view(pd.DataFrame({"a": [0]}, index=["yes"]), "Row %")
+    assert empty.loc["yes"].tolist() == [0.0, 0.0]  # nothing to share out: no division by zero
+    with pytest.raises(ValueError, match="one of Counts, Row %, Column %"):
+        crosstab_view(table, "Percent")
 
 
 def test_json_report__every_closed_variable_in_order_and_byte_identical(results) -> None:  # type: ignore[no-untyped-def]
