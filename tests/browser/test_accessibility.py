@@ -145,7 +145,9 @@ def test_accessible__the_interviewers_other_pages(
     report(link, assert_accessible(page, link.lower().replace(" ", "-")))
 
 
-@pytest.mark.parametrize(("link", "heading"), [("Waves", "Waves"), ("Accounts", "Accounts")])
+@pytest.mark.parametrize(
+    ("link", "heading"), [("Waves", "Waves"), ("Accounts", "Accounts"), ("Audit log", "Audit log")]
+)
 def test_accessible__the_administrators_pages(
     page, app_url: str, app_engine: Engine, link: str, heading: str
 ) -> None:  # type: ignore[no-untyped-def]
