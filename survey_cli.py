@@ -15,11 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from aggregation.compare import comparison_dict, dropped_lines, markdown_lines
-from aggregation.report import report_json, report_markdown
 from aggregation.response import response_figures
-from aggregation.supplement import supplement_docx
-from aggregation.themes import theme_lines, themes_dict
 from db import open_database
 from db.councils import COUNCILS
 from db.engine import database_url
@@ -28,7 +24,6 @@ from flatfile.table import MAX_FILE_BYTES
 from instrument import DEFAULT_INSTRUMENT, load_instrument
 from instrument.errors import SurveyError
 from instrument.loader import instrument_text
-from instrument.progress import question_title
 from instrument.vocabulary import Role
 from ops.app_role import grant_app_role
 from ops.backup import restore_backup, write_backup
@@ -44,15 +39,13 @@ from services.accounts import (
 )
 from services.actor import Actor
 from services.audit_log import verify_chain
-from services.codings import theme_tallies
 from services.codings_file import export_codings, import_codings
 from services.export import export_wave
 from services.frames import DEFAULT_MEMBER, load_frame, sample_frames
 from services.imports import import_wave
-from services.interviews import list_waves, wave_interviews, wave_summary
+from services.interviews import list_waves, wave_interviews
 from services.qda import export_qdc, export_qdpx, import_qdc, import_qdpx
-from services.quotes import published_quotes
-from services.results import compare_with, load_report, load_results
+from services.reports import json_report, markdown_report, word_supplement
 from services.themes import (
     change_theme,
     create_theme,
@@ -143,50 +136,20 @@ def _flat_file(path: Path) -> bytes | None:
 
 
 def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
-    """Print (or write) the wave's national results: JSON, Markdown, or the Word supplement.
-
-    JSON and Markdown are counted in the database (`load_report`); the supplement reads every
-    answer (`load_results`), as its per-council chart shows each interview's value.
-    """
-    if args.format == "docx":
-        if not args.out:
-            print("error: --format docx needs --out FILE", file=sys.stderr)
-            return 2
-        with Session(engine) as session:
-            results = load_results(session, actor=args.actor, wave_key=args.wave)
-            title = wave_summary(session, actor=args.actor, wave_key=args.wave).title
-            comparison = (
-                compare_with(session, actor=args.actor, wave_key=args.wave, other=args.compare)
-                if args.compare
-                else None
-            )
-            themes = theme_tallies(session, actor=args.actor, wave_key=args.wave)
-            quotes = published_quotes(session, actor=args.actor, wave_key=args.wave)
-        docx = supplement_docx(results, title, comparison=comparison, themes=themes,
-                               quotes=quotes)  # fmt: skip
-        Path(args.out).write_bytes(docx)
-        print(f"Wrote the draft report supplement of wave {args.wave} to {args.out}.")
-        return 0
+    """Print (or write) the wave's national results: JSON, Markdown, or the Word supplement
+    (`services.reports`, as the Dashboard's downloads)."""
+    if args.format == "docx" and not args.out:
+        print("error: --format docx needs --out FILE", file=sys.stderr)
+        return 2
     with Session(engine) as session:
-        report = load_report(session, actor=args.actor, wave_key=args.wave)
-        title = wave_summary(session, actor=args.actor, wave_key=args.wave).title
-        comparison = (
-            compare_with(session, actor=args.actor, wave_key=args.wave, other=args.compare,
-                         report=report)
-            if args.compare
-            else None
-        )  # fmt: skip
-        themes = theme_tallies(session, actor=args.actor, wave_key=args.wave)
-    if args.format == "json":
-        text = report_json(report.wave_key, report.figures, report.tallies,
-                           compare=comparison_dict(comparison) if comparison else None,
-                           themes=themes_dict(themes))  # fmt: skip
-    else:
-        changes = markdown_lines(comparison) if comparison else None
-        titles = {v.id: question_title(v) for v in report.instrument.questions}
-        closing = [*theme_lines(themes, titles), *(dropped_lines(comparison) if comparison else [])]
-        text = report_markdown(report.wave_key, title, report.figures, report.tallies, changes,
-                               closing)  # fmt: skip
+        if args.format == "docx":
+            docx = word_supplement(session, actor=args.actor, wave_key=args.wave,
+                                   compare=args.compare)  # fmt: skip
+            Path(args.out).write_bytes(docx)
+            print(f"Wrote the draft report supplement of wave {args.wave} to {args.out}.")
+            return 0
+        made = json_report if args.format == "json" else markdown_report
+        text = made(session, actor=args.actor, wave_key=args.wave, compare=args.compare)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"Wrote the {args.format} report of wave {args.wave} to {args.out}.")

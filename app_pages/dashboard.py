@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +22,8 @@ from streamlit.elements.lib.column_types import ColumnConfig
 
 from aggregation import charts
 from aggregation.exhibits import Exhibit, dashboard_sections
-from aggregation.report import report_json
 from aggregation.response import ResponseFigures
 from aggregation.results import WaveResults
-from aggregation.supplement import supplement_docx
 from aggregation.tally import CROSSTAB_VIEWS, crosstab, crosstab_view
 from app_pages.common import (
     actor,
@@ -43,10 +42,9 @@ from instrument.model import RESERVED_LABELS
 from instrument.schedule import Instrument
 from instrument.types import Counting, question_type
 from services.actor import Actor
-from services.codings import theme_tallies
-from services.interviews import wave_instrument, wave_summary
-from services.quotes import published_quotes
-from services.results import load_report, load_results, wave_data_version
+from services.interviews import wave_instrument
+from services.reports import everything, json_report, word_supplement
+from services.results import load_results, wave_data_version
 from services.review import wave_review_states
 
 ROLES = "dashboard_roles"
@@ -176,24 +174,38 @@ def render() -> None:
     st.caption(review_sentence(reviews.values(), figures.member))
     st.download_button(
         "Draft report supplement (Word)",
-        lambda: _supplement(url, key, acting, drafts),
+        _made(url, lambda s: word_supplement(s, actor=acting, wave_key=key,
+                                             include_unvalidated=drafts)),
         file_name=f"supplement_{key}.docx",
         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         key="dashboard:supplement",
         on_click="ignore",
         icon=":material/description:",
         help="Methodology, then per Part the report sentences, charts and tables (whole wave).",
-    )
+    )  # fmt: skip
     st.download_button(
         "National results (JSON)",
-        lambda: _report_json(url, key, acting),
+        _made(url, lambda s: json_report(s, actor=acting, wave_key=key)),
         file_name=f"report_{key}.json",
         mime="application/json",
         key="dashboard:json",
         on_click="ignore",
         icon=":material/data_object:",
-        help="Every closed question's counts, as `survey_cli.py report --format json` prints.",
+        help="Every closed question's counts and the themes, as `survey_cli.py report "
+        "--format json` prints.",
     )
+    st.download_button(
+        "Download everything (zip)",
+        _made(url, lambda s: everything(s, actor=acting, wave_key=key,
+                                        include_unvalidated=drafts)),
+        file_name=f"wave_{key}.zip",
+        mime="application/zip",
+        key="dashboard:everything",
+        on_click="ignore",
+        icon=":material/folder_zip:",
+        help="The JSON and Markdown reports, the Word supplement, the answers (CSV) and the "
+        "codebook, with a note on what each is.",
+    )  # fmt: skip
     labels = {c.code: c.label for c in choices}
     st.multiselect("Respondent role", codes, key=roles_key, format_func=labels.__getitem__)
     if not chosen:
@@ -301,21 +313,16 @@ def crosstab_table(
     return table
 
 
-def _report_json(url: str, key: str, acting: Actor) -> str:
-    """The machine-readable report of the whole wave, counted in the database."""
-    with Session(open_database(url)) as s:
-        report = load_report(s, actor=acting, wave_key=key)
-    return report_json(report.wave_key, report.figures, report.tallies)
+def _made(url: str, make: Callable[[Session], bytes | str]) -> Callable[[], bytes]:
+    """A whole-wave file, made only when its button is clicked, outside the page's run: so
+    it takes the database and the person as values, never from session state."""
 
+    def build() -> bytes:
+        with Session(open_database(url)) as s:
+            made = make(s)
+        return made.encode("utf-8") if isinstance(made, str) else made
 
-def _supplement(url: str, key: str, acting: Actor, drafts: bool) -> bytes:
-    """The Word supplement of the whole wave, built only when the button is clicked."""
-    with Session(open_database(url)) as s:
-        results = load_results(s, actor=acting, wave_key=key, include_unvalidated=drafts)
-        title = wave_summary(s, actor=acting, wave_key=key).title
-        themes = theme_tallies(s, actor=acting, wave_key=key)
-        quotes = published_quotes(s, actor=acting, wave_key=key)
-    return supplement_docx(results, title, themes=themes, quotes=quotes)
+    return build
 
 
 def _response(figures: ResponseFigures, shown: Shown, wave: str) -> None:

@@ -58,7 +58,8 @@ def test_a_chart_downloads_as_csv_png_and_svg(page, app_url: str, app_engine: En
 
     # The whole wave's files, made on the click outside the page's run (no session state then).
     wave_files = {}
-    for label in ("Draft report supplement (Word)", "National results (JSON)"):
+    for label in ("Draft report supplement (Word)", "National results (JSON)",
+                  "Download everything (zip)"):  # fmt: skip
         with page.expect_download() as download:
             page.get_by_role("button", name=label).click()
         wave_files[label] = (download.value.suggested_filename,
@@ -69,3 +70,8 @@ def test_a_chart_downloads_as_csv_png_and_svg(page, app_url: str, app_engine: En
         assert "Thirty-two councils were eligible" in docx.read("word/document.xml").decode()
     name, data = wave_files["National results (JSON)"]
     assert name == f"report_{DEMO_WAVE}.json" and json.loads(data)["wave"] == DEMO_WAVE
+    name, data = wave_files["Download everything (zip)"]
+    with zipfile.ZipFile(io.BytesIO(data)) as everything:
+        assert name == f"wave_{DEMO_WAVE}.zip" and "README.txt" in everything.namelist()
+        json_file = everything.read(f"report_{DEMO_WAVE}.json")
+    assert json_file == wave_files["National results (JSON)"][1]  # one builder for both
