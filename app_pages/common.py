@@ -126,6 +126,7 @@ def chosen_wave() -> WaveSummary:
     )
     st.session_state[WAVE_KEPT] = chosen
     to_url(WAVE_KEY, chosen)
+    st.sidebar.caption(literal(waves[chosen].title))  # in full: the box cuts a long title short
     return waves[chosen]
 
 
