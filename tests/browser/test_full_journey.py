@@ -319,9 +319,9 @@ def journey(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-
         expect(page.locator(f".st-key-review_{variable.id}")).to_contain_text(words)
     expect(page.locator(f".st-key-review_{NOTE[0]}")).not_to_contain_text(NOTE[1])  # not theirs
     shoot(page, "journey-08-council-reads")
-    answers = with_noun(len(shown_in_a), "answer")
-    page.get_by_role("button", name=f"Confirm the {answers} in Part A not yet reviewed").click()
-    page.get_by_text(f"Confirmed {answers}.").wait_for()
+    confirmed = with_noun(len(shown_in_a), "answer")
+    page.get_by_role("button", name=f"Confirm the {confirmed} in Part A not yet reviewed").click()
+    page.get_by_text(f"Confirmed {confirmed}.").wait_for()
     page.get_by_role("button", name="Validate our submission").click()
     page.get_by_text("Thank you: your submission is validated.").wait_for()
     wait_for_interview(app_engine, "validation", lambda i: i.validated_at is not None)
@@ -349,7 +349,7 @@ def journey(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-
             assert counted == set(value.split(";")), (variable.id, tally)
     shoot(page, "journey-10-auditor-dashboard")
     page.get_by_role("link", name="Council summaries").click()
-    page.get_by_text("1 councils that have validated their submission.").wait_for()
+    page.get_by_text("1 council that has validated its submission.").wait_for()
     # The table above repeats these words, so each is looked for in the council's own section.
     expect(page.get_by_role("heading", name="Fife", exact=True)).to_be_visible()
     caption = page.get_by_test_id("stCaptionContainer").filter(has_text="Validated by council")

@@ -100,7 +100,7 @@ def test_council_review_from_request_to_validation(page, app_url: str, app_engin
     # The auditor reads the validated council's summary; no verbatim.
     sign_in(page, app_url, "audrey")
     page.goto(f"{app_url}/summaries")
-    page.get_by_text("1 councils that have validated their submission.").wait_for()
+    page.get_by_text("1 council that has validated its submission.").wait_for()
     expect(
         page.get_by_text("Verbatim answers and interviewers' notes are not shown")
     ).to_be_visible()
