@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from aggregation.wording import counted
-from app_pages.common import actor, literal, session
+from app_pages.common import actor, literal, made_on_click, session
 from services.audit_log import (
     EVENTS,
     KINDS,
@@ -142,15 +142,9 @@ def _in_full(entry: AuditEntry) -> None:
 
 
 def _downloads(where: AuditFilter) -> None:
-    who = actor()  # the files are made on the click, outside this run
-
-    def shown() -> bytes:
-        with session() as s:
-            return export_csv(s, actor=who, where=where).encode("utf-8-sig")
-
-    def whole() -> bytes:
-        with session() as s:
-            return export_csv(s, actor=who).encode("utf-8-sig")
+    who = actor()
+    shown = made_on_click(lambda s: export_csv(s, actor=who, where=where), encoding="utf-8-sig")
+    whole = made_on_click(lambda s: export_csv(s, actor=who), encoding="utf-8-sig")
 
     left, right = st.columns(2)
     left.download_button("Download these rows (CSV)", shown, file_name="audit-log-view.csv",

@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from app_pages.common import act, actor, session
+from app_pages.common import act, actor, made_on_click
 from services.codings_file import export_codings, import_codings
 from services.qda import export_qdc, export_qdpx, import_qdc, import_qdpx
 from services.themes import import_codebook
@@ -38,19 +38,11 @@ def show_exchange(wave_key: str) -> None:
         ]  # fmt: skip
         for column, (label, make, suffix, mime) in zip(st.columns(3), files, strict=True):
             column.download_button(
-                label, _made(make), file_name=f"{wave_key}_open_answers.{suffix}", mime=mime,
-                key=f"coding:download:{suffix}", on_click="ignore", icon=":material/download:",
-                width="stretch",
+                label, made_on_click(make), file_name=f"{wave_key}_open_answers.{suffix}",
+                mime=mime, key=f"coding:download:{suffix}", on_click="ignore",
+                icon=":material/download:", width="stretch",
             )  # fmt: skip
         _upload(wave_key)
-
-
-def _made(make: Callable[[Session], bytes]) -> Callable[[], bytes]:
-    def build() -> bytes:
-        with session() as s:
-            return make(s)
-
-    return build
 
 
 def _upload(wave_key: str) -> None:

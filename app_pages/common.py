@@ -42,6 +42,21 @@ def session() -> Session:
     return Session(engine())
 
 
+def made_on_click(
+    make: Callable[[Session], bytes | str], *, encoding: str = "utf-8"
+) -> Callable[[], bytes]:
+    """A download's file, made only when its button is clicked: outside the page's run, where
+    session state is not to be had, so `make` carries the person and the wave as values. Text
+    is encoded (`utf-8-sig` for a CSV Excel opens)."""
+
+    def build() -> bytes:
+        with session() as s:
+            made = make(s)
+        return made.encode(encoding) if isinstance(made, str) else made
+
+    return build
+
+
 def actor() -> Actor:
     """The signed-in person at the keyboard (survey_app.py signs in before any page runs).
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +29,7 @@ from app_pages.common import (
     draft_sentence,
     include_drafts,
     literal,
+    made_on_click,
     review_sentence,
     session,
     wave_key,
@@ -174,7 +174,7 @@ def render() -> None:
     st.caption(review_sentence(reviews.values(), figures.member))
     st.download_button(
         "Draft report supplement (Word)",
-        _made(url, lambda s: word_supplement(s, actor=acting, wave_key=key,
+        made_on_click(lambda s: word_supplement(s, actor=acting, wave_key=key,
                                              include_unvalidated=drafts)),
         file_name=f"supplement_{key}.docx",
         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -185,7 +185,7 @@ def render() -> None:
     )  # fmt: skip
     st.download_button(
         "National results (JSON)",
-        _made(url, lambda s: json_report(s, actor=acting, wave_key=key)),
+        made_on_click(lambda s: json_report(s, actor=acting, wave_key=key)),
         file_name=f"report_{key}.json",
         mime="application/json",
         key="dashboard:json",
@@ -196,7 +196,7 @@ def render() -> None:
     )
     st.download_button(
         "Download everything (zip)",
-        _made(url, lambda s: everything(s, actor=acting, wave_key=key,
+        made_on_click(lambda s: everything(s, actor=acting, wave_key=key,
                                         include_unvalidated=drafts)),
         file_name=f"wave_{key}.zip",
         mime="application/zip",
@@ -311,18 +311,6 @@ def crosstab_table(
     table.index = [label(rows, c) for c in table.index]
     table.columns = [label(columns, c) for c in table.columns]
     return table
-
-
-def _made(url: str, make: Callable[[Session], bytes | str]) -> Callable[[], bytes]:
-    """A whole-wave file, made only when its button is clicked, outside the page's run: so
-    it takes the database and the person as values, never from session state."""
-
-    def build() -> bytes:
-        with Session(open_database(url)) as s:
-            made = make(s)
-        return made.encode("utf-8") if isinstance(made, str) else made
-
-    return build
 
 
 def _response(figures: ResponseFigures, shown: Shown, wave: str) -> None:

@@ -203,6 +203,7 @@ def read_qdpx(data: bytes) -> tuple[Project | None, list[ImportProblem]]:
         if root is None:
             return None, problems
         ns = f"{{{PROJECT_NS}}}"
+        sizes = {info.filename: info.file_size for info in archive.infolist()}  # read once
         users = {u.get("guid", ""): u.get("name") or u.get("id") or ""
                  for u in root.iter(f"{ns}User")}  # fmt: skip
         codes_element = root.find(f"{ns}CodeBook/{ns}Codes")
@@ -210,7 +211,7 @@ def read_qdpx(data: bytes) -> tuple[Project | None, list[ImportProblem]]:
         sources = tuple(
             source
             for element in root.iterfind(f"{ns}Sources/{ns}TextSource")
-            if (source := _read_source(element, archive, users, problems)) is not None
+            if (source := _read_source(element, archive, sizes, users, problems)) is not None
         )
         for other in ("PictureSource", "PDFSource", "AudioSource", "VideoSource"):
             for element in root.iterfind(f"{ns}Sources/{ns}{other}"):
@@ -269,6 +270,7 @@ def _read_codes(parent: etree._Element, ns: str, problems: list[ImportProblem]) 
 def _read_source(
     element: etree._Element,
     archive: zipfile.ZipFile,
+    sizes: dict[str, int],
     users: dict[str, str],
     problems: list[ImportProblem],
 ) -> Source | None:
@@ -276,7 +278,7 @@ def _read_source(
     if not _is_guid(source_guid):
         problems.append(_at(element, f"the text source {name!r} has no valid guid"))
         return None
-    text = _source_text(element, archive, problems)
+    text = _source_text(element, archive, sizes, problems)
     if text is None:
         return None
     selections = [  # a coding of the whole source
@@ -328,20 +330,22 @@ def _selection(
 
 
 def _source_text(
-    element: etree._Element, archive: zipfile.ZipFile, problems: list[ImportProblem]
+    element: etree._Element,
+    archive: zipfile.ZipFile,
+    sizes: dict[str, int],
+    problems: list[ImportProblem],
 ) -> str | None:
     content = element.find(f"{{{PROJECT_NS}}}PlainTextContent")
     if content is not None:
         return content.text or ""
     path = element.get("plainTextPath", "")
     member = f"Sources/{path.removeprefix(INTERNAL)}" if path.startswith(INTERNAL) else None
-    infos = {info.filename: info for info in archive.infolist()}
-    if member is None or member not in infos:
+    if member is None or member not in sizes:
         problems.append(_at(element, f"the source's text is not in the .qdpx (plainTextPath "
                                      f"{path!r})"))  # fmt: skip
         return None
-    if infos[member].file_size > MAX_SOURCE_BYTES:
-        problems.append(_at(element, f"the source's text unpacks to {infos[member].file_size:,} "
+    if sizes[member] > MAX_SOURCE_BYTES:
+        problems.append(_at(element, f"the source's text unpacks to {sizes[member]:,} "
                                      f"bytes; at most {MAX_SOURCE_BYTES:,}"))  # fmt: skip
         return None
     try:

@@ -9,8 +9,9 @@ import zipfile
 
 from sqlalchemy.orm import Session
 
-from aggregation.compare import comparison_dict, dropped_lines, markdown_lines
+from aggregation.compare import WaveComparison, comparison_dict, dropped_lines, markdown_lines
 from aggregation.report import report_json, report_markdown
+from aggregation.results import WaveReport
 from aggregation.supplement import supplement_docx
 from aggregation.themes import theme_lines, themes_dict
 from instrument.progress import question_title
@@ -31,8 +32,7 @@ def json_report(
     """Every closed question's counts and the themes of the open answers, counted in the
     database; with another wave's figures beside them if `compare` names one."""
     report = load_report(session, actor=actor, wave_key=wave_key)
-    comparison = (compare_with(session, actor=actor, wave_key=wave_key, other=compare,
-                               report=report) if compare else None)  # fmt: skip
+    comparison = _compared(session, actor, report, compare)
     themes = theme_tallies(session, actor=actor, wave_key=wave_key)
     return report_json(report.wave_key, report.figures, report.tallies,
                        compare=comparison_dict(comparison) if comparison else None,
@@ -45,14 +45,23 @@ def markdown_report(
     """The same figures as tables and the report's sentences, for reading or a wiki."""
     report = load_report(session, actor=actor, wave_key=wave_key)
     title = wave_summary(session, actor=actor, wave_key=wave_key).title
-    comparison = (compare_with(session, actor=actor, wave_key=wave_key, other=compare,
-                               report=report) if compare else None)  # fmt: skip
+    comparison = _compared(session, actor, report, compare)
     themes = theme_tallies(session, actor=actor, wave_key=wave_key)
     changes = markdown_lines(comparison) if comparison else None
     titles = {v.id: question_title(v) for v in report.instrument.questions}
     closing = [*theme_lines(themes, titles), *(dropped_lines(comparison) if comparison else [])]
     return report_markdown(report.wave_key, title, report.figures, report.tallies, changes,
                            closing)  # fmt: skip
+
+
+def _compared(
+    session: Session, actor: Actor, report: WaveReport, other: str | None
+) -> WaveComparison | None:
+    """The wave (already counted) against another, if one is named."""
+    if not other:
+        return None
+    return compare_with(session, actor=actor, wave_key=report.wave_key, other=other,
+                        report=report)  # fmt: skip
 
 
 def word_supplement(
