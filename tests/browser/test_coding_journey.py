@@ -320,6 +320,7 @@ def second_analyst(page: Page, app_url: str) -> None:
         .get_by_test_id("stExpander")
         .filter(has_text="Quote candidates from other coders")
     )
+    idle(page)
     approvals.get_by_text("Quote candidates from other coders").click()
     expect(approvals).to_contain_text("1 of 1 waiting for approval.")
     candidate = approvals.locator("[class*='st-key-candidate_']")
@@ -327,6 +328,7 @@ def second_analyst(page: Page, app_url: str) -> None:
         candidate.get_by_text(f"Fife · {TRAINING} · marked by anna; not approved")
     ).to_be_visible()
     expect(candidate.get_by_text(f"“{QUOTED}”")).to_be_visible()
+    idle(page)  # a click while the consensus run still redraws the list was lost once in CI
     candidate.get_by_role("button", name="Approve for the report").click()
     expect(main(page).get_by_text("Quote approved for the report.")).to_be_visible()
     expect(approvals).to_contain_text("0 of 1 waiting for approval.")  # still open
