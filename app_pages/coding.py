@@ -111,7 +111,7 @@ def _answer(answer: AnswerToCode, variable: Variable, themes: list[ThemeSummary]
     with st.container(border=True):
         st.markdown(highlighted(answer.text, passages))
     whole = {c.theme: c for c in mine if c.whole}
-    st.subheader("Themes of the whole answer")
+    st.header("Themes of the whole answer", anchor=False)  # under the page's h1
     for theme in themes:
         st.toggle(
             theme.name if theme.parent is None else f"{theme.parent} › {theme.name}",
@@ -137,7 +137,7 @@ def _whole(interview_id: int, variable_id: str, theme: str, coded: CodingSummary
 
 
 def _passage_form(answer: AnswerToCode, variable: Variable, themes: list[ThemeSummary]) -> None:
-    st.subheader("Code a passage")
+    st.header("Code a passage", anchor=False)
     with st.form(f"passage:{answer.interview_id}:{variable.id}", clear_on_submit=True):
         words = st.text_area("Words to code, as they stand in the answer (paste them)", height=68)
         theme = st.selectbox("Theme", [t.name for t in themes])

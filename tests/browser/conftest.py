@@ -5,6 +5,7 @@ Screenshots of each step go to `artifacts/browser/` (kept by CI as test artifact
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import time
@@ -288,10 +289,87 @@ def charts_drawn(page) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+# Streamlit draws a Material Symbols icon as the text of its name in an icon font (the icon
+# ":material/download:" is the word "download"), so an icon not hidden from assistive technology
+# is read out as part of a name: a button "downloadDownload", an expander "History (1)
+# expand_more". A name with an underscore is no English word and is looked for anywhere in a
+# name; a one-word icon drawn on the page only as a whole name or glued to a name's start
+# ("downloadDownload") or end ("(1)history").
+ICON_WORDS = re.compile(
+    r"(?<![a-z])(expand_more|expand_less|keyboard_arrow_|keyboard_double_arrow_|arrow_"
+    r"|check_circle|chevron_|:material/)"
+)
+# The ligature of each icon on the page: its element's text, drawn in the icon font.
+DRAWN_ICONS = """() => [...new Set([...document.querySelectorAll('body *')]
+  .filter((e) => !e.children.length && /Material Symbols/.test(getComputedStyle(e).fontFamily))
+  .map((e) => e.textContent.trim()).filter(Boolean))]"""
+
+
+def accessible_names(page) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(role, name) of every node in Chromium's accessibility tree that assistive technology
+    is given (not ignored, so not aria-hidden), text nodes included: what a screen reader
+    announces, as Chromium computes it."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        cdp.detach()
+    named = []
+    for node in nodes:
+        role = node.get("role", {}).get("value", "")
+        name = str(node.get("name", {}).get("value") or "")
+        if not node.get("ignored") and name.strip() and role != "InlineTextBox":
+            named.append((role, name))
+    return named
+
+
+def leaks_icon(name: str, icons: set[str]) -> bool:
+    """Whether an accessible name contains an icon's ligature (see ICON_WORDS)."""
+    if ICON_WORDS.search(name):
+        return True
+    for icon in icons:
+        if "_" in icon:
+            if re.search(rf"(?<![a-z]){re.escape(icon)}(?![a-z])", name):
+                return True
+        elif (
+            name.strip() == icon
+            or re.match(rf"{re.escape(icon)}[A-Z0-9(]", name)
+            or re.search(rf"[^\sA-Za-z]{re.escape(icon)}$", name)
+        ):
+            return True
+    return False
+
+
+def icon_names_in_labels(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every accessible name on the page (sidebar and main) that says an icon's name."""
+    icons = set(page.evaluate(DRAWN_ICONS))
+    return [f"{role} {name!r}" for role, name in accessible_names(page) if leaks_icon(name, icons)]
+
+
+# The main area's headings as a reader's heading list has them: shown ones, in page order.
+HEADINGS = """() => [...document.querySelectorAll(
+    '[data-testid="stMain"] :is(h1, h2, h3, h4, h5, h6)')]
+  .filter((h) => h.getClientRects().length && !h.closest('[aria-hidden="true"]'))
+  .map((h) => [Number(h.tagName[1]), h.innerText.trim()])"""
+
+
+def heading_jumps(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Where the main area's headings skip a level (h1 then h3) or do not start at h1."""
+    levels: list[tuple[int, str]] = [(int(n), str(t)) for n, t in page.evaluate(HEADINGS)]
+    jumps, before = [], 0
+    for level, text in levels:
+        if level > before + 1:
+            after = f"after h{before}" if before else "first heading"
+            jumps.append(f"h{level} {text!r} ({after})")
+        before = level
+    return jumps
+
+
 def assert_accessible(page, name: str) -> list[Violation]:  # type: ignore[no-untyped-def]
     """Run axe-core on the page once the script has settled; fail, listing each rule, impact,
-    element and failure, if any violation is serious or critical. Returns every violation
-    (minor and moderate ones too) so a test can report them."""
+    element and failure, if any violation is serious or critical, if any accessible name says
+    an icon's name, or if the headings skip a level. Returns every axe violation (minor and
+    moderate ones too) so a test can report them."""
     settle(page)
     charts_drawn(page)
     found = axe_violations(page)
@@ -300,4 +378,8 @@ def assert_accessible(page, name: str) -> list[Violation]:  # type: ignore[no-un
     assert not blocking, f"{name}: {len(blocking)} serious or critical axe violation(s)\n" + (
         "\n".join(v.described() for v in blocking)
     )
+    leaked = icon_names_in_labels(page)
+    assert not leaked, f"{name}: icon names in accessible names:\n" + "\n".join(leaked)
+    jumps = heading_jumps(page)
+    assert not jumps, f"{name}: headings skip a level:\n" + "\n".join(jumps)
     return found

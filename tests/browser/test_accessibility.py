@@ -1,5 +1,6 @@
 """WCAG 2.2 AA in a real browser: axe-core finds no serious or critical violation on the
-sign-in forms and every page (minor ones are listed, not failed)."""
+sign-in forms and every page (minor ones are listed, not failed); no accessible name says an
+icon's name; headings never skip a level."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from db.models import Council, Interview
 from services.review import request_correction, validate_submission
 from services.themes import create_theme
 from tests.answering import complete_whole_interview
-from tests.browser.conftest import Violation, add_account, assert_accessible, sign_in
+from tests.browser.conftest import (
+    Violation,
+    add_account,
+    assert_accessible,
+    heading_jumps,
+    icon_names_in_labels,
+    sign_in,
+)
 from tests.conftest import INTERVIEWER
 from tests.signing import account
 
@@ -32,6 +40,31 @@ def completed_fife(engine: Engine) -> int:
     assert found is not None
     complete_whole_interview(engine, INTERVIEWER, found)
     return found
+
+
+def test_the_checks_find_icon_names_and_skipped_headings(page) -> None:  # type: ignore[no-untyped-def]
+    """The two checks of our own fire on what they look for: an icon drawn as its ligature in
+    the icon font and not hidden reads into its button's and expander's names; a heading that
+    jumps from h1 to h3. Hidden icons and headings that step down one level pass."""
+    icon = "font-family: 'Material Symbols Rounded'"
+    page.set_content(
+        f"""<div data-testid="stMain">
+        <h1>Page</h1><h2>Part</h2><h3>Question</h3><h2>Next part</h2>
+        <button><span style="{icon}" aria-hidden="true">download</span>Download</button>
+        <details><summary>Notes (2)<span style="{icon}" aria-hidden="true">expand_more</span>
+        </summary></details></div>"""
+    )
+    assert icon_names_in_labels(page) == [] and heading_jumps(page) == []
+    page.set_content(
+        f"""<div data-testid="stMain"><h1>Page</h1><h3>Question</h3>
+        <button><span style="{icon}">download</span>Download</button>
+        <details><summary>History (1) <span style="{icon}">expand_more</span></summary>
+        </details></div>"""
+    )
+    leaked = icon_names_in_labels(page)
+    assert "button 'downloadDownload'" in leaked, leaked
+    assert any("History (1) expand_more" in n for n in leaked), leaked
+    assert heading_jumps(page) == ["h3 'Question' (after h1)"]
 
 
 def test_accessible__first_administrator_form(page, app_url: str) -> None:  # type: ignore[no-untyped-def]
@@ -143,6 +176,26 @@ def test_accessible__the_interviewers_other_pages(
     page.get_by_role("link", name=link).click()
     page.get_by_role("heading", name=heading, exact=True).first.wait_for()
     report(link, assert_accessible(page, link.lower().replace(" ", "-")))
+
+
+@pytest.mark.parametrize(
+    ("link", "heading"),
+    [("Dashboard", "1 of 32 councils interviewed (3.1%)"), ("Council summaries", "Fife")],
+)
+def test_accessible__the_auditors_pages(
+    page, app_url: str, app_engine: Engine, link: str, heading: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The pages as an auditor reads them: validated councils only, verbatim withheld."""
+    add_account(app_engine, "audrey", "auditor")
+    interview_id = completed_fife(app_engine)
+    council = account(app_engine, "council", council=FIFE)
+    with Session(app_engine) as s:
+        validate_submission(s, actor=council, interview_id=interview_id)
+    sign_in(page, app_url, "audrey")
+    page.get_by_role("link", name=link).click()
+    page.get_by_role("heading", name=heading, exact=True).first.wait_for()
+    shot = f"auditor-{link.lower().replace(' ', '-')}"
+    report(f"{link} (auditor)", assert_accessible(page, shot))
 
 
 @pytest.mark.parametrize(
