@@ -11,6 +11,7 @@ import getpass
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ from services.accounts import (
     reset_password,
 )
 from services.actor import Actor
+from services.analysis_files import FORMATS, analysis_file
 from services.audit_log import verify_chain
 from services.codings_file import export_codings, import_codings
 from services.export import export_wave
@@ -46,6 +48,7 @@ from services.imports import import_wave
 from services.interviews import list_waves, wave_interviews
 from services.qda import export_qdc, export_qdpx, import_qdc, import_qdpx
 from services.reports import json_report, markdown_report, word_supplement
+from services.review import validated_elsewhere
 from services.themes import (
     change_theme,
     create_theme,
@@ -54,7 +57,13 @@ from services.themes import (
     list_themes,
     merge_themes,
 )
-from services.waves import WaveProblem, close_wave, create_wave, set_fieldwork_dates
+from services.waves import (
+    WaveProblem,
+    close_wave,
+    create_wave,
+    set_disclosure_threshold,
+    set_fieldwork_dates,
+)
 
 
 def cmd_init(engine: Engine, args: argparse.Namespace) -> int:
@@ -77,17 +86,17 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_export(engine: Engine, args: argparse.Namespace) -> int:
+    """The wave as a flat file (csv, xlsx), an analysis file (sav, dta, datapackage) or its
+    instrument (xlsform, codebook): `services.export`, `services.analysis_files`."""
+    made = analysis_file if args.format in FORMATS else export_wave
     with Session(engine) as session:
-        data = export_wave(
-            session,
-            actor=args.actor,
-            wave_key=args.wave,
-            fmt=args.format,
-            include_unvalidated=args.include_unvalidated,
-        )
+        data = made(session, actor=args.actor, wave_key=args.wave, fmt=args.format,
+                    include_unvalidated=args.include_unvalidated)  # fmt: skip
     Path(args.out).write_bytes(data)
     print(f"Exported wave {args.wave} to {args.out} ({len(data):,} bytes).")
-    if args.include_unvalidated:
+    if args.format in FORMATS and not FORMATS[args.format].holds_answers:
+        print("The file holds the wave's instrument only, no council's answers.")
+    elif args.include_unvalidated:
         print(
             "DRAFT: this file includes councils that have not validated their submission; "
             "do not publish it.",
@@ -144,12 +153,14 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
     with Session(engine) as session:
         if args.format == "docx":
             docx = word_supplement(session, actor=args.actor, wave_key=args.wave,
-                                   compare=args.compare)  # fmt: skip
+                                   compare=args.compare,
+                                   include_unvalidated=args.include_unvalidated)  # fmt: skip
             Path(args.out).write_bytes(docx)
             print(f"Wrote the draft report supplement of wave {args.wave} to {args.out}.")
             return 0
         made = json_report if args.format == "json" else markdown_report
-        text = made(session, actor=args.actor, wave_key=args.wave, compare=args.compare)
+        text = made(session, actor=args.actor, wave_key=args.wave, compare=args.compare,
+                    include_unvalidated=args.include_unvalidated)  # fmt: skip
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"Wrote the {args.format} report of wave {args.wave} to {args.out}.")
@@ -270,6 +281,25 @@ def cmd_wave_dates(engine: Engine, args: argparse.Namespace) -> int:
             end=_date_argument(args.end),
         )
     print(f"Wave {wave.key}: fieldwork {args.start or 'open'} to {args.end or 'open'}.")
+    return 0
+
+
+def cmd_wave_threshold(engine: Engine, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        wave = set_disclosure_threshold(
+            session, actor=args.actor, wave_key=args.key, threshold=args.councils
+        )
+    print(f"Wave {wave.key}: a published figure about fewer than {wave.disclosure_threshold} "
+          f"{wave.members} is withheld.")  # fmt: skip
+    return 0
+
+
+def cmd_wave_validated_elsewhere(engine: Engine, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        names = validated_elsewhere(session, actor=args.actor, wave_key=args.key,
+                                    evidence=args.evidence, councils=args.council)  # fmt: skip
+    print(f"Wave {args.key}: {len(names)} submission(s) recorded as validated"
+          + (f": {', '.join(names)}." if names else "."))  # fmt: skip
     return 0
 
 
@@ -419,6 +449,16 @@ def _shown_url() -> str:
     return make_url(database_url()).render_as_string(hide_password=True)
 
 
+# The draft view, for the audit team only: every completed interview, nothing withheld.
+DRAFT_FLAGS = ("--draft", "--include-unvalidated")
+DRAFT_OPTION: dict[str, Any] = {
+    "dest": "include_unvalidated",
+    "action": "store_true",
+    "help": "the draft view: also councils that have not validated their submission, and no "
+    "figure withheld for a small base (not to publish)",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="survey_cli.py",
@@ -446,15 +486,16 @@ def build_parser() -> argparse.ArgumentParser:
     command("init", cmd_init, "create or upgrade the database, seed councils, create wave 2011")
     status = command("status", cmd_status, "print the fieldwork headline and each council's status")
     status.add_argument("--wave", default=DEFAULT_WAVE)
-    export = command("export", cmd_export, "write a wave as a CSV or XLSX flat file")
-    export.add_argument("--wave", default=DEFAULT_WAVE)
-    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
-    export.add_argument("--out", required=True, help="the file to write")
-    export.add_argument(
-        "--include-unvalidated",
-        action="store_true",
-        help="also councils that have not validated their submission (a draft, not to publish)",
+    export = command(
+        "export",
+        cmd_export,
+        "write a wave as a CSV or XLSX flat file, an SPSS .sav, a Stata .dta or a data "
+        "package (zip), or its instrument as an XLSForm or a Word codebook",
     )
+    export.add_argument("--wave", default=DEFAULT_WAVE)
+    export.add_argument("--format", choices=("csv", "xlsx", *FORMATS), default="csv")
+    export.add_argument("--out", required=True, help="the file to write")
+    export.add_argument(*DRAFT_FLAGS, **DRAFT_OPTION)
     imp = command("import", cmd_import, "read a CSV or XLSX flat file into a wave (all or nothing)")
     imp.add_argument("file", help="the CSV or XLSX file to read")
     imp.add_argument("--wave", default=DEFAULT_WAVE)
@@ -471,6 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--wave", default=DEFAULT_WAVE)
     report.add_argument("--format", choices=("json", "markdown", "docx"), default="json")
     report.add_argument("--out", help="write to this file instead of printing")
+    report.add_argument(*DRAFT_FLAGS, **DRAFT_OPTION)
     report.add_argument(
         "--compare",
         metavar="WAVE",
@@ -677,6 +719,26 @@ def _add_wave_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     dates.add_argument("key")
     dates.add_argument("--start", metavar="YYYY-MM-DD")
     dates.add_argument("--end", metavar="YYYY-MM-DD")
+    threshold = action(
+        "threshold",
+        cmd_wave_threshold,
+        "set the fewest councils a published figure of the wave may describe (default 5)",
+    )
+    threshold.add_argument("key")
+    threshold.add_argument("councils", type=int, help="e.g. 5: a smaller base reads 'fewer than 5'")
+    elsewhere = action(
+        "validated-elsewhere",
+        cmd_wave_validated_elsewhere,
+        "record that councils validated their completed submissions outside this system (a "
+        "past wave's published report): without it the published figures count none of them",
+    )
+    elsewhere.add_argument("key")
+    elsewhere.add_argument("--evidence", required=True,
+                           help="how they validated, for the audit log (e.g. 'published in the "
+                           "2012 report')")  # fmt: skip
+    elsewhere.add_argument("--council", action="append", metavar="CODE_OR_NAME",
+                           help="only this council (repeat for more); default: every completed "
+                           "submission not yet validated")  # fmt: skip
     close = action("close", cmd_wave_close, "close a wave: read-only for everyone from then on")
     close.add_argument("key")
     close.add_argument("--reason", required=True, help="why, for the audit log")

@@ -23,6 +23,7 @@ import pandas as pd
 import vl_convert as vlc
 from altair.utils.schemapi import debug_mode
 
+from aggregation.disclosure import WITHHELD
 from aggregation.response import ResponseFigures
 from aggregation.tally import Answers, Tally
 from aggregation.wording import agree, capitalise, noun_plural
@@ -125,8 +126,15 @@ def base_text(
         and instrument.has_variable(tally.variable_id)
         and instrument.condition(tally.variable_id) is not None
     )
+    if tally.withheld_below:
+        return f"Base: {withheld_text(tally, member)}"
     members = agree(tally.base, member, noun_plural(member))
     return f"Base: {tally.base} {members} " + ("asked this question" if routed else "interviewed")
+
+
+def withheld_text(tally: Tally, member: str = "council") -> str:
+    """'fewer than 5 councils, so not published': what a withheld figure reads instead."""
+    return f"fewer than {tally.withheld_below} {noun_plural(member)}, so not published"
 
 
 def count_text(n: int, base: int) -> str:
@@ -137,7 +145,9 @@ def count_text(n: int, base: int) -> str:
 
 def tally_rows(tally: Tally) -> list[dict[str, Any]]:
     """One row per choice in schedule order, then Did not answer and Don't know, zeros kept
-    (where a tally can have them)."""
+    (where a tally can have them); none for a withheld tally."""
+    if tally.withheld_below:
+        return []
     rows = [
         ("answer", code, tally.choice_labels.get(code, code), n) for code, n in tally.counts.items()
     ]
@@ -162,6 +172,9 @@ def tally_rows(tally: Tally) -> list[dict[str, Any]]:
 
 def tally_table(tally: Tally) -> Columns:
     """The table beside a chart: answer, n, % of base, as people read them."""
+    if tally.withheld_below:
+        return {"Answer": [f"Withheld: {withheld_text(tally)}"], "n": [WITHHELD],
+                "% of base": [WITHHELD]}  # fmt: skip
     rows = tally_rows(tally)
     return {
         "Answer": [r["label"] for r in rows],
@@ -188,6 +201,8 @@ def _percent_rows(tally: Tally) -> list[dict[str, Any]]:
 
 def percent_table(tally: Tally) -> Columns:
     """The summary beside a percent variable's chart: figures given, median, range, non-response."""
+    if tally.withheld_below:
+        return {"Figure": ["Withheld"], "Value": [withheld_text(tally)]}
     rows = _percent_rows(tally)
     values = ["" if r["n"] is None else f"{r['n']:g}" for r in rows]
     return {"Figure": [r["label"] for r in rows], "Value": values}
@@ -199,6 +214,9 @@ def tally_csv(tallies: Sequence[Tally]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["variable_id", "code", "label", "n", "pct_of_base", "base"])
     for tally in tallies:
+        if tally.withheld_below:
+            writer.writerow([tally.variable_id, WITHHELD, withheld_text(tally), "", "", ""])
+            continue
         rows = _percent_rows(tally) if tally.numeric else tally_rows(tally)
         for r in rows:
             n = "" if r["n"] is None else r["n"]
@@ -280,7 +298,7 @@ def comparison_rows(tallies: Sequence[Tally], names: Mapping[str, str]) -> list[
     """Several tallies sharing one choice list: one row per (bar, segment), in segment order."""
     rows = []
     for tally in tallies:
-        bar = f"{names.get(tally.variable_id, tally.label)} (base {tally.base})"
+        bar = bar_name(tally, names)
         for order, row in enumerate(tally_rows(tally)):
             rows.append({"bar": bar, "order": order, **row})
     return rows
@@ -347,12 +365,23 @@ def comparison_chart(
 
 
 def comparison_table(tallies: Sequence[Tally], names: Mapping[str, str]) -> Columns:
-    """The table beside a comparison chart: one row per answer, one '5 (45%)' column per bar."""
-    columns: Columns = {"Answer": [r["label"] for r in tally_rows(tallies[0])]}
+    """The table beside a comparison chart: one row per answer, one '5 (45%)' column per bar
+    (a withheld tally's column reads "withheld" throughout)."""
+    shown = [t for t in tallies if not t.withheld_below]
+    answers = [r["label"] for r in tally_rows(shown[0])] if shown else [WITHHELD]
+    columns: Columns = {"Answer": answers}
     for tally in tallies:
-        name = f"{names.get(tally.variable_id, tally.label)} (base {tally.base})"
-        columns[name] = [r["text"] for r in tally_rows(tally)]
+        rows = tally_rows(tally)
+        columns[bar_name(tally, names)] = (
+            [r["text"] for r in rows] if rows else [WITHHELD] * len(answers)
+        )
     return columns
+
+
+def bar_name(tally: Tally, names: Mapping[str, str]) -> str:
+    """'SWIA guidance (base 23)', or '… (fewer than 5)' for a withheld tally."""
+    base = f"fewer than {tally.withheld_below}" if tally.withheld_below else f"base {tally.base}"
+    return f"{names.get(tally.variable_id, tally.label)} ({base})"
 
 
 def comparison_names(comparison: Comparison, tallies: Mapping[str, Tally]) -> dict[str, str]:
@@ -440,7 +469,10 @@ def inhouse_dot_chart(
 ) -> alt.LayerChart:
     """One dot per council on a 0–100% in-house axis, with a rule at 50:50."""
     subtitle = f"{base_text(tally, member=member)} · {tally.n or 0} gave a figure"
-    if tally.no_answer or tally.dont_know:
+    if tally.withheld_below:
+        subtitle = base_text(tally, member=member)
+        points = points.iloc[0:0]
+    elif tally.no_answer or tally.dont_know:
         subtitle += (
             f" · {NO_ANSWER_LABEL}: {tally.no_answer} · {DONT_KNOW_LABEL}: {tally.dont_know}"
         )

@@ -61,6 +61,10 @@ def compare_waves(
         previous = then.tallies.get(other)
         if previous is None:
             not_compared[vid] = f"not asked in wave {then.wave_key}"
+        elif tally.withheld_below or previous.withheld_below:
+            hidden = now if tally.withheld_below else then
+            not_compared[vid] = (f"withheld in wave {hidden.wave_key}: fewer than "
+                                 f"{hidden.view.threshold} counted")  # fmt: skip
         elif tally.numeric or previous.numeric:
             not_compared[vid] = "a figure, not codes: compare the medians in the two reports"
         elif previous.base == 0:

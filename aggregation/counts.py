@@ -52,6 +52,9 @@ class Tally:
     # Whether "did not answer" and "don't know" can be said at all: not of coded themes, whose
     # base is the respondents who gave an answer.
     non_response: bool = True
+    # Published view: the base was below this threshold, so every figure here is withheld
+    # (zeros, not counts); None when the tally is shown (`aggregation.disclosure`).
+    withheld_below: int | None = None
 
     def percentage(self, count: int) -> float:
         """Share of the base, in per cent (0 when the base is empty)."""

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from aggregation import charts, scale_charts
 from aggregation.results import WaveResults
-from aggregation.text import methodology_paragraph, report_sentences
+from aggregation.text import methodology_paragraph, report_sentences, view_text
 from instrument.model import Clause, Comparison, Variable
 from instrument.progress import question_name
 from instrument.schedule import Instrument
@@ -39,6 +39,7 @@ class Exhibit:
     csv: str
     variable_ids: tuple[str, ...]
     sentences: tuple[str, ...] = ()  # the draft report text for the variables shown
+    withheld: str = ""  # published view: why nothing is shown ("fewer than 5 councils, …")
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,10 @@ def response_exhibit(results: WaveResults) -> Exhibit:
         pa.table(table),
         charts.columns_csv(table),
         (),
-        (methodology_paragraph(results.instrument, results.interviews, figures),),
+        (
+            methodology_paragraph(results.instrument, results.interviews, figures, results.view),
+            view_text(results),
+        ),
     )
 
 
@@ -102,6 +106,7 @@ def dashboard_sections(results: WaveResults) -> tuple[Section, ...]:
 def _record_exhibits(results: WaveResults, sentences: dict[str, list[str]]) -> tuple[Exhibit, ...]:
     """Who answered: the interview record's closed variables (the respondent's role)."""
     return _with_text(
+        results,
         sentences,
         tuple(
             _tally_exhibit(results, v) for v in results.instrument.record_variables if v.is_closed
@@ -112,23 +117,35 @@ def _record_exhibits(results: WaveResults, sentences: dict[str, list[str]]) -> t
 def _part_sections(results: WaveResults, sentences: dict[str, list[str]]) -> tuple[Section, ...]:
     return tuple(
         Section(
-            f"Part {p.id}: {p.title}", _with_text(sentences, _part_exhibits(results, p.variables))
+            f"Part {p.id}: {p.title}",
+            _with_text(results, sentences, _part_exhibits(results, p.variables)),
         )
         for p in results.instrument.parts
     )
 
 
+def _withheld(results: WaveResults, variable_ids: tuple[str, ...]) -> str:
+    """What an exhibit reads instead of figures when every tally it shows is withheld."""
+    tallies = [results.tallies[v] for v in variable_ids if v in results.tallies]
+    if tallies and all(t.withheld_below for t in tallies):
+        return f"Withheld: {charts.withheld_text(tallies[0], results.figures.member)}."
+    return ""
+
+
 def _with_text(
-    sentences: dict[str, list[str]], exhibits: tuple[Exhibit, ...]
+    results: WaveResults, sentences: dict[str, list[str]], exhibits: tuple[Exhibit, ...]
 ) -> tuple[Exhibit, ...]:
-    """Each exhibit with the report sentences of the variables it shows, in the same order."""
+    """Each exhibit with the report sentences of the variables it shows, in the same order,
+    and whether its figures are withheld."""
     said: set[str] = set()  # a question drawn twice (bars, then means) is written up once
     with_text = []
     for exhibit in exhibits:
         new = [v for v in exhibit.variable_ids if v not in said]
         said.update(new)
         text = tuple(s for v in new for s in sentences.get(v, []))
-        with_text.append(replace(exhibit, sentences=text))
+        with_text.append(
+            replace(exhibit, sentences=text, withheld=_withheld(results, exhibit.variable_ids))
+        )
     return tuple(with_text)
 
 
@@ -214,6 +231,8 @@ def _band_exhibit(results: WaveResults, variable: Variable) -> Exhibit:
 def _percent_exhibit(results: WaveResults, variable: Variable) -> Exhibit:
     tally = results.tallies[variable.id]
     points = charts.percent_by_council(results.answers, variable.id)
+    if tally.withheld_below:
+        points = points.iloc[0:0]  # each council's figure is as withheld as the summary
     key = ("dots", repr(tally), tuple(points["council"]), tuple(points["value"]))
     return Exhibit(
         variable.id,

@@ -10,7 +10,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from aggregation.disclosure import View, view_sentence
 from aggregation.response import ResponseFigures
+from aggregation.results import WaveReport, WaveResults
 from aggregation.tally import Tally
 from aggregation.wording import mean_text, scale_text
 
@@ -30,7 +32,23 @@ def response_dict(figures: ResponseFigures) -> dict[str, Any]:
     }
 
 
+def view_dict(view: View, counted: int) -> dict[str, Any]:
+    """Which interviews the figures count, and the rule that withheld any."""
+    return {
+        "name": "draft" if view.draft else "published",
+        "counts": "every completed interview" if view.draft
+        else "completed interviews whose council has validated its submission",
+        "counted": counted,
+        "threshold": None if view.draft else view.threshold,
+    }  # fmt: skip
+
+
 def tally_dict(tally: Tally) -> dict[str, Any]:
+    """One variable's figures; a withheld one is marked and carries none ("fewer than" the
+    threshold instead of a base), so no count can be read from it."""
+    if tally.withheld_below:
+        return {"type": tally.type, "label": tally.label, "withheld": True,
+                "fewer_than": tally.withheld_below, "base": None}  # fmt: skip
     entry: dict[str, Any] = {"type": tally.type, "label": tally.label, "base": tally.base}
     if tally.numeric:
         entry.update(n=tally.n, median=tally.median, min=tally.min, max=tally.max)
@@ -44,27 +62,24 @@ def tally_dict(tally: Tally) -> dict[str, Any]:
     return entry
 
 
-def report_dict(
-    wave_key: str, figures: ResponseFigures, tallies: dict[str, Tally]
-) -> dict[str, object]:
+def report_dict(report: WaveReport | WaveResults) -> dict[str, object]:
     return {
-        "wave": wave_key,
-        "response": response_dict(figures),
-        "variables": {vid: tally_dict(t) for vid, t in tallies.items()},
+        "wave": report.wave_key,
+        "view": view_dict(report.view, report.counted),
+        "response": response_dict(report.figures),
+        "variables": {vid: tally_dict(t) for vid, t in report.tallies.items()},
     }
 
 
 def report_json(
-    wave_key: str,
-    figures: ResponseFigures,
-    tallies: dict[str, Tally],
+    report: WaveReport | WaveResults,
     *,
     compare: dict[str, Any] | None = None,
     themes: dict[str, Any] | None = None,
 ) -> str:
     """The report as JSON; `themes` (the open answers' counted themes) follows the variables,
     and `compare` (another wave's figures against these) goes last."""
-    data = report_dict(wave_key, figures, tallies)
+    data = report_dict(report)
     if themes:
         data["themes"] = themes
     if compare is not None:
@@ -73,20 +88,22 @@ def report_json(
 
 
 def report_markdown(
-    wave_key: str,
+    report: WaveReport | WaveResults,
     title: str,
-    figures: ResponseFigures,
-    tallies: dict[str, Tally],
     changes: Mapping[str, list[str]] | None = None,
     closing: Sequence[str] = (),
 ) -> str:
     """The same figures as readable tables, one per variable, non-response always stated;
     `changes` adds, under a variable, what is said of it against another wave; `closing`
     lines end the report."""
+    figures, tallies = report.figures, report.tallies
+    view = view_sentence(report.view, report.counted, figures.completed, figures.member)
     lines = [
-        f"# {title}: results (wave {wave_key})",
+        f"# {title}: results (wave {report.wave_key})",
         "",
         f"{figures.headline}. Response rate (AAPOR RR1): {figures.response_rate:.1%}.",
+        "",
+        f"**{view}**" if report.view.draft else view,
         "",
         f"| status | {figures.members} |",
         "| --- | ---: |",
@@ -96,7 +113,11 @@ def report_markdown(
             lines.append(f"| {name.replace('_', ' ')} | {value} |")
     lines.append(f"| **eligible** | **{figures.eligible}** |")
     for vid, tally in tallies.items():
-        lines += ["", f"## {tally.label} (`{vid}`)", "", f"Base: {tally.base} interviews.", ""]
+        lines += ["", f"## {tally.label} (`{vid}`)", ""]
+        if tally.withheld_below:
+            lines.append(f"Base: fewer than {tally.withheld_below} interviews: withheld.")
+            continue
+        lines += [f"Base: {tally.base} interviews.", ""]
         if tally.numeric:
             lines += [
                 "| n | median | min | max |",

@@ -24,6 +24,7 @@ from aggregation.charts import (
     REFERENCE_COLOUR,
     WIDTH,
     Columns,
+    bar_name,
     chart_title,
     comparison_names,
     count_text,
@@ -31,6 +32,7 @@ from aggregation.charts import (
     layered,
     quick,
 )
+from aggregation.disclosure import WITHHELD
 from aggregation.tally import Tally
 from aggregation.wording import mean_text, scale_text
 from instrument.model import Comparison
@@ -77,10 +79,6 @@ def _colours(count: int) -> list[str]:
                                  "bluish_green", "reddish_purple")][:count]  # fmt: skip
 
 
-def _bar(tally: Tally, names: Mapping[str, str]) -> str:
-    return f"{names.get(tally.variable_id, tally.label)} (base {tally.base})"
-
-
 def diverging_rows(tallies: Sequence[Tally], names: Mapping[str, str]) -> list[dict[str, Any]]:
     """Per question and scale point, where its segment starts and ends in % of the base:
     below-middle points left of 0, above-middle right, the middle point across it."""
@@ -94,7 +92,7 @@ def diverging_rows(tallies: Sequence[Tally], names: Mapping[str, str]) -> list[d
         for order, code in enumerate(points):
             n = tally.counts[code]
             rows.append({
-                "bar": _bar(tally, names), "order": order, "code": code,
+                "bar": bar_name(tally, names), "order": order, "code": code,
                 "label": tally.choice_labels.get(code, code), "n": n,
                 "start": round(start, 2), "end": round(start + share[code], 2),
                 "text": count_text(n, tally.base),
@@ -187,9 +185,11 @@ def means_table(tallies: Sequence[Tally], names: Mapping[str, str]) -> Columns:
         f"Mean ({scale_text(tallies[0].scores)})": [
             "" if r["mean"] is None else mean_text(r["mean"], tallies[0].scores) for r in rows
         ],
-        "Gave a score": [r["scored"] for r in rows],
-        "Base": [r["base"] for r in rows],
-    }
+        "Gave a score": [WITHHELD if t.withheld_below else str(r["scored"])
+                         for t, r in zip(tallies, rows, strict=True)],
+        "Base": [WITHHELD if t.withheld_below else str(r["base"])
+                 for t, r in zip(tallies, rows, strict=True)],
+    }  # fmt: skip
 
 
 @quick

@@ -16,6 +16,7 @@ from docx.shared import Cm, Pt
 
 from aggregation.charts import (
     Columns,
+    base_text,
     chart_png,
     inhouse_dot_chart,
     percent_by_council,
@@ -24,10 +25,11 @@ from aggregation.charts import (
     tally_table,
 )
 from aggregation.compare import WaveComparison, change_sentence, change_table, dropped_heading
+from aggregation.disclosure import DRAFT_MARK
 from aggregation.results import WaveResults
 from aggregation.scale_charts import declared_chart, declared_table
 from aggregation.tally import Tally
-from aggregation.text import methodology_paragraph, report_sentences
+from aggregation.text import methodology_paragraph, report_sentences, view_text
 from aggregation.themes import PublishedQuote, ThemeTally, as_tally, theme_sentences
 from instrument.model import Comparison
 from instrument.progress import question_title
@@ -41,7 +43,6 @@ def supplement_docx(
     title: str,
     *,
     render_png: PngRenderer = chart_png,
-    draft_note: str | None = None,
     comparison: WaveComparison | None = None,
     themes: Sequence[ThemeTally] = (),
     quotes: Sequence[PublishedQuote] = (),
@@ -57,12 +58,12 @@ def supplement_docx(
         f"Draft supplement generated from the survey database (wave {results.wave_key}) on "
         f"{dt.date.today():%d %B %Y}. Figures count completed interviews only."
     ).italic = True
-    if draft_note:
-        document.add_paragraph().add_run(draft_note).bold = True
+    document.add_paragraph().add_run(view_text(results)).bold = results.view.draft
     document.add_heading("Methodology", level=1)
     document.add_paragraph(
-        methodology_paragraph(results.instrument, results.interviews, results.figures)
-    )
+        methodology_paragraph(results.instrument, results.interviews, results.figures,
+                              results.view)
+    )  # fmt: skip
     sentences = report_sentences(results)
     tallies = results.tallies
     if "respondent_role" in tallies:
@@ -130,6 +131,8 @@ def _themes(
         document.add_heading(label, level=2)
         for sentence in theme_sentences(tally):
             document.add_paragraph(sentence)
+        if tally.withheld_below:  # nor its quotes: too few answered to publish what they said
+            continue
         shown = as_tally(tally, label)
         _picture(document, render_png(tally_chart(shown, member=results.figures.member)))
         _table(document, tally_table(shown))
@@ -180,9 +183,12 @@ def _variable(
         table = tally_table(tally)
     _picture(document, render_png(chart))
     _table(document, table)
-    document.add_paragraph(
-        f"Base: {tally.base} completed interviews in which the question applied."
-    ).runs[0].italic = True
+    base = f"Base: {tally.base} completed interviews in which the question applied."
+    if tally.withheld_below:
+        base = base_text(tally, results.instrument, results.figures.member)
+    document.add_paragraph(base).runs[0].italic = True
+    if results.view.draft:
+        document.add_paragraph().add_run(DRAFT_MARK).bold = True
 
 
 def _picture(document: WordDocument, png: bytes) -> None:

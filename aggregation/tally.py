@@ -19,6 +19,7 @@ import pandas as pd
 
 from aggregation.counts import Tally as Tally  # re-exported: outputs read Tally from here
 from aggregation.counts import closed_variables, counts_frame, tally_from_counts
+from aggregation.disclosure import WITHHELD
 from instrument.model import DONT_KNOW, NO_ANSWER
 from instrument.schedule import Instrument
 from instrument.types import question_type
@@ -80,14 +81,14 @@ class _Routing:
                 for group in condition.groups:
                     part = np.ones(len(self.wide), dtype=bool)
                     for clause in group:
-                        part &= self.applies(clause.variable) & self._holds(
+                        part &= self.applies(clause.variable) & self.holds(
                             clause.variable, clause.code
                         )
                     mask |= part
             self._masks[variable_id] = mask
         return self._masks[variable_id]
 
-    def _holds(self, variable_id: str, code: str) -> np.ndarray:
+    def holds(self, variable_id: str, code: str) -> np.ndarray:
         column = self.column(variable_id)
         kind = question_type(self.instrument.variable(variable_id))
         if kind.multiple:
@@ -95,6 +96,13 @@ class _Routing:
                 (isinstance(v, str) and code in kind.codes_in(v) for v in column), bool, len(column)
             )
         return np.asarray(column == code, dtype=bool)
+
+
+def answering(instrument: Instrument, answers: Answers, variable_id: str, code: str) -> Answers:
+    """The interviews asked `variable_id` that answered `code` (a multiple choice: chose it)."""
+    routing = _Routing(instrument, answers.wide)
+    keep = routing.applies(variable_id) & routing.holds(variable_id, code)
+    return Answers(answers.interviews[keep], answers.wide[keep])
 
 
 def tally_all(instrument: Instrument, answers: Answers) -> dict[str, Tally]:
@@ -148,19 +156,34 @@ CROSSTAB_VIEWS = ("Counts", "Row %", "Column %")
 TOTAL = "Total"
 
 
-def crosstab_view(table: pd.DataFrame, view: str = "Counts") -> pd.DataFrame:
+def crosstab_view(
+    table: pd.DataFrame,
+    view: str = "Counts",
+    withheld: tuple[list[str], list[str]] = ([], []),
+) -> pd.DataFrame:
     """The cross-tabulation as people read it: counts with a Total row and column, or each
     cell as a percentage of its row's or its column's total (one decimal; an empty row or
-    column gives 0), the totals then 100."""
+    column gives 0), the totals then 100. Rows and columns `withheld` (`aggregation.
+    disclosure`) read "withheld", totals too; the totals still count them, so the table adds up."""
     counts = table.copy()
     counts[TOTAL] = counts.sum(axis=1)
     counts.loc[TOTAL] = counts.sum(axis=0)
     if view == "Counts":
-        return counts.astype(int)
-    if view == "Row %":
-        shares = counts.div(counts[TOTAL].replace(0, float("nan")), axis=0)
+        shown: pd.DataFrame = counts.astype(int)
+    elif view == "Row %":
+        shown = _shares(counts.div(counts[TOTAL].replace(0, float("nan")), axis=0))
     elif view == "Column %":
-        shares = counts.div(counts.loc[TOTAL].replace(0, float("nan")), axis=1)
+        shown = _shares(counts.div(counts.loc[TOTAL].replace(0, float("nan")), axis=1))
     else:
         raise ValueError(f"a cross-tabulation is shown as one of {', '.join(CROSSTAB_VIEWS)}")
-    return (shares.astype(float) * 100).round(1).fillna(0.0)
+    rows, columns = withheld
+    if not rows and not columns:
+        return shown
+    text = shown.astype(str).astype(object)
+    text.loc[rows, :] = WITHHELD
+    text.loc[:, columns] = WITHHELD
+    return text
+
+
+def _shares(fractions: pd.DataFrame) -> pd.DataFrame:
+    return (fractions.astype(float) * 100).round(1).fillna(0.0)

@@ -14,8 +14,9 @@ from functools import lru_cache
 
 import pandas as pd
 
+from aggregation.disclosure import View, view_sentence, withheld_sentence
 from aggregation.response import ResponseFigures
-from aggregation.results import WaveResults
+from aggregation.results import WaveResults, counted_interviews
 from aggregation.tally import COMPLETED, Tally
 from aggregation.wording import (
     agree,
@@ -100,8 +101,11 @@ def _at_sentence_start(so_far: str, template_starts_sentence: bool) -> bool:
 # --- one variable -----------------------------------------------------------------------------
 
 
-def variable_sentences(instrument: Instrument, tally: Tally) -> list[str]:
-    """The finding for one closed variable, then a sentence each for non-response, don't know."""
+def variable_sentences(instrument: Instrument, tally: Tally, member: str = "council") -> list[str]:
+    """The finding for one closed variable, then a sentence each for non-response, don't know;
+    one sentence saying so for a withheld tally (`member`: the frame's word)."""
+    if tally.withheld_below:
+        return [withheld_sentence(tally, member)]
     templates = instrument.spec.report_templates
     source, own = _report_of(instrument, tally.variable_id)
     generic = templates.for_type(tally.type)
@@ -133,7 +137,8 @@ def variable_sentences(instrument: Instrument, tally: Tally) -> list[str]:
 def report_sentences(results: WaveResults) -> dict[str, list[str]]:
     """Every tallied variable's sentences, keyed by variable id in tally order."""
     return {
-        vid: variable_sentences(results.instrument, tally) for vid, tally in results.tallies.items()
+        vid: variable_sentences(results.instrument, tally, results.figures.member)
+        for vid, tally in results.tallies.items()
     }
 
 
@@ -219,17 +224,20 @@ def choice_list(
 
 
 def methodology_paragraph(
-    instrument: Instrument, interviews: pd.DataFrame, figures: ResponseFigures
+    instrument: Instrument, interviews: pd.DataFrame, figures: ResponseFigures, view: View
 ) -> str:
-    """Who was eligible and interviewed, when, in what role, and who did not take part and why.
+    """Who was eligible and interviewed, when, in what role, and who did not take part and
+    why. The roles are those of the interviews the view counts, withheld with the figures if
+    they are too few (`view_text` says what the view counts).
 
     `interviews` is the wave's interview table (`services.results.wave_tables`): council_name,
-    status, respondent_role, interview_date, nonresponse_reason; missing columns are skipped.
+    status, respondent_role, interview_date, nonresponse_reason, validated; missing columns
+    are skipped.
     """
-    completed = interviews[interviews["status"] == COMPLETED]
+    counted = counted_interviews(interviews, view)
     sentences = [
         _fieldwork_sentence(figures, fieldwork_dates(interviews)),
-        _roles_sentence(instrument, completed),
+        "" if view.withholds(len(counted)) else _roles_sentence(instrument, counted),
         _declined_sentence(
             interviews[interviews["status"] == InterviewStatus.DECLINED], figures.member
         ),
@@ -238,6 +246,12 @@ def methodology_paragraph(
         ),
     ]
     return " ".join(s for s in sentences if s)
+
+
+def view_text(results: WaveResults) -> str:
+    """What the wave's figures count, in the view they were counted in."""
+    return view_sentence(results.view, results.counted, results.figures.completed,
+                         results.figures.member)  # fmt: skip
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:

@@ -8,11 +8,12 @@ codings and decisions, this counts them, and the reports print what it returns."
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aggregation.counts import Tally
+from aggregation.disclosure import View
 from aggregation.text import render
-from aggregation.wording import in_sentence
+from aggregation.wording import in_sentence, number_words
 
 Key = tuple[int, str, int]  # (interview, variable, theme)
 
@@ -35,6 +36,7 @@ class ThemeTally:
     base: int
     coded: int
     themes: tuple[ThemeCount, ...]
+    withheld_below: int | None = None  # published view: too few answered to show (zeros)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,16 @@ def count_themes(
     return tallies
 
 
+def withhold_themes(tallies: Sequence[ThemeTally], view: View) -> list[ThemeTally]:
+    """Each question answered by too few councils to publish, withheld: zeros, not counts."""
+    return [
+        replace(t, base=0, coded=0, withheld_below=view.threshold,
+                themes=tuple(replace(c, respondents=0) for c in t.themes))
+        if view.withholds(t.base) else t
+        for t in tallies
+    ]  # fmt: skip
+
+
 GENERIC_SENTENCE = "{n respondent} mentioned {label}."
 
 
@@ -96,6 +108,9 @@ def theme_sentences(tally: ThemeTally) -> list[str]:
     """The report's sentences for one question's themes, the most mentioned first, each from
     its own template or the generic one ("Six respondents mentioned external training.");
     themes nobody mentioned are left to the table."""
+    if tally.withheld_below:
+        return [f"Fewer than {number_words(tally.withheld_below)} respondents answered, so "
+                "their themes are not published."]  # fmt: skip
     ranked = sorted((c for c in tally.themes if c.respondents), key=lambda c: -c.respondents)
     return [
         render(c.report or GENERIC_SENTENCE, {"n": c.respondents, "base": tally.base},
@@ -121,27 +136,32 @@ def as_tally(tally: ThemeTally, label: str) -> Tally:
         answered=tally.base,
         choice_labels=names,
         non_response=False,
+        withheld_below=tally.withheld_below,
     )
 
 
 def themes_dict(tallies: Sequence[ThemeTally]) -> dict[str, object]:
     """The JSON report's "themes": per question its base, how many answers are coded, and per
-    theme (by id) its label and respondents."""
-    return {
-        t.variable_id: {
-            "base": t.base,
-            "coded": t.coded,
-            "themes": {
-                str(c.theme_id): {
-                    "label": c.label,
-                    "parent": c.parent,
-                    "respondents": c.respondents,
-                }
-                for c in t.themes
-            },
-        }
-        for t in tallies
-    }
+    theme (by id) its label and respondents; a withheld question is marked, with no figure."""
+    return {t.variable_id: _theme_entry(t) for t in tallies}
+
+
+def _theme_entry(t: ThemeTally) -> dict[str, object]:
+    hidden = t.withheld_below is not None
+    entry: dict[str, object] = {"withheld": True, "fewer_than": t.withheld_below} if hidden else {}
+    entry.update(
+        base=None if hidden else t.base,
+        coded=None if hidden else t.coded,
+        themes={
+            str(c.theme_id): {
+                "label": c.label,
+                "parent": c.parent,
+                "respondents": None if hidden else c.respondents,
+            }
+            for c in t.themes
+        },
+    )
+    return entry
 
 
 def theme_lines(tallies: Sequence[ThemeTally], labels: Mapping[str, str]) -> list[str]:
@@ -150,9 +170,13 @@ def theme_lines(tallies: Sequence[ThemeTally], labels: Mapping[str, str]) -> lis
         return []
     lines = ["", "## Themes of the open answers"]
     for t in tallies:
+        heading = f"### {labels.get(t.variable_id, t.variable_id)} (`{t.variable_id}`)"
+        if t.withheld_below:
+            lines += ["", heading, "", *theme_sentences(t)]
+            continue
         lines += [
             "",
-            f"### {labels.get(t.variable_id, t.variable_id)} (`{t.variable_id}`)",
+            heading,
             "",
             f"Base: {t.base} respondents who answered; {t.coded} of their answers carry a theme.",
             *(f"\n{sentence}" for sentence in theme_sentences(t)),

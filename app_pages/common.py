@@ -154,17 +154,19 @@ DRAFTS_KEY = "include_unvalidated"
 
 
 def include_drafts() -> bool:
-    """Whether per-council outputs include councils that have not validated (the sidebar)."""
+    """Whether figures are in the draft view: every completed interview counted, nothing
+    withheld (the sidebar); else the published view (`aggregation.disclosure`)."""
     return bool(st.session_state.get(DRAFTS_KEY))
 
 
 def drafts_switch() -> None:
-    """The auditor's explicit choice to see unvalidated councils one by one."""
+    """The auditor's explicit choice to see the draft view."""
     st.sidebar.toggle(
-        "Include unvalidated (draft)",
+        "Draft view (unvalidated councils too)",
         key=DRAFTS_KEY,
-        help="Per-council tables and downloads normally show only councils that have "
-        "validated their submission.",
+        help="Figures, tables and downloads normally count only councils that have validated "
+        "their submission, and withhold any figure about fewer councils than the wave's "
+        "threshold. The draft view counts every completed interview and withholds nothing.",
     )
 
 
@@ -172,8 +174,8 @@ def draft_banner() -> None:
     """Said on every page while the draft view is on."""
     if include_drafts():
         st.warning(
-            "Draft view: per-council figures include councils that have not yet validated "
-            "their submission. Do not publish them.",
+            "Draft view: figures count councils that have not yet validated their submission, "
+            "and nothing is withheld for a small base. Do not publish them.",
             icon=":material/warning:",
         )
 

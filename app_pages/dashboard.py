@@ -20,10 +20,12 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.lib.column_types import ColumnConfig
 
 from aggregation import charts
+from aggregation.disclosure import DRAFT_MARK, FilterRefused, withheld_lines
 from aggregation.exhibits import Exhibit, dashboard_sections
 from aggregation.response import ResponseFigures
-from aggregation.results import WaveResults
+from aggregation.results import AnswerFilter, WaveResults
 from aggregation.tally import CROSSTAB_VIEWS, crosstab, crosstab_view
+from app_pages.analysis_files import analysis_downloads
 from app_pages.common import (
     actor,
     draft_sentence,
@@ -48,6 +50,7 @@ from services.results import load_results, wave_data_version
 from services.review import wave_review_states
 
 ROLES = "dashboard_roles"
+WITHHELD_WHY = "too few councils to publish reads “withheld”"
 NUMBER_WIDTH = 80  # pixels: a count or percentage column
 TEXT_WIDTH, CHAR_WIDTH = 280, 7.5  # pixels: the widest text column, and per character
 
@@ -69,12 +72,14 @@ class Shown:
     table: pa.Table
     widths: dict[str, ColumnConfig]
     sentences: tuple[str, ...]
+    withheld: str  # published view: why no figure is shown ("" when they are)
 
 
 # Shown's fields, in order
 Fields = tuple[
-    str, str, str, str, str, str, pa.Table | None, pa.Table, dict[str, Any], tuple[str, ...]
-]
+    str, str, str, str, str, str, pa.Table | None, pa.Table, dict[str, Any], tuple[str, ...],
+    str,
+]  # fmt: skip
 
 
 @st.cache_resource(show_spinner="Tallying the wave…", max_entries=32)
@@ -85,19 +90,20 @@ def exhibits(
     version: str,
     acting: Actor,
     drafts: bool,
-) -> tuple[ResponseFigures, int, list[tuple[str, list[Fields]]]]:
-    """Read, tally and chart the wave: (response figures, interviews shown, sections).
-
-    The first section is the response, the second who answered, then one per part.
-    `version` is there only to key the cache; `drafts` names unvalidated councils too.
-    Held, not pickled: every run reads it, and nothing in it is changed (Arrow tables, text,
-    and column settings Streamlit copies before use).
+    answer: AnswerFilter | None = None,
+) -> tuple[ResponseFigures, int, int, list[tuple[str, list[Fields]]]]:
+    """Read, tally and chart the wave: (response figures, interviews shown, interviews the
+    view counts, sections). The first section is the response, the second who answered,
+    then one per part. `version` is there only to key the cache; `drafts` asks for the draft
+    view. Held, not pickled: every run reads it, and nothing in it is changed (Arrow tables,
+    text, and column settings Streamlit copies before use).
     """
-    results = wave_read(url, key, roles, version, acting, drafts)
+    results = wave_read(url, key, roles, version, acting, drafts, answer)
     sections = dashboard_sections(results)
     return (
         results.figures,
         results.answers.count,
+        results.counted,
         [(s.title, [_for_screen(e) for e in s.exhibits]) for s in sections],
     )
 
@@ -110,15 +116,18 @@ def wave_read(
     version: str,
     acting: Actor,
     drafts: bool,
+    answer: AnswerFilter | None = None,
 ) -> WaveResults:
     """One read and tally of the wave per data version, shared by the exhibits and the
-    cross-tabulation (read-only: held, not copied, so a new version costs one read, not two)."""
+    cross-tabulation (read-only: held, not copied, so a new version costs one read, not two).
+    A filter the published view refuses raises `FilterRefused` (not cached)."""
     with Session(open_database(url)) as s:
         return load_results(
             s,
             actor=acting,
             wave_key=key,
             respondent_roles=None if roles is None else list(roles),
+            answer_filter=answer,
             include_unvalidated=drafts,
         )
 
@@ -145,6 +154,7 @@ def _for_screen(exhibit: Exhibit) -> Fields:
         exhibit.table,
         _widths(exhibit.table),
         exhibit.sentences,
+        exhibit.withheld,
     )
 
 
@@ -164,14 +174,52 @@ def render() -> None:
         st.session_state[roles_key] = codes
     chosen = [c for c in codes if c in st.session_state[roles_key]]
     roles = None if len(chosen) == len(codes) else tuple(chosen)
+    answer = _answer_filter_chosen(instrument, key)
     drafts, url, acting = include_drafts(), database_url(), actor()
+    if drafts:
+        st.warning(DRAFT_MARK, icon=":material/warning:")
     # the downloads below build their files later, outside this run: they take these as values
-    figures, shown_count, sections = exhibits(url, key, roles, version, acting, drafts)
+    try:
+        figures, shown_count, counted, sections = exhibits(
+            url, key, roles, version, acting, drafts, answer
+        )
+        refused = None
+    except FilterRefused as why:
+        figures, shown_count, counted, sections = exhibits(url, key, None, version, acting, drafts)
+        refused = str(why)
     (_, response), (_, record), *parts = sections
     contents = st.expander("Contents: the Parts and their questions", icon=":material/toc:")
 
     _response(figures, Shown(*response[0]), key)
     st.caption(review_sentence(reviews.values(), figures.member))
+    _report_downloads(key, acting, drafts)
+    _filters(instrument, key, roles_key, codes, {c.code: c.label for c in choices})
+    if not chosen:
+        st.warning("Choose at least one respondent role to see the results.")
+        return
+    if refused:
+        st.error(f"{refused} Choose a wider filter.", icon=":material/block:")
+        return
+    filtered = roles is not None or answer is not None
+    st.caption(
+        f"Showing {shown_count} of the {counted} "
+        + ("completed interviews" if drafts else "validated submissions")
+        + (", those the filters keep." if filtered else " (no filter).")
+    )
+    _contents(contents, parts)
+    for fields in record:
+        _show(Shown(*fields), key, drafts)
+    for title, part in parts:
+        st.header(title, anchor=anchor(title))
+        for fields in part:
+            _show(Shown(*fields), key, drafts)
+    _crosstab(instrument, key, roles, version, answer)
+    show_themes(key, instrument, figures.members)
+    show_comparison(key)
+
+
+def _report_downloads(key: str, acting: Actor, drafts: bool) -> None:
+    """The wave's reports, in the view shown (the published one unless the draft is on)."""
     st.download_button(
         "Draft report supplement (Word)",
         made_on_click(lambda s: word_supplement(s, actor=acting, wave_key=key,
@@ -185,7 +233,8 @@ def render() -> None:
     )  # fmt: skip
     st.download_button(
         "National results (JSON)",
-        made_on_click(lambda s: json_report(s, actor=acting, wave_key=key)),
+        made_on_click(lambda s: json_report(s, actor=acting, wave_key=key,
+                                            include_unvalidated=drafts)),
         file_name=f"report_{key}.json",
         mime="application/json",
         key="dashboard:json",
@@ -193,7 +242,7 @@ def render() -> None:
         icon=":material/data_object:",
         help="Every closed question's counts and the themes, as `survey_cli.py report "
         "--format json` prints.",
-    )
+    )  # fmt: skip
     st.download_button(
         "Download everything (zip)",
         made_on_click(lambda s: everything(s, actor=acting, wave_key=key,
@@ -206,25 +255,54 @@ def render() -> None:
         help="The JSON and Markdown reports, the Word supplement, the answers (CSV) and the "
         "codebook, with a note on what each is.",
     )  # fmt: skip
-    labels = {c.code: c.label for c in choices}
-    st.multiselect("Respondent role", codes, key=roles_key, format_func=labels.__getitem__)
-    if not chosen:
-        st.warning("Choose at least one respondent role to see the results.")
-        return
-    st.caption(
-        f"Showing {shown_count} of {figures.completed} completed interviews"
-        + (" (every respondent role)." if roles is None else ", answered by the roles chosen.")
-    )
-    _contents(contents, parts)
-    for fields in record:
-        _show(Shown(*fields), key)
-    for title, part in parts:
-        st.header(title, anchor=anchor(title))
-        for fields in part:
-            _show(Shown(*fields), key)
-    _crosstab(instrument, key, roles, version)
-    show_themes(key, instrument, figures.members)
-    show_comparison(key)
+    analysis_downloads(acting, key, include_unvalidated=drafts)
+
+
+ANSWER_QUESTION, ANSWER_CODE = "dashboard_answer_question", "dashboard_answer_code"
+EVERYONE = ""
+
+
+def _filterable(instrument: Instrument) -> dict[str, str]:
+    """The closed questions a filter can use (coded ones, not figures), by name."""
+    return {
+        v.id: f"{v.display_number} {v.label}".strip()
+        for v in instrument.closed_questions
+        if question_type(v).counting != Counting.NUMERIC
+    }
+
+
+def _answer_filter_chosen(instrument: Instrument, key: str) -> AnswerFilter | None:
+    """The answer filter as chosen (its widgets are drawn further down the page)."""
+    variable_id = st.session_state.get(f"{ANSWER_QUESTION}:{key}") or EVERYONE
+    code = st.session_state.get(f"{ANSWER_CODE}:{key}:{variable_id}")
+    if variable_id not in _filterable(instrument) or not code:
+        return None
+    return (variable_id, code)
+
+
+def _filters(
+    instrument: Instrument, key: str, roles_key: str, codes: list[str], labels: dict[str, str]
+) -> None:
+    """Narrow the figures to some respondent roles, or to the councils that gave one answer
+    to a closed question; in the published view a filter describing too few councils, kept
+    or left out, is refused with the reason."""
+    # Pills, not a multiselect: every role stays in view, its words whole, however many.
+    st.pills("Respondent role", codes, selection_mode="multi", key=roles_key,
+             format_func=labels.__getitem__)  # fmt: skip
+    names = _filterable(instrument)
+    left, right = st.columns(2)
+    with left:
+        question = st.selectbox(
+            "Only councils that answered", [EVERYONE, *names], key=f"{ANSWER_QUESTION}:{key}",
+            format_func=lambda v: names.get(v, "Any answer (no filter)"),
+        )  # fmt: skip
+    if question:
+        choices = {c.code: c.label for c in instrument.choices(question)}
+        with right:
+            st.selectbox(
+                "With the answer", list(choices), key=f"{ANSWER_CODE}:{key}:{question}",
+                format_func=choices.__getitem__, index=None, placeholder="Choose an answer",
+            )  # fmt: skip
 
 
 def anchor(text: str) -> str:
@@ -244,7 +322,11 @@ def _contents(where: DeltaGenerator, parts: list[tuple[str, list[Fields]]]) -> N
 
 
 def _crosstab(
-    instrument: Instrument, key: str, roles: tuple[str, ...] | None, version: str
+    instrument: Instrument,
+    key: str,
+    roles: tuple[str, ...] | None,
+    version: str,
+    answer: AnswerFilter | None,
 ) -> None:
     """Any closed variable by another, e.g. SWIA usefulness by respondent role."""
     st.header("Cross-tabulation", anchor=anchor("Cross-tabulation"))
@@ -269,18 +351,20 @@ def _crosstab(
         "Columns", ids, index=ids.index(first_two[-1]), format_func=names.__getitem__,
         key="xtab_columns",
     )  # fmt: skip
-    counts = crosstab_table(
-        database_url(), key, roles, version, actor(), include_drafts(), rows, columns
+    counts, withheld = crosstab_table(
+        database_url(), key, roles, version, actor(), include_drafts(), rows, columns, answer
     )
     view = st.segmented_control("Show", CROSSTAB_VIEWS, default=CROSSTAB_VIEWS[0],
                                 key="xtab_view") or CROSSTAB_VIEWS[0]  # fmt: skip
-    table = crosstab_view(counts, view)
+    table = crosstab_view(counts, view, withheld)
     st.caption(
         "Completed interviews in which both questions apply; a multiple choice counts once "
         "per option chosen, and its totals count choices. Row % and Column % are shares of "
         "each row's or column's total."
-    )
-    st.dataframe(table, width="stretch")
+        + (f" A row or column about {WITHHELD_WHY}, with one beside a lone one so that "
+           "neither can be worked out from the totals." if any(withheld) else "")
+    )  # fmt: skip
+    st.dataframe(table.rename_axis(names[rows]), width="stretch")
     suffix = {"Counts": "", "Row %": "_row_pct", "Column %": "_column_pct"}[view]
     st.download_button(
         "CSV", table.to_csv(), file_name=f"{key}_{rows}_by_{columns}{suffix}.csv",
@@ -299,18 +383,22 @@ def crosstab_table(
     drafts: bool,
     rows: str,
     columns: str,
-) -> pd.DataFrame:
-    """The cross-tabulation with the schedule's labels; `version` keys the cache."""
-    results = wave_read(url, key, roles, version, acting, drafts)
+    answer: AnswerFilter | None = None,
+) -> tuple[pd.DataFrame, tuple[list[str], list[str]]]:
+    """The cross-tabulation with the schedule's labels, and the rows and columns the view
+    withholds (`aggregation.disclosure`); `version` keys the cache."""
+    results = wave_read(url, key, roles, version, acting, drafts, answer)
     instrument = results.instrument
     table = crosstab(instrument, results.answers, rows, columns)
 
     def label(variable_id: str, code: str) -> str:
         return RESERVED_LABELS.get(code) or instrument.choice_label(variable_id, code)
 
+    hidden_rows, hidden_columns = withheld_lines(table, results.view)
     table.index = [label(rows, c) for c in table.index]
     table.columns = [label(columns, c) for c in table.columns]
-    return table
+    return table, ([label(rows, c) for c in hidden_rows],
+                   [label(columns, c) for c in hidden_columns])  # fmt: skip
 
 
 def _response(figures: ResponseFigures, shown: Shown, wave: str) -> None:
@@ -321,15 +409,20 @@ def _response(figures: ResponseFigures, shown: Shown, wave: str) -> None:
         f"**{still_open} {'interview' if still_open == 1 else 'interviews'} still open.** "
         "The tallies below count completed interviews only."
     )
-    _show(shown, wave, heading=False)
+    _show(shown, wave, include_drafts(), heading=False)
 
 
-def _show(shown: Shown, wave: str, *, heading: bool = True) -> None:
+def _show(shown: Shown, wave: str, drafts: bool = False, *, heading: bool = True) -> None:
     if heading:
         st.subheader(shown.heading, anchor=anchor(shown.heading))
         st.caption(literal(shown.caption))
+    if drafts:
+        st.caption(f"**{DRAFT_MARK}**")
     for sentence in shown.sentences:
         draft_sentence(sentence)
+    if shown.withheld:  # no chart, no table, no download: there is nothing to publish
+        st.info(shown.withheld, icon=":material/visibility_off:")
+        return
     left, right = st.columns(2, gap="medium")
     left.vega_lite_chart(
         shown.data, json.loads(shown.screen_spec), width="stretch", alt=shown.heading

@@ -7,8 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from aggregation.charts import tally_chart, tally_table
+from aggregation.disclosure import DRAFT_MARK
 from aggregation.themes import as_tally, theme_sentences
-from app_pages.common import actor, draft_sentence, session
+from app_pages.common import actor, draft_sentence, include_drafts, session
 from instrument.progress import question_title
 from instrument.schedule import Instrument
 from services.codings import theme_tallies
@@ -17,8 +18,9 @@ from services.quotes import published_quotes
 
 def show_themes(wave: str, instrument: Instrument, members: str) -> None:
     """Nothing until a question of the wave has themes."""
+    drafts = include_drafts()
     with session() as s:
-        tallies = theme_tallies(s, actor=actor(), wave_key=wave)
+        tallies = theme_tallies(s, actor=actor(), wave_key=wave, include_unvalidated=drafts)
         quotes = published_quotes(s, actor=actor(), wave_key=wave)
     if not tallies:
         return
@@ -26,12 +28,18 @@ def show_themes(wave: str, instrument: Instrument, members: str) -> None:
     for tally in tallies:
         label = question_title(instrument.variable(tally.variable_id))
         st.subheader(label)
+        if drafts:
+            st.caption(f"**{DRAFT_MARK}**")
+        for sentence in theme_sentences(tally):
+            draft_sentence(sentence)
+        if tally.withheld_below:  # no chart or table of figures there are none of
+            st.info(f"Withheld: fewer than {tally.withheld_below} {members} answered, so not "
+                    "published.", icon=":material/visibility_off:")  # fmt: skip
+            continue
         st.caption(
             f"Base: {tally.base} {members} that answered; {tally.coded} of their answers carry "
             "a theme. An answer may carry several."
         )
-        for sentence in theme_sentences(tally):
-            draft_sentence(sentence)
         shown = as_tally(tally, label)
         left, right = st.columns(2, gap="medium")
         left.altair_chart(tally_chart(shown), width="stretch")

@@ -8,7 +8,8 @@ import streamlit as st
 
 from aggregation.charts import wave_pair_chart
 from aggregation.compare import change_sentence, dropped_heading
-from app_pages.common import actor, literal, session
+from aggregation.disclosure import DRAFT_MARK
+from app_pages.common import actor, include_drafts, literal, session
 from services.interviews import list_waves
 from services.results import compare_with, load_report
 
@@ -30,15 +31,19 @@ def show_comparison(wave: str) -> None:
         key=OTHER_WAVE,
         format_func=lambda k: f"{k} · {others[k]}",
         placeholder="Choose a wave",
-        help="Every completed interview of both waves, whatever the role filter above.",
+        help="Both waves in the view shown (published: validated councils only; or the "
+        "draft), whatever the filters above.",
     )
     if other is None:
         return
+    drafts = include_drafts()
     with session() as s:
-        now = load_report(s, actor=actor(), wave_key=wave)
+        now = load_report(s, actor=actor(), wave_key=wave, include_unvalidated=drafts)
         comparison = compare_with(s, actor=actor(), wave_key=wave, other=other, report=now)
     if comparison.frames_differ:
         st.warning(comparison.frames_differ)
+    if drafts:
+        st.caption(f"**{DRAFT_MARK}**")
     st.caption(
         f"{len(comparison.compared)} questions compared; "
         f"{len(comparison.not_compared)} not compared; "

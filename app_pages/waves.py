@@ -15,7 +15,14 @@ from instrument.errors import SurveyError
 from instrument.loader import instrument_text, shipped_instruments
 from services.frames import DEFAULT_MEMBER, FrameSummary, load_frame, sample_frames
 from services.interviews import WaveSummary, list_waves
-from services.waves import close_wave, create_wave, set_fieldwork_dates
+from services.waves import (
+    MAX_THRESHOLD,
+    MIN_THRESHOLD,
+    close_wave,
+    create_wave,
+    set_disclosure_threshold,
+    set_fieldwork_dates,
+)
 
 NOTICE = "waves_notice"
 UPLOAD = "A schedule file of your own (YAML)…"
@@ -37,6 +44,7 @@ def render() -> None:
                 "Schedule": [w.instrument for w in waves],
                 "SHA-256": [w.instrument_sha256[:12] for w in waves],
                 "Fieldwork": [w.fieldwork_text for w in waves],
+                "Withheld below": [w.disclosure_threshold for w in waves],
                 "State": [_state(w) for w in waves],
             }
         ),
@@ -44,13 +52,16 @@ def render() -> None:
         width="stretch",
     )
     open_waves = {w.key: w for w in waves if not w.closed}
-    create, dates, close, load = st.tabs(
-        ["Create a wave", "Fieldwork dates", "Close a wave", "Load a frame"]
-    )
+    create, dates, threshold, close, load = st.tabs(
+        ["Create a wave", "Fieldwork dates", "Publication threshold", "Close a wave",
+         "Load a frame"]
+    )  # fmt: skip
     with create:
         _create(frames)
     with dates:
         _dates_form(open_waves)
+    with threshold:
+        _threshold_form({w.key: w for w in waves})
     with close:
         _close(open_waves)
     with load:
@@ -132,6 +143,33 @@ def _dates_form(waves: dict[str, WaveSummary]) -> None:
             lambda s: set_fieldwork_dates(s, actor=actor(), wave_key=key, start=start, end=end),
             f"Fieldwork dates saved for wave {key}.",
         )
+
+
+def _threshold_form(waves: dict[str, WaveSummary]) -> None:
+    """The fewest councils a published figure may describe: a policy on what leaves the
+    audit, so it can be set on a closed wave too (its answers do not change)."""
+    if not waves:
+        st.info("No wave yet.")
+        return
+    key = st.selectbox("Wave", list(waves), key="threshold_wave",
+                       format_func=lambda k: f"{k} · {waves[k].title}")  # fmt: skip
+    wave = waves[key]
+    with st.form("wave_threshold"):
+        councils = st.number_input(
+            f"Withhold a published figure about fewer {wave.members} than",
+            min_value=MIN_THRESHOLD, max_value=MAX_THRESHOLD, step=1,
+            value=wave.disclosure_threshold,
+            help="It then reads “fewer than N” in the dashboard, the reports and their "
+            "downloads, and a filter leaving fewer is refused. The draft view withholds nothing.",
+        )  # fmt: skip
+        submitted = st.form_submit_button("Save the threshold")
+    if submitted:
+        _act(
+            lambda s: set_disclosure_threshold(s, actor=actor(), wave_key=key,
+                                               threshold=int(councils)),
+            f"Wave {key}: a published figure about fewer than {int(councils)} {wave.members} "
+            "is withheld.",
+        )  # fmt: skip
 
 
 def _close(waves: dict[str, WaveSummary]) -> None:

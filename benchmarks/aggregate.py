@@ -234,14 +234,14 @@ def full_report(engine: Engine) -> str:
     """The JSON report as the report command makes it: counted in the database."""
     with Session(engine) as session:
         report = load_report(session, actor=BENCH, wave_key=WAVE)
-    return report_json(report.wave_key, report.figures, report.tallies)
+    return report_json(report)
 
 
 def wide_report(engine: Engine) -> str:
     """The same JSON from every closed answer read into a wide table (the dashboard's path)."""
     with Session(engine) as session:
         results = load_results(session, actor=BENCH, wave_key=WAVE)
-    return report_json(results.wave_key, results.figures, results.tallies)
+    return report_json(results)
 
 
 def floor(engine: Engine, wave_id: int, sql=FLOOR_SQL) -> list:  # type: ignore[no-untyped-def,type-arg]

@@ -64,6 +64,8 @@ class Wave(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     closed_by: Mapped[str | None] = mapped_column(String(80))
     closed_reason: Mapped[str | None] = mapped_column(Text)
+    # Published figures about fewer councils than this are withheld (aggregation.disclosure).
+    disclosure_threshold: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
 
 
 class SampleFrame(Base):

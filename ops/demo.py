@@ -33,7 +33,7 @@ from instrument.vocabulary import InterviewStatus
 from services import audit
 from services.actor import Actor
 from services.answers import record_change
-from services.interviews import pinned, set_details, set_status, touch
+from services.interviews import interview_target, pinned, set_details, set_status, touch
 from services.permissions import require, require_change
 
 DEMO_WAVE = "demo"
@@ -42,6 +42,8 @@ DEMO_SOURCE = "demo"
 DEMO_SEED = 2011
 DECLINED_REASON = "Changes in personnel"
 DEMO_REASON = "demo data"
+DEMO_UNVALIDATED = 4  # completed councils left awaiting validation
+DEMO_VALIDATOR = "demo (simulated council)"
 # What the demo decides afresh on every interview record (None unless drawn).
 DEMO_DETAILS = (
     "appointment_at",
@@ -192,7 +194,11 @@ def _fill(session: Session, actor: Actor, seed: int, demo: Demo) -> DemoReport:
         ).all(),
         key=lambda row: row[1].code,  # sorted in Python: the same order on every database
     )
-    declined_code = random.Random(seed).choice([council.code for _, council in interviews])
+    chance = random.Random(seed)
+    declined_code = chance.choice([council.code for _, council in interviews])
+    # Most councils have validated, a few are still checking: both views show something.
+    pending = set(chance.sample([c.code for _, c in interviews if c.code != declined_code],
+                                min(DEMO_UNVALIDATED, len(interviews) - 1)))  # fmt: skip
     role = instrument.variable("respondent_role")
     now, written, declined = utcnow(), 0, []
     for interview, council in interviews:
@@ -223,6 +229,7 @@ def _fill(session: Session, actor: Actor, seed: int, demo: Demo) -> DemoReport:
                 at=now,
             )
         written += len(drawn)
+        _validation(session, interview, actor, status, council.code not in pending, now)
         touch(interview, actor)
     session.flush()
     return DemoReport(
@@ -234,6 +241,27 @@ def _fill(session: Session, actor: Actor, seed: int, demo: Demo) -> DemoReport:
         answers_replaced=replaced or 0,
         history_replaced=history or 0,
     )
+
+
+def _validation(
+    session: Session,
+    interview: Interview,
+    actor: Actor,
+    status: InterviewStatus,
+    validated: bool,
+    now: dt.datetime,
+) -> None:
+    """A completed demo council validated (as its council would, simulated and logged so), or
+    left awaiting validation; a refill starts every council's validation afresh."""
+    validated = validated and status == InterviewStatus.COMPLETED
+    if (interview.validated_at is not None) == validated:
+        return
+    interview.validated_at, interview.validated_by = (now, DEMO_VALIDATOR) if validated else (
+        None, None)  # fmt: skip
+    audit.record(session, actor=actor, action="review.validate" if validated else
+                 "review.validation_reopened", target=interview_target(interview),
+                 old="validated" if not validated else "not validated",
+                 new="validated" if validated else "not validated", reason=DEMO_REASON)  # fmt: skip
 
 
 def plausible_interview(

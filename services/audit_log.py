@@ -96,6 +96,7 @@ EVENTS: dict[str, str] = {
     "wave.create": "Wave created",
     "wave.dates": "Fieldwork dates set",
     "wave.close": "Wave closed",
+    "wave.threshold": "Disclosure threshold set",
     "frame.load": "Sample frame loaded",
     "theme.create": "Theme added",
     "theme.change": "Theme changed",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from aggregation.themes import CodedTheme, ThemeTally, count_themes
+from aggregation.themes import CodedTheme, ThemeTally, count_themes, withhold_themes
 from db.councils import match_key
 from db.models import (
     Answer,
@@ -31,6 +31,7 @@ from services import audit
 from services.actor import Actor
 from services.interviews import NotFound, get_interview, get_wave, interview_target, pinned
 from services.permissions import require, require_interview
+from services.results import publication_view
 
 CODE = "code open answers"
 AGREED = "(agreed)"  # the coding history's coder for the consensus pass: never a username
@@ -179,9 +180,12 @@ def given_answers(wave_id: int, variable_id: str | None) -> Select[int]:
     return query if variable_id is None else query.where(Answer.variable_id == variable_id)
 
 
-def theme_tallies(session: Session, *, actor: Actor, wave_key: str) -> list[ThemeTally]:
+def theme_tallies(
+    session: Session, *, actor: Actor, wave_key: str, include_unvalidated: bool = False
+) -> list[ThemeTally]:
     """Each coded open question's themes counted over the wave's completed interviews that
-    answered it, as the closed answers are counted (`aggregation.themes`)."""
+    answered it, as the closed answers are counted (`aggregation.themes`), in the published
+    view (validated councils, small bases withheld) unless the draft is asked for."""
     require(session, actor, "read results", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
     themes = session.scalars(
@@ -194,9 +198,12 @@ def theme_tallies(session: Session, *, actor: Actor, wave_key: str) -> list[Them
         for t in themes
     ]  # fmt: skip
     coded = {v for t in codebook for v in t.variables}
+    view = publication_view(wave, include_unvalidated)
     completed = select(Interview.id).where(
         Interview.wave_id == wave.id, Interview.status == InterviewStatus.COMPLETED
     )
+    if not view.draft:
+        completed = completed.where(Interview.validated_at.is_not(None))
     answered: dict[str, set[int]] = {
         v.id: set() for v in pinned(wave).questions if v.id in coded
     }  # schedule order
@@ -224,7 +231,7 @@ def theme_tallies(session: Session, *, actor: Actor, wave_key: str) -> list[Them
             .where(Theme.wave_id == wave.id)
         )
     }  # fmt: skip
-    return count_themes(codebook, answered, applied, agreed)
+    return withhold_themes(count_themes(codebook, answered, applied, agreed), view)
 
 
 def coding_progress(session: Session, *, actor: Actor, wave_key: str, variable_id: str) -> Progress:

@@ -104,6 +104,7 @@ class WaveSummary:
     closed_reason: str | None = None
     frame: str = "councils"
     member: str = "council"  # the frame's word for one respondent organisation
+    disclosure_threshold: int = 5  # published figures about fewer councils are withheld
 
     @property
     def members(self) -> str:
@@ -134,6 +135,7 @@ def wave_summary_of(wave: Wave) -> WaveSummary:
         wave.closed_reason,
         wave.frame,
         member_word(object_session(wave), wave.frame),
+        wave.disclosure_threshold,
     )
 
 

@@ -27,31 +27,44 @@ EPOCH = (1980, 1, 1, 0, 0, 0)  # zip members dated alike, so the same wave gives
 
 
 def json_report(
-    session: Session, *, actor: Actor, wave_key: str, compare: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    wave_key: str,
+    compare: str | None = None,
+    include_unvalidated: bool = False,
 ) -> str:
     """Every closed question's counts and the themes of the open answers, counted in the
-    database; with another wave's figures beside them if `compare` names one."""
-    report = load_report(session, actor=actor, wave_key=wave_key)
+    database; with another wave's figures beside them if `compare` names one. The published
+    view (`aggregation.disclosure`) unless `include_unvalidated` asks for the draft."""
+    report = load_report(session, actor=actor, wave_key=wave_key,
+                         include_unvalidated=include_unvalidated)  # fmt: skip
     comparison = _compared(session, actor, report, compare)
-    themes = theme_tallies(session, actor=actor, wave_key=wave_key)
-    return report_json(report.wave_key, report.figures, report.tallies,
-                       compare=comparison_dict(comparison) if comparison else None,
+    themes = theme_tallies(session, actor=actor, wave_key=wave_key,
+                           include_unvalidated=include_unvalidated)  # fmt: skip
+    return report_json(report, compare=comparison_dict(comparison) if comparison else None,
                        themes=themes_dict(themes))  # fmt: skip
 
 
 def markdown_report(
-    session: Session, *, actor: Actor, wave_key: str, compare: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    wave_key: str,
+    compare: str | None = None,
+    include_unvalidated: bool = False,
 ) -> str:
     """The same figures as tables and the report's sentences, for reading or a wiki."""
-    report = load_report(session, actor=actor, wave_key=wave_key)
+    report = load_report(session, actor=actor, wave_key=wave_key,
+                         include_unvalidated=include_unvalidated)  # fmt: skip
     title = wave_summary(session, actor=actor, wave_key=wave_key).title
     comparison = _compared(session, actor, report, compare)
-    themes = theme_tallies(session, actor=actor, wave_key=wave_key)
+    themes = theme_tallies(session, actor=actor, wave_key=wave_key,
+                           include_unvalidated=include_unvalidated)  # fmt: skip
     changes = markdown_lines(comparison) if comparison else None
     titles = {v.id: question_title(v) for v in report.instrument.questions}
     closing = [*theme_lines(themes, titles), *(dropped_lines(comparison) if comparison else [])]
-    return report_markdown(report.wave_key, title, report.figures, report.tallies, changes,
-                           closing)  # fmt: skip
+    return report_markdown(report, title, changes, closing)
 
 
 def _compared(
@@ -78,9 +91,11 @@ def word_supplement(
     results = load_results(session, actor=actor, wave_key=wave_key,
                            include_unvalidated=include_unvalidated)  # fmt: skip
     title = wave_summary(session, actor=actor, wave_key=wave_key).title
-    comparison = (compare_with(session, actor=actor, wave_key=wave_key, other=compare)
+    comparison = (compare_with(session, actor=actor, wave_key=wave_key, other=compare,
+                               include_unvalidated=include_unvalidated)
                   if compare else None)  # fmt: skip
-    themes = theme_tallies(session, actor=actor, wave_key=wave_key)
+    themes = theme_tallies(session, actor=actor, wave_key=wave_key,
+                           include_unvalidated=include_unvalidated)  # fmt: skip
     quotes = published_quotes(session, actor=actor, wave_key=wave_key)
     return supplement_docx(results, title, comparison=comparison, themes=themes, quotes=quotes)
 
@@ -91,12 +106,16 @@ def everything(
     """The wave in one zip: the JSON and Markdown reports, the Word supplement, the answers as
     CSV (verbatim and councils as the person asking may read them) and the codebook, with a
     note saying what each file is and whether it is the draft view."""
-    view = ("the draft view: every completed interview, councils named before they validate"
-            if include_unvalidated else
-            "the published view: councils named only once they have validated")  # fmt: skip
+    view = ("the draft view: every completed interview counted, councils named before they "
+            "validate; not for publication" if include_unvalidated else
+            "the published view: only councils that have validated are counted or named, and "
+            "a figure about too few councils is withheld")  # fmt: skip
+    draft = include_unvalidated
     files = {
-        f"report_{wave_key}.json": json_report(session, actor=actor, wave_key=wave_key).encode(),
-        f"report_{wave_key}.md": markdown_report(session, actor=actor, wave_key=wave_key).encode(),
+        f"report_{wave_key}.json": json_report(session, actor=actor, wave_key=wave_key,
+                                               include_unvalidated=draft).encode(),
+        f"report_{wave_key}.md": markdown_report(session, actor=actor, wave_key=wave_key,
+                                                 include_unvalidated=draft).encode(),
         f"supplement_{wave_key}.docx": word_supplement(
             session, actor=actor, wave_key=wave_key, include_unvalidated=include_unvalidated
         ),

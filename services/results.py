@@ -8,7 +8,6 @@ reads a few hundred rows however many interviews there are. Both give the same t
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 
 import pandas as pd
@@ -31,7 +30,15 @@ from sqlalchemy.orm import Session
 
 from aggregation.compare import WaveComparison, compare_waves
 from aggregation.counts import closed_variables, counts_frame
-from aggregation.results import WaveReport, WaveResults, wave_report, wave_results
+from aggregation.disclosure import FilterRefused, View, refusal
+from aggregation.results import (
+    AnswerFilter,
+    WaveReport,
+    WaveResults,
+    filter_words,
+    wave_report,
+    wave_results,
+)
 from aggregation.tally import ANSWER_COLUMNS, COMPLETED, INTERVIEW_COLUMNS
 from db.models import Answer, Council, Interview, Wave
 from instrument.model import CODED_VALUE_LIMIT, Clause
@@ -45,18 +52,12 @@ EXTRA_INTERVIEW_COLUMNS = ("interview_date", "nonresponse_reason")
 
 
 def wave_tables(
-    session: Session,
-    *,
-    actor: Actor,
-    wave_key: str,
-    closed_only: bool = False,
-    include_unvalidated: bool = False,
+    session: Session, *, actor: Actor, wave_key: str, closed_only: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(interviews, answers) of a wave: every council's record, and the completed ones' answers.
+    """(interviews, answers) of a wave: every council's record, with whether it has validated,
+    and the completed ones' answers (which of them count is the view's to say).
 
     `closed_only` leaves out verbatim text, which the tallies never read, halving the rows.
-    A completed interview its council has not validated keeps its answers (the national
-    figures count it) but loses its name, unless `include_unvalidated` asks for the draft.
     """
     require(session, actor, "read results", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
@@ -78,8 +79,6 @@ def wave_tables(
         ).all(),
         columns=[*INTERVIEW_COLUMNS, *EXTRA_INTERVIEW_COLUMNS, "validated"],
     )
-    if not include_unvalidated:
-        _unnamed_until_validated(interviews)
     query = (
         select(Answer.interview_id, Answer.variable_id, Answer.value)
         .join(Interview, Interview.id == Answer.interview_id)
@@ -95,20 +94,9 @@ def wave_tables(
     return interviews, answers
 
 
-def _unnamed_until_validated(interviews: pd.DataFrame) -> None:
-    """Name completed interviews only once their council has validated them; the others are
-    numbered in an order that does not follow the alphabet, so the number gives nothing away."""
-    hidden = ((interviews["status"] == COMPLETED) & ~interviews["validated"].astype(bool)).tolist()
-    codes, names = interviews["council_code"].tolist(), interviews["council_name"].tolist()
-    shuffled = sorted(
-        (code for code, unnamed in zip(codes, hidden, strict=True) if unnamed),
-        key=lambda code: hashlib.sha256(code.encode()).hexdigest(),
-    )
-    label = {code: f"Council not yet validated {n}" for n, code in enumerate(shuffled, start=1)}
-    interviews["council_name"] = [
-        label[code] if unnamed else name
-        for code, name, unnamed in zip(codes, names, hidden, strict=True)
-    ]
+def publication_view(wave: Wave, include_unvalidated: bool = False) -> View:
+    """The wave's view: published (its own threshold) unless the draft is asked for."""
+    return View(draft=include_unvalidated, threshold=wave.disclosure_threshold)
 
 
 def load_results(
@@ -117,30 +105,33 @@ def load_results(
     actor: Actor,
     wave_key: str,
     respondent_roles: list[str] | None = None,
+    answer_filter: AnswerFilter | None = None,
     include_unvalidated: bool = False,
 ) -> WaveResults:
-    """Read a wave once and tally it: what the dashboard and the Word supplement show."""
+    """Read a wave once and tally it: what the dashboard and the Word supplement show. The
+    published view unless `include_unvalidated` asks for the draft; a filter that would
+    describe too few councils is refused (`FilterRefused`)."""
     wave = get_wave(session, wave_key)
-    instrument = pinned(wave)
-    interviews, answers = wave_tables(
-        session,
-        actor=actor,
-        wave_key=wave_key,
-        closed_only=True,
-        include_unvalidated=include_unvalidated,
-    )
+    interviews, answers = wave_tables(session, actor=actor, wave_key=wave_key, closed_only=True)
     return wave_results(
         wave_key,
-        instrument,
+        pinned(wave),
         interviews,
         answers,
+        view=publication_view(wave, include_unvalidated),
         respondent_roles=respondent_roles,
+        answer_filter=answer_filter,
         member=member_word(session, wave.frame),
     )
 
 
 def load_report(
-    session: Session, *, actor: Actor, wave_key: str, respondent_roles: list[str] | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    wave_key: str,
+    respondent_roles: list[str] | None = None,
+    include_unvalidated: bool = False,
 ) -> WaveReport:
     """Response figures and every tally, counted in the database: what the report prints.
 
@@ -148,30 +139,58 @@ def load_report(
     """
     require(session, actor, "read results", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
+    view = publication_view(wave, include_unvalidated)
     statuses = session.execute(
         select(Interview.status, func.count())
         .where(Interview.wave_id == wave.id)
         .group_by(Interview.status)
     ).all()
-    counts = wave_counts(session, actor=actor, wave_key=wave_key, respondent_roles=respondent_roles)
+    counts = wave_counts(session, actor=actor, wave_key=wave_key, respondent_roles=respondent_roles,
+                         include_unvalidated=include_unvalidated)  # fmt: skip
+    counted = session.execute(
+        select(func.count()).select_from(Interview).where(*_completed(wave.id, None, view))
+    ).scalar_one()
+    if respondent_roles is not None:
+        kept = session.execute(
+            select(func.count()).select_from(Interview)
+            .where(*_completed(wave.id, tuple(respondent_roles), view))
+        ).scalar_one()  # fmt: skip
+        what = filter_words(pinned(wave), respondent_roles, None)
+        reason = refusal(view, kept, counted, what, member_word(session, wave.frame))
+        if reason:
+            raise FilterRefused(reason)
     by_status = {status: n for status, n in statuses}
     member = member_word(session, wave.frame)
-    return wave_report(wave_key, pinned(wave), by_status, counts, member)
+    return wave_report(wave_key, pinned(wave), by_status, counts, view=view, counted=counted,
+                       member=member)  # fmt: skip
 
 
 def compare_with(
-    session: Session, *, actor: Actor, wave_key: str, other: str, report: WaveReport | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    wave_key: str,
+    other: str,
+    report: WaveReport | None = None,
+    include_unvalidated: bool = False,
 ) -> WaveComparison:
-    """The wave against another, with both sample frames said (`report`: this wave's, if
-    already counted)."""
-    now = report if report is not None else load_report(session, actor=actor, wave_key=wave_key)
-    then = load_report(session, actor=actor, wave_key=other)
+    """The wave against another in the same view, with both sample frames said (`report`:
+    this wave's, if already counted)."""
+    now = report or load_report(session, actor=actor, wave_key=wave_key,
+                                include_unvalidated=include_unvalidated)  # fmt: skip
+    then = load_report(session, actor=actor, wave_key=other,
+                       include_unvalidated=now.view.draft)  # fmt: skip
     frames = (get_wave(session, wave_key).frame, get_wave(session, other).frame)
     return compare_waves(now, then, frames=frames)
 
 
 def wave_counts(
-    session: Session, *, actor: Actor, wave_key: str, respondent_roles: list[str] | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    wave_key: str,
+    respondent_roles: list[str] | None = None,
+    include_unvalidated: bool = False,
 ) -> pd.DataFrame:
     """The counts table (`aggregation.counts`) of a wave's completed interviews, from one
     statement of GROUP BYs: no answer row leaves the database.
@@ -179,14 +198,15 @@ def wave_counts(
     Variables always asked are counted straight from the answers, in one pass; each routed one
     over the interviews where its rule, written in SQL from the instrument's conditions, holds,
     so answers kept on questions routing now skips are left out. `respondent_roles` narrows the
-    count to interviews with those roles.
+    count to interviews with those roles; only validated councils count unless
+    `include_unvalidated` asks for the draft.
     """
     require(session, actor, "read results", target=f"wave {wave_key}")
     wave = get_wave(session, wave_key)
     instrument = pinned(wave)
     routed = instrument.routed_closed_ids
     roles = tuple(respondent_roles) if respondent_roles is not None else None
-    statement = _counts_statement(instrument, wave, roles)
+    statement = _counts_statement(instrument, wave, roles, include_unvalidated)
     found: dict[str | None, list[tuple[str | None, int]]] = defaultdict(list)
     for variable_id, value, n in session.execute(statement):
         found[variable_id].append((value, n))
@@ -208,35 +228,42 @@ CountSelect = Select[str, str | None, int]
 CountStatement = CompoundSelect[str | None, str | None, int]
 
 
-_STATEMENTS: dict[tuple[str, int, tuple[str, ...] | None], CountStatement] = {}
+_STATEMENTS: dict[tuple[str, int, tuple[str, ...] | None, bool], CountStatement] = {}
 STATEMENTS_KEPT = 64  # waves × role filters; the oldest goes first
 
 
 def _counts_statement(
-    instrument: Instrument, wave: Wave, respondent_roles: tuple[str, ...] | None
+    instrument: Instrument, wave: Wave, respondent_roles: tuple[str, ...] | None, draft: bool
 ) -> CountStatement:
-    """The counting statement, built once per wave, pinned schedule and role filter: building
-    its dozen parts costs more than PostgreSQL takes to plan them."""
-    key = (wave.instrument_sha256, wave.id, respondent_roles)
+    """The counting statement, built once per wave, pinned schedule, role filter and view:
+    building its dozen parts costs more than PostgreSQL takes to plan them."""
+    key = (wave.instrument_sha256, wave.id, respondent_roles, draft)
     if key not in _STATEMENTS:
         if len(_STATEMENTS) >= STATEMENTS_KEPT:
             del _STATEMENTS[next(iter(_STATEMENTS))]
-        _STATEMENTS[key] = _build_counts_statement(instrument, wave.id, respondent_roles)
+        _STATEMENTS[key] = _build_counts_statement(
+            instrument, wave.id, respondent_roles, View(draft=draft)
+        )
     return _STATEMENTS[key]
 
 
 def _build_counts_statement(
-    instrument: Instrument, wave_id: int, respondent_roles: tuple[str, ...] | None
+    instrument: Instrument, wave_id: int, respondent_roles: tuple[str, ...] | None, view: View
 ) -> CountStatement:
-    done = _completed(wave_id, respondent_roles)
+    done = _completed(wave_id, respondent_roles, view)
     parts = _always_asked(instrument, done) + _routed(instrument, done)
     everyone = select(null(), null(), func.count()).select_from(Interview).where(*done)
     return union_all(*parts, everyone)
 
 
-def _completed(wave_id: int, respondent_roles: tuple[str, ...] | None) -> list[ColumnElement[bool]]:
-    """Only completed interviews count; the dashboard's filter narrows them to some roles."""
+def _completed(
+    wave_id: int, respondent_roles: tuple[str, ...] | None, view: View
+) -> list[ColumnElement[bool]]:
+    """Only completed interviews count, and unless in the draft only validated ones; the
+    dashboard's filter narrows them to some roles."""
     done = [Interview.wave_id == wave_id, Interview.status == COMPLETED]
+    if not view.draft:
+        done.append(Interview.validated_at.is_not(None))
     if respondent_roles is not None:
         done.append(Interview.respondent_role.in_(respondent_roles))
     return done

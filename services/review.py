@@ -230,6 +230,47 @@ def validate_submission(session: Session, *, actor: Actor, interview_id: int) ->
     session.commit()
 
 
+def validated_elsewhere(
+    session: Session,
+    *,
+    actor: Actor,
+    wave_key: str,
+    evidence: str,
+    councils: list[str] | None = None,
+) -> list[str]:
+    """An administrator records that councils validated their completed submissions outside
+    this system (a past wave, published years ago): each becomes validated, with the evidence
+    in its audit row. Without this, the published view of an imported wave counts nobody.
+    `councils` (codes or names) narrows it; returns the names recorded, in order."""
+    require(session, actor, "manage waves", target=f"wave {wave_key}")
+    wave = get_wave(session, wave_key)
+    said = evidence.strip()
+    if not said:
+        raise ValueProblem("say how the councils validated (e.g. 'published in the 2012 report')")
+    rows = session.execute(
+        select(Interview, Council).join(Council, Council.id == Interview.council_id)
+        .where(Interview.wave_id == wave.id).order_by(Council.name).with_for_update(of=Interview)
+    ).all()  # fmt: skip
+    wanted = {c.strip().casefold() for c in councils or []}
+    known = {name for _, c in rows for name in (c.code.casefold(), c.name.casefold())}
+    unknown = sorted(w for w in wanted if w not in known)
+    if unknown:
+        raise ValueProblem(f"not a council of wave {wave_key}: {', '.join(unknown)}")
+    now, named = utcnow(), []
+    for interview, council in rows:
+        if wanted and not {council.code.casefold(), council.name.casefold()} & wanted:
+            continue
+        if interview.status != InterviewStatus.COMPLETED or interview.validated_at is not None:
+            continue
+        interview.validated_at, interview.validated_by = now, actor.username
+        touch(interview, actor)
+        _log(session, actor, interview, None, "review.validate", "not validated", "validated",
+             reason=f"validated elsewhere: {said}")  # fmt: skip
+        named.append(council.name)
+    session.commit()
+    return named
+
+
 def correction_requests(
     session: Session, *, actor: Actor, wave_key: str, include_resolved: bool = False
 ) -> list[CorrectionRequest]:

@@ -23,6 +23,9 @@ MAX_TITLE = 200
 EXAMPLE = ("2026", "Commissioning social care 2026")
 
 
+MIN_THRESHOLD, MAX_THRESHOLD = 2, 100
+
+
 class WaveProblem(SurveyError, ValueError):
     """A wave change refused, said in words: a key taken, a title missing, dates reversed."""
 
@@ -99,6 +102,24 @@ def set_fieldwork_dates(
     wave.fieldwork_start, wave.fieldwork_end = start, end
     audit.record(session, actor=actor, action="wave.dates", target=f"wave {wave_key}",
                  old=old, new=_dates_text(start, end))  # fmt: skip
+    session.commit()
+    return wave_summary_of(wave)
+
+
+def set_disclosure_threshold(
+    session: Session, *, actor: Actor, wave_key: str, threshold: int
+) -> WaveSummary:
+    """The fewest councils a published figure of the wave may describe; the change is logged.
+    Below 2 nothing would be withheld, so it is refused."""
+    require(session, actor, "manage waves", target=f"wave {wave_key}")
+    wave = get_wave(session, wave_key)
+    if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
+        raise WaveProblem(f"the disclosure threshold must be a whole number from {MIN_THRESHOLD} "
+                          f"to {MAX_THRESHOLD}, not {threshold}")  # fmt: skip
+    old = wave.disclosure_threshold
+    wave.disclosure_threshold = threshold
+    audit.record(session, actor=actor, action="wave.threshold", target=f"wave {wave_key}",
+                 old=str(old), new=str(threshold))  # fmt: skip
     session.commit()
     return wave_summary_of(wave)
 

@@ -16,8 +16,10 @@ from streamlit.testing.v1 import AppTest
 
 import survey_cli
 from aggregation.counts import Tally
+from aggregation.disclosure import DRAFT
 from aggregation.report import report_json, report_markdown, tally_dict
 from aggregation.response import response_figures
+from aggregation.results import WaveReport
 from aggregation.scale_charts import declared_chart, diverging_rows, means_table
 from aggregation.text import methodology_paragraph, report_sentences
 from aggregation.wording import mean_text, scale_text
@@ -96,12 +98,11 @@ def test_the_mean_score_leaves_out_those_who_did_not_answer() -> None:
     assert "mean_score" not in tally_dict(tally({"yes": 3}, {}))
     assert tally({"good_evidence": 0}, EVIDENCE, 2).mean_score is None
     figures = response_figures(["completed"] * 7, "partnership")
-    markdown = report_markdown("w", "CCPS", figures, {"x": scored})
+    report = WaveReport("w", CCPS, figures, {"x": scored}, DRAFT, 7)
+    markdown = report_markdown(report, "CCPS")
     assert "Mean score: 1.4 (scale 0 to 2)." in markdown
     assert "| status | partnerships |" in markdown
-    assert (
-        json.loads(report_json("w", figures, {"x": scored}))["variables"]["x"]["mean_score"] == 1.4
-    )
+    assert json.loads(report_json(report))["variables"]["x"]["mean_score"] == 1.4
 
 
 def test_a_scale_with_a_negative_end_writes_its_mean_signed() -> None:
@@ -134,8 +135,7 @@ def test_the_demo_fills_the_self_assessment_for_the_partnerships(demo_ccps: Engi
     with Session(demo_ccps) as session:
         wave = wave_summary(session, actor=ADMIN, wave_key=DEMO.wave)
         report = load_report(session, actor=AUDITOR, wave_key=DEMO.wave)
-        results = load_results(session, actor=AUDITOR, wave_key=DEMO.wave,
-                               include_unvalidated=True)  # fmt: skip
+        results = load_results(session, actor=AUDITOR, wave_key=DEMO.wave)
     assert (wave.frame, wave.member, wave.instrument) == (
         "partnerships", "partnership", "ccps_self_assessment",
     )  # fmt: skip
@@ -177,7 +177,9 @@ def test_the_report_speaks_of_partnerships_and_their_scores(
         f"(a mean score of {mean_text(person_centred.mean_score or 0, EVIDENCE)} out of 2)."
     )
     assert "partnerships placed their practice as" in sentences["d1_need"][0]
-    method = methodology_paragraph(results.instrument, results.interviews, results.figures)
+    method = methodology_paragraph(
+        results.instrument, results.interviews, results.figures, results.view
+    )
     assert method.startswith("Thirty-one partnerships were eligible")
     assert "One partnership, " in method and "council" not in method
 
@@ -190,7 +192,7 @@ def test_the_dashboard_shows_the_declared_exhibits_with_every_role(
     at.run()
     at.switch_page("app_pages/dashboard.py").run()
     # a choice of roles on 2011 is not carried to a wave whose schedule has other roles
-    at.multiselect(key="dashboard_roles:2011").set_value(["other"]).run()
+    at.pills(key="dashboard_roles:2011").set_value(["other"]).run()
     at.selectbox(key="wave").set_value(DEMO.wave).run()
     assert not at.exception, at.exception
     headings = [h.value for h in at.subheader]
@@ -200,12 +202,17 @@ def test_the_dashboard_shows_the_declared_exhibits_with_every_role(
         "Q1–Q8 Mean score for each element (0 to 2)",
         "Q9–Q19 Where commissioning sits, traditional to collaborative",
     } <= set(headings)
-    assert at.multiselect(key=f"dashboard_roles:{DEMO.wave}").value == [
+    assert at.pills(key=f"dashboard_roles:{DEMO.wave}").value == [
         c.code for c in CCPS.choices("respondent_role")
     ]
-    assert any(c.value.startswith("Showing 30 of 30") for c in at.caption), [
+    # the demo leaves four partnerships still validating: the published view counts 26
+    assert report_counted(at) == "Showing 26 of the 26 validated submissions (no filter).", [
         c.value for c in at.caption
     ]
+
+
+def report_counted(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Showing "))
 
 
 def staff_page(role: str, script: str) -> AppTest:
@@ -236,4 +243,3 @@ def test_the_pages_speak_of_partnerships_on_a_partnership_wave(
         [e.value for e in (*fieldwork.markdown, *fieldwork.header, *interview.markdown)]
     )
     assert "council" not in words.casefold(), words
-

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from aggregation import charts
+from aggregation.disclosure import DRAFT
 from aggregation.exhibits import dashboard_sections
 from aggregation.results import WaveResults, wave_results
 from instrument import load_instrument
@@ -68,7 +69,7 @@ ANSWERS = pd.DataFrame.from_records(
 
 @pytest.fixture(scope="module")
 def results() -> WaveResults:
-    return wave_results("2011", SCHEDULE, INTERVIEWS, ANSWERS)
+    return wave_results("2011", SCHEDULE, INTERVIEWS, ANSWERS, view=DRAFT)
 
 
 def spec_of(chart: Any) -> dict[str, Any]:

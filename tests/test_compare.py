@@ -56,6 +56,10 @@ def report(wave: str, tmp_path: Path, *extra: str, fmt: str = "json") -> str:
     return out.read_text(encoding="utf-8")
 
 
+# Both waves' councils validated their submissions: the reports' published view counts them.
+VALIDATED = ("--evidence", "each council checked its answers in this test")
+
+
 def fill_two_waves(tmp_path: Path) -> None:
     """Wave 2011 and wave 2026 (the revised schedule), each filled from a whole flat file; in
     2026 more councils say they involved users in strategy."""
@@ -64,6 +68,7 @@ def fill_two_waves(tmp_path: Path) -> None:
     first = tmp_path / "2011.csv"
     first.write_bytes(csv_bytes(build_wave(old), columns(old)))
     assert survey_cli.main(["import", str(first), "--wave", "2011"]) == 0
+    assert survey_cli.main(["wave", "validated-elsewhere", "2011", *VALIDATED]) == 0
     schedule = tmp_path / "schedule_2026.yaml"
     schedule.write_text(REVISED, encoding="utf-8")
     assert (
@@ -90,6 +95,7 @@ def fill_two_waves(tmp_path: Path) -> None:
     second = tmp_path / "2026.csv"
     second.write_bytes(csv_bytes(changed(rows, more_yes), columns(new)))
     assert survey_cli.main(["import", str(second), "--wave", "2026"]) == 0
+    assert survey_cli.main(["wave", "validated-elsewhere", "2026", *VALIDATED]) == 0
 
 
 @pytest.fixture(scope="module")

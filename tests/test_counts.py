@@ -10,15 +10,18 @@ Examples are few, so the file stays quick on every database of the `session` fix
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Callable
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from aggregation.counts import COUNT_COLUMNS, closed_variables
+from aggregation.disclosure import FilterRefused
 from aggregation.report import report_json
 from db.models import Answer, Council, Interview, Wave
 from instrument.loader import instrument_named, instrument_text, parse_instrument, schedule_sha256
@@ -99,17 +102,21 @@ def values(instrument: Instrument, variable: Variable) -> st.SearchStrategy[obje
 
 
 @st.composite
-def waves(draw: st.DrawFn, instrument: Instrument) -> tuple[list, list[str] | None]:  # type: ignore[type-arg]
-    """(interviews as (status, role, answers), the role filter or None)."""
+def waves(draw: st.DrawFn, instrument: Instrument) -> tuple[list, list[str] | None, bool]:  # type: ignore[type-arg]
+    """(interviews as (status, role, answers, validated), the role filter or None, whether
+    the draft view is asked for)."""
     roles = [c.code for c in instrument.choices("respondent_role")]
     interviews = []
-    for _ in range(draw(st.integers(0, 8))):
+    for _ in range(draw(st.integers(0, 12))):
         status = draw(st.sampled_from(STATUSES))
         role = draw(st.sampled_from([None, *roles]))
         answers = {v.id: draw(values(instrument, v)) for v in instrument.questions}
-        interviews.append((status, role, {k: v for k, v in answers.items() if v is not ABSENT}))
+        validated = draw(st.booleans())
+        interviews.append(
+            (status, role, {k: v for k, v in answers.items() if v is not ABSENT}, validated)
+        )
     chosen = draw(st.none() | st.lists(st.sampled_from(roles), unique=True))
-    return interviews, chosen
+    return interviews, chosen, draw(st.booleans())
 
 
 def store(session: Session, instrument_name: str, interviews: list) -> str:  # type: ignore[type-arg]
@@ -121,10 +128,11 @@ def store(session: Session, instrument_name: str, interviews: list) -> str:  # t
     session.add(wave)
     session.flush()
     councils = session.scalars(select(Council.id).order_by(Council.code)).all()
-    for council_id, (status, role, answers) in zip(councils, interviews, strict=False):
+    for council_id, (status, role, answers, *validated) in zip(councils, interviews, strict=False):
         interview = Interview(
-            wave_id=wave.id, council_id=council_id, status=status, respondent_role=role
-        )
+            wave_id=wave.id, council_id=council_id, status=status, respondent_role=role,
+            validated_at=dt.datetime(2026, 12, 6) if validated == [True] else None,
+        )  # fmt: skip
         session.add(interview)
         session.flush()
         if answers:
@@ -140,26 +148,42 @@ def store(session: Session, instrument_name: str, interviews: list) -> str:  # t
 def agree_on(session: Session, instrument_name: str, drawn: tuple) -> None:  # type: ignore[type-arg]
     """Store the drawn wave; both paths give the same figures, tallies and JSON, and the bases
     follow routing."""
-    interviews, roles = drawn
+    interviews, roles, draft = drawn
     key = store(session, instrument_name, interviews)
-    fast = load_report(session, actor=AUDITOR, wave_key=key, respondent_roles=roles)
-    wide = load_results(session, actor=AUDITOR, wave_key=key, respondent_roles=roles)
+    both = {"actor": AUDITOR, "wave_key": key, "respondent_roles": roles,
+            "include_unvalidated": draft}  # fmt: skip
+    try:
+        fast = load_report(session, **both)  # type: ignore[arg-type]
+    except FilterRefused as refused:
+        with pytest.raises(FilterRefused) as too:
+            load_results(session, **both)  # type: ignore[arg-type]
+        assert not draft and str(too.value) == str(refused)
+        return
+    wide = load_results(session, **both)  # type: ignore[arg-type]
     assert fast.figures == wide.figures
     assert fast.tallies == wide.tallies
-    assert report_json(key, fast.figures, fast.tallies) == report_json(
-        key, wide.figures, wide.tallies
-    )
-    counts = wave_counts(session, actor=AUDITOR, wave_key=key, respondent_roles=roles)
-    bases_follow_routing(INSTRUMENTS[instrument_name], interviews, roles, counts)
+    assert report_json(fast) == report_json(wide)
+    counts = wave_counts(session, **both)  # type: ignore[arg-type]
+    instrument = INSTRUMENTS[instrument_name]
+    bases_follow_routing(instrument, interviews, roles, counts, draft)
+    counted = set(counts["variable_id"])
+    for variable_id, tally in fast.tallies.items():  # published: a small base is withheld
+        if variable_id not in counted:
+            continue  # a band, derived from its percent (which is checked)
+        rows = counts[(counts["variable_id"] == variable_id) & counts["applies"]]
+        base = int(rows["interviews"].sum())
+        assert (tally.withheld_below is not None) == (not draft and 0 < base < 5)
+        assert tally.base == (0 if tally.withheld_below else base)
 
 
-def bases_follow_routing(instrument: Instrument, interviews: list, roles, counts) -> None:  # type: ignore[no-untyped-def,type-arg]
+def bases_follow_routing(instrument: Instrument, interviews: list, roles, counts, draft) -> None:  # type: ignore[no-untyped-def,type-arg]
     """Independently of both paths: a variable's base is the completed interviews (of the
-    chosen roles) in which `Instrument.applies` says it is asked."""
+    chosen roles; validated unless in the draft) in which `Instrument.applies` says it is
+    asked."""
     counted = [
         {**{k: v for k, v in answers.items() if v is not None}, "respondent_role": role}
-        for status, role, answers in interviews
-        if status == "completed" and (roles is None or role in roles)
+        for status, role, answers, validated in interviews
+        if status == "completed" and (roles is None or role in roles) and (draft or validated)
     ]
     for variable in closed_variables(instrument):
         rows = counts[counts["variable_id"] == variable.id]
@@ -206,7 +230,7 @@ def test_wave_counts__a_small_wave_written_out(
             ("in_progress", "head", {"uses": "yes", "size": "small"}),
         ],
     )
-    counts = wave_counts(session, actor=AUDITOR, wave_key=key)
+    counts = wave_counts(session, actor=AUDITOR, wave_key=key, include_unvalidated=True)
     assert list(counts.columns) == list(COUNT_COLUMNS)
     rows: Callable[[str], set[tuple[object, bool, int]]] = lambda vid: {  # noqa: E731
         (value, applies, n)
@@ -221,7 +245,8 @@ def test_wave_counts__a_small_wave_written_out(
     assert rows("heads_only") == {(None, True, 2), (None, False, 2)}
     assert rows("share") == {("40", True, 1), (None, True, 2), (None, False, 1)}
     assert rows("respondent_role") == {("head", True, 2), ("other", True, 1), (None, True, 1)}
-    report = load_report(session, actor=AUDITOR, wave_key=key, respondent_roles=["head"])
+    report = load_report(session, actor=AUDITOR, wave_key=key, respondent_roles=["head"],
+                         include_unvalidated=True)  # fmt: skip
     assert report.figures.completed == 4
     assert report.tallies["size"].counts == {"small": 0, "large": 1}
     assert report.tallies["heads_only"].base == 2

@@ -10,8 +10,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from app_pages.common import DRAFTS_KEY
 from instrument import load_instrument
+from services.actor import Actor
 from services.answers import save_answer
+from services.review import validated_elsewhere
 from tests.answering import complete_whole_interview
 from tests.conftest import INTERVIEWER, interview_id_of
 from tests.signing import app_as
@@ -49,8 +52,11 @@ def wave(app_db: Engine) -> Engine:
     return app_db
 
 
-def open_dashboard() -> AppTest:
+def open_dashboard(*, draft: bool = True) -> AppTest:
+    """The Dashboard as an auditor sees it; in the draft view unless asked otherwise, since
+    the councils here have not validated (the published view is tested on its own below)."""
     at = app_as(timeout=60)
+    at.session_state[DRAFTS_KEY] = draft
     at.run()
     at.switch_page("app_pages/dashboard.py").run()
     assert not at.exception, at.exception
@@ -58,11 +64,38 @@ def open_dashboard() -> AppTest:
     return at
 
 
+def in_order(node):  # type: ignore[no-untyped-def]
+    """Every element under `node`, in page order."""
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from in_order(child)
+
+
 def table_under(at: AppTest, heading: str) -> pd.DataFrame:
-    """The table beside the chart headed `heading`. Tables and subheaders come in step: the
-    headline subheader goes with the response table, then one subheader per exhibit."""
-    headings = [s.value for s in at.subheader]
-    return at.dataframe[headings.index(heading)].value
+    """The table beside the chart headed `heading`: the first after it on the page (an
+    exhibit whose figures are withheld has none, so count nothing by position)."""
+    nodes = list(in_order(at.main))
+    start = next(i for i, n in enumerate(nodes)
+                 if n.type == "subheader" and n.value == heading)  # fmt: skip
+    for node in nodes[start + 1 :]:
+        if node.type == "subheader":
+            raise AssertionError(f"no table under {heading}: {withheld_under(at, heading)}")
+        if node.type == "dataframe":
+            return node.value
+    raise AssertionError(f"no table under {heading}")
+
+
+def withheld_under(at: AppTest, heading: str) -> str | None:
+    """What an exhibit says instead of figures, if they are withheld."""
+    nodes = list(in_order(at.main))
+    start = next(i for i, n in enumerate(nodes)
+                 if n.type == "subheader" and n.value == heading)  # fmt: skip
+    for node in nodes[start + 1 :]:
+        if node.type == "subheader":
+            return None
+        if type(node).__name__ == "Info":
+            return str(node.value)
+    return None
 
 
 def counts(table: pd.DataFrame) -> dict[str, int]:
@@ -80,7 +113,7 @@ def test_headline_counts_and_open_interviews(wave: Engine) -> None:
     assert dict(zip(response["Status"], response["Councils"], strict=True)) == {
         "Completed": 3, "In progress": 1, "Scheduled": 0, "Not contacted": 28, "Declined": 0,
     }  # fmt: skip
-    assert any(c.value.startswith("Showing 3 of 3 completed interviews") for c in at.caption)
+    assert any(c.value.startswith("Showing 3 of the 3 completed interviews") for c in at.caption)
 
 
 def test_every_closed_variable_has_a_chart_a_table_and_downloads(wave: Engine) -> None:
@@ -101,7 +134,9 @@ def test_every_closed_variable_has_a_chart_a_table_and_downloads(wave: Engine) -
     menus = [b for b in at.get("popover") if b.proto.popover.label == "Download"]
     assert len(menus) == len(charts)
     extra = ("dashboard:supplement", "dashboard:json", "dashboard:everything",
-             "dashboard:crosstab:csv")  # fmt: skip
+             "dashboard:crosstab:csv",
+             *(f"analysis_files:{f}" for f in ("sav", "dta", "datapackage", "xlsform",
+                                               "codebook")))  # fmt: skip
     assert not [d for d in at.get("download_button") if d.key not in extra]  # menus closed
     at.session_state["dashboard:q2_strategy_involvement:downloads"] = True
     at.run()
@@ -118,16 +153,16 @@ def test_every_closed_variable_has_a_chart_a_table_and_downloads(wave: Engine) -
 
 def test_role_filter_narrows_the_tables_but_not_the_response(wave: Engine) -> None:
     at = open_dashboard()
-    at.multiselect(key="dashboard_roles:2011").set_value(["head_of_service"]).run()
+    at.pills(key="dashboard_roles:2011").set_value(["head_of_service"]).run()
     assert not at.exception, at.exception
     assert at.subheader[0].value == "3 of 32 councils interviewed (9.4%)"
     assert counts(table_under(at, Q2)) == {"Yes": 0, "No": 1, "Did not answer": 0, "Don't know": 0}
     assert list(table_under(at, Q2)["% of base"]) == [0, 100, 0, 0]
-    assert any(c.value.startswith("Showing 1 of 3 completed interviews") for c in at.caption)
+    assert any(c.value.startswith("Showing 1 of the 3 completed interviews") for c in at.caption)
     roles = counts(table_under(at, "Respondent's role"))
     assert roles["Head of Service"] == 1 and roles["Director of Social Work"] == 0
 
-    at.multiselect(key="dashboard_roles:2011").set_value([]).run()
+    at.pills(key="dashboard_roles:2011").set_value([]).run()
     assert any("Choose at least one respondent role" in w.value for w in at.warning)
     assert len(at.get("vega_lite_chart")) == 1  # the response only
 
@@ -195,3 +230,110 @@ def test_cross_tabulation_of_any_closed_variable_by_another(wave: Engine) -> Non
     shares = at.dataframe[-1].value
     assert shares.loc["Yes", "Director of Social Work"] == 100.0
     assert shares.loc["Total", "Total"] == 100.0
+
+
+# --- the published view: validated councils only, small groups withheld ---------------------
+
+ADMIN = Actor("ada", "admin")
+SEVEN = ("S12000033", "S12000034", "S12000041", "S12000035", "S12000036", "S12000005",
+         "S12000006")  # fmt: skip
+SEVEN_ROLES = ["director_of_social_work", *["head_of_service"] * 5, "other"]
+SEVEN_Q2 = ["yes", "yes", "yes", "no", "no", "dont_know", "yes"]  # the last: not validated
+
+
+def validate(engine: Engine, *codes: str) -> None:
+    with Session(engine) as s:
+        validated_elsewhere(s, actor=ADMIN, wave_key="2011", evidence="checked by phone",
+                            councils=list(codes))  # fmt: skip
+
+
+@pytest.fixture
+def six_validated(app_db: Engine) -> Engine:
+    """Seven completed interviews, the first six validated: Q2 yes 3, no 2, don't know 1."""
+    for code, role, q2 in zip(SEVEN, SEVEN_ROLES, SEVEN_Q2, strict=True):
+        complete_whole_interview(app_db, INTERVIEWER, interview_id_of(app_db, code), role=role)
+        answer(app_db, code, "q2_strategy_involvement", q2)
+    validate(app_db, *SEVEN[:6])
+    return app_db
+
+
+def test_published_view__one_validated_council__every_figure_withheld(wave: Engine) -> None:
+    validate(wave, ABERDEEN)
+    at = open_dashboard(draft=False)
+    text = " ".join(m.value for m in at.markdown)
+    assert ("Figures count the 1 council that has validated its submission; 2 more interviewed "
+            "are left out until they validate. With fewer than 5 councils counted, no figure is "
+            "published yet.") in text.replace("\\", "")  # fmt: skip
+    withheld = "Withheld: fewer than 5 councils, so not published."
+    assert withheld_under(at, Q2) == withheld
+    assert "Fewer than five councils were counted for users involved in strategy" in text
+    assert "One respondent" not in text  # no sentence reads Aberdeen City's answers
+    assert withheld_under(at, "Respondent's role") == withheld
+    assert len(at.get("vega_lite_chart")) == 1  # the response: no chart of withheld figures
+    assert not [w for w in at.warning if "Draft view" in w.value]
+
+
+def test_published_view__counts_validated_councils_only(six_validated: Engine) -> None:
+    at = open_dashboard(draft=False)
+    assert counts(table_under(at, Q2)) == {"Yes": 3, "No": 2, "Did not answer": 0, "Don't know": 1}
+    assert any(c.value.startswith("Showing 6 of the 6 validated submissions") for c in at.caption)
+    draft = open_dashboard(draft=True)
+    assert counts(table_under(draft, Q2)) == {
+        "Yes": 4, "No": 2, "Did not answer": 0, "Don't know": 1
+    }
+    assert any("Draft view" in w.value for w in draft.warning)
+    marks = [c.value for c in draft.caption if "Not for publication" in c.value]
+    assert len(marks) == len(draft.get("vega_lite_chart"))  # said on every exhibit
+
+
+def test_published_view__a_filter_about_too_few_councils_is_refused(six_validated: Engine) -> None:
+    at = open_dashboard(draft=False)
+    at.pills(key="dashboard_roles:2011").set_value(["director_of_social_work"]).run()
+    assert not at.exception, at.exception
+    [refused] = at.error
+    assert refused.value == (
+        "Showing only respondents in the role Director of Social Work would count 1 council, "
+        "fewer than 5: figures about so few councils are not published. Choose a wider filter."
+    )
+    assert Q2 not in [s.value for s in at.subheader]
+    # Heads of Service are 5 of 6: the national figures less theirs would give the Director's.
+    at.pills(key="dashboard_roles:2011").set_value(["head_of_service"]).run()
+    assert "would leave out only 1 council" in at.error[0].value
+    at.pills(key="dashboard_roles:2011").set_value(
+        ["director_of_social_work", "head_of_service", "other"]
+    ).run()
+    assert not at.error
+    assert counts(table_under(at, Q2))["Yes"] == 3
+
+
+def test_published_view__filter_by_an_answer__with_the_same_rule(six_validated: Engine) -> None:
+    at = open_dashboard(draft=False)
+    at.selectbox(key="dashboard_answer_question:2011").select("q2_strategy_involvement").run()
+    at.selectbox(key="dashboard_answer_code:2011:q2_strategy_involvement").select("yes").run()
+    assert not at.exception, at.exception
+    assert "“Yes” to Q2 Users involved in strategy would count 3 councils" in at.error[0].value
+    draft = open_dashboard(draft=True)
+    draft.selectbox(key="dashboard_answer_question:2011").select("q2_strategy_involvement").run()
+    draft.selectbox(key="dashboard_answer_code:2011:q2_strategy_involvement").select("yes").run()
+    assert not draft.error
+    assert counts(table_under(draft, Q2)) == {
+        "Yes": 4, "No": 0, "Did not answer": 0, "Don't know": 0
+    }
+    assert any(c.value.startswith("Showing 4 of the 7 completed interviews, those the filters")
+               for c in draft.caption)  # fmt: skip
+
+
+def test_published_view__cross_tabulation_withholds_small_lines_and_one_beside(
+    six_validated: Engine,
+) -> None:
+    at = open_dashboard(draft=False)
+    at.selectbox(key="xtab_rows").select("q2_strategy_involvement").run()
+    at.selectbox(key="xtab_columns").select("respondent_role").run()
+    table = at.dataframe[-1].value
+    # Every row is under 5 (3 yes, 2 no, 1 don't know): all withheld; the Director's column
+    # (1) too, with the smallest other beside it so neither is the total less the rest.
+    assert set(table.loc["Yes"]) == {"withheld"}
+    assert table.loc["Total", "Total"] == "6"
+    assert table.loc["Total", "Director of Social Work"] == "withheld"
+    assert table.loc["Total", "Head of Service"] == "withheld"
+    assert any("reads “withheld”" in c.value for c in at.caption)

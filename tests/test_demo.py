@@ -232,7 +232,7 @@ def test_demo__two_fresh_databases__identical_export_and_report(
         fill_demo_wave(other, actor=ADMIN)
         assert demo_export(other) == demo_export(session)
         reports = [
-            report_json(r.wave_key, r.figures, r.tallies)
+            report_json(r)
             for r in (
                 load_results(s, actor=INTERVIEWER, wave_key=DEMO_WAVE) for s in (session, other)
             )

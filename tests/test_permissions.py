@@ -30,6 +30,7 @@ from services import (
     review,
     summaries,
     themes,
+    waves,
 )
 from services import export as flatfile_export
 from services import imports as flatfile_import
@@ -255,6 +256,18 @@ CALLS: dict[str, tuple[Call, set[str], bool]] = {
     "council_summaries": (
         lambda s, a, w: summaries.council_summaries(s, actor=a, wave_key="2011"),
         STAFF,
+        False,
+    ),
+    "validated_elsewhere": (
+        lambda s, a, w: review.validated_elsewhere(
+            s, actor=a, wave_key="2011", evidence="published in the 2012 report"
+        ),
+        {"admin"},
+        False,
+    ),
+    "set_disclosure_threshold": (
+        lambda s, a, w: waves.set_disclosure_threshold(s, actor=a, wave_key="2011", threshold=3),
+        {"admin"},
         False,
     ),
     "export_wave": (
@@ -519,21 +532,25 @@ def test_an_import_changes_a_validated_submission_only_with_a_reason(
     )
 
 
-def test_the_q24_dot_plot_names_a_council_only_once_it_has_validated(
+def test_the_q24_dot_plot_shows_a_council_only_once_it_has_validated_and_enough_have(
     connection: Connection, world: World
 ) -> None:
+    """Only Fife has completed: unvalidated, the published view leaves it out; validated, it
+    is counted, but one council is below the threshold, so its figure is still withheld."""
     auditor = actor_for("auditor")
 
-    def dots(**kwargs: bool) -> list[str]:
+    def dots(**kwargs: bool) -> tuple[int, list[str]]:
         with session_on(connection) as s:
             results = results_service.load_results(s, actor=auditor, wave_key="2011", **kwargs)
-        return list(charts.percent_by_council(results.answers, "q24_inhouse_pct")["council"])
+        points = charts.percent_by_council(results.answers, "q24_inhouse_pct")["council"]
+        shown = [] if results.tallies["q24_inhouse_pct"].withheld_below else list(points)
+        return results.counted, shown
 
-    assert dots() == ["Council not yet validated 1"]
-    assert dots(include_unvalidated=True) == ["Fife"]
+    assert dots() == (0, [])
+    assert dots(include_unvalidated=True) == (1, ["Fife"])
     with session_on(connection) as s:
         review.validate_submission(s, actor=actor_for("council"), interview_id=world.fife)
-    assert dots() == ["Fife"]
+    assert dots() == (1, [])
 
 
 PRIVATE = "R hesitant"

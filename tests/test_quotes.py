@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import survey_cli
+from app_pages.common import DRAFTS_KEY
 from instrument.values import ValueProblem
 from services.actor import Actor
 from services.codings import code_answer, mark_quote
@@ -95,14 +96,22 @@ def test_the_quote_in_the_supplement__on_the_dashboard__and_on_our_submission(
     said = f"“{WORDS}” — a Head of Service"
     out = tmp_path / "supplement.docx"
     assert survey_cli.main(["report", "--wave", "2011", "--format", "docx",
-                            "--out", str(out)]) == 0  # fmt: skip
+                            "--out", str(out), "--draft"]) == 0  # fmt: skip
     assert f"{said} (External training)" in [p.text for p in Document(str(out)).paragraphs]
+    # Published, one council is too few: the question's themes and its quote are withheld.
+    assert survey_cli.main(["report", "--wave", "2011", "--format", "docx",
+                            "--out", str(out)]) == 0  # fmt: skip
+    assert not [p.text for p in Document(str(out)).paragraphs if said in p.text]
 
     at = app_as("auditor", timeout=60)
+    at.session_state[DRAFTS_KEY] = True
     at.run()
     at.switch_page("app_pages/dashboard.py").run()
     assert f"External training: {said}" in [t.value for t in at.text]
     assert FIFE_SAYS not in " ".join(t.value for t in at.text)  # the quote, not the answer
+    at.session_state[DRAFTS_KEY] = False
+    at.run()
+    assert not [t.value for t in at.text if said in t.value]
 
     ours = app_as("council", council=FIFE, timeout=60)
     ours.run()

@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from aggregation.disclosure import DRAFT
 from aggregation.response import response_figures
 from aggregation.results import wave_results
 from aggregation.tally import Tally
@@ -458,7 +459,7 @@ def _every_variable_answered() -> tuple[pd.DataFrame, pd.DataFrame]:
     return interviews, pd.DataFrame(rows, columns=["interview_id", "variable_id", "value"])
 
 
-FULL_WAVE = wave_results("2011", SCHEDULE, *_every_variable_answered())
+FULL_WAVE = wave_results("2011", SCHEDULE, *_every_variable_answered(), view=DRAFT)
 EMPTY_WAVE = wave_results(
     "2011",
     SCHEDULE,
@@ -467,6 +468,7 @@ EMPTY_WAVE = wave_results(
         columns=["interview_id", "council_code", "council_name", "status", "respondent_role"],
     ),
     pd.DataFrame(columns=["interview_id", "variable_id", "value"]),
+    view=DRAFT,
 )
 CLOSED_IDS = list(FULL_WAVE.tallies)
 
@@ -732,7 +734,9 @@ FIELDWORK = pd.DataFrame.from_records(
 
 
 def _methodology(interviews: pd.DataFrame) -> str:
-    return methodology_paragraph(SCHEDULE, interviews, response_figures(interviews["status"]))
+    return methodology_paragraph(
+        SCHEDULE, interviews, response_figures(interviews["status"]), DRAFT
+    )
 
 
 def test_methodology__eligible_interviewed_dates_roles_and_who_did_not_take_part() -> None:

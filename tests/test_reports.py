@@ -45,7 +45,7 @@ def test_everything__every_file_with_a_note__the_same_files_twice(answered: Engi
             "answers_2011.csv", "codebook_2011.csv",
         ]  # fmt: skip
         readme = archive.read("README.txt").decode()
-        assert "in the published view: councils named only once they have validated" in readme
+        assert "the published view: only councils that have validated are counted" in readme
         assert archive.read("report_2011.json").decode() == same_json
         assert archive.read("report_2011.md").decode() == same_markdown
         assert "q15_skills_capacity" in json.loads(same_json)["themes"]  # the CLI's JSON

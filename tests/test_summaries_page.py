@@ -28,7 +28,7 @@ WITHHELD = (
     "Verbatim answers and interviewers' notes are not shown to auditors unless an "
     "administrator grants it."
 )
-DRAFT = "Draft view: per-council figures include councils that have not yet validated"
+DRAFT = "Draft view: figures count councils that have not yet validated their submission"
 
 
 def completed(engine: Engine, code: str, summary: str) -> int:

@@ -57,7 +57,10 @@ def test_supplement__methodology_then_every_part_with_sentences_charts_and_table
     assert headings[0] == "Methodology"
     assert [h for h in headings if h.startswith("Part ")] == parts
     text = "\n".join(p.text for p in document.paragraphs)
-    assert methodology_paragraph(SCHEDULE, full_wave.interviews, full_wave.figures) in text
+    assert (
+        methodology_paragraph(SCHEDULE, full_wave.interviews, full_wave.figures, full_wave.view)
+        in text
+    )
     for variable_id, sentences in report_sentences(full_wave).items():
         for sentence in sentences:
             assert sentence in text, (variable_id, sentence)

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 import survey_cli
 from aggregation.report import report_json
 from aggregation.themes import CodedTheme, count_themes, theme_lines, theme_sentences, themes_dict
+from app_pages.common import DRAFTS_KEY
 from services.actor import Actor
 from services.agreement import record_agreement
 from services.codings import code_answer, theme_tallies
 from services.results import load_report
+from services.review import validated_elsewhere
 from services.themes import change_theme
 from tests.answering import complete_whole_interview, open_answers_to_code
 from tests.conftest import INTERVIEWER
@@ -45,6 +47,9 @@ def test_counted_by_hand__agreement_stands__coders_agreeing_count_once() -> None
     ]
 
 
+ADMIN = Actor("ada", "admin")
+
+
 @pytest.mark.sqlite_only
 def test_the_reports_count_themes_over_completed_interviews(
     engine: Engine, cli_db: str, tmp_path: Path
@@ -61,23 +66,36 @@ def test_the_reports_count_themes_over_completed_interviews(
                     theme="Budgets")  # fmt: skip
         record_agreement(s, actor=SECOND, interview_id=ids["Fife"], variable_id=SKILLS,
                          theme="Budgets", applies=False)  # fmt: skip
-        (tally,) = theme_tallies(s, actor=AUDITOR, wave_key="2011")  # counts: auditors too
+        (tally,) = theme_tallies(s, actor=AUDITOR, wave_key="2011",
+                                 include_unvalidated=True)  # counts: auditors too  # fmt: skip
+        (published,) = theme_tallies(s, actor=AUDITOR, wave_key="2011")
     # answers re-saved by complete_whole_interview keep Q15's text; Highland is not completed
     assert (tally.base, tally.coded) == (2, 2)
     assert {c.label: c.respondents for c in tally.themes} == {"Budgets": 0, "Training": 2}
+    # neither council has validated: the published view counts nobody, so withholds nothing
+    assert (published.base, published.withheld_below) == (0, None)
 
     out = tmp_path / "report.json"
-    assert survey_cli.main(["report", "--wave", "2011", "--out", str(out)]) == 0
+    assert survey_cli.main(["report", "--wave", "2011", "--out", str(out), "--draft"]) == 0
     themes = json.loads(out.read_text(encoding="utf-8"))["themes"]
     assert themes[SKILLS]["base"] == 2
     assert {t["label"]: t["respondents"] for t in themes[SKILLS]["themes"].values()} == {
         "Budgets": 0, "Training": 2,
     }  # fmt: skip
     assert survey_cli.main(["report", "--wave", "2011", "--format", "markdown",
-                            "--out", str(out)]) == 0  # fmt: skip
+                            "--out", str(out), "--draft"]) == 0  # fmt: skip
     text = out.read_text(encoding="utf-8")
     assert "## Themes of the open answers" in text
     assert "| Training | 2 | 100% |" in text and "| Budgets | 0 | 0% |" in text
+    assert "**Draft view, not for publication: figures count all 2 completed" in text
+
+    with Session(engine) as s:  # both validate: counted, but two are too few to publish
+        validated_elsewhere(s, actor=ADMIN, wave_key="2011", evidence="by telephone")
+    assert survey_cli.main(["report", "--wave", "2011", "--out", str(out)]) == 0
+    themes = json.loads(out.read_text(encoding="utf-8"))["themes"]
+    assert themes[SKILLS]["withheld"] is True and themes[SKILLS]["fewer_than"] == 5
+    assert themes[SKILLS]["base"] is None
+    assert {t["respondents"] for t in themes[SKILLS]["themes"].values()} == {None}
 
 
 def test_without_themes_the_report_is_as_before(engine: Engine) -> None:
@@ -85,8 +103,8 @@ def test_without_themes_the_report_is_as_before(engine: Engine) -> None:
         tallies = theme_tallies(s, actor=AUDITOR, wave_key="2011")
         report = load_report(s, actor=AUDITOR, wave_key="2011")
     assert tallies == []
-    plain = report_json("2011", report.figures, report.tallies)
-    assert report_json("2011", report.figures, report.tallies, themes=themes_dict(tallies)) == plain
+    plain = report_json(report)
+    assert report_json(report, themes=themes_dict(tallies)) == plain
 
 
 @pytest.mark.sqlite_only
@@ -99,6 +117,7 @@ def test_the_dashboard_counts_themes_and_shows_no_verbatim(app_db: Engine) -> No
         code_answer(s, actor=INTERVIEWER, interview_id=ids["Fife"], variable_id=SKILLS,
                     theme="Training")  # fmt: skip
     at = app_as("auditor", timeout=60)
+    at.session_state[DRAFTS_KEY] = True  # two councils, not validated: the draft view
     at.run()
     at.switch_page("app_pages/dashboard.py").run()
     assert not at.exception, at.exception
@@ -111,6 +130,13 @@ def test_the_dashboard_counts_themes_and_shows_no_verbatim(app_db: Engine) -> No
     assert "Did not answer" not in list(table["Answer"])  # the base is those who answered
     shown = " ".join(str(e.value) for e in (*at.markdown, *at.caption, *at.text))
     assert "secret words" not in shown
+    with Session(app_db) as s:  # validated: counted, yet two are too few to publish
+        validated_elsewhere(s, actor=ADMIN, wave_key="2011", evidence="by telephone")
+    at.session_state[DRAFTS_KEY] = False
+    at.run()
+    assert [i.value for i in at.info if "answered" in i.value] == [
+        "Withheld: fewer than 5 councils answered, so not published."
+    ]
 
 
 def test_each_theme_is_said_in_the_reports_words__its_own_or_the_generic_sentence() -> None:
@@ -145,7 +171,7 @@ def test_the_word_supplement_has_the_themes(
                      report="{n council} said they had sought training.")  # fmt: skip
     out = tmp_path / "supplement.docx"
     assert survey_cli.main(["report", "--wave", "2011", "--format", "docx",
-                            "--out", str(out)]) == 0  # fmt: skip
+                            "--out", str(out), "--draft"]) == 0  # fmt: skip
     paragraphs = [p.text for p in Document(str(out)).paragraphs]
     at = paragraphs.index("Themes of the open answers")
     assert "One council said they had sought training." in paragraphs[at:]

@@ -47,8 +47,26 @@ def test_the_waves_are_listed_with_their_pinned_schedule(app_db: Engine) -> None
     assert listed(at) == [
         {"Key": "2011", "Title": "Commissioning social care 2011", "Surveys": "councils",
          "Schedule": "schedule_2011",
-         "SHA-256": SHA[:12], "Fieldwork": "open to open", "State": "Open"},
+         "SHA-256": SHA[:12], "Fieldwork": "open to open", "Withheld below": 5,
+         "State": "Open"},
     ]  # fmt: skip
+
+
+def test_the_publication_threshold_is_set_per_wave_and_logged(app_db: Engine) -> None:
+    at = open_waves()
+    threshold = form(at, "wave_threshold")
+    threshold.number_input[0].set_value(3)
+    threshold.button[0].click()
+    at.run()
+
+    assert not at.exception, at.exception
+    assert [read(s) for s in at.success] == [
+        "Wave 2011: a published figure about fewer than 3 councils is withheld."
+    ]
+    assert listed(at)[0]["Withheld below"] == 3
+    with Session(app_db) as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "wave.threshold")).one()
+        assert (event.old_value, event.new_value, event.target) == ("5", "3", "wave 2011")
 
 
 def test_create_a_wave_from_the_shipped_schedule(app_db: Engine) -> None:

@@ -50,7 +50,7 @@ def test_a_chart_downloads_as_csv_png_and_svg(page, app_url: str, app_engine: En
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
     assert {r["variable_id"] for r in rows} == {"q2_strategy_involvement"}
     assert [r["label"] for r in rows] == ["Yes", "No", "Did not answer", "Don't know"]
-    assert sum(int(r["n"]) for r in rows) == int(rows[0]["base"]) == 31  # every interview
+    assert sum(int(r["n"]) for r in rows) == int(rows[0]["base"]) == 27  # every validated one
     name, data = files["PNG image"]
     assert name == "demo_q2_strategy_involvement.png" and data.startswith(b"\x89PNG")
     name, data = files["SVG image"]

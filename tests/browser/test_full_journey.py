@@ -177,6 +177,13 @@ def key_part(
             expect(question(page, variable.id)).to_be_hidden()
 
 
+WITHHELD = "Withheld: fewer than 5 councils, so not published."
+
+
+def main_area(page):  # type: ignore[no-untyped-def]
+    return page.get_by_test_id("stMain")
+
+
 def download_report(page) -> dict:  # type: ignore[type-arg, no-untyped-def]
     """The Dashboard's "National results (JSON)", downloaded and parsed."""
     idle(page)
@@ -328,10 +335,23 @@ def journey(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-
     shoot(page, "journey-09-council-validated")
     sign_out(page)
 
-    # 7. The auditor: one interview in the headline and in the national results.
+    # 7. The auditor: one interview in the headline. One council is too few to publish: the
+    #    published view withholds its figures, and the draft view shows them.
     sign_in(page, app_url, "audrey")
     page.get_by_role("heading", name="1 of 32 councils interviewed (3.1%)").wait_for()
+    expect(main_area(page).get_by_text(WITHHELD).first).to_be_visible()
+    published = download_report(page)
+    assert published["view"] == {"name": "published", "counted": 1, "threshold": 5,
+                                 "counts": "completed interviews whose council has validated "
+                                 "its submission"}  # fmt: skip
+    assert published["variables"]["q1_most_involved"] == {
+        "type": "single", "label": INSTRUMENT.variable("q1_most_involved").label,
+        "withheld": True, "fewer_than": 5, "base": None,
+    }  # fmt: skip
+    page.get_by_text("Draft view (unvalidated councils too)").click()
+    page.get_by_text("Not for publication.").first.wait_for()
     after = download_report(page)
+    assert after["view"]["name"] == "draft"
     assert after["wave"] == "2011"
     assert after["response"]["completed"] == 1
     assert after["variables"]["q1_most_involved"]["counts"]["older_people"] == 1
@@ -348,6 +368,8 @@ def journey(page, app_url: str, app_engine: Engine) -> None:  # type: ignore[no-
             counted = {code for code, n in tally["counts"].items() if n}
             assert counted == set(value.split(";")), (variable.id, tally)
     shoot(page, "journey-10-auditor-dashboard")
+    page.get_by_text("Draft view (unvalidated councils too)").click()  # back to the published
+    expect(page.get_by_text("Not for publication.").first).to_be_hidden()
     page.get_by_role("link", name="Council summaries").click()
     page.get_by_text("1 council that has validated its submission.").wait_for()
     # The table above repeats these words, so each is looked for in the council's own section.

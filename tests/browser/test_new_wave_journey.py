@@ -160,10 +160,14 @@ def test_a_wave_from_a_revised_schedule__keyed__and_compared_with_2011(  # type:
     expect(question(page, DROPPED)).to_have_count(0)
     sign_out(page)
 
-    # 3. The auditor: the new wave's own figures, then the comparison with 2011.
+    # 3. The auditor: the new wave's own figures, then the comparison with 2011. Two councils
+    #    interviewed, neither validated: the published view counts nobody, so the auditor
+    #    reads the draft.
     sign_in(page, app_url, "audrey")
     page.get_by_role("heading", name="Dashboard").wait_for()
     choose(page, "Survey wave", WAVE)
+    page.get_by_text("Draft view (unvalidated councils too)").click()
+    page.get_by_text("Not for publication.").first.wait_for()
     completed = len(KEYED)
     page.get_by_role(
         "heading", name=f"{completed} of 32 councils interviewed ({completed / 32 * 100:.1f}%)"
