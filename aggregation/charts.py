@@ -165,6 +165,7 @@ def tally_rows(tally: Tally) -> list[dict[str, Any]]:
             "pct": round(tally.percentage(n), 1),
             "text": count_text(n, tally.base),
             "base": tally.base,
+            "said": f"{label}: {count_text(n, tally.base)}",  # what a screen reader hears
         }
         for kind, code, label, n in rows
     ]
@@ -277,6 +278,8 @@ def tally_chart(
             x=x,
             color=colour,
             tooltip=[alt.Tooltip("label:N", title="Answer"), alt.Tooltip("text:N", title="n (%)")],
+            # each bar's text alternative: its answer and count, not the fields behind them
+            description=alt.Description("said:N"),
         ),
     )
     labels = alt.Chart(

@@ -105,6 +105,9 @@ def test_tally_chart__base_in_title_counts_labelled_with_percentages(results) ->
     assert spec["layer"][1]["mark"]["type"] == "text"
     assert spec["layer"][1]["encoding"]["text"]["field"] == "text"
     assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0, 4]  # bars run to the base
+    # a screen reader hears each bar as its answer and count, not "kind: no_answer"
+    assert spec["layer"][0]["encoding"]["description"]["field"] == "said"
+    assert [r["said"] for r in rows][2] == "Did not answer: 1 (25%)"
 
 
 def test_tally_chart__routed_question_states_who_was_asked(results) -> None:  # type: ignore[no-untyped-def]
