@@ -16,6 +16,7 @@ the 2012 report did, since it names nobody.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -121,17 +122,51 @@ def withheld_sentence(tally: Tally, member: str = "council") -> str:
             f"{in_sentence(tally.label)}, so what they said is not published.")  # fmt: skip
 
 
-def withheld_lines(table: pd.DataFrame, view: View) -> tuple[list[str], list[str]]:
-    """The rows and the columns of a cross-tabulation of counts (no totals) over too few
-    councils, and, where one line alone in a direction is withheld, the smallest other beside
-    it too, so neither can be worked out from the totals."""
+def withheld_groups(sizes: Mapping[str, int], view: View) -> set[str]:
+    """Of groups that add up to a published whole (the roles, or the councils a filter keeps
+    and those it leaves out, or a table's rows), those withheld: each about too few councils,
+    then the smallest others, until together they are enough that subtracting the rest from
+    the whole shows no fewer than the threshold (secondary suppression)."""
+    if view.draft:
+        return set()
+    hidden = {g for g, n in sizes.items() if view.withholds(n)}
+    others = sorted((n, g) for g, n in sizes.items() if n > 0 and g not in hidden)
+    while hidden and sum(sizes[g] for g in hidden) < view.threshold and others:
+        hidden.add(others.pop(0)[1])
+    return hidden
+
+
+def withhold_within(
+    tallies: dict[str, Tally], bases: Mapping[str, Mapping[str, int]], group: str, view: View
+) -> dict[str, Tally]:
+    """A filtered view's tallies (those of `group`, one of the groups whose `bases`, by
+    variable, add up to the national figures'), each withheld where the group's base or, by
+    subtraction, another's would describe too few councils."""
+    return {
+        vid: _withheld(t, view)
+        if group in withheld_groups({g: of.get(vid, 0) for g, of in bases.items()}, view)
+        and not t.withheld_below else t
+        for vid, t in tallies.items()
+    }  # fmt: skip
+
+
+def withheld_lines(
+    table: pd.DataFrame, view: View, groups: Mapping[str, pd.DataFrame] | None = None,
+    group: str = "",
+) -> tuple[list[str], list[str]]:
+    """The rows and the columns of a cross-tabulation of counts (no totals) withheld: about
+    too few councils, with the smallest others beside them (`withheld_groups`). Under a
+    filter, `groups` are the same table for each group adding up to the whole (this one is
+    `group`'s): a line is withheld too where subtracting would show another group's line."""
     if view.draft or table.empty:
         return [], []
     lines: list[list[str]] = []
-    for totals in (table.sum(axis=1), table.sum(axis=0)):
-        hidden = [str(k) for k, n in totals.items() if view.withholds(int(n))]
-        others = totals[(totals > 0) & ~totals.index.isin(hidden)]
-        if len(hidden) == 1 and len(others):
-            hidden.append(str(others.idxmin()))
-        lines.append(hidden)
+    for axis in (1, 0):
+        totals = table.sum(axis=axis)
+        hidden = withheld_groups({str(k): int(n) for k, n in totals.items()}, view)
+        for line in totals.index:
+            across = {g: int(t.sum(axis=axis).get(line, 0)) for g, t in (groups or {}).items()}
+            if across and group in withheld_groups(across, view):
+                hidden.add(str(line))
+        lines.append([str(k) for k in totals.index if str(k) in hidden])
     return lines[0], lines[1]

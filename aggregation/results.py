@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from aggregation.counts import tally_from_counts
-from aggregation.disclosure import FilterRefused, View, refusal, withhold
+from aggregation.disclosure import (
+    FilterRefused,
+    View,
+    refusal,
+    withheld_groups,
+    withhold,
+    withhold_within,
+)
 from aggregation.response import ResponseFigures, response_figures
 from aggregation.tally import COMPLETED, Answers, Tally, answering, completed_answers, tally_all
+from aggregation.wording import noun_plural
 from instrument.progress import question_name
 from instrument.schedule import Instrument
 
@@ -26,6 +35,10 @@ class WaveResults:
     tallies: dict[str, Tally]
     view: View
     counted: int  # completed interviews the view counts, before any filter
+    # A published filter's groups, adding up to the national figures (`_partition`): a table
+    # under the filter is checked against them too. Empty without a filter.
+    partition: dict[str, Answers] = field(default_factory=dict)
+    group: str = ""  # which of the partition's groups these figures are
 
 
 # A filter by one closed answer: (variable id, choice code), e.g. ("q20_tendered_recently", "yes")
@@ -60,24 +73,89 @@ def wave_results(
     figures = response_figures(interviews["status"], member)
     counted = counted_interviews(interviews, view)
     everyone = completed_answers(instrument, counted, answers)
-    chosen, coarser = everyone, [everyone.count]
+    chosen = everyone
     if respondent_roles is not None:
         roles = counted["respondent_role"].isin(respondent_roles)
         chosen = completed_answers(instrument, counted[roles], answers)
     if answer_filter is not None:
-        if respondent_roles is not None:  # each filter alone is seen too: compare with both
-            coarser += [chosen.count, answering(instrument, everyone, *answer_filter).count]
         chosen = answering(instrument, chosen, *answer_filter)
-    if chosen is not everyone:
-        what = filter_words(instrument, respondent_roles, answer_filter)
-        for total in coarser:
-            reason = refusal(view, chosen.count, total, what, member)
-            if reason:
-                raise FilterRefused(reason)
     tallies = withhold(tally_all(instrument, chosen), view)
-    return WaveResults(
-        wave_key, instrument, interviews, chosen, figures, tallies, view, everyone.count
-    )
+    partition: dict[str, Answers] = {}
+    group = ""
+    if chosen is not everyone and not view.draft:
+        what = filter_words(instrument, respondent_roles, answer_filter)
+        partition, group = _partition(instrument, everyone, respondent_roles, answer_filter, what)
+        check_group(view, what, group, {g: a.count for g, a in partition.items()}, member)
+        bases = {g: {v: t.base for v, t in tally_all(instrument, a).items()}
+                 for g, a in partition.items()}  # fmt: skip
+        tallies = withhold_within(tallies, bases, group, view)
+    return WaveResults(wave_key, instrument, interviews, chosen, figures, tallies, view,
+                       everyone.count, partition, group)  # fmt: skip
+
+
+KEPT, LEFT_OUT, NO_ROLE = "kept", "left out", "(no role recorded)"
+
+
+def _partition(
+    instrument: Instrument,
+    everyone: Answers,
+    roles: list[str] | None,
+    answer_filter: AnswerFilter | None,
+    what: str,
+) -> tuple[dict[str, Answers], str]:
+    """The groups a published filter's figures sit among, adding up to the national ones,
+    and which of them it shows: one role among all the roles, or those who gave an answer
+    and those who did not. Anything else could be subtracted from another view to show a
+    group of its own, so it is refused."""
+    if roles is not None and answer_filter is not None:
+        raise FilterRefused(f"{what}: in the published view figures are narrowed by one filter "
+                            "at a time (two together, or each alone, could be subtracted to show "
+                            "a smaller group); the draft view combines them.")  # fmt: skip
+    if answer_filter is not None:
+        kept = answering(instrument, everyone, *answer_filter)
+        rest = ~everyone.interviews.index.isin(kept.interviews.index)
+        return {KEPT: kept, LEFT_OUT: _subset(everyone, rest)}, KEPT
+    assert roles is not None
+    one_role_at_a_time(roles, what)
+    held = everyone.interviews["respondent_role"].fillna(NO_ROLE).to_numpy()
+    return {str(r): _subset(everyone, held == r) for r in sorted(set(held))} | {
+        roles[0]: _subset(everyone, held == roles[0])
+    }, roles[0]
+
+
+def one_role_at_a_time(roles: list[str], what: str) -> None:
+    """The published view shows one role's figures, or everyone's: two roles together less
+    one of them (or the whole less some) would show a group of its own."""
+    if len(roles) != 1:
+        raise FilterRefused(f"{what}: in the published view figures are shown for one role at a "
+                            "time, or for all (roles together could be subtracted from one "
+                            "another to show a smaller group); the draft view combines "
+                            "them.")  # fmt: skip
+
+
+def check_group(view: View, what: str, group: str, sizes: dict[str, int], member: str) -> None:
+    """Refuse the filter if its group (of `sizes`, groups adding up to everyone counted) is
+    withheld: too few itself, or needed to keep a smaller one from being worked out."""
+    if sizes[group] < view.threshold or group in withheld_groups(sizes, view):
+        raise FilterRefused(_refusal(view, what, group, sizes, member))
+
+
+def _subset(answers: Answers, keep: np.ndarray) -> Answers:
+    return Answers(answers.interviews[keep], answers.wide[keep])
+
+
+def _refusal(view: View, what: str, group: str, sizes: dict[str, int], member: str) -> str:
+    """Why a filter's group is withheld: too few itself, or too few left beside it."""
+    kept = sizes[group]
+    reason = refusal(view, kept, sum(sizes.values()), what, member) if len(sizes) == 2 else None
+    if reason:
+        return reason
+    if view.withholds(kept) or kept == 0:
+        return refusal(view, kept, kept + 1, what, member) or ""
+    members = noun_plural(member)
+    return (f"{what} would let a smaller group be worked out: some other group of {members} is "
+            f"{view.fewer_than}, and the national figures less this one and the rest would "
+            "show theirs.")  # fmt: skip
 
 
 def filter_words(

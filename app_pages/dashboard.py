@@ -394,7 +394,8 @@ def crosstab_table(
     def label(variable_id: str, code: str) -> str:
         return RESERVED_LABELS.get(code) or instrument.choice_label(variable_id, code)
 
-    hidden_rows, hidden_columns = withheld_lines(table, results.view)
+    groups = {g: crosstab(instrument, a, rows, columns) for g, a in results.partition.items()}
+    hidden_rows, hidden_columns = withheld_lines(table, results.view, groups, results.group)
     table.index = [label(rows, c) for c in table.index]
     table.columns = [label(columns, c) for c in table.columns]
     return table, ([label(rows, c) for c in hidden_rows],

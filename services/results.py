@@ -9,6 +9,7 @@ reads a few hundred rows however many interviews there are. Both give the same t
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 import pandas as pd
 from sqlalchemy import (
@@ -29,13 +30,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from aggregation.compare import WaveComparison, compare_waves
-from aggregation.counts import closed_variables, counts_frame
-from aggregation.disclosure import FilterRefused, View, refusal
+from aggregation.counts import closed_variables, counts_frame, tally_from_counts
+from aggregation.disclosure import View, withhold_within
 from aggregation.results import (
+    NO_ROLE,
     AnswerFilter,
     WaveReport,
     WaveResults,
+    check_group,
     filter_words,
+    one_role_at_a_time,
     wave_report,
     wave_results,
 )
@@ -147,22 +151,48 @@ def load_report(
     ).all()
     counts = wave_counts(session, actor=actor, wave_key=wave_key, respondent_roles=respondent_roles,
                          include_unvalidated=include_unvalidated)  # fmt: skip
-    counted = session.execute(
-        select(func.count()).select_from(Interview).where(*_completed(wave.id, None, view))
-    ).scalar_one()
-    if respondent_roles is not None:
-        kept = session.execute(
-            select(func.count()).select_from(Interview)
-            .where(*_completed(wave.id, tuple(respondent_roles), view))
-        ).scalar_one()  # fmt: skip
-        what = filter_words(pinned(wave), respondent_roles, None)
-        reason = refusal(view, kept, counted, what, member_word(session, wave.frame))
-        if reason:
-            raise FilterRefused(reason)
-    by_status = {status: n for status, n in statuses}
+    by_role = dict(session.execute(
+        select(Interview.respondent_role, func.count()).where(*_completed(wave.id, None, view))
+        .group_by(Interview.respondent_role)
+    ).all())  # fmt: skip
     member = member_word(session, wave.frame)
-    return wave_report(wave_key, pinned(wave), by_status, counts, view=view, counted=counted,
-                       member=member)  # fmt: skip
+    report = wave_report(wave_key, pinned(wave), {s: n for s, n in statuses}, counts, view=view,
+                         counted=sum(by_role.values()), member=member)  # fmt: skip
+    if respondent_roles is None or view.draft:
+        return report
+    return _one_role(session, actor, wave_key, report, respondent_roles, by_role, member)
+
+
+def _one_role(
+    session: Session,
+    actor: Actor,
+    wave_key: str,
+    report: WaveReport,
+    roles: list[str],
+    by_role: dict[str | None, int],
+    member: str,
+) -> WaveReport:
+    """The published view of one role's figures, as `aggregation.results.wave_results` gives
+    them: refused if the role is withheld among the roles, and each tally withheld where that
+    role's base, or by subtraction another's, would describe too few councils. Each role is
+    counted in the database; the councils with no role recorded are the whole less the rest."""
+    what = filter_words(report.instrument, roles, None)
+    one_role_at_a_time(roles, what)
+    sizes = {NO_ROLE if r is None else r: n for r, n in by_role.items()} | {
+        roles[0]: by_role.get(roles[0], 0)
+    }
+    check_group(report.view, what, roles[0], sizes, member)
+    everyone = wave_counts(session, actor=actor, wave_key=wave_key)
+    national = {v: t.base for v, t in tally_from_counts(report.instrument, everyone).items()}
+    bases = {
+        r: {v: t.base for v, t in tally_from_counts(
+            report.instrument, wave_counts(session, actor=actor, wave_key=wave_key,
+                                           respondent_roles=[r])).items()}
+        for r in sizes if r != NO_ROLE
+    }  # fmt: skip
+    bases[NO_ROLE] = {v: n - sum(b.get(v, 0) for b in bases.values()) for v, n in national.items()}
+    tallies = withhold_within(report.tallies, bases, roles[0], report.view)
+    return replace(report, tallies=tallies)
 
 
 def compare_with(

@@ -300,7 +300,11 @@ def test_published_view__a_filter_about_too_few_councils_is_refused(six_validate
     at.pills(key="dashboard_roles:2011").set_value(["head_of_service"]).run()
     assert "would leave out only 1 council" in at.error[0].value
     at.pills(key="dashboard_roles:2011").set_value(
-        ["director_of_social_work", "head_of_service", "other"]
+        ["director_of_social_work", "head_of_service"]
+    ).run()
+    assert "one role at a time, or for all" in at.error[0].value  # 6 of 6, yet refused
+    at.pills(key="dashboard_roles:2011").set_value(
+        [c.code for c in SCHEDULE.choices("respondent_role")]
     ).run()
     assert not at.error
     assert counts(table_under(at, Q2))["Yes"] == 3

@@ -31,7 +31,7 @@ from aggregation.exhibits import dashboard_sections
 from aggregation.report import tally_dict
 from aggregation.results import WaveReport, wave_results
 from aggregation.supplement import supplement_docx
-from aggregation.tally import crosstab_view
+from aggregation.tally import crosstab, crosstab_view
 from instrument.values import ValueProblem
 from services.actor import Actor
 from services.answers import save_answer
@@ -105,7 +105,7 @@ def test_a_cross_tabulation_withholds_small_lines_and_the_smallest_beside_a_lone
     rows, columns = withheld_lines(table, PUBLISHED)
     # Don't know (3) alone is small: No (9), the smallest other, goes too. Director (1) alone:
     # Other (8) goes too.
-    assert (rows, columns) == (["Don't know", "No"], ["Director", "Other"])
+    assert (rows, columns) == (["No", "Don't know"], ["Director", "Other"])
     shown = crosstab_view(table, "Counts", (rows, columns))
     assert shown.loc["Yes", "Head"] == "9"
     assert shown.loc["Total", "Total"] == "26"  # the totals still count what is withheld
@@ -273,3 +273,58 @@ def test_a_question_withheld_in_either_wave_is_not_compared_and_says_why() -> No
     assert "q12a_sg_usefulness" in {c.variable_id for c in comparison.compared}
     reverse = compare_waves(report("2026", DRAFT), report("2011", View(threshold=3)))
     assert reverse.not_compared["q11a_swia_usefulness"].startswith("withheld in wave 2011")
+
+
+def twelve_councils() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Six Heads of Service and six Directors, all validated. Five Heads and one Director
+    used the SWIA guide, so Q11a (asked of those who did) has a base of 6 nationally: 5
+    Heads and 1 Director."""
+    interviews = pd.DataFrame(
+        [(i, f"S{i:08d}", f"Council {i}", "completed",
+          "head_of_service" if i <= 6 else "director_of_social_work", True)
+         for i in range(1, 13)],
+        columns=["interview_id", "council_code", "council_name", "status", "respondent_role",
+                 "validated"],
+    )  # fmt: skip
+    used = {1, 2, 3, 4, 5, 7}
+    answers = pd.DataFrame(
+        [(i, "q11_swia_used", "yes" if i in used else "no") for i in range(1, 13)]
+        + [(i, "q11a_swia_usefulness", "very_useful") for i in sorted(used)]
+        + [(i, "q2_strategy_involvement", "yes" if i % 2 else "no") for i in range(1, 13)],
+        columns=["interview_id", "variable_id", "value"],
+    )
+    return interviews, answers
+
+
+def test_a_filtered_figure_is_withheld_where_the_national_one_less_it_shows_a_few() -> None:
+    interviews, answers = twelve_councils()
+    national = wave_results("2011", SCHEDULE, interviews, answers, view=PUBLISHED)
+    assert national.tallies["q11a_swia_usefulness"].base == 6  # shown: six councils
+    heads = wave_results("2011", SCHEDULE, interviews, answers, view=PUBLISHED,
+                         respondent_roles=["head_of_service"])  # fmt: skip
+    # Five Heads is enough by itself, but 6 less 5 would give the one Director's answer.
+    assert heads.tallies["q11a_swia_usefulness"].withheld_below == 5
+    assert heads.tallies["q11_swia_used"].counts == {"yes": 5, "no": 1}  # 6 and 6: shown
+    directors = wave_results("2011", SCHEDULE, interviews, answers, view=PUBLISHED,
+                             respondent_roles=["director_of_social_work"])  # fmt: skip
+    assert directors.tallies["q11a_swia_usefulness"].withheld_below == 5
+    draft = wave_results("2011", SCHEDULE, interviews, answers, view=DRAFT,
+                         respondent_roles=["head_of_service"])  # fmt: skip
+    assert draft.tallies["q11a_swia_usefulness"].counts["very_useful"] == 5
+
+
+def test_a_cross_tabulation_under_a_filter_withholds_what_subtraction_would_show() -> None:
+    interviews, answers = twelve_councils()
+    heads = wave_results("2011", SCHEDULE, interviews, answers, view=PUBLISHED,
+                         respondent_roles=["head_of_service"])  # fmt: skip
+    groups = {g: crosstab(SCHEDULE, a, "q11_swia_used", "q2_strategy_involvement")
+              for g, a in heads.partition.items()}  # fmt: skip
+    table = groups[heads.group]
+    # Heads: "yes" row 5, "no" row 1 (withheld, with "yes" beside it); nationally "no" is 6,
+    # and 6 less the Heads' 1 leaves the Directors' 5, so no more is needed for that row.
+    rows, _ = withheld_lines(table, PUBLISHED, groups, heads.group)
+    assert set(rows) == {"yes", "no"}
+    with pytest.raises(FilterRefused, match="one filter at a time"):
+        wave_results("2011", SCHEDULE, interviews, answers, view=PUBLISHED,
+                      respondent_roles=["head_of_service"],
+                      answer_filter=("q2_strategy_involvement", "yes"))  # fmt: skip
