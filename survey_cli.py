@@ -26,8 +26,6 @@ from instrument import DEFAULT_INSTRUMENT, load_instrument
 from instrument.errors import SurveyError
 from instrument.loader import instrument_text
 from instrument.vocabulary import Role
-from ops.app_role import grant_app_role
-from ops.backup import restore_backup, write_backup
 from ops.demo import DEMOS, fill_demo_wave
 from services.accounts import (
     AccountProblem,
@@ -39,24 +37,11 @@ from services.accounts import (
     reset_password,
 )
 from services.actor import Actor
-from services.analysis_files import FORMATS, analysis_file
-from services.audit_log import verify_chain
-from services.codings_file import export_codings, import_codings
+from services.analysis_files import FORMATS
 from services.export import export_wave
-from services.frames import DEFAULT_MEMBER, load_frame, sample_frames
-from services.imports import import_wave
+from services.frames import DEFAULT_MEMBER
 from services.interviews import list_waves, wave_interviews
-from services.qda import export_qdc, export_qdpx, import_qdc, import_qdpx
 from services.reports import json_report, markdown_report, word_supplement
-from services.review import validated_elsewhere
-from services.themes import (
-    change_theme,
-    create_theme,
-    export_codebook,
-    import_codebook,
-    list_themes,
-    merge_themes,
-)
 from services.waves import (
     WaveProblem,
     close_wave,
@@ -88,6 +73,8 @@ def cmd_status(engine: Engine, args: argparse.Namespace) -> int:
 def cmd_export(engine: Engine, args: argparse.Namespace) -> int:
     """The wave as a flat file (csv, xlsx), an analysis file (sav, dta, datapackage) or its
     instrument (xlsform, codebook): `services.export`, `services.analysis_files`."""
+    from services.analysis_files import analysis_file
+
     made = analysis_file if args.format in FORMATS else export_wave
     with Session(engine) as session:
         data = made(session, actor=args.actor, wave_key=args.wave, fmt=args.format,
@@ -108,6 +95,8 @@ def cmd_export(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
+    from services.imports import import_wave
+
     path = Path(args.file)
     data = _flat_file(path)
     if data is None:
@@ -189,6 +178,8 @@ def cmd_demo(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_backup(engine: Engine, args: argparse.Namespace) -> int:
     """Write a consistent snapshot of every table, safe to take while the app is in use."""
+    from ops.backup import write_backup
+
     try:
         backup = write_backup(engine, actor=args.actor, out=Path(args.out))
     except OSError as exc:
@@ -204,6 +195,8 @@ def cmd_backup(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_restore(engine: Engine, args: argparse.Namespace) -> int:
     """Load a backup into the (empty) database that DATABASE_URL names."""
+    from ops.backup import restore_backup
+
     backup = restore_backup(engine, actor=args.actor, source=Path(args.file))
     print(
         f"Restored {backup.total_rows:,} rows of {len(backup.rows)} tables into {_shown_url()} "
@@ -214,6 +207,8 @@ def cmd_restore(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(engine: Engine, args: argparse.Namespace) -> int:
     """Walk the audit log's hash chain; name the first row that does not verify."""
+    from services.audit_log import verify_chain
+
     with Session(engine) as session:
         chain = verify_chain(session, actor=args.actor)
     if not chain.intact:
@@ -229,6 +224,8 @@ def cmd_audit_verify(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_grant_app_role(engine: Engine, args: argparse.Namespace) -> int:
     """As the tables' owner: give the app's PostgreSQL role what it needs, and no more."""
+    from ops.app_role import grant_app_role
+
     statements = grant_app_role(engine, args.role)
     print(f"Granted {args.role} what the app needs on {_shown_url()}:")
     for statement in statements:
@@ -295,6 +292,8 @@ def cmd_wave_threshold(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_wave_validated_elsewhere(engine: Engine, args: argparse.Namespace) -> int:
+    from services.review import validated_elsewhere
+
     with Session(engine) as session:
         names = validated_elsewhere(session, actor=args.actor, wave_key=args.key,
                                     evidence=args.evidence, councils=args.council)  # fmt: skip
@@ -312,6 +311,8 @@ def cmd_wave_close(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_frame_load(engine: Engine, args: argparse.Namespace) -> int:
     """A new sample frame from a file of codes and names: all of it, or every problem listed."""
+    from services.frames import load_frame
+
     path = Path(args.file)
     data = _flat_file(path)
     if data is None:
@@ -326,6 +327,8 @@ def cmd_frame_load(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_frame_list(engine: Engine, args: argparse.Namespace) -> int:
     """Every sample frame a wave may survey: key, title, members, and where it came from."""
+    from services.frames import sample_frames
+
     with Session(engine) as session:
         frames = sample_frames(session, actor=args.actor)
     for frame in frames.values():
@@ -586,6 +589,8 @@ def _ids(text: str | None) -> list[str] | None:
 
 def cmd_themes_list(engine: Engine, args: argparse.Namespace) -> int:
     """The wave's codebook, a child indented under its parent."""
+    from services.themes import list_themes
+
     with Session(engine) as session:
         themes = list_themes(session, actor=args.actor, wave_key=args.wave)
     print(f"Wave {args.wave}: {len(themes)} themes.")
@@ -597,6 +602,8 @@ def cmd_themes_list(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_themes_add(engine: Engine, args: argparse.Namespace) -> int:
+    from services.themes import create_theme
+
     with Session(engine) as session:
         theme = create_theme(session, actor=args.actor, wave_key=args.wave, name=args.name,
                              variables=_ids(args.variables) or [],
@@ -607,6 +614,8 @@ def cmd_themes_add(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_themes_change(engine: Engine, args: argparse.Namespace) -> int:
+    from services.themes import change_theme
+
     with Session(engine) as session:
         theme = change_theme(session, actor=args.actor, wave_key=args.wave, theme=args.theme,
                              name=args.name, description=args.description,
@@ -616,6 +625,8 @@ def cmd_themes_change(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_themes_merge(engine: Engine, args: argparse.Namespace) -> int:
+    from services.themes import merge_themes
+
     with Session(engine) as session:
         theme = merge_themes(session, actor=args.actor, wave_key=args.wave, theme=args.theme,
                              into=args.into)  # fmt: skip
@@ -624,11 +635,17 @@ def cmd_themes_merge(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_themes_export(engine: Engine, args: argparse.Namespace) -> int:
+    from services.qda import export_qdc
+    from services.themes import export_codebook
+
     export = _any_format(export_qdc) if args.format == "qdc" else export_codebook
     return _write_export(engine, args, export, "codebook")
 
 
 def cmd_themes_import(engine: Engine, args: argparse.Namespace) -> int:
+    from services.qda import import_qdc
+    from services.themes import import_codebook
+
     if Path(args.file).suffix.lower() == ".qdc":
         ids = [v.strip() for v in (args.variables or "").split(",") if v.strip()]
         return _read_import(engine, args, lambda *a, **k: len(import_qdc(*a, variables=ids, **k)),
@@ -637,11 +654,17 @@ def cmd_themes_import(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_codings_export(engine: Engine, args: argparse.Namespace) -> int:
+    from services.codings_file import export_codings
+    from services.qda import export_qdpx
+
     export = _any_format(export_qdpx) if args.format == "qdpx" else export_codings
     return _write_export(engine, args, export, "codings")
 
 
 def cmd_codings_import(engine: Engine, args: argparse.Namespace) -> int:
+    from services.codings_file import import_codings
+    from services.qda import import_qdpx
+
     qdpx = Path(args.file).suffix.lower() == ".qdpx"
     return _read_import(engine, args, import_qdpx if qdpx else import_codings, "coding")
 
@@ -870,7 +893,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "offline", None):
             offline: Callable[[argparse.Namespace], int] = args.offline
             return offline(args)
-        engine = open_database()
+        engine = open_database(if_needed=args.handler is not cmd_init)
         args.actor = _acting_person(engine, args)
         handler: Callable[[Engine, argparse.Namespace], int] = args.handler
         return handler(engine, args)

@@ -19,8 +19,8 @@ import pyarrow as pa
 from aggregation import charts, scale_charts
 from aggregation.results import WaveResults
 from aggregation.text import methodology_paragraph, report_sentences, view_text
-from instrument.model import Clause, Comparison, Variable
-from instrument.progress import question_name
+from instrument.model import Comparison, Variable
+from instrument.progress import routing_text
 from instrument.schedule import Instrument
 from instrument.types import Counting, question_type
 
@@ -178,20 +178,6 @@ def _caption(variable: Variable, instrument: Instrument) -> str:
     routing = routing_text(instrument, variable.id)
     routed = f" Asked only of those who {routing}." if routing else ""
     return asked + variable.text + routed
-
-
-def routing_text(instrument: Instrument, variable_id: str) -> str | None:
-    """Who a routed question is asked of, in words: 'answered “Yes” to Q11 Used the SWIA
-    guide' (and, or), never the rule's ids and codes."""
-    condition = instrument.condition(variable_id)
-    if condition is None:
-        return None
-
-    def clause(c: Clause) -> str:
-        asked = instrument.variable(c.variable)
-        return f"answered “{instrument.choice_label(asked, c.code)}” to {question_name(asked)}"
-
-    return " or ".join(" and ".join(clause(c) for c in group) for group in condition.groups)
 
 
 def _tally_spec(results: WaveResults, variable_id: str) -> str:

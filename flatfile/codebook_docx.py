@@ -1,7 +1,7 @@
 """The instrument's codebook as a Word document: every variable of the data files with its
 wording, type, codes and their labels and numbers, the reserved codes, and whom it was asked
 of, in words. No council data. Returns bytes; routing in words comes from the caller (the
-dashboard's own sentences, `aggregation.exhibits.routing_text`), so this stays pure."""
+dashboard's own sentences, `instrument.progress.routing_text`), so this stays pure."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from instrument.model import Variable
+from instrument.model import Clause, Variable
 from instrument.schedule import Instrument
 
 
@@ -68,3 +68,17 @@ def question_name(variable: Variable) -> str:
         if variable.number
         else variable.label or variable.id
     )
+
+
+def routing_text(instrument: Instrument, variable_id: str) -> str | None:
+    """Who a routed question is asked of, in words: 'answered “Yes” to Q11 Used the SWIA
+    guide' (and, or), never the rule's ids and codes."""
+    condition = instrument.condition(variable_id)
+    if condition is None:
+        return None
+
+    def clause(c: Clause) -> str:
+        asked = instrument.variable(c.variable)
+        return f"answered “{instrument.choice_label(asked, c.code)}” to {question_name(asked)}"
+
+    return " or ".join(" and ".join(clause(c) for c in group) for group in condition.groups)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -67,7 +68,9 @@ class DemoAnswers:
     generic_texts: tuple[str, ...]
 
 
+@cache
 def demo_answers(file_name: str) -> DemoAnswers:
+    """Read when a demo is filled, not when the module is imported (every CLI start is)."""
     data = yaml.safe_load(Path(__file__).with_name(file_name).read_text(encoding="utf-8"))
     texts = {variable_id: tuple(texts) for variable_id, texts in data["texts"].items()}
     return DemoAnswers(data["plausible"], texts, tuple(data["generic_texts"]))
@@ -82,19 +85,23 @@ class Demo:
     instrument: str
     frame: str
     fieldwork: tuple[dt.date, dt.date]
-    answers: DemoAnswers
+    answers_file: str  # beside this module
+
+    @property
+    def answers(self) -> DemoAnswers:
+        return demo_answers(self.answers_file)
 
 
 DEMOS: dict[str, Demo] = {
     DEFAULT_INSTRUMENT: Demo(DEMO_WAVE, DEMO_TITLE, DEFAULT_INSTRUMENT, "councils", FIELDWORK,
-                             demo_answers("demo_answers.yaml")),
+                             "demo_answers.yaml"),
     "ccps_self_assessment": Demo(
         "demo-ccps",
         "Synthetic demonstration self-assessments (not real partnerships' answers)",
         "ccps_self_assessment",
         "partnerships",
         (dt.date(2026, 10, 5), dt.date(2026, 11, 27)),
-        demo_answers("demo_answers_ccps.yaml"),
+        "demo_answers_ccps.yaml",
     ),
 }  # fmt: skip
 DEMO_2011 = DEMOS[DEFAULT_INSTRUMENT]

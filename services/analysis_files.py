@@ -14,12 +14,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from aggregation.exhibits import routing_text
-from flatfile.codebook_docx import codebook_docx
 from flatfile.datapackage import data_package as package_zip
 from flatfile.datapackage import slug
-from flatfile.spss_stata import dta_bytes, sav_bytes
-from flatfile.xlsform import xlsform_bytes
+from instrument.progress import routing_text
 from instrument.schedule import Instrument
 from services.actor import Actor
 from services.export import export_rows
@@ -33,6 +30,8 @@ def spss_file(
     session: Session, *, actor: Actor, wave_key: str, include_unvalidated: bool = False
 ) -> bytes:
     """The answers as an SPSS system file (`flatfile.spss_stata.sav_bytes`)."""
+    from flatfile.spss_stata import sav_bytes  # pyreadstat: loaded for these files only
+
     wave, instrument, header, rows = _answers(session, actor, wave_key, include_unvalidated)
     return sav_bytes(
         instrument,
@@ -48,6 +47,8 @@ def stata_file(
     session: Session, *, actor: Actor, wave_key: str, include_unvalidated: bool = False
 ) -> bytes:
     """The answers as a Stata dataset (`flatfile.spss_stata.dta_bytes`)."""
+    from flatfile.spss_stata import dta_bytes
+
     wave, instrument, header, rows = _answers(session, actor, wave_key, include_unvalidated)
     return dta_bytes(
         instrument,
@@ -82,6 +83,8 @@ def data_package(
 
 def xlsform(session: Session, *, actor: Actor, wave_key: str) -> bytes:
     """The wave's instrument as an XLSForm for KoboToolbox or ODK (`flatfile.xlsform`)."""
+    from flatfile.xlsform import xlsform_bytes  # openpyxl: for this file only
+
     wave, instrument = _instrument(session, actor, wave_key)
     return xlsform_bytes(
         instrument,
@@ -93,6 +96,8 @@ def xlsform(session: Session, *, actor: Actor, wave_key: str) -> bytes:
 
 def codebook_document(session: Session, *, actor: Actor, wave_key: str) -> bytes:
     """The wave's instrument as a Word codebook (`flatfile.codebook_docx`)."""
+    from flatfile.codebook_docx import codebook_docx  # python-docx: for this file only
+
     wave, instrument = _instrument(session, actor, wave_key)
     return codebook_docx(
         instrument,

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from aggregation.compare import WaveComparison, comparison_dict, dropped_lines, markdown_lines
 from aggregation.report import report_json, report_markdown
 from aggregation.results import WaveReport
-from aggregation.supplement import supplement_docx
 from aggregation.themes import theme_lines, themes_dict
 from instrument.progress import question_title
 from services.actor import Actor
@@ -97,6 +96,8 @@ def word_supplement(
     themes = theme_tallies(session, actor=actor, wave_key=wave_key,
                            include_unvalidated=include_unvalidated)  # fmt: skip
     quotes = published_quotes(session, actor=actor, wave_key=wave_key)
+    from aggregation.supplement import supplement_docx  # Word and charts: only for this file
+
     return supplement_docx(results, title, comparison=comparison, themes=themes, quotes=quotes)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine
 from db.models import Answer, Council, Interview, Wave
-from db.schema import _config, is_current, upgrade
+from db.schema import _config, head_revision, is_current, upgrade
 from db.setup import initialise
 from instrument.loader import instrument_text, schedule_sha256
 from services.codings import code_answer, my_codings
@@ -174,3 +174,14 @@ def test_0014_lets_analyst_accounts_in__both_account_checks_kept__down_refused_w
     with pytest.raises(IntegrityError), engine.begin() as connection:
         connection.execute(text("UPDATE account SET council_id = 1 WHERE role = 'analyst'"))
     engine.dispose()
+
+
+def test_the_head_read_from_file_names_is_alembics_and_each_file_is_named_by_its_revision() -> None:
+    """`is_current` reads the head from the migration files' names, not Alembic's graph (too
+    slow to import for every command): the two must agree, and each name its revision."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(_config())
+    assert head_revision() == scripts.get_current_head()
+    for script in scripts.walk_revisions():
+        assert Path(script.path).name.startswith(f"{script.revision}_")
