@@ -91,15 +91,19 @@ def refusal(view: View, kept: int, counted: int, what: str, member: str = "counc
     return None
 
 
-def view_sentence(view: View, counted: int, completed: int, member: str = "council") -> str:
+def view_sentence(view: View, counted: int, waiting: int, member: str = "council") -> str:
     """What the figures count, said above them: e.g. 'Figures count the 20 councils that have
-    validated their submission; 11 more interviewed are left out until they validate.'"""
+    validated their submission; 11 more interviewed are left out until they validate.'
+    `waiting`: completed interviews not yet validated (left out, or in the draft counted)."""
     members = noun_plural(member)
     if view.draft:
-        pending = completed - counted
-        return (f"Draft view, not for publication: figures count all {counted} completed "
-                f"interviews, {pending} of them not yet validated by their {member}.")  # fmt: skip
-    waiting = completed - counted
+        said = "Draft view, not for publication: figures count every completed interview "
+        said += f"({counted})"
+        if not waiting:
+            return said + (", each validated." if counted else ".")
+        whose = f"{agree(waiting, 'its', 'their')} {agree(waiting, member, members)}"
+        which = "" if counted == 1 else f"{waiting} of them "
+        return said + f", {which}not yet validated by {whose}."
     said = (f"Figures count the {counted} {agree(counted, member, members)} that "
             f"{agree(counted, 'has', 'have')} validated {agree(counted, 'its', 'their')} "
             "submission")  # fmt: skip

@@ -97,7 +97,7 @@ def report_markdown(
     `changes` adds, under a variable, what is said of it against another wave; `closing`
     lines end the report."""
     figures, tallies = report.figures, report.tallies
-    view = view_sentence(report.view, report.counted, figures.completed, figures.member)
+    view = view_sentence(report.view, report.counted, report.waiting, figures.member)
     lines = [
         f"# {title}: results (wave {report.wave_key})",
         "",

@@ -39,6 +39,7 @@ class WaveResults:
     # under the filter is checked against them too. Empty without a filter.
     partition: dict[str, Answers] = field(default_factory=dict)
     group: str = ""  # which of the partition's groups these figures are
+    waiting: int = 0  # completed interviews not yet validated (left out unless in the draft)
 
 
 # A filter by one closed answer: (variable id, choice code), e.g. ("q20_tendered_recently", "yes")
@@ -89,8 +90,10 @@ def wave_results(
         bases = {g: {v: t.base for v, t in tally_all(instrument, a).items()}
                  for g, a in partition.items()}  # fmt: skip
         tallies = withhold_within(tallies, bases, group, view)
+    done = interviews[interviews["status"] == COMPLETED]
+    waiting = int((~done["validated"].astype(bool)).sum()) if "validated" in done else 0
     return WaveResults(wave_key, instrument, interviews, chosen, figures, tallies, view,
-                       everyone.count, partition, group)  # fmt: skip
+                       everyone.count, partition, group, waiting)  # fmt: skip
 
 
 KEPT, LEFT_OUT, NO_ROLE = "kept", "left out", "(no role recorded)"
@@ -184,6 +187,7 @@ class WaveReport:
     tallies: dict[str, Tally]
     view: View
     counted: int  # completed interviews the view counts
+    waiting: int = 0  # completed interviews not yet validated (left out unless in the draft)
 
 
 def wave_report(
@@ -194,6 +198,7 @@ def wave_report(
     *,
     view: View,
     counted: int,
+    waiting: int = 0,
     member: str = "council",
 ) -> WaveReport:
     """From the wave's interviews by status and the counts table of the completed interviews
@@ -201,4 +206,4 @@ def wave_report(
     the same data, small bases withheld alike."""
     figures = response_figures(Counter(statuses).elements(), member)
     tallies = withhold(tally_from_counts(instrument, counts), view)
-    return WaveReport(wave_key, instrument, figures, tallies, view, counted)
+    return WaveReport(wave_key, instrument, figures, tallies, view, counted, waiting)

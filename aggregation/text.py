@@ -250,7 +250,7 @@ def methodology_paragraph(
 
 def view_text(results: WaveResults) -> str:
     """What the wave's figures count, in the view they were counted in."""
-    return view_sentence(results.view, results.counted, results.figures.completed,
+    return view_sentence(results.view, results.counted, results.waiting,
                          results.figures.member)  # fmt: skip
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from aggregation.compare import WaveComparison, compare_waves
 from aggregation.counts import closed_variables, counts_frame, tally_from_counts
-from aggregation.disclosure import View, withhold_within
+from aggregation.disclosure import DRAFT, View, withhold_within
 from aggregation.results import (
     NO_ROLE,
     AnswerFilter,
@@ -156,8 +156,12 @@ def load_report(
         .group_by(Interview.respondent_role)
     ).all())  # fmt: skip
     member = member_word(session, wave.frame)
+    waiting = session.execute(
+        select(func.count()).select_from(Interview)
+        .where(*_completed(wave.id, None, DRAFT), Interview.validated_at.is_(None))
+    ).scalar_one()  # fmt: skip
     report = wave_report(wave_key, pinned(wave), {s: n for s, n in statuses}, counts, view=view,
-                         counted=sum(by_role.values()), member=member)  # fmt: skip
+                         counted=sum(by_role.values()), waiting=waiting, member=member)  # fmt: skip
     if respondent_roles is None or view.draft:
         return report
     return _one_role(session, actor, wave_key, report, respondent_roles, by_role, member)

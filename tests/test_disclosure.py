@@ -115,18 +115,26 @@ def test_a_cross_tabulation_withholds_small_lines_and_the_smallest_beside_a_lone
 
 
 def test_what_the_figures_count_is_said() -> None:
-    assert view_sentence(PUBLISHED, 20, 31) == (
+    assert view_sentence(PUBLISHED, 20, 11) == (
         "Figures count the 20 councils that have validated their submission; 11 more "
         "interviewed are left out until they validate. A figure about fewer than 5 councils "
         "reads “fewer than 5” and is not shown."
     )
-    assert view_sentence(PUBLISHED, 1, 2, "partnership").startswith(
+    assert view_sentence(PUBLISHED, 1, 1, "partnership").startswith(
         "Figures count the 1 partnership that has validated its submission; 1 more interviewed "
         "is left out until it validates. With fewer than 5 partnerships counted, no figure"
     )
-    assert view_sentence(DRAFT, 31, 31) == (
-        "Draft view, not for publication: figures count all 31 completed interviews, 0 of "
-        "them not yet validated by their council."
+    assert view_sentence(DRAFT, 31, 0) == (
+        "Draft view, not for publication: figures count every completed interview (31), each "
+        "validated."
+    )
+    assert view_sentence(DRAFT, 31, 4) == (
+        "Draft view, not for publication: figures count every completed interview (31), 4 of "
+        "them not yet validated by their councils."
+    )
+    assert view_sentence(DRAFT, 1, 1) == (
+        "Draft view, not for publication: figures count every completed interview (1), not "
+        "yet validated by its council."
     )
 
 

@@ -87,7 +87,7 @@ def test_the_reports_count_themes_over_completed_interviews(
     text = out.read_text(encoding="utf-8")
     assert "## Themes of the open answers" in text
     assert "| Training | 2 | 100% |" in text and "| Budgets | 0 | 0% |" in text
-    assert "**Draft view, not for publication: figures count all 2 completed" in text
+    assert "**Draft view, not for publication: figures count every completed interview (2)" in text
 
     with Session(engine) as s:  # both validate: counted, but two are too few to publish
         validated_elsewhere(s, actor=ADMIN, wave_key="2011", evidence="by telephone")
