@@ -337,6 +337,20 @@ def cmd_frame_list(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """The deployment's health, one line per check, exit 0 only if every one passes; for a
+    monitor, so it opens the database without initialising or changing anything."""
+    from db.engine import make_engine
+    from ops.health import health
+
+    engine = make_engine(database_url())
+    checks = health(engine, backup_hours=args.backup_hours)
+    engine.dispose()
+    for check in checks:
+        print(check.line)
+    return 0 if all(c.ok for c in checks) else 1
+
+
 def cmd_instrument_check(args: argparse.Namespace) -> int:
     """Check a schedule file whole, without a database; every problem is listed."""
     instrument = load_instrument(Path(args.file))
@@ -565,6 +579,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", help="the schedule, a YAML file in the format of schedule_2011.yaml")
     check.set_defaults(handler=None, offline=cmd_instrument_check)
+    health = commands.add_parser(
+        "check",
+        help="check the deployment for a monitor: database reachable, schema current, audit "
+        "chain intact, last backup recent (exit 0 if all pass, else 1; one line each)",
+        description="check the deployment's health without changing anything",
+    )
+    health.add_argument("--backup-hours", type=float, default=26, metavar="HOURS",
+                        help="the oldest a last backup may be (default 26)")  # fmt: skip
+    health.set_defaults(handler=None, offline=cmd_check)
     audit = commands.add_parser(
         "audit", help="check the audit log", description="check the append-only audit log"
     )
