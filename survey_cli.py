@@ -351,6 +351,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
+def cmd_privacy_inventory(engine: Engine, args: argparse.Namespace) -> int:
+    """Every place personal data is kept, why, who sees it and for how long (administrators):
+    listed on the terminal, or written as CSV with --out."""
+    from services.privacy import data_inventory, inventory_csv
+
+    with Session(engine) as session:
+        rows = data_inventory(session, actor=args.actor)
+    if args.out:
+        Path(args.out).write_bytes(inventory_csv(rows))
+        print(f"Wrote the data inventory ({len(rows)} entries) to {args.out}.")
+        return 0
+    for row in rows:
+        print(f"{row.where} [{row.kind}]\n  {row.holds}. Why: {row.purpose}.\n"
+              f"  Seen by: {row.seen_by}.\n  How long: {row.retention}.")  # fmt: skip
+    return 0
+
+
 def cmd_instrument_check(args: argparse.Namespace) -> int:
     """Check a schedule file whole, without a database; every problem is listed."""
     instrument = load_instrument(Path(args.file))
@@ -579,6 +596,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", help="the schedule, a YAML file in the format of schedule_2011.yaml")
     check.set_defaults(handler=None, offline=cmd_instrument_check)
+    privacy = _command_group(
+        commands, "privacy", "personal data held (administrators)", "UK GDPR: the data inventory"
+    )
+    inventory = privacy(
+        "inventory", cmd_privacy_inventory, "where personal data is kept, why, who, how long"
+    )
+    inventory.add_argument("--out", help="write it as CSV to this file")
     health = commands.add_parser(
         "check",
         help="check the deployment for a monitor: database reachable, schema current, audit "

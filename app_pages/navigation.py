@@ -17,6 +17,7 @@ PAGES: dict[str, tuple[str, str, str]] = {  # name: (script, title, icon)
     "accounts": ("app_pages/accounts.py", "Accounts", ":material/group:"),
     "waves": ("app_pages/waves.py", "Waves", ":material/event_note:"),
     "audit": ("app_pages/audit_log.py", "Audit log", ":material/history:"),
+    "privacy": ("app_pages/privacy.py", "Personal data", ":material/shield_person:"),
 }
 
 ROLE_PAGES: dict[Role, list[str]] = {  # the first is the role's home page
@@ -31,5 +32,5 @@ ROLE_PAGES: dict[Role, list[str]] = {  # the first is the role's home page
     Role.ANALYST: ["coding", "dashboard", "summaries"],
     Role.AUDITOR: ["dashboard", "summaries"],
     Role.COUNCIL: ["review"],
-    Role.ADMIN: ["accounts", "waves", "audit", "dashboard", "summaries"],
+    Role.ADMIN: ["accounts", "waves", "audit", "privacy", "dashboard", "summaries"],
 }

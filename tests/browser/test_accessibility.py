@@ -199,7 +199,9 @@ def test_accessible__the_auditors_pages(
 
 
 @pytest.mark.parametrize(
-    ("link", "heading"), [("Waves", "Waves"), ("Accounts", "Accounts"), ("Audit log", "Audit log")]
+    ("link", "heading"),
+    [("Waves", "Waves"), ("Accounts", "Accounts"), ("Audit log", "Audit log"),
+     ("Personal data", "Personal data")],
 )
 def test_accessible__the_administrators_pages(
     page, app_url: str, app_engine: Engine, link: str, heading: str
