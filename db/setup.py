@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.councils import seed_councils
 from db.models import Council, Interview, Wave
-from db.schema import upgrade
+from db.schema import is_current, upgrade
 from instrument import DEFAULT_INSTRUMENT, load_instrument
 from instrument.loader import instrument_text, schedule_sha256
 
@@ -38,6 +38,17 @@ def initialise(engine: Engine) -> None:
                 session, DEFAULT_WAVE, title=DEFAULT_WAVE_TITLE, instrument=DEFAULT_INSTRUMENT
             )
             session.commit()
+
+
+def is_initialised(engine: Engine) -> bool:
+    """Schema current, councils seeded and wave 2011 there, read in two small queries: what a
+    short-lived command checks instead of initialising (`db.open_database(if_needed=True)`)."""
+    if not is_current(engine):
+        return False
+    with engine.connect() as connection:
+        wave = connection.execute(select(Wave.id).where(Wave.key == DEFAULT_WAVE)).first()
+        council = connection.execute(select(Council.id).limit(1)).first()
+    return wave is not None and council is not None
 
 
 @contextmanager

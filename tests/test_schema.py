@@ -10,10 +10,11 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import db
 from db.engine import make_engine
 from db.models import Answer, Council, Interview, Wave
 from db.schema import _config, head_revision, is_current, upgrade
-from db.setup import initialise
+from db.setup import initialise, is_initialised
 from instrument.loader import instrument_text, schedule_sha256
 from services.codings import code_answer, my_codings
 from services.frames import sample_frames
@@ -185,3 +186,23 @@ def test_the_head_read_from_file_names_is_alembics_and_each_file_is_named_by_its
     assert head_revision() == scripts.get_current_head()
     for script in scripts.walk_revisions():
         assert Path(script.path).name.startswith(f"{script.revision}_")
+
+
+def test_a_command_skips_initialising_only_a_database_initialised_before(tmp_path: Path) -> None:
+    """The CLI's short cut (`open_database(if_needed=True)`): a new database, or one at the
+    current schema whose councils or wave 2011 are missing, is still initialised in full."""
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    engine = make_engine(url)
+    assert not is_initialised(engine)
+    initialise(engine)
+    assert is_initialised(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM interview"))
+        connection.execute(text("DELETE FROM wave"))
+    assert is_current(engine) and not is_initialised(engine)
+    engine.dispose()
+    db._engines.pop(url, None)
+    opened = db.open_database(url, if_needed=True)
+    assert is_initialised(opened)
+    opened.dispose()
+    db._engines.pop(url, None)
