@@ -52,6 +52,7 @@ def main() -> int:
                 select(Interview.id)
                 .join(Wave)
                 .where(Wave.key == DEMO_WAVE, Interview.status == "completed")
+                .where(Interview.validated_at.is_(None))  # a save changes no validation
                 .order_by(Interview.id)
             )
         os.environ["DATABASE_URL"] = url
