@@ -81,14 +81,21 @@ def refusal(view: View, kept: int, counted: int, what: str, member: str = "counc
         return None
     members = noun_plural(member)
     if kept < view.threshold:
-        return (f"{what} would count {kept} {agree(kept, member, members)}, {view.fewer_than}: "
-                f"figures about so few {members} are not published.")  # fmt: skip
+        return too_few(view, kept, what, member)
     if counted - kept < view.threshold:
         left = counted - kept
         return (f"{what} would leave out only {left} {agree(left, member, members)}, "
                 f"{view.fewer_than}: the national figures less these would show "
                 "theirs.")  # fmt: skip
     return None
+
+
+def too_few(view: View, kept: int, what: str, member: str = "council") -> str:
+    """'… would count 3 councils, fewer than 5: figures about so few councils are not
+    published.'"""
+    members = noun_plural(member)
+    return (f"{what} would count {kept} {agree(kept, member, members)}, {view.fewer_than}: "
+            f"figures about so few {members} are not published.")  # fmt: skip
 
 
 def view_sentence(view: View, counted: int, waiting: int, member: str = "council") -> str:
@@ -168,8 +175,9 @@ def withheld_lines(
     for axis in (1, 0):
         totals = table.sum(axis=axis)
         hidden = withheld_groups({str(k): int(n) for k, n in totals.items()}, view)
+        by_group = {g: t.sum(axis=axis) for g, t in (groups or {}).items()}  # once per axis
         for line in totals.index:
-            across = {g: int(t.sum(axis=axis).get(line, 0)) for g, t in (groups or {}).items()}
+            across = {g: int(sums.get(line, 0)) for g, sums in by_group.items()}
             if across and group in withheld_groups(across, view):
                 hidden.add(str(line))
         lines.append([str(k) for k in totals.index if str(k) in hidden])

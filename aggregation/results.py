@@ -6,7 +6,6 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from aggregation.counts import tally_from_counts
@@ -14,6 +13,7 @@ from aggregation.disclosure import (
     FilterRefused,
     View,
     refusal,
+    too_few,
     withheld_groups,
     withhold,
     withhold_within,
@@ -117,13 +117,12 @@ def _partition(
     if answer_filter is not None:
         kept = answering(instrument, everyone, *answer_filter)
         rest = ~everyone.interviews.index.isin(kept.interviews.index)
-        return {KEPT: kept, LEFT_OUT: _subset(everyone, rest)}, KEPT
+        return {KEPT: kept, LEFT_OUT: everyone.subset(rest)}, KEPT
     assert roles is not None
     one_role_at_a_time(roles, what)
     held = everyone.interviews["respondent_role"].fillna(NO_ROLE).to_numpy()
-    return {str(r): _subset(everyone, held == r) for r in sorted(set(held))} | {
-        roles[0]: _subset(everyone, held == roles[0])
-    }, roles[0]
+    groups = {str(r): everyone.subset(held == r) for r in sorted(set(held))}
+    return groups | {roles[0]: everyone.subset(held == roles[0])}, roles[0]
 
 
 def one_role_at_a_time(roles: list[str], what: str) -> None:
@@ -143,18 +142,14 @@ def check_group(view: View, what: str, group: str, sizes: dict[str, int], member
         raise FilterRefused(_refusal(view, what, group, sizes, member))
 
 
-def _subset(answers: Answers, keep: np.ndarray) -> Answers:
-    return Answers(answers.interviews[keep], answers.wide[keep])
-
-
 def _refusal(view: View, what: str, group: str, sizes: dict[str, int], member: str) -> str:
     """Why a filter's group is withheld: too few itself, or too few left beside it."""
     kept = sizes[group]
     reason = refusal(view, kept, sum(sizes.values()), what, member) if len(sizes) == 2 else None
     if reason:
         return reason
-    if view.withholds(kept) or kept == 0:
-        return refusal(view, kept, kept + 1, what, member) or ""
+    if kept < view.threshold:
+        return too_few(view, kept, what, member)
     members = noun_plural(member)
     return (f"{what} would let a smaller group be worked out: some other group of {members} is "
             f"{view.fewer_than}, and the national figures less this one and the rest would "

@@ -42,6 +42,10 @@ class Answers:
     def count(self) -> int:
         return len(self.interviews)
 
+    def subset(self, keep: np.ndarray) -> Answers:
+        """The interviews a boolean mask over the rows keeps."""
+        return Answers(self.interviews[keep], self.wide[keep])
+
 
 def completed_answers(
     instrument: Instrument, interviews: pd.DataFrame, answers: pd.DataFrame
@@ -101,8 +105,7 @@ class _Routing:
 def answering(instrument: Instrument, answers: Answers, variable_id: str, code: str) -> Answers:
     """The interviews asked `variable_id` that answered `code` (a multiple choice: chose it)."""
     routing = _Routing(instrument, answers.wide)
-    keep = routing.applies(variable_id) & routing.holds(variable_id, code)
-    return Answers(answers.interviews[keep], answers.wide[keep])
+    return answers.subset(routing.applies(variable_id) & routing.holds(variable_id, code))
 
 
 def tally_all(instrument: Instrument, answers: Answers) -> dict[str, Tally]:

@@ -164,36 +164,40 @@ def load_report(
                          counted=sum(by_role.values()), waiting=waiting, member=member)  # fmt: skip
     if respondent_roles is None or view.draft:
         return report
-    return _one_role(session, actor, wave_key, report, respondent_roles, by_role, member)
+    return _one_role(session, actor, report, respondent_roles, counts, by_role, member)
 
 
 def _one_role(
     session: Session,
     actor: Actor,
-    wave_key: str,
     report: WaveReport,
     roles: list[str],
+    counts: pd.DataFrame,
     by_role: dict[str | None, int],
     member: str,
 ) -> WaveReport:
     """The published view of one role's figures, as `aggregation.results.wave_results` gives
     them: refused if the role is withheld among the roles, and each tally withheld where that
     role's base, or by subtraction another's, would describe too few councils. Each role is
-    counted in the database; the councils with no role recorded are the whole less the rest."""
+    counted in the database (the chosen one's `counts` already were); the councils with no
+    role recorded are the whole less the rest."""
     what = filter_words(report.instrument, roles, None)
     one_role_at_a_time(roles, what)
     sizes = {NO_ROLE if r is None else r: n for r, n in by_role.items()} | {
         roles[0]: by_role.get(roles[0], 0)
     }
     check_group(report.view, what, roles[0], sizes, member)
-    everyone = wave_counts(session, actor=actor, wave_key=wave_key)
-    national = {v: t.base for v, t in tally_from_counts(report.instrument, everyone).items()}
-    bases = {
-        r: {v: t.base for v, t in tally_from_counts(
-            report.instrument, wave_counts(session, actor=actor, wave_key=wave_key,
-                                           respondent_roles=[r])).items()}
-        for r in sizes if r != NO_ROLE
-    }  # fmt: skip
+    def bases_of(found: pd.DataFrame) -> dict[str, int]:
+        return {v: t.base for v, t in tally_from_counts(report.instrument, found).items()}
+
+    def counted_for(role: str | None) -> pd.DataFrame:
+        roles_counted = None if role is None else [role]
+        return wave_counts(session, actor=actor, wave_key=report.wave_key,
+                           respondent_roles=roles_counted)  # fmt: skip
+
+    national = bases_of(counted_for(None))
+    bases = {r: bases_of(counts if r == roles[0] else counted_for(r))
+             for r in sizes if r != NO_ROLE}  # fmt: skip
     bases[NO_ROLE] = {v: n - sum(b.get(v, 0) for b in bases.values()) for v, n in national.items()}
     tallies = withhold_within(report.tallies, bases, roles[0], report.view)
     return replace(report, tallies=tallies)
