@@ -46,6 +46,7 @@ from services.waves import (
     WaveProblem,
     close_wave,
     create_wave,
+    recount,
     set_disclosure_threshold,
     set_fieldwork_dates,
 )
@@ -288,6 +289,17 @@ def cmd_wave_threshold(engine: Engine, args: argparse.Namespace) -> int:
         )
     print(f"Wave {wave.key}: a published figure about fewer than {wave.disclosure_threshold} "
           f"{wave.members} is withheld.")  # fmt: skip
+    return 0
+
+
+def cmd_recount(engine: Engine, args: argparse.Namespace) -> int:
+    with Session(engine) as session:
+        found = recount(session, actor=args.actor, wave_key=args.wave)
+    lines = f"{found.lines:,} counter line{'' if found.lines == 1 else 's'}"
+    was = "was" if found.drifted == 1 else "were"
+    drift = (f"{found.drifted:,} had drifted from the answers and {was} corrected"
+             if found.drifted else "none had drifted")  # fmt: skip
+    print(f"Wave {args.wave}: {lines} counted afresh from the answers; {drift}.")
     return 0
 
 
@@ -553,6 +565,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="add, per variable both waves asked with the same codes, the other wave's figures "
         "and the change in percentage points",
     )
+    recounting = command(
+        "recount",
+        cmd_recount,
+        "rebuild a wave's counters (what the report reads) from its answers, and say whether "
+        "they had drifted",
+        operator=Role.ADMIN,
+    )
+    recounting.add_argument("--wave", default=DEFAULT_WAVE)
     demo = command(
         "demo",
         cmd_demo,

@@ -63,10 +63,12 @@ def wave_results(
     respondent_roles: list[str] | None = None,
     answer_filter: AnswerFilter | None = None,
     member: str = "council",
+    tallies: dict[str, Tally] | None = None,
 ) -> WaveResults:
     """Tally the completed interviews the view counts; `respondent_roles` and `answer_filter`
     narrow the tallies, refused (`FilterRefused`) where the published view would then
-    describe too few councils, kept or left out.
+    describe too few councils, kept or left out. `tallies` already counted elsewhere (the
+    counters, in the same view and filter, withheld alike) are taken as they are.
 
     Response figures always describe the whole wave, so a filtered view never hides who
     did not take part.
@@ -80,16 +82,19 @@ def wave_results(
         chosen = completed_answers(instrument, counted[roles], answers)
     if answer_filter is not None:
         chosen = answering(instrument, chosen, *answer_filter)
-    tallies = withhold(tally_all(instrument, chosen), view)
+    counted_already = tallies is not None
+    if tallies is None:
+        tallies = withhold(tally_all(instrument, chosen), view)
     partition: dict[str, Answers] = {}
     group = ""
     if chosen is not everyone and not view.draft:
         what = filter_words(instrument, respondent_roles, answer_filter)
         partition, group = _partition(instrument, everyone, respondent_roles, answer_filter, what)
         check_group(view, what, group, {g: a.count for g, a in partition.items()}, member)
-        bases = {g: {v: t.base for v, t in tally_all(instrument, a).items()}
-                 for g, a in partition.items()}  # fmt: skip
-        tallies = withhold_within(tallies, bases, group, view)
+        if not counted_already:
+            bases = {g: {v: t.base for v, t in tally_all(instrument, a).items()}
+                     for g, a in partition.items()}  # fmt: skip
+            tallies = withhold_within(tallies, bases, group, view)
     done = interviews[interviews["status"] == COMPLETED]
     waiting = int((~done["validated"].astype(bool)).sum()) if "validated" in done else 0
     return WaveResults(wave_key, instrument, interviews, chosen, figures, tallies, view,

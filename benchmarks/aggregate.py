@@ -5,7 +5,9 @@ Fills a throwaway database with N synthetic completed interviews (plausible answ
 routing now skips, as after a parent answer was changed), then times, repeated, medians:
 
 - report: the full JSON report as `survey_cli.py report` makes it, `services.results.load_report`
-  (counted in the database, routing in SQL) + `aggregation.report.report_json`;
+  (read from the counters kept at save time, `db.counters`) + `aggregation.report.report_json`;
+- afresh: the reference count the counters must equal, `wave_counts(reference=True)` (counted
+  in the database from the answers, routing in SQL): what the report cost before the counters;
 - floor: a hand-written SQL `GROUP BY variable_id, value` over the same closed answers of the
   same completed interviews, fetched to Python, timed as written and with the coded answer
   index's condition added (so the database may read that index instead of the table); the
@@ -25,7 +27,10 @@ routing now skips, as after a parent answer was changed), then times, repeated, 
 The database is the benchmark's own: a temporary SQLite file per size by default; with
 `--database-url` (PostgreSQL, a database whose name contains "bench") its public schema is
 DROPPED with everything in it and re-created, per size.
-Targets, at 10,000 interviews: the report under 1 s and within 2x the floor.
+The bulk loader bypasses the services, so the counters are rebuilt after it, as `survey_cli.py
+recount` (and the migration that made them) would; that time is printed as "recount".
+Targets: the report under 20 ms at every size, and faster than the long-table floor at 10,000
+and 100,000 interviews.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from aggregation.report import report_json  # noqa: E402
 from benchmarks.timing import timed  # noqa: E402
+from db.counters import rebuild  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.models import Council, Interview, Wave  # noqa: E402
 from db.setup import initialise  # noqa: E402
@@ -67,12 +73,11 @@ from instrument.loader import (  # noqa: E402
 from instrument.model import CODED_VALUE_LIMIT  # noqa: E402
 from ops.demo import FIELDWORK, INTERVIEWERS, draw, plausible_interview, weekday_in  # noqa: E402
 from services.actor import Actor  # noqa: E402
-from services.results import load_report, load_results  # noqa: E402
+from services.results import load_report, load_results, wave_counts  # noqa: E402
 
 DEFAULT_SIZES = (32, 1_000, 10_000, 100_000)
-TARGET_SIZE = 10_000
-TARGET_SECONDS = 1.0
-TARGET_RATIO = 2.0
+TARGET_SIZES = (10_000, 100_000)  # the report faster than the long-table floor here
+TARGET_REPORT = 0.020  # seconds, at every size
 WAVE = "benchmark"
 TEMPLATES = 500  # distinct drawn interviews, reused in turn: drawing 100,000 would take minutes
 STALE_EVERY = 50  # every 50th keeps answers routing now skips, as after a parent is changed
@@ -296,10 +301,24 @@ def write_answers(connection, rows: list[tuple]) -> None:  # type: ignore[no-unt
 
 
 def full_report(engine: Engine) -> str:
-    """The JSON report as the report command makes it: counted in the database."""
+    """The JSON report as the report command makes it: read from the counters."""
     with Session(engine) as session:
         report = load_report(session, actor=BENCH, wave_key=WAVE)
     return report_json(report)
+
+
+def counted_afresh(engine: Engine) -> object:
+    """The reference count the counters must equal (what the report cost before them)."""
+    with Session(engine) as session:
+        return wave_counts(session, actor=BENCH, wave_key=WAVE, reference=True)
+
+
+def recount(engine: Engine, wave_id: int) -> float:
+    """Rebuild the counters after the bulk load, as `survey_cli.py recount` does; seconds."""
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        rebuild(connection, wave_id)
+    return time.perf_counter() - started
 
 
 def wide_report(engine: Engine) -> str:
@@ -366,6 +385,7 @@ def measure(engine: Engine, wave_id: int, repeats: int, csv_path: Path) -> dict[
         "long floor": lambda: long_floor(engine),
         "all": lambda: floor(engine, wave_id, ALL_VARIABLES_SQL),
         "report": lambda: full_report(engine),
+        "afresh": lambda: counted_afresh(engine),
         "wide": lambda: wide_report(engine),
         "pandas csv": lambda: pandas_counts(csv_path),
     }
@@ -399,6 +419,7 @@ def main() -> int:
         started = time.perf_counter()
         wave_id, rows = fill(engine, n)
         built = time.perf_counter() - started
+        recounted = recount(engine, wave_id)
         report = full_report(engine)
         counts = floor(engine, wave_id)
         if not agrees(report, counts):
@@ -415,11 +436,12 @@ def main() -> int:
         write_wide_csv(engine, wave_id, csv_path)
         measured = measure(engine, wave_id, args.repeats, csv_path)
         csv_path.unlink()
-        row = {"n": n, "rows": rows, "built": built, **measured}
+        row = {"n": n, "rows": rows, "built": built, "recount": recounted, **measured}
         results.append(row)
         print(
             f"  N={n:,}: {rows:,} answer rows written in {built:.1f} s; "
-            f"report {row['report']:.3f} s, floor {row['floor']:.3f} s",
+            f"counters rebuilt in {recounted:.1f} s; report {row['report']:.4f} s, "
+            f"floor {row['floor']:.3f} s",
             file=sys.stderr,
         )
         if args.profile == n:
@@ -434,34 +456,27 @@ def main() -> int:
     )
     print(f"Load average (1 min) at the start {load:.1f}, at the end {os.getloadavg()[0]:.1f}.")
     print(
-        f"{'interviews':>10} {'answer rows':>12} {'plain':>7} {'coded':>7} {'long':>7} "
-        f"{'all vars':>8} {'report':>7} {'wide':>7} {'pandas':>7} {'report/floor':>12} "
-        f"{'report/long':>11} {'report/pandas':>13}"
+        f"{'interviews':>10} {'answer rows':>12} {'recount':>7} {'plain':>7} {'coded':>7} "
+        f"{'long':>7} {'all vars':>8} {'report':>7} {'afresh':>7} {'wide':>7} {'pandas':>7} "
+        f"{'report/floor':>12} {'report/long':>11} {'report/pandas':>13}"
     )
     for r in results:
         print(
-            f"{r['n']:>10,} {r['rows']:>12,} {r['plain floor']:7.3f} {r['coded floor']:7.3f} "
-            f"{r['long floor']:7.3f} {r['all']:8.3f} {r['report']:7.3f} {r['wide']:7.3f} "
-            f"{r['pandas csv']:7.3f} {r['report'] / r['floor']:11.1f}x "
-            f"{r['report'] / r['long floor']:10.1f}x {r['report'] / r['pandas csv']:12.1f}x"
+            f"{r['n']:>10,} {r['rows']:>12,} {r['recount']:7.2f} {r['plain floor']:7.3f} "
+            f"{r['coded floor']:7.3f} {r['long floor']:7.3f} {r['all']:8.3f} "
+            f"{r['report']:7.4f} {r['afresh']:7.3f} {r['wide']:7.3f} {r['pandas csv']:7.3f} "
+            f"{r['report'] / r['floor']:11.2f}x {r['report'] / r['long floor']:10.2f}x "
+            f"{r['report'] / r['pandas csv']:12.3f}x"
         )
     for r in results:
-        if r["n"] >= TARGET_SIZE:
-            faster = r["report"] < r["long floor"]
-            ratio = r["report"] / r["long floor"]
-            print(f"target at {r['n']:,}: report faster than the long-table floor "
-                  f"{'met' if faster else 'MISSED'} ({ratio:.1f}x)")  # fmt: skip
-    target = next((r for r in results if r["n"] == TARGET_SIZE), None)
-    if target is None:
-        print(f"targets: not measured (add {TARGET_SIZE} to --sizes)")
-        return 0
-    taken, ratio = target["report"], target["report"] / target["floor"]
-    print(
-        f"targets at {TARGET_SIZE:,} interviews: < {TARGET_SECONDS:.0f} s "
-        f"{'met' if taken < TARGET_SECONDS else 'MISSED'} ({taken:.3f} s), "
-        f"<= {TARGET_RATIO:.0f}x floor {'met' if ratio <= TARGET_RATIO else 'MISSED'} "
-        f"({ratio:.2f}x)"
-    )
+        quick = r["report"] < TARGET_REPORT
+        print(f"target at {r['n']:,}: report under {TARGET_REPORT * 1000:.0f} ms "
+              f"{'met' if quick else 'MISSED'} ({r['report'] * 1000:.1f} ms)", end="")  # fmt: skip
+        if r["n"] in TARGET_SIZES:
+            faster, ratio = r["report"] < r["long floor"], r["report"] / r["long floor"]
+            print(f"; faster than the long-table floor {'met' if faster else 'MISSED'} "
+                  f"({ratio:.2f}x)", end="")  # fmt: skip
+        print()
     return 0
 
 

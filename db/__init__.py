@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from db import counters as counters  # its session events keep the counters in step
 from db.engine import database_url, make_engine
 from db.setup import initialise, is_initialised
 

@@ -183,6 +183,40 @@ class Answer(Base):
     updated_by: Mapped[str] = mapped_column(String(100))
 
 
+class AnswerCount(Base):
+    """How many completed interviews gave each value of a closed variable, kept at save time
+    (`db.counters`), per role and whether the council has validated: what the report reads
+    instead of counting the answers. `''` stands for no role, and for a blank or skipped value
+    (`applies` false: routing skipped it)."""
+
+    __tablename__ = "answer_count"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True
+    )
+    respondent_role: Mapped[str] = mapped_column(String(60), primary_key=True)
+    validated: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    variable_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
+    applies: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    interviews: Mapped[int] = mapped_column(Integer)
+
+
+class InterviewCount(Base):
+    """How many of a wave's interviews are in each status, per role and validation: the
+    response figures, kept at save time beside `AnswerCount`."""
+
+    __tablename__ = "interview_count"
+
+    wave_id: Mapped[int] = mapped_column(
+        ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    respondent_role: Mapped[str] = mapped_column(String(60), primary_key=True)
+    validated: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    interviews: Mapped[int] = mapped_column(Integer)
+
+
 class AnswerHistory(Base):
     """Append-only: one row per saved change of an answer's value or note."""
 

@@ -33,6 +33,7 @@ from sqlalchemy import Column, Connection, Engine, Table, func, inspect, select,
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
+from db.counters import rebuild
 from db.engine import READ_SNAPSHOT
 from db.models import Base, Interview, SampleFrame, Wave
 from db.schema import upgrade
@@ -49,7 +50,10 @@ BACKUP_KEY = "SURVEY_BACKUP_KEY"  # optional: backups are signed and checked wit
 FORMAT_VERSION = 1
 BATCH_ROWS = 1_000
 # What every new database starts with (`db.setup.initialise`): a restore may replace these.
-SEEDED_TABLES = frozenset({"sample_frame", "council", "council_alias", "wave", "interview"})
+# The counters follow the interviews (`db.counters`).
+SEEDED_TABLES = frozenset(
+    {"sample_frame", "council", "council_alias", "wave", "interview", "interview_count"}
+)
 # The first line of a backup, as JSON reads it back (checked by `_checked_header`).
 Header = dict[str, Any]
 Row = dict[str, object]  # one table row: column name -> value
@@ -138,6 +142,8 @@ def restore_backup(engine: Engine, *, actor: Actor, source: Path) -> BackupSumma
         restored = {t.name: connection.scalar(select(func.count()).select_from(t)) for t in tables}
         if restored != counts:
             raise BackupRefused(f"restored row counts {restored} differ from the backup's {counts}")
+        for wave_id in connection.scalars(select(Wave.id).order_by(Wave.id)):
+            rebuild(connection, wave_id)  # counters are derived: the answers restored decide
         summary = BackupSummary(
             header["database"], header["schema_revision"], header["taken_at"], counts
         )

@@ -21,6 +21,7 @@ import yaml
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from db import counters
 from db.models import Answer, AnswerHistory, ContactAttempt, Council, Interview, utcnow
 from db.setup import ensure_wave
 from instrument import DEFAULT_INSTRUMENT
@@ -185,6 +186,7 @@ def _fill(session: Session, actor: Actor, seed: int, demo: Demo) -> DemoReport:
             delete(table).where(table.interview_id.in_(in_wave)),
             execution_options={"synchronize_session": False},
         )
+    counters.rebuild_at_commit(session, wave.id)  # the deletes above bypass the ORM
     audit.record(
         session,
         actor=actor,

@@ -97,6 +97,7 @@ EVENTS: dict[str, str] = {
     "wave.dates": "Fieldwork dates set",
     "wave.close": "Wave closed",
     "wave.threshold": "Disclosure threshold set",
+    "wave.recount": "Counters counted afresh",
     "frame.load": "Sample frame loaded",
     "theme.create": "Theme added",
     "theme.change": "Theme changed",

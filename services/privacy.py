@@ -171,6 +171,9 @@ NOT_PERSONAL: frozenset[tuple[str, str]] = frozenset(
         "theme": "id wave_id name name_key description report parent_id created_at updated_at",
         "theme_variable": "theme_id variable_id position",
         "answer": "id interview_id variable_id version updated_at",
+        # Counts of closed codes over interviews, never one interview's text.
+        "answer_count": "wave_id respondent_role validated variable_id value applies interviews",
+        "interview_count": "wave_id status respondent_role validated interviews",
         "answer_history": "id answer_id interview_id variable_id version changed_at source",
         "coding": "id interview_id variable_id theme_id start_offset end_offset quote "
         "updated_at approved_at",

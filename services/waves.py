@@ -9,6 +9,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db import counters
 from db.councils import COUNCILS
 from db.models import Council, Interview, SampleFrame, Wave, utcnow
 from instrument.errors import SurveyError
@@ -122,6 +123,26 @@ def set_disclosure_threshold(
                  old=str(old), new=str(threshold))  # fmt: skip
     session.commit()
     return wave_summary_of(wave)
+
+
+def recount(session: Session, *, actor: Actor, wave_key: str) -> counters.Recount:
+    """Rebuild the wave's counters from the answers (the reference count) and say how many
+    counter lines had drifted; a drift is logged, since the report read those counters.
+
+    The wave's interviews are locked first, so no save lands between the count and the
+    rebuild; a closed wave may be recounted (its answers do not change)."""
+    require(session, actor, "manage waves", target=f"wave {wave_key}")
+    wave = get_wave(session, wave_key)
+    session.scalars(
+        select(Interview.id).where(Interview.wave_id == wave.id).order_by(Interview.id)
+        .with_for_update()
+    ).all()  # fmt: skip
+    found = counters.rebuild(session.connection(), wave.id)
+    audit.record(session, actor=actor, action="wave.recount", target=f"wave {wave_key}",
+                 old=f"{found.drifted} counter lines differed from the answers",
+                 new=f"{found.lines} counter lines, counted afresh")  # fmt: skip
+    session.commit()
+    return found
 
 
 def close_wave(session: Session, *, actor: Actor, wave_key: str, reason: str) -> WaveSummary:
