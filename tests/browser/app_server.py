@@ -36,6 +36,12 @@ class AppDidNotStart(RuntimeError):
     pass
 
 
+class RunningApp(str):
+    """The app's address, as a string, with the process serving it (to stop it outright)."""
+
+    process: subprocess.Popen[bytes]
+
+
 def chromium_executable() -> str | None:
     """Debian's chromium, if installed (Playwright never downloads a browser here)."""
     return str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
@@ -60,7 +66,7 @@ def free_port() -> int:
 @contextmanager
 def streamlit_app(
     database_url: str, *, script: Path = REPO / "survey_app.py", log: IO[str] | None = None
-) -> Iterator[str]:
+) -> Iterator[RunningApp]:
     """`streamlit run script` on a free port against DATABASE_URL=database_url, waited for until
     healthy; its address. Stopped afterwards. Output goes to `log` (default: nowhere)."""
     port = free_port()
@@ -87,7 +93,9 @@ def streamlit_app(
                 if time.monotonic() > deadline:
                     raise AppDidNotStart("no healthy reply within 60 s") from None
                 time.sleep(0.3)
-        yield address
+        running = RunningApp(address)
+        running.process = server
+        yield running
     finally:
         server.terminate()
         try:
