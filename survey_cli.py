@@ -11,7 +11,7 @@ import getpass
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -27,6 +27,9 @@ from instrument.errors import SurveyError
 from instrument.loader import instrument_text
 from instrument.vocabulary import Role
 from ops.demo import DEMOS, fill_demo_wave
+
+if TYPE_CHECKING:
+    from services.subject import SubjectFindings
 from services.accounts import (
     AccountProblem,
     add_account,
@@ -380,6 +383,79 @@ def cmd_privacy_inventory(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_privacy_retention(engine: Engine, args: argparse.Namespace) -> int:
+    """Set (or with `none` clear) the date after which a wave's personal data is erased."""
+    from services.retention import set_retention
+
+    day = None if args.date == "none" else _date_argument(args.date)
+    with Session(engine) as session:
+        wave = set_retention(session, actor=args.actor, wave_key=args.key, retain_until=day)
+    kept = f"until {wave.retain_until:%d %B %Y}" if wave.retain_until else "with no date"
+    print(f"Wave {wave.key}: personal data kept {kept}; `privacy apply-retention` erases it after.")
+    return 0
+
+
+def cmd_privacy_apply_retention(engine: Engine, args: argparse.Namespace) -> int:
+    """Erase what every wave past its retention date holds; a dry run unless --apply."""
+    from services.retention import apply_retention
+
+    today = _date_argument(args.today) or dt.date.today()
+    with Session(engine) as session:
+        plans = apply_retention(session, actor=args.actor, today=today, dry_run=not args.apply)
+    if not plans:
+        print(f"No wave's retention date has passed ({today:%d %B %Y}): nothing to erase.")
+    for plan in plans:
+        verb = "Erased" if args.apply else "Would erase"
+        found = "; ".join(plan.lines()) or "nothing left to erase"
+        print(f"Wave {plan.wave_key} (kept until {plan.retain_until}): {verb} {found}.")
+    if plans and not args.apply:
+        print("A dry run: nothing was changed. Run again with --apply to erase.")
+    return 0
+
+
+def cmd_privacy_find(engine: Engine, args: argparse.Namespace) -> int:
+    """Everything held about a person: a summary, and the JSON and readable document to give."""
+    from services.subject import find_person
+
+    with Session(engine) as session:
+        found = find_person(session, actor=args.actor, person=args.person)
+    _say_findings(found)
+    for path, text in ((args.json, found.json_text()), (args.document, found.document())):
+        if path:
+            Path(path).write_text(text, encoding="utf-8")
+            print(f"Wrote {path}.")
+    return 0
+
+
+def _say_findings(found: SubjectFindings) -> None:
+    places: dict[str, int] = {}
+    for held in found.found:
+        places[held.field.where] = places.get(held.field.where, 0) + 1
+    terms = ", ".join(repr(t) for t in found.searched_for)
+    print(f"{len(found.found)} value(s) name {terms}:" if found.found else
+          f"Nothing held names {terms}.")  # fmt: skip
+    for where, n in places.items():
+        print(f"  {where}: {n}")
+
+
+def cmd_privacy_erase(engine: Engine, args: argparse.Namespace) -> int:
+    """Erase (or pseudonymise) a person's data; without --apply, say what would change."""
+    from services.subject import erase_person, find_person
+
+    with Session(engine) as session:
+        if not args.apply:
+            _say_findings(find_person(session, actor=args.actor, person=args.person))
+            print("A dry run: nothing was changed. Run again with --apply "
+                  + ("to pseudonymise." if args.pseudonymise else "to erase."))  # fmt: skip
+            return 0
+        found = erase_person(session, actor=args.actor, person=args.person, reason=args.reason,
+                             pseudonymise=args.pseudonymise)  # fmt: skip
+    done = "Pseudonymised" if args.pseudonymise else "Erased"
+    print(f"{done} {len(found.found)} value(s); the audit log still verifies "
+          "(`survey_cli.py audit verify`).")
+    return 0
+
+
 def cmd_instrument_check(args: argparse.Namespace) -> int:
     """Check a schedule file whole, without a database; every problem is listed."""
     instrument = load_instrument(Path(args.file))
@@ -623,6 +699,33 @@ def build_parser() -> argparse.ArgumentParser:
         "inventory", cmd_privacy_inventory, "where personal data is kept, why, who, how long"
     )
     inventory.add_argument("--out", help="write it as CSV to this file")
+    retention = privacy(
+        "retention", cmd_privacy_retention,
+        "set the date after which a wave's names, notes and verbatim answers are erased",
+    )  # fmt: skip
+    retention.add_argument("key", help="the wave, e.g. 2011")
+    retention.add_argument("date", help="YYYY-MM-DD, or 'none' to clear it")
+    apply = privacy(
+        "apply-retention", cmd_privacy_apply_retention,
+        "erase the personal data of every wave past its retention date (a dry run unless "
+        "--apply); closed answers, counts, summaries and the audit log's rows remain",
+    )  # fmt: skip
+    apply.add_argument("--apply", action="store_true", help="erase (without it: say what)")
+    apply.add_argument("--today", help="YYYY-MM-DD: as if today were this day")
+    find = privacy("find", cmd_privacy_find,
+                   "everything held about a person (a respondent, an interviewer, an account "
+                   "holder), to give them")  # fmt: skip
+    find.add_argument("person", help="their name, or an account's username")
+    find.add_argument("--json", metavar="FILE", help="write it all as JSON")
+    find.add_argument("--document", metavar="FILE", help="write it as a readable document (.md)")
+    erase = privacy("erase", cmd_privacy_erase,
+                    "erase, or pseudonymise, what names a person, everywhere (a dry run unless "
+                    "--apply); the audit log still verifies")  # fmt: skip
+    erase.add_argument("person", help="their name, or an account's username")
+    erase.add_argument("--reason", default="", help="why, without naming them (logged)")
+    erase.add_argument("--pseudonymise", action="store_true",
+                       help="one stand-in (person-1a2b3c4d) everywhere, not [erased]")  # fmt: skip
+    erase.add_argument("--apply", action="store_true", help="change it (without it: say what)")
     health = commands.add_parser(
         "check",
         help="check the deployment for a monitor: database reachable, schema current, audit "

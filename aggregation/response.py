@@ -4,7 +4,7 @@ where in fieldwork."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from aggregation.wording import noun_plural
@@ -41,7 +41,13 @@ class ResponseFigures:
 
 
 def response_figures(statuses: Iterable[str], member: str = "council") -> ResponseFigures:
-    counts = Counter(statuses)
+    """From each interview's status."""
+    return figures_counted(Counter(statuses), member)
+
+
+def figures_counted(counts: Mapping[str, int], member: str = "council") -> ResponseFigures:
+    """From how many interviews are in each status: the same whatever the number."""
+    counts = Counter(counts)
     return ResponseFigures(
         member=member,
         eligible=sum(counts.values()),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -18,7 +17,7 @@ from aggregation.disclosure import (
     withhold,
     withhold_within,
 )
-from aggregation.response import ResponseFigures, response_figures
+from aggregation.response import ResponseFigures, figures_counted, response_figures
 from aggregation.tally import COMPLETED, Answers, Tally, answering, completed_answers, tally_all
 from aggregation.wording import noun_plural
 from instrument.progress import question_name
@@ -204,6 +203,6 @@ def wave_report(
     """From the wave's interviews by status and the counts table of the completed interviews
     the view counts (`aggregation.counts`); the same figures and tallies as `wave_results` on
     the same data, small bases withheld alike."""
-    figures = response_figures(Counter(statuses).elements(), member)
+    figures = figures_counted(statuses, member)
     tallies = withhold(tally_from_counts(instrument, counts), view)
     return WaveReport(wave_key, instrument, figures, tallies, view, counted, waiting)

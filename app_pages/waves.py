@@ -4,6 +4,7 @@ change after that), and loads a new sample frame from a file of codes and names.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import partial
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from instrument.errors import SurveyError
 from instrument.loader import instrument_text, shipped_instruments
 from services.frames import DEFAULT_MEMBER, FrameSummary, load_frame, sample_frames
 from services.interviews import WaveSummary, list_waves
+from services.retention import set_retention
 from services.waves import (
     MAX_THRESHOLD,
     MIN_THRESHOLD,
@@ -45,6 +47,7 @@ def render() -> None:
                 "SHA-256": [w.instrument_sha256[:12] for w in waves],
                 "Fieldwork": [w.fieldwork_text for w in waves],
                 "Withheld below": [w.disclosure_threshold for w in waves],
+                "Personal data kept until": [_kept(w) for w in waves],
                 "State": [_state(w) for w in waves],
             }
         ),
@@ -52,9 +55,10 @@ def render() -> None:
         width="stretch",
     )
     open_waves = {w.key: w for w in waves if not w.closed}
-    create, dates, threshold, close, load = st.tabs(
-        ["Create a wave", "Fieldwork dates", "Publication threshold", "Close a wave",
-         "Load a frame"]
+    # Keyed, so that a save's rerun stays on the tab it was made on.
+    create, dates, threshold, retention, close, load = st.tabs(
+        ["Create a wave", "Fieldwork dates", "Publication threshold", "Retention",
+         "Close a wave", "Load a frame"], key="waves_tab", on_change="rerun",
     )  # fmt: skip
     with create:
         _create(frames)
@@ -62,6 +66,8 @@ def render() -> None:
         _dates_form(open_waves)
     with threshold:
         _threshold_form({w.key: w for w in waves})
+    with retention:
+        _retention_form({w.key: w for w in waves})
     with close:
         _close(open_waves)
     with load:
@@ -120,8 +126,13 @@ def _create(frames: dict[str, FrameSummary]) -> None:
 
 def _open_wave(waves: dict[str, WaveSummary], widget: str) -> str | None:
     """An open wave chosen on a tab; None (and said so) when every wave is closed."""
+    return _chosen_wave(waves, widget, "Every wave is closed.")
+
+
+def _chosen_wave(waves: dict[str, WaveSummary], widget: str, none: str) -> str | None:
+    """A wave chosen on a tab; None, and `none` said, when there is none to choose."""
     if not waves:
-        st.info("Every wave is closed.")
+        st.info(none)
         return None
     return st.selectbox(
         "Wave", list(waves), key=widget, format_func=lambda k: f"{k} · {waves[k].title}"
@@ -148,11 +159,9 @@ def _dates_form(waves: dict[str, WaveSummary]) -> None:
 def _threshold_form(waves: dict[str, WaveSummary]) -> None:
     """The fewest councils a published figure may describe: a policy on what leaves the
     audit, so it can be set on a closed wave too (its answers do not change)."""
-    if not waves:
-        st.info("No wave yet.")
+    key = _chosen_wave(waves, "threshold_wave", "No wave yet.")
+    if key is None:
         return
-    key = st.selectbox("Wave", list(waves), key="threshold_wave",
-                       format_func=lambda k: f"{k} · {waves[k].title}")  # fmt: skip
     wave = waves[key]
     with st.form("wave_threshold"):
         councils = st.number_input(
@@ -170,6 +179,36 @@ def _threshold_form(waves: dict[str, WaveSummary]) -> None:
             f"Wave {key}: a published figure about fewer than {int(councils)} {wave.members} "
             "is withheld.",
         )  # fmt: skip
+
+
+def _kept(wave: WaveSummary) -> str:
+    return f"{wave.retain_until:%d %b %Y}" if wave.retain_until else "No date set"
+
+
+def _retention_form(waves: dict[str, WaveSummary]) -> None:
+    """When the wave's personal data is erased: set on a closed wave too, since that is when
+    it matters."""
+    key = _chosen_wave(waves, "retention_wave", "No wave yet.")
+    if key is None:
+        return
+    wave = waves[key]
+    st.caption(
+        "After this date, `survey_cli.py privacy apply-retention --apply` erases the wave's "
+        "respondents' names, contact notes, interviewers' notes and verbatim answers, in the "
+        "answers, their history, the coded passages and the audit log. Closed answers, counts, "
+        "summaries and the audit log's rows remain, and the log still verifies. Without "
+        "`--apply` it lists what it would erase."
+    )
+    with st.form("wave_retention"):
+        day = st.date_input("Keep personal data until", value=wave.retain_until,
+                            format="DD/MM/YYYY")  # fmt: skip
+        clear = st.checkbox("No date (keep it until a date is set)", value=False)
+        submitted = st.form_submit_button("Save the retention date")
+    if submitted:
+        chosen = None if clear or not isinstance(day, dt.date) else day
+        said = f"until {chosen:%d %B %Y}" if chosen else "with no date"
+        _act(lambda s: set_retention(s, actor=actor(), wave_key=key, retain_until=chosen),
+             f"Wave {key}: personal data kept {said}.")  # fmt: skip
 
 
 def _close(waves: dict[str, WaveSummary]) -> None:

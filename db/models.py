@@ -66,6 +66,9 @@ class Wave(Base):
     closed_reason: Mapped[str | None] = mapped_column(Text)
     # Published figures about fewer councils than this are withheld (aggregation.disclosure).
     disclosure_threshold: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    # After this date the wave's respondents' names, contact notes, interviewers' notes and
+    # verbatim answers are erased (`services.retention`); None: no date set (migration 0018).
+    retain_until: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class SampleFrame(Base):

@@ -12,6 +12,7 @@ import re
 
 from sqlalchemy import Engine, text
 
+from db.audit_chain import ERASABLE
 from instrument.errors import SurveyError
 
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -41,6 +42,10 @@ def app_role_grants(role: str) -> list[str]:
         f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {quoted}",
     ]
     statements += [f"REVOKE UPDATE, DELETE, TRUNCATE ON {t} FROM {quoted}" for t in APPEND_ONLY]
+    # An erasure (UK GDPR) replaces written texts by the marker; the database's trigger refuses
+    # any other UPDATE, whoever asks (migration 0017).
+    erasable = ", ".join(ERASABLE)
+    statements += [f"GRANT UPDATE ({erasable}) ON {t} TO {quoted}" for t in APPEND_ONLY]
     statements += [
         f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {t} FROM {quoted}" for t in READ_ONLY
     ]

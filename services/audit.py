@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
-from db.audit_chain import GENESIS, ChainState, row_hash, walk
+from db.audit_chain import ERASE_ACTION, GENESIS, ChainState, erasures_in, row_hash, walk
 from db.models import AuditEvent, utcnow
 from services.actor import Actor
 
@@ -77,7 +77,11 @@ def _transaction(session: Session) -> object:
 
 
 def chain_state(db: Session | Connection) -> ChainState:
-    """The walk itself, unchecked, for `verify_chain` and for a restore before it commits."""
+    """The walk itself, unchecked, for `verify_chain` and for a restore before it commits: the
+    erasure rows' records first (an erased value is hashed by the digest they keep), then
+    every row in order."""
+    erased = db.scalars(select(AuditEvent.new_value).where(AuditEvent.action == ERASE_ACTION))
+    erasures = erasures_in(erased)
     query = select(AuditEvent.__table__).order_by(AuditEvent.id)
     rows = db.execute(query, execution_options={"yield_per": 1000}).mappings()
-    return walk(rows)
+    return walk(rows, erasures)

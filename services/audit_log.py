@@ -77,6 +77,8 @@ KINDS: dict[str, str] = {
     "sign": "Sign-in and sign-out",
     "backup": "Backups and restores",
     "demo": "The demo wave",
+    "privacy": "Personal data: erasure",
+    "audit": "The audit log itself",
 }
 # Every action the services write, in words people use. An action not listed (a row from an
 # older version) is shown by its code.
@@ -98,6 +100,9 @@ EVENTS: dict[str, str] = {
     "wave.close": "Wave closed",
     "wave.threshold": "Disclosure threshold set",
     "wave.recount": "Counters counted afresh",
+    "wave.retention": "Retention date set",
+    "audit.rehash": "Audit log hashed again",
+    "privacy.erase": "Personal data erased",
     "frame.load": "Sample frame loaded",
     "theme.create": "Theme added",
     "theme.change": "Theme changed",

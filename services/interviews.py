@@ -105,6 +105,7 @@ class WaveSummary:
     frame: str = "councils"
     member: str = "council"  # the frame's word for one respondent organisation
     disclosure_threshold: int = 5  # published figures about fewer councils are withheld
+    retain_until: dt.date | None = None  # personal data erased after this date
 
     @property
     def members(self) -> str:
@@ -136,6 +137,7 @@ def wave_summary_of(wave: Wave) -> WaveSummary:
         wave.frame,
         member_word(object_session(wave), wave.frame),
         wave.disclosure_threshold,
+        wave.retain_until,
     )
 
 

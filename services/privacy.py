@@ -36,11 +36,19 @@ CODERS = "Interviewers and analysts (coding); administrators"
 ADMINS = "Administrators"
 ADMINS_AND_OWNER = "Administrators; the account holder their own name"
 
-KEPT = "Kept with the wave for the life of the database: no retention date is applied yet"
+KEPT = "Kept with the wave for the life of the database"
+ERASED_AFTER = (
+    "Erased after the wave's retention date (`privacy apply-retention`; set on the Waves page "
+    "or with `privacy retention`)"
+)
 KEPT_ACCOUNT = "Kept while the account exists; a disabled account keeps it"
 KEPT_AUDIT = (
     "Kept for the life of the audit log, which is append-only and hash-chained: it cannot be "
     "edited or deleted"
+)
+KEPT_AUDIT_ERASED = (
+    "The row is kept for the life of the audit log; names, notes and verbatim answers in it "
+    "are erased after the wave's retention date, and the hash chain still verifies"
 )
 
 
@@ -63,7 +71,8 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field("interview", "respondent_name", "The name of the person interviewed", PERSONAL,
-          "To know whom the council put forward and to contact them again", STAFF_AND_OWN_COUNCIL),
+          "To know whom the council put forward and to contact them again",
+          STAFF_AND_OWN_COUNCIL, ERASED_AFTER),
     Field("interview", "respondent_role", "The respondent's post (e.g. Director of Social "
           "Work)", MAY_BE_PERSONAL, "The report counts answers by role; a post held by one "
           "person identifies them", STAFF_AND_OWN_COUNCIL),
@@ -80,23 +89,24 @@ FIELDS: tuple[Field, ...] = (
           PERSONAL, "Evidence of the council's validation", STAFF_AND_OWN_COUNCIL),
     Field("answer", "value", "Every answer: codes and figures, and the respondent's own words "
           "(each wave's free-text questions are listed below)", MAY_BE_PERSONAL,
-          "The survey itself", VERBATIM),
+          "The survey itself", VERBATIM, ERASED_AFTER),
     Field("answer", "note", "Interviewers' notes on answers", MAY_BE_PERSONAL,
-          "The audit team's working record", AUDIT_TEAM),
+          "The audit team's working record", AUDIT_TEAM, ERASED_AFTER),
     Field("answer", "updated_by", "Who saved the answer", PERSONAL,
           "Accountability for every change", STAFF_AND_OWN_COUNCIL),
     Field("answer_history", "old_value", "Earlier values of every answer, free text included",
-          MAY_BE_PERSONAL, "Nothing typed is ever lost; corrections can be traced", VERBATIM),
+          MAY_BE_PERSONAL, "Nothing typed is ever lost; corrections can be traced", VERBATIM,
+          ERASED_AFTER),
     Field("answer_history", "new_value", "Later values of every answer, free text included",
-          MAY_BE_PERSONAL, "As above", VERBATIM),
+          MAY_BE_PERSONAL, "As above", VERBATIM, ERASED_AFTER),
     Field("answer_history", "old_note", "Earlier interviewers' notes", MAY_BE_PERSONAL,
-          "As above", AUDIT_TEAM),
+          "As above", AUDIT_TEAM, ERASED_AFTER),
     Field("answer_history", "new_note", "Later interviewers' notes", MAY_BE_PERSONAL,
-          "As above", AUDIT_TEAM),
+          "As above", AUDIT_TEAM, ERASED_AFTER),
     Field("answer_history", "changed_by", "Who changed the answer", PERSONAL,
           "Accountability for every change", STAFF_AND_OWN_COUNCIL),
     Field("contact_attempt", "note", "Notes on calls (e.g. 'spoke to PA, call back Tuesday')",
-          MAY_BE_PERSONAL, "Arranging the interview", AUDIT_TEAM),
+          MAY_BE_PERSONAL, "Arranging the interview", AUDIT_TEAM, ERASED_AFTER),
     Field("contact_attempt", "recorded_by", "Who recorded the call", PERSONAL,
           "Accountability", AUDIT_TEAM),
     Field("review_item", "comment", "A council's comment asking for a correction",
@@ -108,7 +118,8 @@ FIELDS: tuple[Field, ...] = (
     Field("review_item", "resolved_by", "Who resolved it", PERSONAL, "As above",
           STAFF_AND_OWN_COUNCIL),
     Field("coding", "passage", "Words of an answer marked as a theme or quote", MAY_BE_PERSONAL,
-          "Findings from the open answers; approved quotes are published by role only", CODERS),
+          "Findings from the open answers; approved quotes are published by role only", CODERS,
+          ERASED_AFTER),
     Field("coding", "coder", "Who coded it", PERSONAL, "Agreement between coders", CODERS),
     Field("coding", "approved_by", "Who approved a quote", PERSONAL,
           "A second person approves every published quote", CODERS),
@@ -140,11 +151,11 @@ FIELDS: tuple[Field, ...] = (
     Field("audit_event", "target", "What it was done to (a council, an account by name)",
           PERSONAL, "As above", ADMINS, KEPT_AUDIT),
     Field("audit_event", "old_value", "Values before each change, free text included",
-          MAY_BE_PERSONAL, "As above", ADMINS, KEPT_AUDIT),
+          MAY_BE_PERSONAL, "As above", ADMINS, KEPT_AUDIT_ERASED),
     Field("audit_event", "new_value", "Values after each change", MAY_BE_PERSONAL, "As above",
-          ADMINS, KEPT_AUDIT),
+          ADMINS, KEPT_AUDIT_ERASED),
     Field("audit_event", "reason", "Reasons typed for changes", MAY_BE_PERSONAL, "As above",
-          ADMINS, KEPT_AUDIT),
+          ADMINS, KEPT_AUDIT_ERASED),
     Field("wave", "closed_by", "Who closed a wave", PERSONAL, "Accountability",
           STAFF_AND_OWN_COUNCIL),
     Field("wave", "closed_reason", "Why, as typed", MAY_BE_PERSONAL, "Accountability",
@@ -164,7 +175,7 @@ NOT_PERSONAL: frozenset[tuple[str, str]] = frozenset(
         "council_alias": "id council_id alias match_key kind",
         "sample_frame": "key title member created_at",
         "wave": "id key title instrument instrument_text instrument_sha256 frame "
-        "fieldwork_start fieldwork_end created_at closed_at disclosure_threshold",
+        "fieldwork_start fieldwork_end created_at closed_at disclosure_threshold retain_until",
         "account": "id role council_id active created_at can_read_verbatim",
         "interview": "id wave_id council_id status appointment_at interview_date version "
         "updated_at validated_at",
@@ -216,7 +227,7 @@ def data_inventory(session: Session, *, actor: Actor) -> list[InventoryRow]:
                     f"answer.value: {question_name(variable)} ({variable.id}), wave {wave.key}",
                     "The respondent's own words", MAY_BE_PERSONAL,
                     "The survey's open answers: themes and quotes in the report", VERBATIM,
-                    KEPT,
+                    ERASED_AFTER,
                 ))  # fmt: skip
     return rows
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -117,10 +119,26 @@ def set_disclosure_threshold(
     if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
         raise WaveProblem(f"the disclosure threshold must be a whole number from {MIN_THRESHOLD} "
                           f"to {MAX_THRESHOLD}, not {threshold}")  # fmt: skip
-    old = wave.disclosure_threshold
-    wave.disclosure_threshold = threshold
-    audit.record(session, actor=actor, action="wave.threshold", target=f"wave {wave_key}",
-                 old=str(old), new=str(threshold))  # fmt: skip
+    return change_setting(session, actor=actor, wave=wave, action="wave.threshold",
+                          name="disclosure_threshold", value=threshold, said=str)  # fmt: skip
+
+
+def change_setting(
+    session: Session,
+    *,
+    actor: Actor,
+    wave: Wave,
+    action: str,
+    name: str,
+    value: object,
+    said: Callable[[Any], str],
+) -> WaveSummary:
+    """Set one of the wave's policies (a threshold, a retention date), log old and new in
+    words (`said`), and commit."""
+    old = getattr(wave, name)
+    setattr(wave, name, value)
+    audit.record(session, actor=actor, action=action, target=f"wave {wave.key}",
+                 old=said(old), new=said(value))  # fmt: skip
     session.commit()
     return wave_summary_of(wave)
 

@@ -48,7 +48,7 @@ def test_the_waves_are_listed_with_their_pinned_schedule(app_db: Engine) -> None
         {"Key": "2011", "Title": "Commissioning social care 2011", "Surveys": "councils",
          "Schedule": "schedule_2011",
          "SHA-256": SHA[:12], "Fieldwork": "open to open", "Withheld below": 5,
-         "State": "Open"},
+         "Personal data kept until": "No date set", "State": "Open"},
     ]  # fmt: skip
 
 
@@ -67,6 +67,29 @@ def test_the_publication_threshold_is_set_per_wave_and_logged(app_db: Engine) ->
     with Session(app_db) as s:
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "wave.threshold")).one()
         assert (event.old_value, event.new_value, event.target) == ("5", "3", "wave 2011")
+
+
+def test_the_retention_date_is_set_shown_and_logged(
+    app_db: Engine,
+) -> None:
+    at = open_waves()
+    retention = form(at, "wave_retention")
+    retention.date_input[0].set_value(dt.date(2031, 3, 31))
+    retention.button[0].click()
+    at.run()
+
+    assert not at.exception, at.exception
+    assert [read(s) for s in at.success] == ["Wave 2011: personal data kept until 31 March 2031."]
+    assert listed(at)[0]["Personal data kept until"] == "31 Mar 2031"
+    with Session(app_db) as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "wave.retention")).one()
+        assert (event.old_value, event.new_value) == ("no date", "2031-03-31")
+
+    retention = form(at, "wave_retention")
+    retention.checkbox[0].check()
+    retention.button[0].click()
+    at.run()
+    assert listed(at)[0]["Personal data kept until"] == "No date set"
 
 
 def test_create_a_wave_from_the_shipped_schedule(app_db: Engine) -> None:

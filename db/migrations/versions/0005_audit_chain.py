@@ -18,7 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from db.audit_chain import GENESIS, row_hash
+from db.audit_chain import GENESIS
+from db.audit_chain import row_hash_v1 as row_hash  # the version this migration wrote
 
 revision: str = "0005"
 down_revision: str | None = "0004"
