@@ -397,19 +397,31 @@ def cmd_privacy_retention(engine: Engine, args: argparse.Namespace) -> int:
 
 def cmd_privacy_apply_retention(engine: Engine, args: argparse.Namespace) -> int:
     """Erase what every wave past its retention date holds; a dry run unless --apply."""
-    from services.retention import apply_retention
+    from services.retention import apply_retention, disable_unused, unused_accounts
 
     today = _date_argument(args.today) or dt.date.today()
     with Session(engine) as session:
         plans = apply_retention(session, actor=args.actor, today=today, dry_run=not args.apply)
+        if args.apply:
+            unused, kept = disable_unused(session, actor=args.actor, today=today,
+                                          days=args.unused_days)  # fmt: skip
+        else:
+            unused, kept = unused_accounts(session, actor=args.actor, today=today,
+                                           days=args.unused_days), []  # fmt: skip
     if not plans:
         print(f"No wave's retention date has passed ({today:%d %B %Y}): nothing to erase.")
     for plan in plans:
         verb = "Erased" if args.apply else "Would erase"
         found = "; ".join(plan.lines()) or "nothing left to erase"
         print(f"Wave {plan.wave_key} (kept until {plan.retain_until}): {verb} {found}.")
-    if plans and not args.apply:
-        print("A dry run: nothing was changed. Run again with --apply to erase.")
+    verb = "Disabled" if args.apply else "Would disable"
+    if unused:
+        print(f"{verb} {len(unused)} account(s) not signed in with for {args.unused_days} days: "
+              + ", ".join(unused) + ".")  # fmt: skip
+    for account in kept:
+        print(f"Kept {account}.")
+    if (plans or unused) and not args.apply:
+        print("A dry run: nothing was changed. Run again with --apply to erase and disable.")
     return 0
 
 
@@ -707,11 +719,14 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("date", help="YYYY-MM-DD, or 'none' to clear it")
     apply = privacy(
         "apply-retention", cmd_privacy_apply_retention,
-        "erase the personal data of every wave past its retention date (a dry run unless "
-        "--apply); closed answers, counts, summaries and the audit log's rows remain",
+        "erase the personal data of every wave past its retention date, and disable accounts "
+        "unused for a year (a dry run unless --apply); closed answers, counts, summaries and "
+        "the audit log's rows remain",
     )  # fmt: skip
     apply.add_argument("--apply", action="store_true", help="erase (without it: say what)")
     apply.add_argument("--today", help="YYYY-MM-DD: as if today were this day")
+    apply.add_argument("--unused-days", type=int, default=365, metavar="DAYS",
+                       help="disable accounts unused this long (default 365)")  # fmt: skip
     find = privacy("find", cmd_privacy_find,
                    "everything held about a person (a respondent, an interviewer, an account "
                    "holder), to give them")  # fmt: skip

@@ -93,7 +93,7 @@ def closed_variables(instrument: Instrument) -> tuple[Variable, ...]:
     )
 
 
-def counts_frame(rows: Iterable[tuple[str, str | None, bool, int]]) -> pd.DataFrame:
+def counts_frame(rows: Iterable[CountRow]) -> pd.DataFrame:
     """A counts table from (variable_id, value, applies, interviews) rows; values stay objects
     (None for blank) rather than becoming pandas strings with NaN."""
     columns = list(zip(*rows, strict=True)) or [(), (), (), ()]
@@ -106,12 +106,19 @@ def counts_frame(rows: Iterable[tuple[str, str | None, bool, int]]) -> pd.DataFr
     )
 
 
-def tally_from_counts(instrument: Instrument, counts: pd.DataFrame) -> dict[str, Tally]:
-    """Every closed variable's tally (derived bands right after their percent source)."""
+CountRow = tuple[str, str | None, bool, int]  # a counts table's row, as COUNT_COLUMNS
+
+
+def tally_from_counts(
+    instrument: Instrument, counts: pd.DataFrame | Iterable[CountRow]
+) -> dict[str, Tally]:
+    """Every closed variable's tally (derived bands right after their percent source), from a
+    counts table or its rows (the counters' few hundred need no DataFrame)."""
     asked: dict[str, Histogram] = defaultdict(dict)
     skipped: Counter[str] = Counter()
-    columns = (counts[name].tolist() for name in COUNT_COLUMNS)
-    for variable_id, value, applies, n in zip(*columns, strict=True):
+    if isinstance(counts, pd.DataFrame):
+        counts = zip(*(counts[name].tolist() for name in COUNT_COLUMNS), strict=True)
+    for variable_id, value, applies, n in counts:
         if not applies:
             skipped[variable_id] += int(n)
             continue

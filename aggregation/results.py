@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from aggregation.counts import tally_from_counts
+from aggregation.counts import CountRow, tally_from_counts
 from aggregation.disclosure import (
     FilterRefused,
     View,
@@ -193,7 +193,7 @@ def wave_report(
     wave_key: str,
     instrument: Instrument,
     statuses: Mapping[str, int],
-    counts: pd.DataFrame,
+    counts: pd.DataFrame | Iterable[CountRow],
     *,
     view: View,
     counted: int,

@@ -41,7 +41,11 @@ ERASED_AFTER = (
     "Erased after the wave's retention date (`privacy apply-retention`; set on the Waves page "
     "or with `privacy retention`)"
 )
-KEPT_ACCOUNT = "Kept while the account exists; a disabled account keeps it"
+KEPT_ACCOUNT = (
+    "Kept while the account exists; an account unused for a year is disabled (`privacy "
+    "apply-retention`), and keeps it; a person's request erases or pseudonymises it (`privacy "
+    "erase`)"
+)
 KEPT_AUDIT = (
     "Kept for the life of the audit log, which is append-only and hash-chained: it cannot be "
     "edited or deleted"

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregation.compare import WaveComparison, compare_waves
-from aggregation.counts import counts_frame, tally_from_counts
+from aggregation.counts import CountRow, counts_frame, tally_from_counts
 from aggregation.disclosure import View, withhold_within
 from aggregation.results import (
     NO_ROLE,
@@ -162,16 +162,16 @@ def load_report(
 
 def counts_table(
     lines: Iterable[CountLine], respondent_roles: list[str] | None, view: View
-) -> pd.DataFrame:
-    """The counts table (`aggregation.counts`) of the count lines in the view (validated
-    councils only unless the draft) and of the chosen roles (None: all)."""
+) -> list[CountRow]:
+    """The counts table's rows (`aggregation.counts`) of the count lines in the view
+    (validated councils only unless the draft) and of the chosen roles (None: all)."""
     summed: dict[tuple[str, str | None, bool], int] = defaultdict(int)
     for group, variable_id, value, applies, n in lines:
         if (view.draft or group.validated) and (
             respondent_roles is None or group.respondent_role in respondent_roles
         ):
             summed[variable_id, value, applies] += n
-    return counts_frame((*key, n) for key, n in summed.items() if n)
+    return [(*key, n) for key, n in summed.items() if n]
 
 
 def _one_role(
@@ -244,7 +244,8 @@ def wave_counts(
         lines = reference_lines(connection, pinned(wave), wave.id)
     else:
         lines = counted_lines(connection, wave.id)
-    return counts_table(lines, respondent_roles, publication_view(wave, include_unvalidated))
+    view = publication_view(wave, include_unvalidated)
+    return counts_frame(counts_table(lines, respondent_roles, view))
 
 
 def wave_data_version(session: Session, *, actor: Actor, wave_key: str) -> str:

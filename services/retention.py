@@ -14,11 +14,12 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db.audit_chain import ERASED
 from db.models import (
+    Account,
     Answer,
     AnswerHistory,
     AuditEvent,
@@ -29,6 +30,7 @@ from db.models import (
 )
 from instrument.errors import SurveyError
 from instrument.model import RESERVED_CODES
+from services.accounts import AccountProblem, disable_account
 from services.actor import Actor
 from services.erasure import erase_audit_values
 from services.interviews import WaveSummary, get_wave, pinned
@@ -209,3 +211,34 @@ def erase(session: Session, *, actor: Actor, plan: RetentionPlan, why: str) -> N
     erase_audit_values(session, actor=actor, values=plan.audit_values,
                        target=f"wave {plan.wave_key}", summary=", ".join(plan.lines()),
                        why=why)  # fmt: skip
+
+
+UNUSED_DAYS = 365  # an account nobody has signed in with for a year is disabled
+
+
+def unused_accounts(
+    session: Session, *, actor: Actor, today: dt.date, days: int = UNUSED_DAYS
+) -> list[str]:
+    """Active accounts not signed in with for `days` (never: since they were made)."""
+    require(session, actor, "manage accounts", target="retention")
+    since = dt.datetime.combine(today - dt.timedelta(days=days), dt.time())
+    last = func.coalesce(Account.last_sign_in, Account.created_at)
+    return list(session.scalars(
+        select(Account.username).where(Account.active, last < since).order_by(Account.username)
+    ))  # fmt: skip
+
+
+def disable_unused(
+    session: Session, *, actor: Actor, today: dt.date, days: int = UNUSED_DAYS
+) -> tuple[list[str], list[str]]:
+    """Disable each unused account, logged as any disabling is; (disabled, kept and why): the
+    last active administrator is kept."""
+    disabled, kept = [], []
+    for username in unused_accounts(session, actor=actor, today=today, days=days):
+        try:
+            disable_account(session, actor=actor, username=username,
+                            reason=f"retention: not signed in with for {days} days")  # fmt: skip
+            disabled.append(username)
+        except AccountProblem as why:
+            kept.append(f"{username} ({why})")
+    return disabled, kept

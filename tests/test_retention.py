@@ -117,3 +117,30 @@ def test_a_retention_date_before_fieldwork_ends_is_refused(engine: Engine) -> No
                             end=dt.date(2011, 6, 30))  # fmt: skip
         with pytest.raises(RetentionProblem, match="until fieldwork ends"):
             set_retention(s, actor=ADMIN, wave_key="2011", retain_until=dt.date(2011, 5, 1))
+
+
+def test_accounts_unused_for_a_year_are_disabled_but_never_the_last_administrator(
+    engine: Engine, cli_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from services.accounts import add_account
+    from survey_cli import main
+
+    with Session(engine) as s:
+        for username, role in (("ada", "admin"), ("ilona", "interviewer"), ("una", "auditor")):
+            add_account(s, actor=ADMIN, username=username, role=role,
+                        password="a long test password")  # fmt: skip
+        s.execute(text("UPDATE account SET last_sign_in = :at WHERE username = 'una'"),
+                  {"at": dt.datetime(2027, 5, 1)})  # fmt: skip
+        s.commit()
+    later = ["privacy", "apply-retention", "--today", "2028-01-01"]
+
+    assert main(later) == 0
+    said = capsys.readouterr().out
+    assert "Would disable 2 account(s) not signed in with for 365 days: ada, ilona." in said
+    assert main([*later, "--apply"]) == 0
+    said = capsys.readouterr().out
+    assert "Disabled 1 account(s) not signed in with for 365 days: ilona." in said
+    assert "Kept ada (ada is the last active administrator and cannot be disabled)." in said
+    with Session(engine) as s:
+        active = dict(s.execute(text("SELECT username, active FROM account")).all())
+    assert active == {"ada": True, "ilona": False, "una": True}
