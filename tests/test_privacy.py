@@ -9,12 +9,12 @@ import io
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 import survey_cli
 from app_pages.navigation import ROLE_PAGES
-from db.models import Base
+from db.models import Base, Interview
 from instrument.loader import instrument_named
 from instrument.vocabulary import Role
 from services.actor import Actor
@@ -96,3 +96,42 @@ def test_the_personal_data_page_for_administrators(app_db: Engine) -> None:
     assert len(at.table[0].value) < everything
     assert read(at.caption[0]).startswith(f"{everything} places: ")
     assert [b.label for b in at.get("download_button")] == ["The inventory (CSV)"]
+
+
+def test_a_persons_data_found_handed_over_and_erased_from_the_page(app_db: Engine) -> None:
+    from services.interviews import update_details
+    from tests.conftest import INTERVIEWER, interview_id_of
+
+    with Session(app_db) as s:
+        update_details(s, actor=INTERVIEWER, interview_id=interview_id_of(app_db, "S12000047"),
+                       respondent_name="Morag Blackwood")  # fmt: skip
+    at = app_as("admin")
+    at.run()
+    at.switch_page("app_pages/privacy.py").run()
+    finder = next(f for f in at.get("form") if f.proto.form.form_id == "privacy_find")
+    finder.text_input[0].input("Morag Blackwood")
+    finder.button[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    shown = at.dataframe[0].value
+    assert "interview.respondent_name" in set(shown["Where"])
+    assert set(shown["Value"]) >= {"Morag Blackwood"}
+    assert [b.label for b in at.get("download_button")][1:] == [
+        "All of it (JSON)", "All of it, to read (Markdown)"]  # fmt: skip
+
+    eraser = next(f for f in at.get("form") if f.proto.form.form_id == "privacy_erase")
+    eraser.text_input[0].input("asked in writing")
+    eraser.button[0].click()
+    at.run()
+    assert [read(e) for e in at.error] == [
+        "Check each value is this person's, then tick the box: nothing was changed."]
+    eraser = next(f for f in at.get("form") if f.proto.form.form_id == "privacy_erase")
+    eraser.checkbox[0].check()
+    eraser.button[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    assert read(at.success[0]).endswith("were erased; the audit log still verifies.")
+    with Session(app_db) as s:
+        names = s.scalars(select(Interview.respondent_name).where(
+            Interview.respondent_name.is_not(None))).all()  # fmt: skip
+    assert names == ["[erased]"]
