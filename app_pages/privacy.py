@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from app_pages.common import act, actor, session, show_notice
+from app_pages.common import act, actor, literal, session, show_notice
 from services.privacy import COLUMNS, MAY_BE_PERSONAL, PERSONAL, data_inventory, inventory_csv
 from services.subject import SubjectFindings, erase_person, find_person, pseudonym_for
 
@@ -63,7 +63,7 @@ def _person() -> None:
     found: SubjectFindings | None = st.session_state.get(FOUND)
     if found is None:
         return
-    terms = ", ".join(f"“{t}”" for t in found.searched_for)
+    terms = literal(", ".join(f"“{t}”" for t in found.searched_for))  # as typed, not Markdown
     if not found.found:
         st.info(f"Nothing held names {terms}.")
         return

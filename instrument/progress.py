@@ -63,11 +63,9 @@ def question_title(variable: Variable) -> str:
 
 def question_name(variable: Variable) -> str:
     """A question as lists name it: "Q11a SWIA guide usefulness", or its label or id."""
-    return (
-        f"{variable.display_number} {variable.label}"
-        if variable.number
-        else variable.label or variable.id
-    )
+    if variable.number:  # a numbered question without a short label is named by its number
+        return f"{variable.display_number} {variable.label or ''}".strip()
+    return variable.label or variable.id
 
 
 def routing_text(instrument: Instrument, variable_id: str) -> str | None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregation.themes import PublishedQuote
+from db.audit_chain import ERASED
 from db.models import Coding, Council, Interview, Theme, utcnow
 from instrument.schedule import Instrument
 from instrument.values import ValueProblem
@@ -88,6 +89,7 @@ def published_quotes(
         .join(Theme, Theme.id == Coding.theme_id)
         .where(Interview.wave_id == wave.id, Interview.validated_at.is_not(None))
         .where(Coding.quote.is_(True), Coding.approved_by.is_not(None))
+        .where(Coding.passage != ERASED)  # its words erased (retention, a person's request)
         .order_by(Coding.variable_id, Theme.name_key, Coding.interview_id, Coding.start_offset)
     )
     if interview_id is not None:

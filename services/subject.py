@@ -158,7 +158,8 @@ def erase_person(
         table = Base.metadata.tables[held.field.table]
         column: Column[str] = table.c[held.field.column]
         # An account's sign-in name stays unique: each person's own stand-in, even erased.
-        replaced_by = pseudonym_for(person) if held.field.where == "account.username" else stand_in
+        sign_in_name = (held.field.table, held.field.column) == ("account", "username")
+        replaced_by = pseudonym_for(person) if sign_in_name else stand_in
         new = pattern.sub(replaced_by, held.value)
         if pattern.fullmatch(held.value.strip()):
             new = replaced_by

@@ -117,3 +117,23 @@ def test_the_quote_in_the_supplement__on_the_dashboard__and_on_our_submission(
     ours.run()
     assert not ours.exception, ours.exception
     assert f"{said} (External training)" in [t.value for t in ours.text]
+
+
+def test_a_quote_whose_words_retention_erased_is_no_longer_published(
+    engine: Engine, candidate: tuple[int, int]
+) -> None:
+    import datetime as dt
+
+    from services.retention import apply_retention, set_retention
+
+    interview, coding = candidate
+    admin = Actor("ada", "admin")
+    with Session(engine) as s:
+        approve_quote(s, actor=SECOND, coding_id=coding)
+    with Session(engine) as s:
+        validate_submission(s, actor=account(engine, "council", council=FIFE),
+                            interview_id=interview)  # fmt: skip
+        assert [q.passage for q in published_quotes(s, actor=AUDITOR, wave_key="2011")] == [WORDS]
+        set_retention(s, actor=admin, wave_key="2011", retain_until=dt.date(2027, 1, 1))
+        apply_retention(s, actor=admin, today=dt.date(2027, 6, 1), dry_run=False)
+        assert published_quotes(s, actor=AUDITOR, wave_key="2011") == []
