@@ -395,18 +395,21 @@ def _after(session: Session, pending: _Pending) -> Counts:
             unread.append(interview_id)
             continue
         row = {name: getattr(interview, name) for name in READ}
+        ours = changed.get(interview_id, {})
         if row["status"] != COMPLETED:
             after.add(contribution(None, row, {}))
-        elif held is None or held.answers is None or held.row["wave_id"] != row["wave_id"]:
+        elif (held is None or held.answers is None or held.row["wave_id"] != row["wave_id"]
+              or not all(inspect(a).persistent for a in ours.values())):  # fmt: skip
+            # Not read before it was completed, or an answer deleted, or one whose write a
+            # rolled-back savepoint took with it: the database says what stands.
             unread.append(interview_id)
         else:
             answers = dict(held.answers)
-            for variable_id, answer in changed.get(interview_id, {}).items():
-                value = None if inspect(answer).was_deleted else answer.value
-                if value is None:
+            for variable_id, answer in ours.items():
+                if answer.value is None:
                     answers.pop(variable_id, None)
                 else:
-                    answers[variable_id] = value or NONE
+                    answers[variable_id] = answer.value or NONE
             after.add(contribution(held.instrument, row, answers))
     after.add(read_contributions(session.connection(), unread))
     return after

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from db.counters import Counts, reference_counts, stored_counts
-from db.models import AnswerCount, AuditEvent, Council, Interview, Wave
+from db.models import Answer, AnswerCount, AuditEvent, Council, Interview, Wave
 from instrument.errors import SurveyError
 from instrument.loader import instrument_named
 from instrument.model import DONT_KNOW, NO_ANSWER
@@ -246,3 +246,28 @@ def test_the_demo_refill_and_a_restore_leave_the_counters_true(
     with Session(other) as s:
         assert_counters_true(s, DEMO_WAVE)
         assert_counters_true(s, WAVE)
+
+
+def test_a_change_a_rolled_back_savepoint_took_with_it_is_not_counted(filled: Session) -> None:
+    """The counters follow what commits: an answer written inside a savepoint that is rolled
+    back (nothing in the services does it today; the session's events must not care)."""
+    code = next(r["council_code"] for r in ROWS if r["status"] == "completed")
+    interview = filled.get(Interview, interview_of(filled, code))
+    assert interview is not None and interview.status == "completed"
+    mine = (Answer.interview_id == interview.id, Answer.variable_id == "q11_swia_used")
+    kept = filled.scalars(select(Answer).where(*mine)).one()
+    kept.value = "no" if kept.value == "yes" else "yes"  # changes that commit
+    gone = (Answer.interview_id == interview.id, Answer.variable_id == "q16_benchmarking")
+    filled.delete(filled.scalars(select(Answer).where(*gone)).one())
+    filled.flush()
+    savepoint = filled.begin_nested()
+    filled.add(Answer(interview_id=interview.id, variable_id="q16_benchmarking", value="yes",
+                      version=1, updated_by="test"))  # fmt: skip
+    parent = (Answer.interview_id == interview.id, Answer.variable_id == "q20_tendered_recently")
+    routing = filled.scalars(select(Answer).where(*parent)).one()
+    filled.delete(routing)  # a routing parent gone, and a value changed, then taken back
+    kept.value = DONT_KNOW
+    filled.flush()
+    savepoint.rollback()
+    filled.commit()
+    assert_counters_true(filled)
