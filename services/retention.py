@@ -111,13 +111,11 @@ def retention_plan(session: Session, wave: Wave) -> RetentionPlan:
     """Every value of the wave that retention erases and that is not erased yet."""
     in_wave = select(Interview.id).where(Interview.wave_id == wave.id)
     verbatim = sorted(pinned(wave).verbatim_ids)
-    words = _not_erased_words
-
     def ids(
         column: InstrumentedAttribute[str | None], *where: ColumnElement[bool]
     ) -> tuple[int, ...]:
         table = column.class_
-        query = select(table.id).where(words(column), *where).order_by(table.id)
+        query = select(table.id).where(_not_erased_words(column), *where).order_by(table.id)
         return tuple(session.scalars(query))
 
     said = Answer.variable_id.in_(verbatim)
