@@ -13,13 +13,14 @@ CSV is read line by line and a sheet row by row, so neither is ever held whole a
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
+import itertools
+import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from flatfile.cells import protect, unprotect
 from instrument.errors import SurveyError
@@ -39,7 +40,10 @@ MAX_FILE_BYTES = 32 * 1024 * 1024
 BLANK_ROWS_PER_ROW = 20
 MAX_COLUMN_NAME = 100  # no column the survey uses has a longer name
 SHOWN = 30  # characters of the file's own text repeated in a message
-CSV_FIELD_LIMIT = 2**31 - 1  # no limit here: the importer refuses a long cell by row and column
+# A cell no valid file holds (a wave's longest answer is 20,000 characters; the importer
+# refuses a long cell by row and column): what a quote never closed runs into first.
+CSV_FIELD_LIMIT = MAX_FILE_BYTES
+MAX_LINE_BYTES = 2 * MAX_FILE_BYTES  # a line of the file: a whole row at its longest is 8 MB
 SAVE_AS_CSV = "in Excel choose Save As › 'CSV UTF-8 (Comma delimited)'"
 SEPARATORS = {
     ";": "semicolons (Excel's regional CSV)",
@@ -91,30 +95,114 @@ def read_table(data: bytes, filename: str = "", *, max_rows: int, max_columns: i
             f"the file is larger than {MAX_FILE_BYTES // 2**20} MB, more than a whole wave with "
             "every answer at its longest needs; check that this is the right file"
         )
-    if not data.strip():
+    stream = open_table(io.BytesIO(data), filename, max_rows=max_rows, max_columns=max_columns)
+    rows: list[list[str]] = []
+    problems: dict[tuple[int, int], str] = {}
+    with_data, blank = 0, list[str]()  # blank rows share one empty list
+    for cells, why in stream.rows:
+        if any(c.strip() for c in cells):
+            with_data += 1
+            if with_data > max_rows:
+                return Table(stream.header, rows, problems, more_rows=True)
+        else:
+            cells = blank
+        problems |= {(len(rows), c): reason for c, reason in why.items()}
+        rows.append(cells)
+    while rows and rows[-1] is blank:
+        rows.pop()
+    return Table(stream.header, rows, problems)
+
+
+# One row of a file as read: its cells as text, and why a cell's text is not what was typed
+# (a formula, a spreadsheet error), by column index.
+Record = tuple[list[str], dict[int, str]]
+_HEAD = 1_048_576  # what is read first, to tell the format and refuse the wrong kind of text
+_NO_PROBLEMS: dict[int, str] = {}
+
+
+@dataclass
+class TableStream:
+    """A file's first row, and its rows after it, read as they are asked for: the import's
+    way, so that no file is held whole however many rows it has. Rows are checked as they
+    are read (`UnreadableFile` may come from the iterator); blank rows come too, and a file
+    running on with no more than `BLANK_ROWS_PER_ROW` blank rows per row allowed is refused."""
+
+    header: list[str]
+    rows: Iterator[Record]
+    size: int | None = None  # the file's bytes, when known: for a progress bar
+    read: Callable[[], int] = lambda: 0  # the bytes read so far
+
+
+def open_table(
+    source: BinaryIO, filename: str = "", *, max_rows: int, max_columns: int
+) -> TableStream:
+    """Start reading a CSV or XLSX file (by its first bytes) from a binary file: the first
+    row now, the rest as asked for. A workbook is read whole (at most `MAX_FILE_BYTES`; a
+    wave too big for that goes as CSV, which has no limit but the disk)."""
+    head = source.read(_HEAD)
+    if not head.strip():
         raise UnreadableFile("the file is empty")
-    if not data.strip(b"\x00"):
+    if not head.strip(b"\x00"):
         raise UnreadableFile(
             "the file holds nothing but zero bytes, as a copy that failed leaves; "
             "copy or save it again"
         )
-    if data.startswith(_OLD_EXCEL):
+    if head.startswith(_OLD_EXCEL):
         raise UnreadableFile(
             "the file is an Excel 97-2003 workbook (.xls), which is not read here; "
             "in Excel choose Save As › 'Excel Workbook (*.xlsx)'"
         )
-    if data.startswith(_ZIP):
-        from flatfile.xlsx import read_xlsx
+    if head.startswith(_ZIP):
+        data = head + source.read(MAX_FILE_BYTES + 1 - len(head))
+        if len(data) > MAX_FILE_BYTES:
+            raise UnreadableFile(
+                f"the workbook is larger than {MAX_FILE_BYTES // 2**20} MB; a wave this large "
+                f"is imported as CSV, which has no size limit: {SAVE_AS_CSV}"
+            )
+        from flatfile.xlsx import xlsx_records  # openpyxl: loaded only for a workbook
 
-        table = read_xlsx(data, max_rows, max_columns)
+        records: Iterator[Record] = xlsx_records(data, max_rows, max_columns)
+        empty = "the first sheet is empty"
     elif filename.lower().endswith((".xlsx", ".xlsm")):
-        raise UnreadableFile(_not_a_workbook(data, filename))
+        raise UnreadableFile(_not_a_workbook(head, filename))
     else:
-        table = _read_csv(data, max_rows, max_columns)
-    if not any(cell.strip() for cell in table.header):
+        _refuse_utf16(head)
+        _refuse_other_separator(head)
+        reading = _CsvReading(source, head, max_columns)
+        records, empty = iter(reading), "the file is empty"
+    header_cells, _ = next(records, ([], _NO_PROBLEMS))
+    header = [c.strip() for c in header_cells]
+    if not any(header):
+        ahead = _blank_rows(records, max_rows)
+        if not any(any(c.strip() for c in cells) for cells, _ in ahead):
+            raise UnreadableFile(empty)
         raise UnreadableFile("the first row is empty: it must hold the column names")
-    _refuse_odd_names(table.header)
-    return table
+    _refuse_odd_names(header)
+    stream = TableStream(header, _blank_rows(records, max_rows))
+    if not head.startswith(_ZIP):
+        stream.size, stream.read = _size(source), reading.tell
+    return stream
+
+
+def _blank_rows(records: Iterator[Record], max_rows: int) -> Iterator[Record]:
+    """The rows, refusing a file that runs on blank: more than `BLANK_ROWS_PER_ROW` rows for
+    each row with data allowed (the file is then far longer than any wave it could be)."""
+    with_data = blank = 0
+    for cells, why in records:
+        if any(c.strip() for c in cells):
+            with_data += 1
+        else:
+            blank += 1
+            if 1 + with_data + blank > max_rows * BLANK_ROWS_PER_ROW:  # the first row too
+                raise mostly_blank(1 + with_data + blank, with_data)
+        yield cells, why
+
+
+def _size(source: BinaryIO) -> int | None:
+    try:
+        return os.fstat(source.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return len(source.getbuffer()) if isinstance(source, io.BytesIO) else None
 
 
 def shown(text: str) -> str:
@@ -178,25 +266,9 @@ def _write_csv(header: list[str], rows: list[list[str]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _read_csv(data: bytes, max_rows: int, max_columns: int) -> Table:
-    _refuse_utf16(data)
-    _refuse_other_separator(data)
-    _refuse_not_utf8(data)
-    csv.field_size_limit(CSV_FIELD_LIMIT)
-    records, more_rows = _csv_records(data, max_rows, max_columns)
-    while records and not any(c.strip() for c in records[-1]):
-        records.pop()
-    if not records:
-        raise UnreadableFile("the file is empty")
-    header = [c.strip() for c in records[0]]
-    return Table(
-        header, [[unprotect(c) for c in r] if r else r for r in records[1:]], more_rows=more_rows
-    )
-
-
 def _refuse_other_separator(data: bytes) -> None:
     """Excel's regional CSV (semicolons) or a tab-separated file: say so before anything else."""
-    start = data[:1_048_576]  # a header longer than this is refused for its columns anyway
+    start = data[:_HEAD]  # a header longer than this is refused for its columns anyway
     first_line = re.split(rb"\r|\n", start, maxsplit=1)[0].decode("utf-8", errors="replace")
     commas = first_line.count(",")
     for separator, described in SEPARATORS.items():
@@ -223,102 +295,140 @@ def _refuse_utf16(data: bytes) -> None:
         )
 
 
-def _refuse_not_utf8(data: bytes) -> None:
-    """Checked a megabyte at a time, so the text is never held whole just to be checked."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    chunk = 1_048_576
-    for start in range(0, len(data), chunk):
+class _CsvReading:
+    """A CSV file's records, a line at a time from a binary file, so the decoded text exists
+    one record at a time. Strict reading finds a quote that is never closed; any other slip
+    of quoting is read as spreadsheets read it (the file is read again from its start, not
+    strictly, passing over the records already given). A byte that is not UTF-8, a quote
+    never closed and a runaway line are each refused naming their row and column."""
+
+    def __init__(self, source: BinaryIO, head: bytes, max_columns: int) -> None:
+        self.source, self.head, self.max_columns = source, head, max_columns
+        self.given = 0  # records given so far
+        self.names: list[str] = []  # the first record's, to name a column in a message
+        self.pending: list[str] = []  # the text read since the last record ended
+        self.offset = 0  # bytes read, for a progress bar
+
+    def tell(self) -> int:
+        return self.offset
+
+    def __iter__(self) -> Iterator[Record]:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
         try:
-            decoder.decode(data[start : start + chunk], final=start + chunk >= len(data))
-        except UnicodeDecodeError:
-            # the decoder kept at most 3 bytes of the previous chunk; find the byte exactly
-            begin = max(0, start - 4)
+            yield from self._records(strict=True, skip=0)
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise self._runaway(UNCLOSED_QUOTE) from None
+            if "field limit" in str(exc):
+                raise self._runaway(RUNAWAY_CELL) from None
+            self.source.seek(0)
+            self.head, self.offset = b"", 0
+            yield from self._records(strict=False, skip=self.given)
+
+    def _records(self, *, strict: bool, skip: int) -> Iterator[Record]:
+        passed = 0
+        for record in csv.reader(self._lines(), strict=strict):
+            self.pending = []
+            if passed < skip:
+                passed += 1
+                continue
+            self.given += 1
+            if self.given == 1:
+                self.names = [c.strip() for c in record]
+            yield self._within(record), _NO_PROBLEMS
+
+    def _lines(self) -> Iterator[str]:
+        for number, line in enumerate(self._raw_lines()):
+            self.offset += len(line)
             try:
-                data[begin : start + chunk].decode("utf-8")
+                text = line.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise _not_utf8(data, begin + exc.start) from None
-            raise _not_utf8(data, start) from None
+                raise self._not_utf8(line, exc.start) from None
+            if number == 0:
+                text = text.removeprefix("\ufeff")
+            self.pending.append(text)
+            yield text
+
+    def _raw_lines(self) -> Iterator[bytes]:
+        """The file's lines as bytes, each ending at a line feed (a lone carriage return is
+        left to the CSV reader); a line longer than any wave's row can be is refused."""
+        parts: list[bytes] = []
+        held = 0
+        first = [self.head] if self.head else []
+        for chunk in itertools.chain(first, iter(lambda: self.source.read(_HEAD), b"")):
+            parts.append(chunk)
+            held += len(chunk)
+            if b"\n" not in chunk:
+                if held > MAX_LINE_BYTES:
+                    raise self._runaway(RUNAWAY_LINE)
+                continue
+            *lines, rest = b"".join(parts).split(b"\n")
+            for line in lines:
+                yield line + b"\n"
+            parts, held = [rest], len(rest)
+        if held:
+            yield b"".join(parts)
+
+    def _within(self, record: list[str]) -> list[str]:
+        """A record no wider than the survey's files (a blank tail is cut off); a value
+        beyond the last column, or a first row with too many names, is refused."""
+        if len(record) <= self.max_columns:
+            return [unprotect(c) for c in record] if self.given > 1 else record
+        if self.given == 1:
+            raise _too_many_names(record, self.max_columns)
+        beyond = next((c for c in record[self.max_columns :] if c.strip()), None)
+        if beyond is not None:
+            column = self.max_columns + 1 + record[self.max_columns :].index(beyond)
+            raise refuse_wide(self.given, column, self.max_columns, beyond)
+        return [unprotect(c) for c in record[: self.max_columns]]
+
+    def _where(self, before: str) -> tuple[int, str | None]:
+        """The row and column a marker at the end of `before`, this record's text, is in."""
+        records = list(csv.reader(io.StringIO(before + "\x00", newline="")))
+        row = self.given + len(records)
+        position = len(records[-1]) - 1 if records else 0
+        names = self.names if row > 1 else []
+        return row, names[position] if position < len(names) else None
+
+    def _not_utf8(self, line: bytes, at: int) -> UnreadableFile:
+        """Name the row and column of the first byte that is not UTF-8, and what it would be
+        in Windows-1252 (Excel's older 'CSV (Comma delimited)')."""
+        byte = line[at]
+        try:
+            meaning = f", '{bytes([byte]).decode('cp1252')}' in Windows-1252"
+        except UnicodeDecodeError:
+            meaning = ""
+        before = "".join(self.pending) + line[:at].decode("utf-8", errors="replace")
+        row, column = self._where(before.lstrip("\ufeff"))
+        return UnreadableFile(
+            f"the file is not UTF-8 text (byte 0x{byte:02X} here{meaning}); {SAVE_AS_CSV}",
+            row=row,
+            column=column,
+        )
+
+    def _runaway(self, why: str) -> UnreadableFile:
+        """A cell that runs on (a quote opens it and never closes): the last cell of this
+        record's text as spreadsheets read it, which is at most a line or a cell long."""
+        records = list(csv.reader(io.StringIO("".join(self.pending), newline=""), strict=False))
+        row = self.given + max(1, len(records))
+        position = len(records[-1]) - 1 if records and records[-1] else 0
+        names = self.names if row > 1 else []
+        column = names[position] if position < len(names) else None
+        return UnreadableFile(why, row=row, column=column)
 
 
-def _not_utf8(data: bytes, start: int) -> UnreadableFile:
-    """Name the row and column of the first byte that is not UTF-8, and what it would be in
-    Windows-1252 (Excel's older 'CSV (Comma delimited)')."""
-    byte = data[start]
-    try:
-        meaning = f", '{bytes([byte]).decode('cp1252')}' in Windows-1252"
-    except UnicodeDecodeError:
-        meaning = ""
-    # A marker where the byte is: the record it ends up in is the byte's row and column.
-    before = data[:start].decode("utf-8", errors="replace").lstrip("\ufeff") + "\x00"
-    records = list(csv.reader(io.StringIO(before, newline="")))
-    row, position = len(records), len(records[-1]) - 1
-    header = [c.strip() for c in records[0]] if row > 1 else []
-    return UnreadableFile(
-        f"the file is not UTF-8 text (byte 0x{byte:02X} here{meaning}); {SAVE_AS_CSV}",
-        row=row,
-        column=header[position] if position < len(header) else None,
-    )
-
-
-def _csv_records(data: bytes, max_rows: int, max_columns: int) -> tuple[list[list[str]], bool]:
-    """Strict reading finds a quote that is never closed; any other slip of quoting is read
-    as spreadsheets read it."""
-    try:
-        return _take_rows(_csv_reader(data, strict=True), max_rows, max_columns)
-    except csv.Error as exc:
-        records, more_rows = _take_rows(_csv_reader(data, strict=False), max_rows, max_columns)
-        if "unexpected end of data" in str(exc):
-            raise _unclosed_quote(records) from None
-        return records, more_rows
-
-
-def _csv_reader(data: bytes, *, strict: bool) -> Iterator[list[str]]:
-    """Line by line from the bytes: the decoded text exists one line at a time."""
-    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    return csv.reader(text, strict=strict)
-
-
-def _unclosed_quote(records: list[list[str]]) -> UnreadableFile:
-    row, cells = len(records), records[-1]
-    header = [c.strip() for c in records[0]] if row > 1 else []
-    position = len(cells) - 1
-    return UnreadableFile(
-        'a quote (") opens this cell and is never closed, so the rest of the file was read '
-        "as one cell; close the quote or remove it",
-        row=row,
-        column=header[position] if position < len(header) else None,
-    )
-
-
-def _take_rows(
-    records: Iterable[list[str]], max_rows: int, max_columns: int
-) -> tuple[list[list[str]], bool]:
-    """The header and up to `max_rows` rows with data (blank rows don't count, and all share
-    one empty list); True if more. A header wider than `max_columns` is refused before any
-    row is read, and so is the first row with a value beyond it."""
-    taken: list[list[str]] = []
-    blank: list[str] = []
-    with_data = 0
-    for record in records:
-        if len(record) > max_columns:
-            if not taken:
-                raise _too_many_names(record, max_columns)
-            beyond = next((c for c in record[max_columns:] if c.strip()), None)
-            if beyond is not None:
-                column = max_columns + 1 + record[max_columns:].index(beyond)
-                raise refuse_wide(len(taken) + 1, column, max_columns, beyond)
-            record = record[:max_columns]
-        if not any(c.strip() for c in record):
-            taken.append(blank if taken else record)
-            if len(taken) > max_rows * BLANK_ROWS_PER_ROW:
-                raise mostly_blank(len(taken), with_data)
-            continue
-        if taken:
-            with_data += 1
-            if with_data > max_rows:
-                return taken, True
-        taken.append(record)
-    return taken, False
+UNCLOSED_QUOTE = (
+    'a quote (") opens this cell and is never closed, so the rest of the file was read as one '
+    "cell; close the quote or remove it"
+)
+RUNAWAY_CELL = (
+    f"a cell runs on for more than {CSV_FIELD_LIMIT:,} characters, as when a quote (\") opens "
+    "it and is never closed; close the quote or remove it"
+)
+RUNAWAY_LINE = (
+    f"a line runs on for more than {MAX_LINE_BYTES // 2**20} MB, more than any wave's row "
+    "needs; check that this is the right file"
+)
 
 
 def mostly_blank(rows: int, with_data: int) -> UnreadableFile:

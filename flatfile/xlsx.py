@@ -24,13 +24,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from flatfile.table import (
-    BLANK_ROWS_PER_ROW,
     MAX_FILE_BYTES,
     SHOWN,
-    Table,
+    Record,
     UnreadableFile,
     column_letter,
-    mostly_blank,
     refuse_wide,
     shown,
 )
@@ -106,7 +104,10 @@ class _ReproducibleZip(zipfile.ZipFile):
             self.writestr(str(arcname or filename), part.read())
 
 
-def read_xlsx(data: bytes, max_rows: int, max_columns: int) -> Table:
+def xlsx_records(data: bytes, max_rows: int, max_columns: int) -> Iterator[Record]:
+    """The first sheet's rows as text, with why a cell's text is not what was typed (a
+    formula, a spreadsheet error); the first row without its trailing blank cells. The
+    archive is checked before openpyxl unpacks anything (`_refuse_oversized_parts`)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
@@ -119,29 +120,23 @@ def read_xlsx(data: bytes, max_rows: int, max_columns: int) -> Table:
             "the file is a zip archive, not an Excel workbook; "
             "open the workbook in Excel and save it as 'Excel Workbook (*.xlsx)'"
         )
-    grid: list[list[str]] = []
-    blank: list[str] = []
-    cell_problems: dict[tuple[int, int], str] = {}
-    with_data = 0
-    for r, row in enumerate(_sheet_rows(data, max_columns)):
+    first = True
+    for row in _sheet_rows(data, max_columns):
         texts = [_xlsx_text(cell.value, cell.number_format) if cell else "" for cell in row]
-        has_data = any(t.strip() for t in texts)
-        if grid and has_data:
-            with_data += 1
-            if with_data > max_rows:
-                return _xlsx_table(grid, cell_problems, more_rows=True)
-        grid.append(texts if has_data or not grid else blank)
-        if len(grid) > max_rows * BLANK_ROWS_PER_ROW:
-            raise mostly_blank(len(grid), with_data)
+        problems: dict[int, str] = {}
         for c, cell in enumerate(row):
             if cell is not None and cell.data_type == "f":
-                cell_problems[(r - 1, c)] = _formula_problem(cell)
+                problems[c] = _formula_problem(cell)
             elif cell is not None and cell.data_type == "e":
-                cell_problems[(r - 1, c)] = (
+                problems[c] = (
                     f"the cell shows the spreadsheet error {str(cell.value)[:SHOWN]}; "
                     "type the value instead"
                 )
-    return _xlsx_table(grid, cell_problems, more_rows=False)
+        if first:
+            while texts and not texts[-1].strip():
+                texts.pop()
+            first = False
+        yield texts, problems
 
 
 def _formula_problem(cell: ReadOnlyCell) -> str:
@@ -192,19 +187,6 @@ def _count_shared_strings(archive: zipfile.ZipFile, info: zipfile.ZipInfo, most:
             if count > most:
                 break
     return count
-
-
-def _xlsx_table(
-    grid: list[list[str]], cell_problems: dict[tuple[int, int], str], *, more_rows: bool
-) -> Table:
-    while grid and not any(c.strip() for c in grid[-1]):
-        grid.pop()
-    if not grid:
-        raise UnreadableFile("the first sheet is empty")
-    header = [c.strip() for c in grid[0]]
-    while header and header[-1] == "":
-        header.pop()
-    return Table(header, grid[1:], cell_problems, more_rows)
 
 
 def _sheet_rows(data: bytes, max_columns: int) -> Iterator[list[ReadOnlyCell | None]]:
