@@ -11,7 +11,7 @@ import getpass
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from instrument.vocabulary import Role
 from ops.demo import DEMOS, fill_demo_wave
 
 if TYPE_CHECKING:
+    from services.imports import Progress
     from services.subject import SubjectFindings
 from services.accounts import (
     AccountProblem,
@@ -99,22 +100,25 @@ def cmd_export(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
+    """Import a wave's file, read as it goes (any size), with a progress bar on standard
+    error when that is a terminal."""
     from services.imports import import_wave
 
     path = Path(args.file)
-    data = _flat_file(path)
-    if data is None:
+    try:
+        file = path.open("rb")
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
-    with Session(engine) as session:
-        report = import_wave(
-            session,
-            actor=args.actor,
-            wave_key=args.wave,
-            data=data,
-            filename=path.name,
-            replace=args.replace,
-            reason=args.reason,
-        )
+    bar = _ProgressBar(sys.stderr) if sys.stderr.isatty() or args.progress else None
+    with file, Session(engine) as session:
+        try:
+            report = import_wave(session, actor=args.actor, wave_key=args.wave, data=file,
+                                 filename=path.name, replace=args.replace, reason=args.reason,
+                                 progress=bar)  # fmt: skip
+        finally:
+            if bar is not None:
+                bar.done()
     print(
         f"Imported {report.councils} council(s) into wave {args.wave}: "
         f"{report.values_changed} value(s) written."
@@ -124,6 +128,29 @@ def cmd_import(engine: Engine, args: argparse.Namespace) -> int:
             f"Replaced answers of: {', '.join(report.replaced)} (previous values in the history)."
         )
     return 0
+
+
+class _ProgressBar:
+    """`[#####.....]  43%  45,000 rows` on one line of standard error, redrawn in place."""
+
+    WIDTH = 30
+
+    def __init__(self, out: TextIO) -> None:
+        self.out, self.drawn = out, False
+
+    def __call__(self, progress: Progress) -> None:
+        share = progress.read / progress.size if progress.size else None
+        filled = round(self.WIDTH * share) if share is not None else 0
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        percent = f"{share:4.0%}" if share is not None else "    "
+        self.out.write(f"\r[{bar}] {percent}  {progress.rows:,} rows checked")
+        self.out.flush()
+        self.drawn = True
+
+    def done(self) -> None:
+        if self.drawn:
+            self.out.write("\n")
+            self.out.flush()
 
 
 def _flat_file(path: Path) -> bytes | None:
@@ -641,6 +668,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--reason",
         help="why validated submissions change (needed to change one; its council validates again)",
+    )
+    imp.add_argument(
+        "--progress",
+        action="store_true",
+        help="draw the progress bar even when standard error is not a terminal",
     )
     report = command("report", cmd_report, "print the national results of a wave")
     report.add_argument("--wave", default=DEFAULT_WAVE)

@@ -60,9 +60,10 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from aggregation.report import report_json  # noqa: E402
 from benchmarks.timing import timed  # noqa: E402
+from db.bulk import write_rows  # noqa: E402
 from db.counters import rebuild  # noqa: E402
 from db.engine import make_engine  # noqa: E402
-from db.models import Council, Interview, Wave  # noqa: E402
+from db.models import Answer, Council, Interview, Wave  # noqa: E402
 from db.setup import initialise  # noqa: E402
 from instrument import DEFAULT_INSTRUMENT  # noqa: E402
 from instrument.loader import (  # noqa: E402
@@ -189,8 +190,13 @@ def own_database(url: str) -> str:
 
 
 def respondents(connection, n: int) -> list[int]:  # type: ignore[no-untyped-def]
-    """Council ids for n respondents: the 32 councils, then synthetic ones (throwaway only)."""
-    real = list(connection.scalars(select(Council.id).order_by(Council.code)))
+    """Council ids for n respondents: the 32 councils, then synthetic ones (throwaway only),
+    all in the councils' frame, as a wave's file names them."""
+    real = list(
+        connection.scalars(
+            select(Council.id).where(Council.frame == "councils").order_by(Council.code)
+        )
+    )
     extra = n - len(real)
     if extra > 0:
         connection.execute(
@@ -282,19 +288,9 @@ def settle(engine: Engine) -> None:
 
 
 def write_answers(connection, rows: list[tuple]) -> None:  # type: ignore[no-untyped-def,type-arg]
-    """Bulk insert: COPY on PostgreSQL, the driver's executemany on SQLite."""
+    """Bulk insert: COPY on PostgreSQL, the driver's executemany on SQLite (`db.bulk`)."""
     columns = ("interview_id", "variable_id", "value", "version", "updated_at", "updated_by")
-    cursor = connection.connection.driver_connection.cursor()
-    if connection.dialect.name == "postgresql":
-        with cursor.copy(f"COPY answer ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        cursor.executemany(
-            f"INSERT INTO answer ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?, ?)",
-            [(*r[:4], r[4].isoformat(" "), r[5]) for r in rows],
-        )
-    cursor.close()
+    write_rows(connection, Answer.__table__, columns, rows)
 
 
 # --- what is timed ----------------------------------------------------------------------------

@@ -76,6 +76,23 @@ def new_member(frame: str, code: str, name: str, aliases: Iterable[str] = ()) ->
     return council
 
 
+def member_keys(session: Session, frame: str) -> dict[str, tuple[int, str, str]]:
+    """As `council_lookup`, each member as (id, code, name) rather than its row: a frame of
+    100,000 organisations costs its keys, not 100,000 ORM objects (an import's lookup)."""
+    keys: dict[str, tuple[int, str, str]] = {}
+    members = select(Council.id, Council.code, Council.name).where(Council.frame == frame)
+    for member_id, code, name in session.execute(members):
+        keys[match_key(code)] = keys[match_key(name)] = (member_id, code, name)
+    aliases = (
+        select(CouncilAlias.match_key, Council.id, Council.code, Council.name)
+        .join(Council)
+        .where(Council.frame == frame)
+    )
+    for key, member_id, code, name in session.execute(aliases):
+        keys[key] = (member_id, code, name)
+    return keys
+
+
 def council_lookup(session: Session, frame: str | None = COUNCILS) -> dict[str, Council]:
     """Every way of naming a member of the frame (code, name, alias) by its match key; every
     frame's members with `frame=None`."""

@@ -311,12 +311,30 @@ class _Pending:
     added: list[Interview] = field(default_factory=list)
     rebuild: set[int] = field(default_factory=set)
     gone: set[int] = field(default_factory=set)  # waves deleted: their counters went with them
+    apart: set[int] = field(default_factory=set)  # interviews their writer counts (`count_apart`)
+    difference: Counts = field(default_factory=Counts)  # what those writers counted
 
 
 def rebuild_at_commit(session: Session, wave_id: int) -> None:
     """For a write the ORM does not see (a bulk delete): rebuild the wave's counters at commit
     from the reference, instead of applying differences to them."""
     _pending(session).rebuild.add(wave_id)
+
+
+def count_apart(session: Session, interview_ids: Iterable[int]) -> None:
+    """For a writer that changes these interviews behind the ORM (an import's bulk inserts)
+    and works out their difference itself, from what it read and wrote (`add_counted`): the
+    session's events leave them alone. Call it before their first change in the transaction."""
+    pending = _pending(session)
+    ids = set(interview_ids)
+    if ids & pending.touched:
+        raise RuntimeError("interviews already changed in this transaction are counted here")
+    pending.apart |= ids
+
+
+def add_counted(session: Session, difference: Counts) -> None:
+    """Add what a `count_apart` writer counted, to be applied at commit with the rest."""
+    _pending(session).difference.add(difference)
 
 
 def _pending(session: Session) -> _Pending:
@@ -347,6 +365,8 @@ def _note_before(session: Session, context: UOWTransaction, instances: object) -
     if not touched and not added:
         return
     pending = _pending(session)
+    touched -= pending.apart
+    answers = [a for a in answers if a.interview_id not in pending.apart]
     fresh = touched - pending.touched
     if fresh:
         pending.held |= _read(session.connection(), fresh)
@@ -372,6 +392,7 @@ def _apply_at_commit(session: Session) -> None:
     connection = session.connection()
     difference = _after(session, pending)
     difference.add(_summed(pending.held.values()), -1)
+    difference.add(pending.difference)
     for changes in (difference.answers, difference.statuses):
         for key in [k for k in changes if k[0] in pending.rebuild | pending.gone]:
             del changes[key]

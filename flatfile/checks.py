@@ -8,20 +8,21 @@ every refusal a file can earn is found (and tested) without a database. The serv
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from flatfile.columns import OPTIONAL_COLUMNS, export_columns
-from flatfile.table import Table, UnreadableFile, read_table, shown
+from flatfile.table import Record, Table, TableStream, UnreadableFile, open_table, shown
 from instrument.errors import SurveyError, Where
 from instrument.model import NOT_APPLICABLE, Variable
 from instrument.schedule import Instrument
 from instrument.values import MAX_TEXT_LENGTH, ValueProblem, check_text, normalise, parse_date
 from instrument.vocabulary import ANSWERABLE_STATUSES, InterviewStatus
 
-MAX_DATA_ROWS = 1_000  # a wave has one row per council: more than this is the wrong file
 # Columns a file may have beyond the survey's own: a few of an auditor's notes are listed by
 # name as unknown; a sheet reaching far past them is the wrong file, refused while it is read.
 EXTRA_COLUMNS = 20
@@ -79,7 +80,7 @@ class ImportRefused(SurveyError):
     refused = "import refused"
 
     def __init__(self, problems: list[ImportProblem], *, file: str | None = None) -> None:
-        self.total = len(problems)
+        self.total = problems.total if isinstance(problems, Problems) else len(problems)
         self.problems = problems[:MAX_PROBLEMS_SHOWN]
         if self.total > MAX_PROBLEMS_SHOWN:
             self.problems.append(
@@ -94,6 +95,26 @@ class ImportRefused(SurveyError):
             f"problem{'' if self.total == 1 else 's'}):\n{lines}",
             file=file,
         )
+
+
+class Problems(list[ImportProblem]):
+    """Every problem counted, the first `MAX_PROBLEMS_SHOWN` kept: a file of a million bad
+    rows costs no more memory than a file of a hundred."""
+
+    total = 0
+
+    def append(self, problem: ImportProblem) -> None:
+        self.total += 1
+        if len(self) < MAX_PROBLEMS_SHOWN:
+            super().append(problem)
+
+    def extend(self, problems: Iterable[ImportProblem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def __iadd__(self, problems: Iterable[ImportProblem]) -> Problems:  # type: ignore[override,misc]
+        self.extend(problems)
+        return self
 
 
 @dataclass(frozen=True)
@@ -119,6 +140,31 @@ class CheckedRow:
     values: dict[str, str | None] = field(default_factory=dict)
 
 
+def open_wave_file(
+    source: BinaryIO, filename: str, instrument: Instrument, *, councils: int
+) -> TableStream:
+    """Start reading a wave's file: refused at once if it is not a wave file at all
+    (unreadable, or the wrong columns); its rows come as they are read."""
+    try:
+        stream = open_table(
+            source,
+            filename,
+            max_rows=max(councils, 1),
+            max_columns=len(export_columns(instrument)) + EXTRA_COLUMNS,
+        )
+    except UnreadableFile as exc:
+        raise ImportRefused([ImportProblem.unreadable(exc)]) from None
+    problems = check_columns(
+        stream.header,
+        export_columns(instrument),
+        OPTIONAL_COLUMNS,
+        hint="export a wave to see the columns it needs",
+    )
+    if problems:
+        raise ImportRefused(problems)
+    return stream
+
+
 def check_file(
     data: bytes,
     filename: str,
@@ -128,55 +174,68 @@ def check_file(
     wave_key: str,
     councils: int,
 ) -> tuple[list[CheckedRow], list[ImportProblem]]:
-    """Read and check a whole file for a wave of `councils` councils. A file that is not a
-    wave file at all (unreadable, wrong columns, far too many rows, no rows) is refused at
-    once; otherwise every row is checked and every problem returned with the rows."""
+    """Read and check a whole file held in memory: the rows to write and every problem."""
+    stream = open_wave_file(io.BytesIO(data), filename, instrument, councils=councils)
+    problems: list[ImportProblem] = []
+    chunks = checked_chunks(stream, instrument, find_council, problems, wave_key=wave_key,
+                            councils=councils, chunk=max(councils, 1))  # fmt: skip
+    return [row for chunk in chunks for row in chunk], problems
+
+
+def checked_chunks(
+    stream: TableStream,
+    instrument: Instrument,
+    find_council: FindCouncil,
+    problems: list[ImportProblem],
+    *,
+    wave_key: str,
+    councils: int,
+    chunk: int,
+) -> Iterator[list[CheckedRow]]:
+    """The file's rows checked as they are read, `chunk` rows at a time, every problem added
+    to `problems`. A file with more rows of data than the wave has councils (it takes one
+    row for each), or none, or one found unreadable part way, is refused at once."""
+    reading = _Reading(stream.header, problems, most=councils)
+    rows: list[CheckedRow] = []
     try:
-        table = read_table(
-            data,
-            filename,
-            max_rows=MAX_DATA_ROWS,
-            max_columns=len(export_columns(instrument)) + EXTRA_COLUMNS,
-        )
+        for row in checked_rows(reading, stream.rows, instrument, find_council):
+            rows.append(row)
+            if len(rows) == chunk:
+                yield rows
+                rows = []
     except UnreadableFile as exc:
         raise ImportRefused([ImportProblem.unreadable(exc)]) from None
-    problems = check_header(table, instrument)
-    if problems:
-        raise ImportRefused(problems)
-    if table.more_rows:
+    except _TooManyRows:
         raise ImportRefused(
             [
                 ImportProblem(
-                    f"the file has more than {MAX_DATA_ROWS:,} rows of data, but wave "
-                    f"{wave_key} has {councils} councils and takes one row for each; check "
-                    "that this is the right file (nothing else in it was checked)"
+                    f"the file has more than {councils:,} rows of data, but wave {wave_key} has "
+                    f"{councils:,} councils and takes one row for each; check that this is the "
+                    "right file (nothing else in it was checked)"
                 )
             ]
-        )
-    if not table.rows:
+        ) from None
+    if not reading.with_data:
         raise ImportRefused([ImportProblem(NO_DATA_ROWS)])
-    return check_rows(table, instrument, find_council)
+    if rows:
+        yield rows
+
+
+class _TooManyRows(Exception):
+    """More rows of data than the wave has councils: the wrong file, read no further."""
 
 
 # --- the header -------------------------------------------------------------------------------
 
 
-def check_header(table: Table, instrument: Instrument) -> list[ImportProblem]:
-    return check_columns(
-        table,
-        export_columns(instrument),
-        OPTIONAL_COLUMNS,
-        hint="export a wave to see the columns it needs",
-    )
-
-
 def check_columns(
-    table: Table, expected: Sequence[str], optional: Collection[str], *, hint: str
+    header: list[str], expected: Sequence[str], optional: Collection[str], *, hint: str
 ) -> list[ImportProblem]:
     """The first row against the columns a kind of file has: every column named twice,
-    unnamed with data, unknown or missing, all on row 1. `hint` says where to see the right
-    columns, for a file none of whose columns is one of them."""
-    named = [n for n in table.header if n]
+    unknown or missing, all on row 1 (a column with data but no name is found with the rows,
+    `data_rows`). `hint` says where to see the right columns, for a file none of whose
+    columns is one of them."""
+    named = [n for n in header if n]
     if named and not set(named) & set(expected):
         return [
             ImportProblem(
@@ -186,21 +245,17 @@ def check_columns(
             )
         ]
     problems = []
-    for name, n in Counter(table.header).items():
+    for name, n in Counter(header).items():
         if name and n > 1:
-            places = [str(i) for i, h in enumerate(table.header, start=1) if h == name]
+            places = [str(i) for i, h in enumerate(header, start=1) if h == name]
             where = f"{', '.join(places[:-1])} and {places[-1]}"
             problems.append(
                 ImportProblem(f"column {name!r} appears {n} times (columns {where})", row=1)
             )
-    unnamed = [i for i, name in enumerate(table.header) if not name]
-    for i in unnamed:
-        if any(i < len(r) and r[i].strip() for r in table.rows):
-            problems.append(ImportProblem(f"column {i + 1} has data but no name", row=1))
     unknown = [n for n in named if n not in expected]
     if unknown:
         problems.append(ImportProblem(f"unknown column(s): {_names(unknown)}", row=1))
-    missing = [n for n in expected if n not in table.header and n not in optional]
+    missing = [n for n in expected if n not in header and n not in optional]
     if missing:
         problems.append(ImportProblem(f"missing column(s): {_names(missing)}", row=1))
     return problems
@@ -228,24 +283,44 @@ class Cells:
         return self.cells[i] if i is not None and i < len(self.cells) else ""
 
 
+class _Reading:
+    """Rows as they are read: how many had data, and which unnamed columns had some."""
+
+    def __init__(
+        self, header: list[str], problems: list[ImportProblem], *, most: int | None = None
+    ) -> None:
+        self.header, self.problems, self.most = header, problems, most
+        self.position = {name: i for i, name in enumerate(header) if name}
+        self.unnamed = [i for i, name in enumerate(header) if not name]
+        self.with_data = 0
+
+    def rows(self, records: Iterable[Record]) -> Iterator[tuple[int, Cells, dict[str, str]]]:
+        """Each data row with something in it: its row number in the spreadsheet, its cells
+        by column name, and why a cell's text is not what was typed, by column name. A row
+        with values beyond the last column is not given: its problem is added instead, as
+        its cells cannot be told apart."""
+        width = len(self.header)
+        for number, (raw, why) in enumerate(records, start=2):
+            if not any(c.strip() for c in raw):
+                continue  # a blank row between rows of data carries nothing
+            self.with_data += 1
+            if self.most is not None and self.with_data > self.most:
+                raise _TooManyRows
+            for i in [i for i in self.unnamed if i < len(raw) and raw[i].strip()]:
+                self.unnamed.remove(i)
+                self.problems.append(ImportProblem(f"column {i + 1} has data but no name", row=1))
+            if len(raw) > width and any(c.strip() for c in raw[width:]):
+                said = f"the row has {len(raw)} cells but there are {width} columns"
+                self.problems.append(ImportProblem(said, row=number))
+                continue
+            named = {self.header[c]: r for c, r in why.items() if c < width and self.header[c]}
+            yield number, Cells(raw, self.position), named
+
+
 def data_rows(table: Table, problems: list[ImportProblem]) -> Iterator[tuple[int, int, Cells]]:
-    """Each data row with something in it: its index, its row number in the spreadsheet and
-    its cells by column name. A row with values beyond the last column is not given: its
-    problem is added to `problems` instead, as its cells cannot be told apart."""
-    position = {name: i for i, name in enumerate(table.header) if name}
-    for index, raw in enumerate(table.rows):
-        number = index + 2
-        if not any(c.strip() for c in raw):
-            continue  # a blank row between rows of data carries nothing
-        if len(raw) > len(table.header) and any(c.strip() for c in raw[len(table.header) :]):
-            problems.append(
-                ImportProblem(
-                    f"the row has {len(raw)} cells but there are {len(table.header)} columns",
-                    row=number,
-                )
-            )
-            continue
-        yield index, number, Cells(raw, position)
+    """A table's data rows with something in it: index, row number and cells (`_Reading`)."""
+    for number, cells, _ in _Reading(table.header, problems).rows((r, {}) for r in table.rows):
+        yield number - 2, number, cells
 
 
 def cell_problems(table: Table) -> defaultdict[int, dict[str, str]]:
@@ -258,16 +333,14 @@ def cell_problems(table: Table) -> defaultdict[int, dict[str, str]]:
     return in_cells
 
 
-def check_rows(
-    table: Table, instrument: Instrument, find_council: FindCouncil
-) -> tuple[list[CheckedRow], list[ImportProblem]]:
-    """Every data row against the instrument and the councils: the rows to write, and every
-    problem found (with its row, council, column and value)."""
-    problems: list[ImportProblem] = []
-    rows: list[CheckedRow] = []
+def checked_rows(
+    reading: _Reading, records: Iterable[Record], instrument: Instrument, find_council: FindCouncil
+) -> Iterator[CheckedRow]:
+    """Every data row against the instrument and the councils: each row to write, as read,
+    and every problem found (with its row, council, column and value) added to the reading's."""
+    problems = reading.problems
     seen: dict[int, int] = {}
-    in_cells = cell_problems(table)
-    for index, number, cells in data_rows(table, problems):
+    for number, cells, in_cells in reading.rows(records):
         code = cells["council_code"].strip()
         readable = 0 < len(code) <= MAX_COUNCIL_TEXT and not CONTROL.search(code)
         council = find_council(code) if readable else None
@@ -281,7 +354,7 @@ def check_rows(
             )
             problems.append(ImportProblem(reason, row=number, column="council_code", value=code))
             problems.extend(
-                ImportProblem(why, number, None, c, cells[c]) for c, why in in_cells[index].items()
+                ImportProblem(why, number, None, c, cells[c]) for c, why in in_cells.items()
             )
             continue
         if council.id in seen:
@@ -297,12 +370,12 @@ def check_rows(
             continue
         seen[council.id] = number
         check = _RowCheck(instrument, number, council, cells)
-        for column, why in in_cells[index].items():
+        for column, why in in_cells.items():
             check.problem(why, column, cells[column])
         check.council_name(find_council, code)
-        rows.append(check.row())
+        row = check.row()
         problems.extend(check.problems)
-    return rows, problems
+        yield row
 
 
 class _RowCheck:

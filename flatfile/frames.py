@@ -16,7 +16,7 @@ from flatfile.listing import Listing, read_listing
 FRAME_COLUMNS = ("code", "name", "aliases")
 OPTIONAL_COLUMNS = frozenset({"aliases"})
 ALIAS_SEPARATOR = ";"
-MAX_MEMBERS = 1_000  # a frame lists organisations: more than this is the wrong file
+MAX_MEMBERS = 50_000  # organisations (every care provider, say): more is the wrong file
 # As long as the database keeps them (council.code; council.name and council_alias.alias).
 LIMITS = {"code": 40, "name": 100, "aliases": 100}
 WORDS = {"code": "code", "name": "name", "aliases": "alias"}  # one value of each column

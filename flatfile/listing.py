@@ -38,7 +38,7 @@ def read_listing(
     except UnreadableFile as exc:
         return None, [ImportProblem.unreadable(exc)]
     table = replace(table, header=[name.casefold() for name in table.header])
-    problems = check_columns(table, listing.columns, listing.optional, hint=listing.hint)
+    problems = check_columns(table.header, listing.columns, listing.optional, hint=listing.hint)
     for column in listing.columns:
         named = table.header.count(column)
         if named > 1 or (named == 0 and column not in listing.optional):

@@ -168,6 +168,7 @@ def open_table(
     else:
         _refuse_utf16(head)
         _refuse_other_separator(head)
+        _refuse_not_utf8(head, max_columns)
         reading = _CsvReading(source, head, max_columns)
         records, empty = iter(reading), "the file is empty"
     header_cells, _ = next(records, ([], _NO_PROBLEMS))
@@ -293,6 +294,18 @@ def _refuse_utf16(data: bytes) -> None:
             "the file is UTF-16 text (what Excel saves as 'Unicode Text'), not UTF-8; "
             + SAVE_AS_CSV
         )
+
+
+def _refuse_not_utf8(head: bytes, max_columns: int) -> None:
+    """A byte that is not UTF-8 in the first megabyte is refused before the columns are
+    checked (a file saved in the wrong encoding is the first thing to put right); one
+    further on, when the reading reaches it. Either way the message names its cell."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.end < len(head) or len(head) < _HEAD:  # not a character cut by the megabyte
+            for _ in _CsvReading(io.BytesIO(b""), head[: exc.end], max_columns):
+                pass
 
 
 class _CsvReading:
@@ -422,7 +435,7 @@ UNCLOSED_QUOTE = (
     "cell; close the quote or remove it"
 )
 RUNAWAY_CELL = (
-    f"a cell runs on for more than {CSV_FIELD_LIMIT:,} characters, as when a quote (\") opens "
+    f'a cell runs on for more than {CSV_FIELD_LIMIT:,} characters, as when a quote (") opens '
     "it and is never closed; close the quote or remove it"
 )
 RUNAWAY_LINE = (

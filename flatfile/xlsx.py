@@ -53,6 +53,7 @@ _XLSX_ESCAPE = re.compile(r"[\r\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _XLSX_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _XLSX_FORMULA = "the cell holds a spreadsheet formula; paste values only"
 
+
 def write_xlsx(header: list[str], rows: list[list[str]]) -> bytes:
     """Every cell is written as a text cell, so no value can ever be taken for a formula."""
     workbook = Workbook()

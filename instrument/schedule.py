@@ -53,6 +53,18 @@ class Instrument:
         v = self.variable(variable) if isinstance(variable, str) else variable
         return question_type(v).choices(v, self.spec.choice_lists) or ()
 
+    def choice_codes(self, variable: Variable) -> list[str]:
+        """The codes alone, worked out once per variable: a file's every row is checked
+        against them (`instrument.values.normalise`)."""
+        codes = self._codes.get(variable.id)
+        if codes is None:
+            codes = self._codes[variable.id] = [c.code for c in self.choices(variable)]
+        return codes
+
+    @cached_property
+    def _codes(self) -> dict[str, list[str]]:
+        return {}
+
     def choice_label(self, variable: Variable | str, code: str) -> str:
         for choice in self.choices(variable):
             if choice.code == code:

@@ -152,7 +152,7 @@ def normalise(instrument: Instrument, variable: Variable, raw: str | None) -> st
     if text in RESERVED_CODES:
         return text
     kind = question_type(variable)
-    return kind.normalise(raw, [c.code for c in instrument.choices(variable)])
+    return kind.normalise(raw, instrument.choice_codes(variable))
 
 
 def is_recorded(value: str | None) -> bool:

@@ -191,12 +191,20 @@ def disable_account(
 ) -> None:
     """Stop an account signing in; the last active administrator cannot be disabled."""
     require(session, actor, "manage accounts", target=f"account {username}")
-    account = _get(session, username)
-    if not account.active:
+    try:
+        disable(session, actor=actor, account=_get(session, username), reason=reason)
+    except AccountProblem:
         session.rollback()
+        raise
+    session.commit()
+
+
+def disable(session: Session, *, actor: Actor, account: Account, reason: str | None) -> None:
+    """The rule and the audit row of disabling an account, in the caller's transaction (no
+    commit): also a person's erasure (`services.subject`), which must not lock everyone out."""
+    if not account.active:
         raise AccountProblem(f"{account.username} is already disabled")
     if account.role == Role.ADMIN and _active_admins(session) <= 1:
-        session.rollback()
         raise AccountProblem(
             f"{account.username} is the last active administrator and cannot be disabled"
         )
@@ -210,7 +218,6 @@ def disable_account(
         new="disabled",
         reason=reason,
     )
-    session.commit()
 
 
 def enable_account(

@@ -3,10 +3,15 @@ chained to the one before by its hash (`db.audit_chain`) so an edit made behind 
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select, text
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Connection, Table, select, text
 from sqlalchemy.orm import Session
 
 from db.audit_chain import ERASE_ACTION, GENESIS, ChainState, erasures_in, row_hash, walk
+from db.bulk import next_ids, write_rows
 from db.models import AuditEvent, utcnow
 from services.actor import Actor
 
@@ -41,6 +46,47 @@ def record(
     return event
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One audit row to add with `record_many`: what was done, to what, from and to, why."""
+
+    action: str
+    target: str
+    old: str | None = None
+    new: str | None = None
+    reason: str | None = None
+
+
+def record_many(session: Session, *, actor: Actor, entries: Sequence[Entry]) -> None:
+    """Add many audit rows at once, chained as `record` chains them, written in bulk with no
+    ORM object per row (an import's). Rows the session holds are flushed first, so the rows
+    reach the table in chain order."""
+    if not entries:
+        return
+    session.flush()
+    _, previous = _chain_end(session)
+    ids = next_ids(session.connection(), _TABLE, len(entries))
+    at, rows = utcnow(), []
+    for event_id, entry in zip(ids, entries, strict=True):
+        row = {
+            "id": event_id,
+            "at": at,
+            "username": actor.username,
+            "role": actor.role,
+            "action": entry.action,
+            "target": entry.target,
+            "old_value": entry.old,
+            "new_value": entry.new,
+            "reason": entry.reason,
+            "prev_hash": previous,
+        }
+        row["row_hash"] = previous = row_hash(row, previous)
+        rows.append(tuple(row[name] for name in _HASHED))
+    write_rows(session.connection(), _TABLE, _HASHED, rows)
+    session.info[_LAST_LINK] = (_transaction(session), ids[-1], previous)
+
+
+_TABLE = cast(Table, AuditEvent.__table__)
 _HASHED = tuple(c.name for c in AuditEvent.__table__.columns)
 # pg_advisory_xact_lock key ("audi"): one chain append at a time, until that transaction ends
 CHAIN_LOCK = 0x61756469
@@ -53,21 +99,25 @@ def _next_link(session: Session) -> tuple[int, str]:
     waits then reads the row the other committed); on SQLite every write transaction
     already holds the database's write lock from BEGIN IMMEDIATE (`db.engine`). Within one
     transaction the chain's end is remembered, so an import's thousand rows read it once."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    remembered = session.info.get(_LAST_LINK)
-    if remembered is not None and remembered[0] is _transaction(session):
-        _, last_id, last_hash = remembered
-    else:
-        if postgresql:
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
-        last = session.execute(
-            select(AuditEvent.id, AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
-        ).first()
-        last_id, last_hash = (last.id, last.row_hash) if last else (0, GENESIS)
-    if postgresql:
+    last_id, last_hash = _chain_end(session)
+    if session.get_bind().dialect.name == "postgresql":
         sequence = "SELECT nextval(pg_get_serial_sequence('audit_event', 'id'))"
         return int(session.scalar(text(sequence)) or 0), last_hash
     return last_id + 1, last_hash
+
+
+def _chain_end(session: Session) -> tuple[int, str]:
+    """The last row's id and hash, remembered within the transaction; the first time, read
+    under the chain's lock on PostgreSQL."""
+    remembered = session.info.get(_LAST_LINK)
+    if remembered is not None and remembered[0] is _transaction(session):
+        return remembered[1], remembered[2]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    last = session.execute(
+        select(AuditEvent.id, AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    return (last.id, last.row_hash) if last else (0, GENESIS)
 
 
 def _transaction(session: Session) -> object:

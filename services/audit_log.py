@@ -84,6 +84,8 @@ KINDS: dict[str, str] = {
 # older version) is shown by its code.
 EVENTS: dict[str, str] = {
     "answer.value": "Answer changed",
+    "answer.imported": "Answers imported (closed questions)",
+    "answer.imported_text": "Answers imported (free text)",
     "answer.note": "Interviewer's note on an answer changed",
     "interview.status": "Interview status changed",
     "interview.details": "Interview details changed",

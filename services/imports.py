@@ -1,36 +1,61 @@
-"""Import a wave from a flat file: check every cell, then write all of it or none of it."""
+"""Import a wave from a flat file: check every cell, then write all of it or none of it.
+
+The file is read and written a chunk of rows at a time, in one transaction, so neither the
+file nor the wave is ever held whole: memory is bounded by the chunk, whatever the size of
+either. Rows are written only while no problem has been found; once one is, the rest of the
+file is still checked, so the refusal lists every problem, and then nothing is kept.
+
+Answers, their history and the audit log are written in bulk, not an ORM object per value.
+The audit log has one row per interview for its closed answers and one for its free text
+(what changed, from and to), as REDCap logs an import per record; each value's change is in
+the answer's history, as keyed ones are. Counters (`db.counters`) are kept by the difference
+each chunk makes, worked out from what it read and wrote.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import json
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import BinaryIO, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from db.councils import council_lookup, match_key
-from db.models import Answer, Interview, utcnow
+from db import counters
+from db.bulk import next_ids, write_rows
+from db.councils import match_key, member_keys
+from db.models import Answer, AnswerHistory, Interview, Wave, utcnow
 from flatfile.checks import (
     CheckedRow,
     CouncilRef,
     FindCouncil,
     ImportProblem,
     ImportRefused,
-    check_file,
+    Problems,
+    checked_chunks,
+    open_wave_file,
 )
 from instrument.errors import Where
 from instrument.schedule import Instrument
+from services import audit
 from services.actor import Actor
-from services.answers import record_change
 from services.interviews import (
     get_wave,
     guard_validated,
+    interview_target,
     pinned,
     set_details,
     set_status,
 )
 from services.permissions import require_change
+
+CHUNK = 500  # rows checked and written at a time: what memory holds, whatever the file
+CLOSED_ACTION = "answer.imported"  # an interview's closed answers, as one audit row
+TEXT_ACTION = "answer.imported_text"  # its free-text answers, apart: erased by retention
 
 
 @dataclass(frozen=True)
@@ -40,25 +65,37 @@ class ImportReport:
     replaced: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far an import has gone, for a progress bar: rows read, and bytes of how many."""
+
+    rows: int
+    read: int
+    size: int | None
+
+
 def import_wave(
     session: Session,
     *,
     actor: Actor,
     wave_key: str,
-    data: bytes,
+    data: bytes | BinaryIO,
     filename: str = "",
     replace: bool = False,
     reason: str | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> ImportReport:
     """Check the whole file against the instrument; write it in one transaction or raise.
+    `data` is the file's bytes or a binary file to read it from (a file of any size).
 
     Changing a submission its council has validated needs a `reason`, and sends it back
     to the council for validation.
     """
     target = f"wave {wave_key} import"
     require_change(session, actor, "record answers", get_wave(session, wave_key), target=target)
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
-        return _import(session, actor, wave_key, data, filename, replace, reason)
+        return _import(session, actor, wave_key, source, filename, replace, reason, progress)
     except Exception as failed:
         session.rollback()  # nothing half-written, and SQLite's write lock released at once
         if isinstance(failed, ImportRefused) and filename:
@@ -70,228 +107,278 @@ def _import(
     session: Session,
     actor: Actor,
     wave_key: str,
-    data: bytes,
+    source: BinaryIO,
     filename: str,
     replace: bool,
     reason: str | None,
+    progress: Callable[[Progress], None] | None,
 ) -> ImportReport:
     wave = get_wave(session, wave_key)
     instrument = pinned(wave)
-    councils = session.scalar(
-        select(func.count()).select_from(Interview).where(Interview.wave_id == wave.id)
-    )
-    rows, problems = check_file(
-        data,
-        filename,
+    councils = _lock_wave(session, wave)
+    stream = open_wave_file(source, filename, instrument, councils=councils)
+    why = (reason or "").strip() or None
+    writer = _Writer(session, actor, wave, instrument, why, filename or "a flat file", replace)
+    chunks = checked_chunks(
+        stream,
         instrument,
         _council_finder(session, wave.frame),
+        writer.problems,
         wave_key=wave_key,
-        councils=councils or 0,
+        councils=councils,
+        chunk=CHUNK,
     )
-    seen = _read_answers(session, wave.id)
-    problems += _check_existing(wave_key, rows, replace, seen)
-    if problems:
-        raise ImportRefused(problems)
-    why = (reason or "").strip() or None
-    report = _write(session, actor, wave.id, instrument, rows, why, filename or "a flat file", seen)
+    for rows in chunks:
+        writer.write(rows)
+        if progress is not None:
+            progress(Progress(writer.rows, stream.read(), stream.size))
+    if writer.problems:
+        raise ImportRefused(writer.problems)
+    counters.add_counted(session, writer.counted)
     session.commit()
-    return report
+    return ImportReport(writer.rows, writer.changed, tuple(writer.replaced))
+
+
+def _lock_wave(session: Session, wave: Wave) -> int:
+    """Lock every interview of the wave before the file is read, in id order (FOR UPDATE on
+    PostgreSQL; SQLite's write transaction already holds the database): no save can change
+    what the checks read before the write, and every lock is taken before the first audit
+    row takes the chain's, so a save waiting for the chain never holds one the import needs.
+    Saves to the wave wait until the import ends. Returns how many interviews it has."""
+    query = select(Interview.id).where(Interview.wave_id == wave.id).order_by(Interview.id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return len(session.scalars(query).all())
 
 
 def _council_finder(session: Session, frame: str) -> FindCouncil:
     """The wave frame's members by every way of naming them (code, name, alias), for the checks:
     a council's code in a wave of partnerships is not found."""
+    refs: dict[tuple[int, str, str], CouncilRef] = {}
     councils = {
-        key: CouncilRef(c.id, c.code, c.name) for key, c in council_lookup(session, frame).items()
+        key: refs.setdefault(member, CouncilRef(*member))
+        for key, member in member_keys(session, frame).items()
     }
     return lambda text: councils.get(match_key(text))
 
 
-# --- existing answers, and the write ----------------------------------------------------------
+# --- the write --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Seen:
-    """An answer as the import's checks read it, before any lock: the write compares."""
+class _Stored:
+    """An answer as the database holds it, read a chunk of interviews at a time."""
 
-    version: int
+    id: int
     value: str | None
+    note: str | None
+    version: int
 
 
-def _read_answers(session: Session, wave_id: int) -> dict[int, dict[str, _Seen]]:
-    """Every stored answer of the wave, by council and variable, as the checks see them."""
-    seen: dict[int, dict[str, _Seen]] = defaultdict(dict)
-    for council_id, variable_id, version, value in session.execute(
-        select(Interview.council_id, Answer.variable_id, Answer.version, Answer.value)
-        .join(Answer, Answer.interview_id == Interview.id)
-        .where(Interview.wave_id == wave_id)
-    ):
-        seen[council_id][variable_id] = _Seen(version, value)
-    return seen
-
-
-def _check_existing(
-    wave_key: str, rows: list[CheckedRow], replace: bool, seen: Mapping[int, Mapping[str, _Seen]]
-) -> list[ImportProblem]:
-    if replace:
-        return []
-    return [
-        ImportProblem(
-            f"{row.council.name} already has answers in wave {wave_key}; import with --replace "
-            "to overwrite them (every changed value is kept in the history)",
-            row=row.number,
-            council=row.council.name,
-            column="council_code",
-        )
-        for row in rows
-        if any(a.value is not None for a in seen.get(row.council.id, {}).values())
-    ]
-
-
-def _lock_interviews(
-    session: Session, wave_id: int, rows: list[CheckedRow]
-) -> dict[int, Interview]:
-    """The file's interviews by council, each row locked (FOR UPDATE) as `save_answer` locks
-    it, in interview id order so that two imports never wait for each other in a circle.
-    Until the import commits, no one else can change these interviews or their answers."""
-    query = (
-        select(Interview)
-        .where(Interview.wave_id == wave_id, Interview.council_id.in_([r.council.id for r in rows]))
-        .order_by(Interview.id)
-        .with_for_update(of=Interview)
-        .execution_options(populate_existing=True)
-        .options(selectinload(Interview.council))  # each audit row names it: one read, no lock
+_STORED = select(
+    Answer.id, Answer.interview_id, Answer.variable_id, Answer.value, Answer.note, Answer.version
+).where(Answer.interview_id.in_(bindparam("ids", expanding=True)))
+_ANSWERS = cast(Table, Answer.__table__)
+_CHANGE = (
+    update(_ANSWERS)
+    .where(_ANSWERS.c.id == bindparam("answer_id"))
+    .values(
+        value=bindparam("new_value"),
+        version=bindparam("new_version"),
+        updated_at=bindparam("at"),
+        updated_by=bindparam("by"),
     )
-    return {i.council_id: i for i in session.scalars(query)}
+)
+_ANSWER_COLUMNS = ("id", "interview_id", "variable_id", "value", "version", "updated_at",
+                   "updated_by")  # fmt: skip
+_HISTORY = cast(Table, AnswerHistory.__table__)
+_HISTORY_COLUMNS = ("answer_id", "interview_id", "variable_id", "version", "old_value",
+                    "new_value", "old_note", "new_note", "changed_by", "changed_at",
+                    "source")  # fmt: skip
 
 
-def _locked_answers(session: Session, interview_ids: list[int]) -> dict[int, dict[str, Answer]]:
-    """The answers of locked interviews, read after the lock: what the write builds on."""
-    stored: dict[int, dict[str, Answer]] = defaultdict(dict)
-    query = (
-        select(Answer)
-        .where(Answer.interview_id.in_(interview_ids))
-        .execution_options(populate_existing=True)
-    )
-    for answer in session.scalars(query):
-        stored[answer.interview_id][answer.variable_id] = answer
-    return stored
+@dataclass
+class _Writer:
+    """Writes checked rows a chunk at a time, while no problem has been found; the checks
+    that need the database (answers already there, a validated submission) are made here."""
 
+    session: Session
+    actor: Actor
+    wave: Wave
+    instrument: Instrument
+    reason: str | None
+    source: str
+    replace: bool
+    problems: Problems = field(default_factory=Problems)
+    counted: counters.Counts = field(default_factory=counters.Counts)
+    rows: int = 0
+    changed: int = 0
+    replaced: list[str] = field(default_factory=list)
 
-def _changed_since(
-    row: CheckedRow,
-    instrument: Instrument,
-    existing: Mapping[str, Answer],
-    seen: Mapping[str, _Seen],
-) -> list[ImportProblem]:
-    """Answers this row would change that someone saved after the import read them: the
-    import refuses rather than overwrite a change its checks never saw."""
-    problems = []
-    for v in instrument.questions:
-        answer = existing.get(v.id)
-        if answer is None or answer.value == row.values.get(v.id):
-            continue  # nothing to overwrite, or the file already agrees with it
-        before = seen.get(v.id)
-        if before is not None and before.version == answer.version:
-            continue
-        when = f" at {answer.updated_at:%H:%M:%S}" if answer.updated_at else ""
-        problems.append(
-            ImportProblem(
-                f"changed since the import read it: {answer.updated_by or 'someone'} saved "
-                f"version {answer.version}{when} "
-                f"(the import read version {before.version if before else 0}); "
-                "import again to check the file against it",
-                row=row.number,
-                council=row.council.name,
-                column=v.id,
-                value=answer.value,
+    @property
+    def why(self) -> str:
+        return f"imported from {self.source}" + (f": {self.reason}" if self.reason else "")
+
+    def write(self, rows: list[CheckedRow]) -> None:
+        self.rows += len(rows)
+        interviews = self._interviews(rows)
+        stored = self._stored([i.id for i in interviews.values()])
+        for row in rows:
+            interview = interviews[row.council.id]
+            self._check(row, interview, stored[interview.id])
+        if self.problems:
+            return  # the rest of the file is still checked, for the refusal to list it all
+        counters.count_apart(self.session, [i.id for i in interviews.values()])
+        before = [self._contribution(i, stored[i.id], {}) for i in interviews.values()]
+        now = utcnow()
+        changes, log = [], list[audit.Entry]()
+        for row in rows:
+            interview = interviews[row.council.id]
+            changed = self._changes(row, stored[interview.id])
+            if changed or _changes_interview(interview, row):
+                guard_validated(self.session, interview, self.actor, self.reason,
+                                "the submission by import")  # fmt: skip
+            set_status(self.session, interview, row.status, self.actor, self.why, log)
+            set_details(self.session, interview, row.details, self.actor, self.why, log)
+            changes.append((interview, row, changed))
+        self.session.flush()
+        self._write_answers(changes, stored, now, log)
+        for one in before:
+            self.counted.add(one, -1)
+        for interview, _, changed in changes:
+            self.counted.add(self._contribution(interview, stored[interview.id], changed))
+
+    def _interviews(self, rows: list[CheckedRow]) -> dict[int, Interview]:
+        """The chunk's interviews (already locked), each with its council for the log."""
+        query = (
+            select(Interview)
+            .where(
+                Interview.wave_id == self.wave.id,
+                Interview.council_id.in_([r.council.id for r in rows]),
             )
+            .options(selectinload(Interview.council))
         )
-    return problems
+        return {i.council_id: i for i in self.session.scalars(query)}
 
+    def _stored(self, interview_ids: list[int]) -> dict[int, dict[str, _Stored]]:
+        stored: dict[int, dict[str, _Stored]] = defaultdict(dict)
+        for a in self.session.execute(_STORED, {"ids": interview_ids}):
+            stored[a.interview_id][a.variable_id] = _Stored(a.id, a.value, a.note, a.version)
+        return stored
 
-def _changes(interview: Interview, row: CheckedRow, existing: Mapping[str, Answer]) -> bool:
-    """Whether writing this row would change the interview at all."""
-    if interview.status != row.status:
-        return True
-    if any(getattr(interview, n) != v for n, v in row.details.items()):
-        return True
-    stored = {k: a.value for k, a in existing.items() if a.value is not None}
-    return stored != {k: v for k, v in row.values.items() if v is not None}
-
-
-def _write(
-    session: Session,
-    actor: Actor,
-    wave_id: int,
-    instrument: Instrument,
-    rows: list[CheckedRow],
-    reason: str | None,
-    source: str,
-    seen: Mapping[int, Mapping[str, _Seen]],
-) -> ImportReport:
-    """Write every row, with history and audit rows, on interviews locked first; a validated
-    council's submission changes only with a reason, and an answer saved since the checks
-    read it is never overwritten (else every such council is listed and nothing is written)."""
-    # Every interview row is locked before the first audit row takes the audit log's chain
-    # lock (`services.audit.record`): locked one by one afterwards, a save holding one of them and
-    # waiting for the chain would deadlock with this import on PostgreSQL.
-    interviews = _lock_interviews(session, wave_id, rows)
-    stored = _locked_answers(session, [i.id for i in interviews.values()])
-    stale = [
-        p
-        for row in rows
-        for p in _changed_since(
-            row, instrument, stored[interviews[row.council.id].id], seen.get(row.council.id, {})
-        )
-    ]
-    if stale:
-        raise ImportRefused(stale)
-    now, changed, replaced = utcnow(), 0, []
-    validated: list[ImportProblem] = []
-    why = f"imported from {source}" + (f": {reason}" if reason else "")
-    for row in rows:
-        interview = interviews[row.council.id]
-        if interview.validated_at is not None and _changes(interview, row, stored[interview.id]):
-            if reason is None:
-                validated.append(
-                    ImportProblem(
-                        f"{row.council.name} validated its submission on "
-                        f"{interview.validated_at:%d %B %Y}; give a reason (--reason) to change "
-                        "it, and the council will be asked to validate again",
-                        row=row.number,
-                        council=row.council.name,
-                    )
+    def _check(
+        self, row: CheckedRow, interview: Interview, stored: Mapping[str, _Stored]
+    ) -> None:
+        """A council that has answers needs --replace; a validated one that would change, a
+        reason (it is then sent back to the council)."""
+        if not self.replace and any(a.value is not None for a in stored.values()):
+            self.problems.append(
+                ImportProblem(
+                    f"{row.council.name} already has answers in wave {self.wave.key}; import "
+                    "with --replace to overwrite them (every changed value is kept in the "
+                    "history)",
+                    row=row.number,
+                    council=row.council.name,
+                    column="council_code",
                 )
-                continue
-            guard_validated(session, interview, actor, reason, "the submission by import")
-        set_status(session, interview, row.status, actor, why)
-        set_details(session, interview, row.details, actor, why)
-        existing = stored[interview.id]
-        had_answers = any(a.value is not None for a in existing.values())
-        changed_before = changed
-        for v in instrument.questions:
-            value = row.values.get(v.id)
-            answer = existing.get(v.id)
-            if (answer.value if answer else None) == value:
-                continue
-            note = answer.note if answer else None
-            record_change(
-                session,
-                interview,
-                answer,
-                v.id,
-                value=value,
-                note=note,
-                actor=actor,
-                source="import",
-                reason=why,
-                at=now,
             )
-            changed += 1
-        if had_answers and changed > changed_before:
-            replaced.append(row.council.name)
-    if validated:
-        raise ImportRefused(validated)
-    session.flush()
-    return ImportReport(councils=len(rows), values_changed=changed, replaced=tuple(replaced))
+        elif (
+            interview.validated_at is not None
+            and self.reason is None
+            and (_changes_interview(interview, row) or self._changes(row, stored))
+        ):
+            self.problems.append(
+                ImportProblem(
+                    f"{row.council.name} validated its submission on "
+                    f"{interview.validated_at:%d %B %Y}; give a reason (--reason) to "
+                    "change it, and the council will be asked to validate again",
+                    row=row.number,
+                    council=row.council.name,
+                )
+            )
+
+    def _changes(self, row: CheckedRow, stored: Mapping[str, _Stored]) -> dict[str, str | None]:
+        """The questions whose value this row changes, and to what."""
+        changed = {}
+        for v in self.instrument.questions:
+            value = row.values.get(v.id)
+            answer = stored.get(v.id)
+            if (answer.value if answer else None) != value:
+                changed[v.id] = value
+        return changed
+
+    def _write_answers(
+        self,
+        changes: list[tuple[Interview, CheckedRow, dict[str, str | None]]],
+        stored: Mapping[int, Mapping[str, _Stored]],
+        now: dt.datetime,
+        log: list[audit.Entry],
+    ) -> None:
+        """Every changed answer written in bulk (new ones, changed ones, their history), and
+        the audit log: the interviews' rows in `log`, then two per interview at most for its
+        answers. No ORM object per value."""
+        connection = self.session.connection()
+        fresh = [(interview.id, variable_id, value)
+                 for interview, _, values in changes for variable_id, value in values.items()
+                 if variable_id not in stored[interview.id]]  # fmt: skip
+        ids = next_ids(connection, _ANSWERS, len(fresh))
+        by = self.actor.username
+        write_rows(connection, _ANSWERS, _ANSWER_COLUMNS,
+                   ((i, *one, 1, now, by) for i, one in zip(ids, fresh, strict=True)))  # fmt: skip
+        first = {(i, v): answer_id for answer_id, (i, v, _) in zip(ids, fresh, strict=True)}
+        changed: list[dict[str, object]] = []
+        history: list[tuple[object, ...]] = []
+        verbatim = self.instrument.verbatim_ids
+        for interview, row, values in changes:
+            had = stored[interview.id]
+            if not values:
+                continue
+            if any(a.value is not None for a in had.values()):
+                self.replaced.append(row.council.name)
+            self.changed += len(values)
+            for variable_id, value in values.items():
+                answer = had.get(variable_id)
+                if answer is None:
+                    answer = _Stored(first[interview.id, variable_id], None, None, 0)
+                else:
+                    changed.append({"answer_id": answer.id, "new_value": value,
+                                    "new_version": answer.version + 1, "at": now,
+                                    "by": by})  # fmt: skip
+                history.append((answer.id, interview.id, variable_id, answer.version + 1,
+                                answer.value, value, answer.note, answer.note, by, now,
+                                "import"))  # fmt: skip
+            target = interview_target(interview)
+            for action, keys in ((CLOSED_ACTION, [k for k in values if k not in verbatim]),
+                                 (TEXT_ACTION, [k for k in values if k in verbatim])):  # fmt: skip
+                if keys:
+                    old = {k: had[k].value for k in keys if k in had and had[k].value is not None}
+                    new = _listed({k: values[k] for k in keys})
+                    log.append(audit.Entry(action, target, _listed(old), new, self.why))
+        if changed:
+            self.session.execute(_CHANGE, changed)
+        write_rows(connection, _HISTORY, _HISTORY_COLUMNS, history)
+        audit.record_many(self.session, actor=self.actor, entries=log)
+
+    def _contribution(
+        self,
+        interview: Interview,
+        stored: Mapping[str, _Stored],
+        changed: Mapping[str, str | None],
+    ) -> counters.Counts:
+        """What the interview adds to the counters, with these changes made to its answers."""
+        answers = {k: a.value for k, a in stored.items()} | dict(changed)
+        held = {k: v or counters.NONE for k, v in answers.items() if v is not None}
+        row = {name: getattr(interview, name) for name in counters.READ}
+        return counters.contribution(self.instrument, row, held)
+
+
+def _changes_interview(interview: Interview, row: CheckedRow) -> bool:
+    return interview.status != row.status or any(
+        getattr(interview, n) != v for n, v in row.details.items()
+    )
+
+
+def _listed(values: Mapping[str, str | None]) -> str | None:
+    """Values as the audit log keeps them: one JSON object, by variable id, in schedule order."""
+    return json.dumps(values, ensure_ascii=False) if values else None
+

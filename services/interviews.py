@@ -184,22 +184,33 @@ def interview_target(interview: Interview, variable_id: str | None = None) -> st
 
 
 def set_status(
-    session: Session, interview: Interview, status: str, actor: Actor, reason: str | None = None
+    session: Session,
+    interview: Interview,
+    status: str,
+    actor: Actor,
+    reason: str | None = None,
+    log: list[audit.Entry] | None = None,
 ) -> None:
-    """Change an interview's status, with its audit row."""
+    """Change an interview's status, with its audit row (added to `log`, an import's rows
+    written together, when given)."""
     if interview.status == status:
         return
-    audit.record(
-        session,
-        actor=actor,
-        action="interview.status",
-        target=interview_target(interview),
-        old=interview.status,
-        new=status,
-        reason=reason,
-    )
+    entry = audit.Entry("interview.status", interview_target(interview), interview.status,
+                        status, reason)  # fmt: skip
+    _logged(session, actor, entry, log)
     interview.status = status
     touch(interview, actor)
+
+
+def _logged(
+    session: Session, actor: Actor, entry: audit.Entry, log: list[audit.Entry] | None
+) -> None:
+    """Record the audit row now, or add it to `log` to be written with others."""
+    if log is not None:
+        log.append(entry)
+    else:
+        audit.record(session, actor=actor, action=entry.action, target=entry.target,
+                     old=entry.old, new=entry.new, reason=entry.reason)  # fmt: skip
 
 
 def guard_validated(
@@ -348,6 +359,7 @@ def set_details(
     details: dict[str, object],
     actor: Actor,
     reason: str | None,
+    log: list[audit.Entry] | None = None,
 ) -> None:
     """Write the details that differ, one audit row each (no commit: the caller's change);
     when none differs, nothing is written and the version stays (an unchanged import)."""
@@ -356,15 +368,9 @@ def set_details(
         if getattr(interview, name) == value:
             continue
         changed = True
-        audit.record(
-            session,
-            actor=actor,
-            action="interview.details",
-            target=interview_target(interview, name),
-            old=_shown(getattr(interview, name)),
-            new=_shown(value),
-            reason=reason,
-        )
+        entry = audit.Entry("interview.details", interview_target(interview, name),
+                            _shown(getattr(interview, name)), _shown(value), reason)  # fmt: skip
+        _logged(session, actor, entry, log)
         setattr(interview, name, value)
     if changed:
         touch(interview, actor)

@@ -33,6 +33,7 @@ from instrument.model import RESERVED_CODES
 from services.accounts import AccountProblem, disable_account
 from services.actor import Actor
 from services.erasure import erase_audit_values
+from services.imports import TEXT_ACTION
 from services.interviews import WaveSummary, get_wave, pinned
 from services.permissions import require
 from services.waves import change_setting
@@ -157,6 +158,7 @@ def _audit_values(session: Session, wave: Wave, verbatim: list[str]) -> tuple[tu
         (AuditEvent.action == "answer.value")
         & or_(*(AuditEvent.target.like(f"% {v}") for v in verbatim)),
         AuditEvent.action == "answer.note",
+        AuditEvent.action == TEXT_ACTION,  # an interview's imported free text, whole
         (AuditEvent.action == "interview.details") & AuditEvent.target.like("% respondent_name"),
     ]
     found: list[tuple[int, str]] = []

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from db.audit_chain import ERASED
 from db.models import Account, Base, utcnow
 from instrument.errors import SurveyError
+from services.accounts import AccountProblem, disable
 from services.actor import Actor
 from services.erasure import erase_audit_values
 from services.permissions import require
@@ -168,7 +169,7 @@ def erase_person(
             update(table).where(*(k == v for k, v in zip(keys, held.row, strict=True)))
             .values({column.name: new})
         )  # fmt: skip
-    disabled = _disable_accounts(session, findings)
+    disabled = _disable_accounts(session, actor, findings)
     done = "pseudonymised" if pseudonymise else "erased"
     done += f"; {disabled} account(s) disabled" if disabled else ""
     erase_audit_values(session, actor=actor, values=tuple(audit_values),
@@ -179,9 +180,24 @@ def erase_person(
     return findings
 
 
-def _disable_accounts(session: Session, findings: SubjectFindings) -> int:
-    """An account found is the person's: it can no longer sign in. How many."""
-    accounts = {h.row for h in findings.found if h.field.table == "account"}
+def _disable_accounts(session: Session, actor: Actor, findings: SubjectFindings) -> int:
+    """An account found is the person's: it can no longer sign in, disabled by the accounts'
+    own rule and logged per account (after its names are erased, so the log names the
+    stand-in). The last active administrator is not disabled: the request is refused, and
+    nothing is erased. How many were disabled."""
+    accounts = sorted({h.row for h in findings.found if h.field.table == "account"})
+    disabled = 0
     for (account_id,) in accounts:
-        session.execute(update(Account).where(Account.id == account_id).values(active=False))
-    return len(accounts)
+        account = session.get(Account, account_id, populate_existing=True)
+        if account is None or not account.active:
+            continue
+        try:
+            disable(session, actor=actor, account=account, reason="a person's erasure request")
+        except AccountProblem:
+            session.rollback()
+            raise SubjectRefused(
+                "the person's account is the last active administrator's, which cannot be "
+                "disabled; make another administrator first, then erase this person"
+            ) from None
+        disabled += 1
+    return disabled

@@ -44,12 +44,14 @@ LINE_TIMEOUT_S = 120
 
 def import_until_killed(url: str, path: str) -> None:
     """Child: import the file, and stop still inside its transaction once over a thousand
-    answers, with their history rows, are written (interviews changed too, nothing committed)."""
+    answers, with their history and audit rows, are written and its counters are being
+    added to (interviews changed too, nothing committed). The bulk writes go below
+    SQLAlchemy (`db.bulk`), so the hook waits for the counters' statement after them."""
     engine = make_engine(url)
 
     @event.listens_for(engine, "after_cursor_execute")
     def _hold(connection, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("INSERT INTO ANSWER_HISTORY"):
+        if statement.lstrip().upper().startswith("INSERT INTO ANSWER_COUNT"):
             written = connection.exec_driver_sql("SELECT count(*) FROM answer").scalar()
             if written > 1_000:
                 print(f"{WRITING_HISTORY} after {written} answers", flush=True)

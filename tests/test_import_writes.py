@@ -1,22 +1,26 @@
-"""What an import writes: nothing at all when the file changes nothing, an audit row for each
-change it makes, and never an answer someone saved after the import's checks read it."""
+"""What an import writes: nothing at all when the file changes nothing; each changed value in
+its answer's history, and in the audit log one row per interview for its closed answers and
+one for its free text."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AuditEvent, Council, Interview
+from db.models import Answer, AnswerHistory, AuditEvent, Council, Interview
 from instrument.loader import instrument_named
-from services import imports as importer_module
-from services.answers import save_answer
-from services.imports import ImportRefused, import_wave
-from tests.conftest import INTERVIEWER, table_checksums
+from services.actor import Actor
+from services.audit_log import verify_chain
+from services.imports import import_wave
+from tests.conftest import table_checksums
 from tests.test_concurrency import IMPORTER
 from tests.wave_builder import build_wave, changed, columns, csv_bytes
 
 WAVE = "2011"
+ADMIN = Actor("ada", "admin")
 
 
 def _import(session: Session, data: bytes, *, replace: bool = True) -> int:
@@ -62,46 +66,50 @@ def test_import_replace__one_answer_changed__one_audit_row_and_nothing_else(
     assert dict(session.execute(select(Interview.id, Interview.version)).all()) == versions
 
 
-def test_import__answer_saved_after_the_checks_read_it__refused_naming_row_council_column(
-    session: Session, rows: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
+def test_import__log_has_a_row_per_interview_for_closed_answers_and_one_for_free_text(
+    session: Session, rows: list[dict[str, str]]
 ) -> None:
     _import(session, _file(rows), replace=False)
     council = _completed_council(rows)
     interview_id = session.scalar(select(Interview.id).join(Council).where(Council.name == council))
-    assert interview_id is not None
-    session.commit()
-    save_answer(
-        session,
-        actor=INTERVIEWER,
-        interview_id=interview_id,
-        variable_id="q2_explain",
-        value="Typed during the import.",
+    answers = {
+        a.variable_id: a.value
+        for a in session.scalars(select(Answer).where(Answer.interview_id == interview_id))
+    }
+    verbatim = instrument_named("schedule_2011").verbatim_ids
+
+    logged = _imported(session, council)
+
+    assert [action for action, _, _ in logged] == ["answer.imported", "answer.imported_text"]
+    closed, text = (json.loads(new) for _, _, new in logged)
+    assert closed | text == answers  # every value the interview was given, in the log
+    assert set(text) == set(answers) & verbatim and not set(closed) & verbatim
+    history = session.execute(
+        select(AnswerHistory.variable_id, AnswerHistory.version, AnswerHistory.source)
+        .where(AnswerHistory.interview_id == interview_id)
+    ).all()
+    assert sorted(history) == sorted((k, 1, "import") for k in answers)
+    assert verify_chain(session, actor=ADMIN).intact
+
+    was = closed["q10_fundamental_shift"]  # no question is routed by it
+    now = "no" if was == "yes" else "yes"
+    _import(session, _file(changed(rows, {council: {"q10_fundamental_shift": now}})))
+
+    assert _imported(session, council)[-1] == (
+        "answer.imported",
+        json.dumps({"q10_fundamental_shift": was}),
+        json.dumps({"q10_fundamental_shift": now}),
     )
-    read_answers = importer_module._read_answers
+    assert verify_chain(session, actor=ADMIN).intact
 
-    def read_before_the_save(session_: Session, wave_id: int):  # type: ignore[no-untyped-def]
-        """The checks' read, as it was just before the interviewer's save."""
-        seen = read_answers(session_, wave_id)
-        council_id = session_.scalar(select(Council.id).where(Council.name == council))
-        answer = seen[council_id]["q2_explain"]  # type: ignore[index]
-        seen[council_id]["q2_explain"] = importer_module._Seen(answer.version - 1, "older")  # type: ignore[index]
-        return seen
 
-    monkeypatch.setattr(importer_module, "_read_answers", read_before_the_save)
-    before = table_checksums(session)
-    data = _file(changed(rows, {council: {"q2_explain": "From the file."}}))
-    number = 2 + [r["council_name"] for r in rows].index(council)
-
-    with pytest.raises(ImportRefused) as refused:
-        _import(session, data)
-
-    [problem] = [str(p) for p in refused.value.problems]
-    assert problem.startswith(
-        f"row {number}, {council}, column q2_explain, value 'Typed during the import.': "
-        "changed since the import read it: ilona saved version 2 at "
-    )
-    assert problem.endswith(
-        "(the import read version 1); import again to check the file against it"
-    )
-    session.rollback()
-    assert table_checksums(session) == before
+def _imported(session: Session, council: str) -> list[tuple[str, str | None, str]]:
+    return [
+        tuple(row)  # type: ignore[misc]
+        for row in session.execute(
+            select(AuditEvent.action, AuditEvent.old_value, AuditEvent.new_value)
+            .where(AuditEvent.target.like(f"{WAVE} % {council}"),
+                   AuditEvent.action.like("answer.imported%"))
+            .order_by(AuditEvent.id)
+        )
+    ]  # fmt: skip

@@ -78,6 +78,20 @@ def test_an_account_holder_is_pseudonymised_alike_everywhere_and_can_no_longer_s
         account = s.scalars(select(Account).where(Account.username == stand_in)).one()
         assert not account.active and account.display_name == stand_in
         assert verify_chain(s, actor=ADMIN).intact
+        disabled = s.scalars(select(AuditEvent.target).where(
+            AuditEvent.action == "account.disable")).one()  # fmt: skip
+    assert stand_in in disabled  # logged per account, as any disabling, naming the stand-in
+
+
+def test_the_last_active_administrator_is_not_erased_and_nothing_changes(held: Engine) -> None:
+    with Session(held) as s:
+        add_account(s, actor=ADMIN, username="ailsa", role="admin",
+                    password="a long test password", display_name="Ailsa Grant")  # fmt: skip
+        before = table_checksums(s)
+        s.rollback()
+        with pytest.raises(SubjectRefused, match="account is the last active administrator's"):
+            erase_person(s, actor=ADMIN, person="Ailsa Grant", reason="left the audit body")
+        assert table_checksums(s) == before
 
 
 def test_a_reason_naming_the_person_is_refused_and_nothing_changes(held: Engine) -> None:

@@ -1,0 +1,135 @@
+"""An import of any size: a wave of more organisations than a chunk (and than the 1,000 rows
+imports were once limited to) is read and written a chunk at a time, all of it or none of it,
+with its counters kept; the CLI draws a progress bar."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+import survey_cli
+from db import counters
+from db.models import Answer, AnswerHistory, AuditEvent, Interview, Wave
+from instrument.loader import instrument_named, instrument_text
+from services import imports
+from services.actor import Actor
+from services.audit_log import verify_chain
+from services.frames import load_frame
+from services.imports import ImportRefused, import_wave
+from services.waves import create_wave
+from tests.conftest import table_checksums
+from tests.wave_builder import build_wave, columns, csv_bytes
+
+ADMIN = Actor("ada", "admin")
+INTERVIEWER = Actor("ilona", "interviewer")
+SCHEDULE = instrument_named("schedule_2011")
+PROVIDERS = 1_050  # more than imports once allowed
+
+
+def _providers_wave(engine: Engine, n: int = PROVIDERS) -> list[dict[str, str]]:
+    """A frame of `n` care providers, a wave on it, and the file of every one's interview
+    (the 32 councils' rows of a built wave, in turn, under the providers' codes)."""
+    members = "code,name\r\n" + "".join(f"P{k:05d},Provider {k:05d}\r\n" for k in range(n))
+    with Session(engine) as s:
+        load_frame(s, actor=ADMIN, key="providers", title="Care providers",
+                   member="provider", data=members.encode())  # fmt: skip
+    with Session(engine) as s:
+        create_wave(s, actor=ADMIN, key="providers", title="Providers",
+                    instrument_text=instrument_text("schedule_2011"),
+                    instrument_name="schedule_2011", frame="providers")  # fmt: skip
+    built = build_wave(SCHEDULE)
+    rows = []
+    for k in range(n):
+        row = dict(built[k % len(built)])
+        row.update(council_code=f"P{k:05d}", council_name=f"Provider {k:05d}")
+        rows.append(row)
+    return rows
+
+
+def _import(engine: Engine, data: bytes, **given: object) -> imports.ImportReport:
+    with Session(engine) as s:
+        return import_wave(s, actor=INTERVIEWER, wave_key="providers", data=io.BytesIO(data),
+                           filename="providers.csv", **given)  # type: ignore[arg-type]  # fmt: skip
+
+
+def _drifted(engine: Engine) -> int:
+    with engine.begin() as connection:
+        wave_id = connection.scalar(select(Wave.id).where(Wave.key == "providers"))
+        return counters.rebuild(connection, wave_id).drifted
+
+
+def test_import__more_rows_than_a_chunk_and_than_1_000__every_row_written_and_counted(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK", 200)  # six chunks, the last one short
+    rows = _providers_wave(engine)
+    progress: list[imports.Progress] = []
+
+    report = _import(engine, csv_bytes(rows, columns(SCHEDULE)), progress=progress.append)
+
+    assert report.councils == PROVIDERS
+    assert [p.rows for p in progress] == [200, 400, 600, 800, 1_000, PROVIDERS]
+    assert progress[-1].read == progress[-1].size  # the whole file, and no more
+    with Session(engine) as s:
+        completed = s.scalar(select(func.count()).select_from(Interview)
+                             .join(Wave).where(Wave.key == "providers",
+                                               Interview.status == "completed"))  # fmt: skip
+        answers = s.scalar(select(func.count()).select_from(Answer))
+        history = s.scalar(select(func.count()).select_from(AnswerHistory))
+        assert completed == sum(r["status"] == "completed" for r in rows)
+        assert answers == history == report.values_changed > PROVIDERS * 10
+        assert verify_chain(s, actor=ADMIN).intact
+    assert _drifted(engine) == 0  # the counters kept chunk by chunk equal the reference
+
+
+def test_import__a_problem_in_the_last_chunk__nothing_of_the_earlier_chunks_kept(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK", 100)
+    rows = _providers_wave(engine, 350)
+    rows[-1] = {**rows[-1], "interview_date": "2011-02-31"}
+    with Session(engine) as s:
+        before = table_checksums(s)
+
+    with pytest.raises(ImportRefused) as refused:
+        _import(engine, csv_bytes(rows, columns(SCHEDULE)))
+
+    assert [str(p) for p in refused.value.problems] == [
+        "row 351, Provider 00349, column interview_date, value '2011-02-31': "
+        "2011-02-31 is not a real date: February 2011 has 28 days"
+    ]
+    with Session(engine) as s:
+        assert table_checksums(s) == before
+        assert s.scalar(select(func.count()).select_from(AuditEvent)
+                        .where(AuditEvent.action.like("answer.imported%"))) == 0  # fmt: skip
+
+
+def test_import__many_bad_rows__every_one_counted_and_the_first_hundred_listed(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK", 100)
+    rows = [{**r, "council_code": f"X{k}"} for k, r in enumerate(_providers_wave(engine, 250))]
+
+    with pytest.raises(ImportRefused) as refused:
+        _import(engine, csv_bytes(rows, columns(SCHEDULE)))
+
+    assert refused.value.total == 250
+    assert len(refused.value.problems) == 101  # a hundred, then how many more
+    assert str(refused.value.problems[-1]).startswith("… and 150 more problems not shown")
+
+
+def test_cli_import__a_file_on_disk__progress_bar_on_standard_error(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "wave.csv"
+    path.write_bytes(csv_bytes(build_wave(SCHEDULE), columns(SCHEDULE)))
+
+    assert survey_cli.main(["import", str(path), "--wave", "2011", "--progress"]) == 0
+
+    out, err = capsys.readouterr()
+    assert out.startswith("Imported 32 council(s) into wave 2011")
+    assert err.endswith(f"\r[{'#' * 30}] 100%  32 rows checked\n")
