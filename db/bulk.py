@@ -1,6 +1,5 @@
 """Rows written in bulk below the ORM, for writes of thousands of rows at once (an import, the
-audit rows it chains): COPY on PostgreSQL, the driver's executemany on SQLite, ids taken
-beforehand so that rows can name each other without reading anything back.
+audit rows it chains): COPY on PostgreSQL, the driver's executemany on SQLite.
 
 Values go to the driver as they are: no type processing per value, which at a million rows
 costs more than the writing. So a caller passes what the column holds: text, numbers, None,
@@ -13,23 +12,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from sqlalchemy import Connection, DateTime, Table, func, select, text
+from sqlalchemy import Connection, DateTime, Table
 
 
-def next_ids(connection: Connection, table: Table, n: int) -> list[int]:
-    """`n` new ids for `table`, in order: from its sequence on PostgreSQL, in one statement;
-    on SQLite the ids after the largest, which are this transaction's alone (it holds the
-    database's write lock from BEGIN IMMEDIATE, `db.engine`)."""
-    if n <= 0:
-        return []
-    if connection.dialect.name == "postgresql":
-        sequence = "nextval(pg_get_serial_sequence(:table, 'id'))"
-        taken = connection.scalars(
-            text(f"SELECT {sequence} FROM generate_series(1, :n)"), {"table": table.name, "n": n}
-        )
-        return sorted(int(i) for i in taken)
-    last = connection.scalar(select(func.max(table.c.id))) or 0
-    return list(range(last + 1, last + 1 + n))
+def stored_time(connection: Connection, value: dt.datetime) -> object:
+    """A time as `write_rows` should be given it for the database: on SQLite already as text,
+    so that a million rows sharing it are not each converted."""
+    return _stored_time(value) if connection.dialect.name == "sqlite" else value
 
 
 def write_rows(
@@ -55,7 +44,10 @@ def write_rows(
 
 
 def _sqlite(row: Sequence[object], times: list[int]) -> Sequence[object]:
-    """The row with its datetimes as SQLAlchemy's SQLite dialect stores them."""
+    """The row with its datetimes as SQLAlchemy's SQLite dialect stores them (a row given
+    its times as text, `stored_time`, goes as it is)."""
+    if not any(isinstance(row[i], dt.datetime) for i in times):
+        return row
     row = list(row)
     for i in times:
         row[i] = _stored_time(row[i])

@@ -277,10 +277,15 @@ class Cells:
 
     cells: list[str]
     position: Mapping[str, int]
+    named: dict[str, str] = field(init=False, repr=False)  # a row's every cell is read
+
+    def __post_init__(self) -> None:
+        n = len(self.cells)
+        named = {name: self.cells[i] for name, i in self.position.items() if i < n}
+        object.__setattr__(self, "named", named)
 
     def __getitem__(self, column: str) -> str:
-        i = self.position.get(column)
-        return self.cells[i] if i is not None and i < len(self.cells) else ""
+        return self.named.get(column, "")
 
 
 class _Reading:

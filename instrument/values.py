@@ -9,7 +9,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING
 
 from instrument.errors import SurveyError
@@ -17,6 +19,7 @@ from instrument.model import NO_ANSWER, NOT_APPLICABLE, RESERVED_CODES, Variable
 
 if TYPE_CHECKING:
     from instrument.schedule import Instrument
+    from instrument.types.base import QuestionType
 
 MAX_TEXT_LENGTH = 20_000
 MULTI_SEPARATOR = ";"
@@ -144,15 +147,22 @@ def normalise(instrument: Instrument, variable: Variable, raw: str | None) -> st
     Reserved codes are accepted on every variable; whether `not_applicable` fits the
     routing is for the caller, which knows the other answers.
     """
-    from instrument.types import question_type  # the types parse with the rules above
-
     if raw is None or not raw.strip():
         return None
     text = raw.strip()
     if text in RESERVED_CODES:
         return text
-    kind = question_type(variable)
+    kind = _question_type()(variable)
     return kind.normalise(raw, instrument.choice_codes(variable))
+
+
+@cache
+def _question_type() -> Callable[[Variable], QuestionType]:
+    """`instrument.types.question_type`, imported once it is first needed: the types parse
+    with the rules above, so they import this module."""
+    from instrument.types import question_type
+
+    return question_type
 
 
 def is_recorded(value: str | None) -> bool:

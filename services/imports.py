@@ -22,11 +22,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from db import counters
-from db.bulk import next_ids, write_rows
+from db.bulk import stored_time, write_rows
 from db.councils import match_key, member_keys
 from db.models import Answer, AnswerHistory, Interview, Wave, utcnow
 from flatfile.checks import (
@@ -189,9 +189,19 @@ _CHANGE = (
         updated_by=bindparam("by"),
     )
 )
-_ANSWER_COLUMNS = ("id", "interview_id", "variable_id", "value", "version", "updated_at",
+_ANSWER_COLUMNS = ("interview_id", "variable_id", "value", "version", "updated_at",
                    "updated_by")  # fmt: skip
 _HISTORY = cast(Table, AnswerHistory.__table__)
+_FIRST_VERSIONS = insert(_HISTORY).from_select(
+    ["answer_id", "interview_id", "variable_id", "version", "new_value", "changed_by",
+     "changed_at", "source"],
+    select(_ANSWERS.c.id, _ANSWERS.c.interview_id, _ANSWERS.c.variable_id, _ANSWERS.c.version,
+           _ANSWERS.c.value, _ANSWERS.c.updated_by, _ANSWERS.c.updated_at, literal("import"))
+    .where(_ANSWERS.c.interview_id.in_(bindparam("ids", expanding=True)),
+           _ANSWERS.c.version == 1, _ANSWERS.c.updated_at == bindparam("at"),
+           _ANSWERS.c.updated_by == bindparam("by"))
+    .order_by(_ANSWERS.c.id),
+)  # fmt: skip
 _HISTORY_COLUMNS = ("answer_id", "interview_id", "variable_id", "version", "old_value",
                     "new_value", "old_note", "new_note", "changed_by", "changed_at",
                     "source")  # fmt: skip
@@ -318,14 +328,14 @@ class _Writer:
         the audit log: the interviews' rows in `log`, then two per interview at most for its
         answers. No ORM object per value."""
         connection = self.session.connection()
-        fresh = [(interview.id, variable_id, value)
+        stamp, by = stored_time(connection, now), self.actor.username  # one time per chunk
+        fresh = [(interview.id, variable_id, value, 1, stamp, by)
                  for interview, _, values in changes for variable_id, value in values.items()
                  if variable_id not in stored[interview.id]]  # fmt: skip
-        ids = next_ids(connection, _ANSWERS, len(fresh))
-        by = self.actor.username
-        write_rows(connection, _ANSWERS, _ANSWER_COLUMNS,
-                   ((i, *one, 1, now, by) for i, one in zip(ids, fresh, strict=True)))  # fmt: skip
-        first = {(i, v): answer_id for answer_id, (i, v, _) in zip(ids, fresh, strict=True)}
+        write_rows(connection, _ANSWERS, _ANSWER_COLUMNS, fresh)
+        if fresh:  # their history, from the rows just written (their ids are the database's)
+            ids = [interview.id for interview, _, _ in changes]
+            self.session.execute(_FIRST_VERSIONS, {"ids": ids, "at": now, "by": by})
         changed: list[dict[str, object]] = []
         history: list[tuple[object, ...]] = []
         verbatim = self.instrument.verbatim_ids
@@ -339,13 +349,12 @@ class _Writer:
             for variable_id, value in values.items():
                 answer = had.get(variable_id)
                 if answer is None:
-                    answer = _Stored(first[interview.id, variable_id], None, None, 0)
-                else:
-                    changed.append({"answer_id": answer.id, "new_value": value,
-                                    "new_version": answer.version + 1, "at": now,
-                                    "by": by})  # fmt: skip
+                    continue  # a first answer: its history was written from it above
+                changed.append({"answer_id": answer.id, "new_value": value,
+                                "new_version": answer.version + 1, "at": now,
+                                "by": by})  # fmt: skip
                 history.append((answer.id, interview.id, variable_id, answer.version + 1,
-                                answer.value, value, answer.note, answer.note, by, now,
+                                answer.value, value, answer.note, answer.note, by, stamp,
                                 "import"))  # fmt: skip
             target = interview_target(interview)
             for action, keys in ((CLOSED_ACTION, [k for k in values if k not in verbatim]),
