@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
-from sqlalchemy import Table, bindparam, insert, literal, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from db import counters
@@ -192,16 +192,9 @@ _CHANGE = (
 _ANSWER_COLUMNS = ("interview_id", "variable_id", "value", "version", "updated_at",
                    "updated_by")  # fmt: skip
 _HISTORY = cast(Table, AnswerHistory.__table__)
-_FIRST_VERSIONS = insert(_HISTORY).from_select(
-    ["answer_id", "interview_id", "variable_id", "version", "new_value", "changed_by",
-     "changed_at", "source"],
-    select(_ANSWERS.c.id, _ANSWERS.c.interview_id, _ANSWERS.c.variable_id, _ANSWERS.c.version,
-           _ANSWERS.c.value, _ANSWERS.c.updated_by, _ANSWERS.c.updated_at, literal("import"))
-    .where(_ANSWERS.c.interview_id.in_(bindparam("ids", expanding=True)),
-           _ANSWERS.c.version == 1, _ANSWERS.c.updated_at == bindparam("at"),
-           _ANSWERS.c.updated_by == bindparam("by"))
-    .order_by(_ANSWERS.c.id),
-)  # fmt: skip
+_IDS = select(_ANSWERS.c.id, _ANSWERS.c.interview_id, _ANSWERS.c.variable_id).where(
+    _ANSWERS.c.interview_id.in_(bindparam("ids", expanding=True))
+)  # by the (interview, variable) index alone: the planner may not be misled into a scan
 _HISTORY_COLUMNS = ("answer_id", "interview_id", "variable_id", "version", "old_value",
                     "new_value", "old_note", "new_note", "changed_by", "changed_at",
                     "source")  # fmt: skip
@@ -333,9 +326,10 @@ class _Writer:
                  for interview, _, values in changes for variable_id, value in values.items()
                  if variable_id not in stored[interview.id]]  # fmt: skip
         write_rows(connection, _ANSWERS, _ANSWER_COLUMNS, fresh)
-        if fresh:  # their history, from the rows just written (their ids are the database's)
-            ids = [interview.id for interview, _, _ in changes]
-            self.session.execute(_FIRST_VERSIONS, {"ids": ids, "at": now, "by": by})
+        made = {}  # first answers' ids, as the database gave them
+        if fresh:
+            ids = sorted({interview_id for interview_id, *_ in fresh})
+            made = {(i, v): a for a, i, v in self.session.execute(_IDS, {"ids": ids})}
         changed: list[dict[str, object]] = []
         history: list[tuple[object, ...]] = []
         verbatim = self.instrument.verbatim_ids
@@ -349,10 +343,11 @@ class _Writer:
             for variable_id, value in values.items():
                 answer = had.get(variable_id)
                 if answer is None:
-                    continue  # a first answer: its history was written from it above
-                changed.append({"answer_id": answer.id, "new_value": value,
-                                "new_version": answer.version + 1, "at": now,
-                                "by": by})  # fmt: skip
+                    answer = _Stored(made[interview.id, variable_id], None, None, 0)
+                else:
+                    changed.append({"answer_id": answer.id, "new_value": value,
+                                    "new_version": answer.version + 1, "at": now,
+                                    "by": by})  # fmt: skip
                 history.append((answer.id, interview.id, variable_id, answer.version + 1,
                                 answer.value, value, answer.note, answer.note, by, stamp,
                                 "import"))  # fmt: skip

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 import survey_cli
 from db import counters
 from db.models import Answer, AnswerHistory, AuditEvent, Interview, Wave
+from flatfile.table import UnreadableFile, open_table
 from instrument.loader import instrument_named, instrument_text
 from services import imports
 from services.actor import Actor
@@ -133,3 +134,40 @@ def test_cli_import__a_file_on_disk__progress_bar_on_standard_error(
     out, err = capsys.readouterr()
     assert out.startswith("Imported 32 council(s) into wave 2011")
     assert err.endswith(f"\r[{'#' * 30}] 100%  32 rows checked\n")
+
+
+# --- reading a file a line at a time -----------------------------------------------------------
+
+
+def _read_all(data: bytes) -> list[list[str]]:
+    stream = open_table(io.BytesIO(data), "f.csv", max_rows=10**6, max_columns=5)
+    return [cells for cells, _ in stream.rows]
+
+
+def test_reading__a_byte_not_utf8_past_the_first_megabyte__refused_at_its_row_and_column() -> None:
+    data = b"a,b\r\n" + b"1,x\r\n" * 300_000 + b"2," + bytes([0xA3]) + b"\r\n"  # 1.5 MB
+
+    with pytest.raises(UnreadableFile) as bad:
+        _read_all(data)
+
+    assert str(bad.value) == (
+        "row 300002, column b: the file is not UTF-8 text (byte 0xA3 here, '£' in "
+        "Windows-1252); in Excel choose Save As › 'CSV UTF-8 (Comma delimited)'"
+    )
+
+
+def test_reading__a_stray_quote_far_down__read_as_spreadsheets_read_it_every_row_once() -> None:
+    data = b"a,b\r\n" + b"1,x\r\n" * 300_000 + b'2,"y"z\r\n3,w\r\n'
+
+    rows = _read_all(data)
+
+    assert len(rows) == 300_002 and rows[-2:] == [["2", "yz"], ["3", "w"]]
+
+
+def test_reading__a_quote_never_closed__refused_at_the_cell_it_opens() -> None:
+    data = b"a,b\r\n1,x\r\n2,\"y\r\n" + b"z\r\n" * 1_000
+
+    with pytest.raises(UnreadableFile) as bad:
+        _read_all(data)
+
+    assert str(bad.value).startswith('row 3, column b: a quote (") opens this cell')
