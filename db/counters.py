@@ -183,7 +183,7 @@ def apply(connection: Connection, difference: Counts) -> None:
     for model, changes in ((AnswerCount, difference.answers),
                            (InterviewCount, difference.statuses)):  # fmt: skip
         table = cast(Table, model.__table__)
-        names = [c.name for c in table.primary_key.columns]
+        names = [c.name for c in _key(model)]
         rows = [
             {**dict(zip(names, key, strict=True)), "interviews": n}
             for key, n in sorted(changes.items())
@@ -193,8 +193,12 @@ def apply(connection: Connection, difference: Counts) -> None:
             connection.execute(_upsert(connection.dialect.name, table), rows)
 
 
-ANSWER_KEY = ("wave_id", "respondent_role", "validated", "variable_id", "value", "applies")
-STATUS_KEY = ("wave_id", "status", "respondent_role", "validated")
+def _key(model: type[AnswerCount] | type[InterviewCount]) -> list[Any]:
+    """A counter table's key columns, in the order of `AnswerKey` and `StatusKey`: its
+    primary key's, which `apply` writes by and `stored_counts` reads by."""
+    return list(cast(Table, model.__table__).primary_key.columns)
+
+
 _UPSERTS: dict[tuple[str, str], Any] = {}
 
 
@@ -257,13 +261,12 @@ def stored_counts(connection: Connection, wave_id: int) -> Counts:
     """The counters as kept."""
     counts = Counts()
     for *key, n in connection.execute(
-        select(*(AnswerCount.__table__.c[name] for name in ANSWER_KEY), AnswerCount.interviews)
+        select(*_key(AnswerCount), AnswerCount.interviews)
         .where(AnswerCount.wave_id == wave_id, AnswerCount.interviews != 0)
     ):
         counts.answers[tuple(key)] += n
     for *key, n in connection.execute(
-        select(*(InterviewCount.__table__.c[name] for name in STATUS_KEY),
-               InterviewCount.interviews)
+        select(*_key(InterviewCount), InterviewCount.interviews)
         .where(InterviewCount.wave_id == wave_id, InterviewCount.interviews != 0)
     ):  # fmt: skip
         counts.statuses[tuple(key)] += n
