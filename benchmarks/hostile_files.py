@@ -90,7 +90,8 @@ def main() -> int:
             shown = f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 1024:.0f} KB"
             print(f"{name:<34} {shown:>9} {seconds:>6.2f} {mb:>8.0f}  {code:>4}  {first[:70]}")
             if not name.startswith("valid"):
-                within &= seconds < TARGET_SECONDS and mb < TARGET_MB and code == 1
+                refused = code == 2  # the CLI's exit for a refusal (README, exit codes)
+                within &= seconds < TARGET_SECONDS and mb < TARGET_MB and refused
         print(
             f"every hostile file refused within {TARGET_SECONDS:.0f} s and {TARGET_MB} MB: {within}"
         )
