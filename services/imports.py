@@ -18,12 +18,12 @@ import datetime as dt
 import io
 import json
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from db import counters
 from db.bulk import stored_time, write_rows
@@ -165,6 +165,42 @@ def _council_finder(session: Session, frame: str) -> FindCouncil:
 # --- the write --------------------------------------------------------------------------------
 
 
+class _Interview:
+    """An interview's record as the import reads and changes it, without an ORM object: its
+    columns, and its wave and council for the audit log (`InterviewRecord`). What the
+    services' own rules change in it (`set_status`, `set_details`, `guard_validated`) is
+    written back in bulk, one statement per chunk."""
+
+    id: int
+    status: str
+    version: int
+    updated_at: dt.datetime
+    updated_by: str | None
+    validated_at: dt.datetime | None
+    validated_by: str | None
+
+    def __init__(self, row: Mapping[str, object], wave: Wave, council: CouncilRef) -> None:
+        self.__dict__.update(row)
+        self.read = dict(row)  # as the database holds it
+        self.wave, self.council = wave, council
+
+    def changed(self) -> bool:
+        return any(getattr(self, name) != value for name, value in self.read.items())
+
+
+_INTERVIEWS = cast(Table, Interview.__table__)
+_KEPT = ("id", "wave_id", "council_id")  # never changed by an import
+_REWRITE = (
+    update(_INTERVIEWS)
+    .where(_INTERVIEWS.c.id == bindparam("interview_id"))
+    .values({c.name: bindparam(f"new_{c.name}") for c in _INTERVIEWS.c if c.name not in _KEPT})
+)
+_CHUNK_INTERVIEWS = select(_INTERVIEWS).where(
+    _INTERVIEWS.c.wave_id == bindparam("wave"),
+    _INTERVIEWS.c.council_id.in_(bindparam("councils", expanding=True)),
+)
+
+
 @dataclass(frozen=True)
 class _Stored:
     """An answer as the database holds it, read a chunk of interviews at a time."""
@@ -244,24 +280,33 @@ class _Writer:
             set_status(self.session, interview, row.status, self.actor, self.why, log)
             set_details(self.session, interview, row.details, self.actor, self.why, log)
             changes.append((interview, row, changed))
-        self.session.flush()
+        self._write_interviews(interviews.values())
         self._write_answers(changes, stored, now, log)
         for one in before:
             self.counted.add(one, -1)
         for interview, _, changed in changes:
             self.counted.add(self._contribution(interview, stored[interview.id], changed))
 
-    def _interviews(self, rows: list[CheckedRow]) -> dict[int, Interview]:
+    def _interviews(self, rows: list[CheckedRow]) -> dict[int, _Interview]:
         """The chunk's interviews (already locked), each with its council for the log."""
-        query = (
-            select(Interview)
-            .where(
-                Interview.wave_id == self.wave.id,
-                Interview.council_id.in_([r.council.id for r in rows]),
-            )
-            .options(selectinload(Interview.council))
-        )
-        return {i.council_id: i for i in self.session.scalars(query)}
+        councils = {r.council.id: r.council for r in rows}
+        found = self.session.execute(_CHUNK_INTERVIEWS, {"wave": self.wave.id,
+                                                         "councils": list(councils)})  # fmt: skip
+        return {
+            row["council_id"]: _Interview(dict(row), self.wave, councils[row["council_id"]])
+            for row in found.mappings()
+        }
+
+    def _write_interviews(self, interviews: Iterable[_Interview]) -> None:
+        """What the rules changed in the chunk's interviews, in one statement."""
+        changed = [
+            {"interview_id": i.id,
+             **{f"new_{name}": getattr(i, name) for name in i.read if name not in _KEPT}}
+            for i in interviews
+            if i.changed()
+        ]  # fmt: skip
+        if changed:
+            self.session.execute(_REWRITE, changed)
 
     def _stored(self, interview_ids: list[int]) -> dict[int, dict[str, _Stored]]:
         stored: dict[int, dict[str, _Stored]] = defaultdict(dict)
@@ -270,7 +315,7 @@ class _Writer:
         return stored
 
     def _check(
-        self, row: CheckedRow, interview: Interview, stored: Mapping[str, _Stored]
+        self, row: CheckedRow, interview: _Interview, stored: Mapping[str, _Stored]
     ) -> None:
         """A council that has answers needs --replace; a validated one that would change, a
         reason (it is then sent back to the council)."""
@@ -312,7 +357,7 @@ class _Writer:
 
     def _write_answers(
         self,
-        changes: list[tuple[Interview, CheckedRow, dict[str, str | None]]],
+        changes: list[tuple[_Interview, CheckedRow, dict[str, str | None]]],
         stored: Mapping[int, Mapping[str, _Stored]],
         now: dt.datetime,
         log: list[audit.Entry],
@@ -365,7 +410,7 @@ class _Writer:
 
     def _contribution(
         self,
-        interview: Interview,
+        interview: _Interview,
         stored: Mapping[str, _Stored],
         changed: Mapping[str, str | None],
     ) -> counters.Counts:
@@ -376,7 +421,7 @@ class _Writer:
         return counters.contribution(self.instrument, row, held)
 
 
-def _changes_interview(interview: Interview, row: CheckedRow) -> bool:
+def _changes_interview(interview: _Interview, row: CheckedRow) -> bool:
     return interview.status != row.status or any(
         getattr(interview, n) != v for n, v in row.details.items()
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, object_session
@@ -177,7 +178,38 @@ def get_interview(session: Session, interview_id: int, *, for_update: bool = Fal
     return interview
 
 
-def interview_target(interview: Interview, variable_id: str | None = None) -> str:
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+class _Member(Protocol):
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+class InterviewRecord(Protocol):
+    """What changing an interview's record reads and writes: the ORM row, or an import's
+    plain copy of it (`services.imports`), written back in bulk."""
+
+    status: str
+    version: int
+    updated_at: dt.datetime
+    updated_by: str | None
+    validated_at: dt.datetime | None
+    validated_by: str | None
+
+    @property
+    def wave(self) -> _Keyed: ...
+
+    @property
+    def council(self) -> _Member: ...
+
+
+def interview_target(interview: InterviewRecord, variable_id: str | None = None) -> str:
     """How the audit log names an interview (and one of its answers)."""
     council = f"{interview.wave.key} {interview.council.code} {interview.council.name}"
     return f"{council} {variable_id}" if variable_id else council
@@ -185,7 +217,7 @@ def interview_target(interview: Interview, variable_id: str | None = None) -> st
 
 def set_status(
     session: Session,
-    interview: Interview,
+    interview: InterviewRecord,
     status: str,
     actor: Actor,
     reason: str | None = None,
@@ -214,7 +246,7 @@ def _logged(
 
 
 def guard_validated(
-    session: Session, interview: Interview, actor: Actor, reason: str | None, what: str
+    session: Session, interview: InterviewRecord, actor: Actor, reason: str | None, what: str
 ) -> None:
     """A change to a validated submission needs a reason, and sends it back to the council.
 
@@ -242,7 +274,7 @@ def guard_validated(
     interview.validated_at = interview.validated_by = None
 
 
-def touch(interview: Interview, actor: Actor) -> None:
+def touch(interview: InterviewRecord, actor: Actor) -> None:
     """Every change to an interview record bumps its version and says who made it."""
     interview.version += 1
     interview.updated_at, interview.updated_by = utcnow(), actor.username
@@ -355,7 +387,7 @@ def update_details(
 
 def set_details(
     session: Session,
-    interview: Interview,
+    interview: InterviewRecord,
     details: dict[str, object],
     actor: Actor,
     reason: str | None,
