@@ -95,15 +95,15 @@ def prepare(url: str, n: int, path: Path) -> None:
               "updated_at": dt.datetime(2011, 12, 1)} for c in councils],
         )  # fmt: skip
         rebuild(connection, wave_id)  # its counters, as the migration that made them would
-        named = dict(connection.execute(select(Council.id, Council.code)).all())
-        names = dict(connection.execute(select(Council.id, Council.name)).all())
+        named = {c.id: (c.code, c.name) for c in connection.execute(
+            select(Council.id, Council.code, Council.name))}  # fmt: skip
     code, name = header.index("council_code"), header.index("council_name")
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(header)
         for k, council_id in enumerate(councils):
             row = list(templates[k % len(templates)])
-            row[code], row[name] = named[council_id], names[council_id]
+            row[code], row[name] = named[council_id]
             writer.writerow(row)
     engine.dispose()
 

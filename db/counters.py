@@ -314,8 +314,7 @@ class _Pending:
     added: list[Interview] = field(default_factory=list)
     rebuild: set[int] = field(default_factory=set)
     gone: set[int] = field(default_factory=set)  # waves deleted: their counters went with them
-    apart: set[int] = field(default_factory=set)  # interviews their writer counts (`count_apart`)
-    difference: Counts = field(default_factory=Counts)  # what those writers counted
+    difference: Counts = field(default_factory=Counts)  # counted by writers (`add_counted`)
 
 
 def rebuild_at_commit(session: Session, wave_id: int) -> None:
@@ -324,19 +323,10 @@ def rebuild_at_commit(session: Session, wave_id: int) -> None:
     _pending(session).rebuild.add(wave_id)
 
 
-def count_apart(session: Session, interview_ids: Iterable[int]) -> None:
-    """For a writer that changes these interviews behind the ORM (an import's bulk inserts)
-    and works out their difference itself, from what it read and wrote (`add_counted`): the
-    session's events leave them alone. Call it before their first change in the transaction."""
-    pending = _pending(session)
-    ids = set(interview_ids)
-    if ids & pending.touched:
-        raise RuntimeError("interviews already changed in this transaction are counted here")
-    pending.apart |= ids
-
-
 def add_counted(session: Session, difference: Counts) -> None:
-    """Add what a `count_apart` writer counted, to be applied at commit with the rest."""
+    """For a writer that changes interviews below the ORM, where these events cannot see
+    (an import's bulk writes), and works out their difference itself from what it read and
+    wrote: added to what is applied at commit."""
     _pending(session).difference.add(difference)
 
 
@@ -368,8 +358,6 @@ def _note_before(session: Session, context: UOWTransaction, instances: object) -
     if not touched and not added:
         return
     pending = _pending(session)
-    touched -= pending.apart
-    answers = [a for a in answers if a.interview_id not in pending.apart]
     fresh = touched - pending.touched
     if fresh:
         pending.held |= _read(session.connection(), fresh)

@@ -16,6 +16,17 @@ from db.models import AuditEvent, utcnow
 from services.actor import Actor
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One audit row to add: what was done, to what, from and to, why."""
+
+    action: str
+    target: str
+    old: str | None = None
+    new: str | None = None
+    reason: str | None = None
+
+
 def record(
     session: Session,
     *,
@@ -27,34 +38,17 @@ def record(
     reason: str | None = None,
 ) -> AuditEvent:
     """Add one audit row (no commit: it belongs to the change the caller is making)."""
-    event_id, previous = _next_link(session)
-    event = AuditEvent(
-        id=event_id,
-        at=utcnow(),
-        username=actor.username,
-        role=actor.role,
-        action=action,
-        target=target,
-        old_value=old,
-        new_value=new,
-        reason=reason,
-        prev_hash=previous,
-    )
-    event.row_hash = row_hash({name: getattr(event, name) for name in _HASHED}, previous)
-    session.add(event)  # flushed with the change it belongs to, many rows in one statement
-    session.info[_LAST_LINK] = (_transaction(session), event.id, event.row_hash)
+    return record_entry(session, actor, Entry(action, target, old, new, reason))
+
+
+def record_entry(session: Session, actor: Actor, entry: Entry) -> AuditEvent:
+    """`record`, given the row as an `Entry`: one ORM object, flushed with the change it
+    belongs to (many rows in one statement)."""
+    last_id, previous = _chain_end(session)
+    [row] = _chained(session, actor, [entry], last_id, previous)
+    event = AuditEvent(**row)
+    session.add(event)
     return event
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One audit row to add with `record_many`: what was done, to what, from and to, why."""
-
-    action: str
-    target: str
-    old: str | None = None
-    new: str | None = None
-    reason: str | None = None
 
 
 def record_many(session: Session, *, actor: Actor, entries: Sequence[Entry]) -> None:
@@ -65,25 +59,26 @@ def record_many(session: Session, *, actor: Actor, entries: Sequence[Entry]) -> 
         return
     session.flush()
     last_id, previous = _chain_end(session)
-    ids = _reserve_ids(session, last_id, len(entries))
-    at, rows = utcnow(), []
+    rows = _chained(session, actor, entries, last_id, previous)
+    write_rows(session.connection(), _TABLE, _HASHED, [[r[n] for n in _HASHED] for r in rows])
+
+
+def _chained(
+    session: Session, actor: Actor, entries: Sequence[Entry], last_id: int, previous: str
+) -> list[dict[str, object]]:
+    """The entries as rows after the chain's end, each with its id and hash; the new end is
+    remembered for the transaction."""
+    ids, at, rows = _reserve_ids(session, last_id, len(entries)), utcnow(), []
     for event_id, entry in zip(ids, entries, strict=True):
-        row = {
-            "id": event_id,
-            "at": at,
-            "username": actor.username,
-            "role": actor.role,
-            "action": entry.action,
-            "target": entry.target,
-            "old_value": entry.old,
-            "new_value": entry.new,
-            "reason": entry.reason,
-            "prev_hash": previous,
-        }
+        row: dict[str, object] = {
+            "id": event_id, "at": at, "username": actor.username, "role": actor.role,
+            "action": entry.action, "target": entry.target, "old_value": entry.old,
+            "new_value": entry.new, "reason": entry.reason, "prev_hash": previous,
+        }  # fmt: skip
         row["row_hash"] = previous = row_hash(row, previous)
-        rows.append(tuple(row[name] for name in _HASHED))
-    write_rows(session.connection(), _TABLE, _HASHED, rows)
+        rows.append(row)
     session.info[_LAST_LINK] = (_transaction(session), ids[-1], previous)
+    return rows
 
 
 _TABLE = cast(Table, AuditEvent.__table__)
@@ -101,28 +96,20 @@ def _reserve_ids(session: Session, last_id: int, n: int) -> list[int]:
     if n > 1:
         session.execute(text(f"SELECT setval({sequence}, :last)"), {"last": first + n - 1})
     return list(range(first, first + n))
+
+
 _HASHED = tuple(c.name for c in AuditEvent.__table__.columns)
 # pg_advisory_xact_lock key ("audi"): one chain append at a time, until that transaction ends
 CHAIN_LOCK = 0x61756469
 _LAST_LINK = "audit_chain_end"  # session.info: (transaction, id, row hash) of the last row added
 
 
-def _next_link(session: Session) -> tuple[int, str]:
-    """The new row's id and the previous row's hash, read where no other writer can append
-    in between: on PostgreSQL under an advisory lock held until commit or rollback (whoever
-    waits then reads the row the other committed); on SQLite every write transaction
-    already holds the database's write lock from BEGIN IMMEDIATE (`db.engine`). Within one
-    transaction the chain's end is remembered, so an import's thousand rows read it once."""
-    last_id, last_hash = _chain_end(session)
-    if session.get_bind().dialect.name == "postgresql":
-        sequence = "SELECT nextval(pg_get_serial_sequence('audit_event', 'id'))"
-        return int(session.scalar(text(sequence)) or 0), last_hash
-    return last_id + 1, last_hash
-
-
 def _chain_end(session: Session) -> tuple[int, str]:
-    """The last row's id and hash, remembered within the transaction; the first time, read
-    under the chain's lock on PostgreSQL."""
+    """The last row's id and hash, read where no other writer can append in between: on
+    PostgreSQL under an advisory lock held until commit or rollback (whoever waits then reads
+    the row the other committed); on SQLite every write transaction already holds the
+    database's write lock from BEGIN IMMEDIATE (`db.engine`). Within one transaction the end
+    is remembered, so an import's many rows read it once."""
     remembered = session.info.get(_LAST_LINK)
     if remembered is not None and remembered[0] is _transaction(session):
         return remembered[1], remembered[2]

@@ -267,7 +267,6 @@ class _Writer:
             self._check(row, interview, stored[interview.id])
         if self.problems:
             return  # the rest of the file is still checked, for the refusal to list it all
-        counters.count_apart(self.session, [i.id for i in interviews.values()])
         before = [self._contribution(i, stored[i.id], {}) for i in interviews.values()]
         now = utcnow()
         changes, log = [], list[audit.Entry]()

@@ -241,8 +241,7 @@ def _logged(
     if log is not None:
         log.append(entry)
     else:
-        audit.record(session, actor=actor, action=entry.action, target=entry.target,
-                     old=entry.old, new=entry.new, reason=entry.reason)  # fmt: skip
+        audit.record_entry(session, actor, entry)
 
 
 def guard_validated(
