@@ -60,7 +60,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from aggregation.report import report_json  # noqa: E402
 from benchmarks.timing import timed  # noqa: E402
-from db.bulk import write_rows  # noqa: E402
+from db.bulk import stored_time, write_rows  # noqa: E402
 from db.counters import rebuild  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.models import Answer, Council, Interview, Wave  # noqa: E402
@@ -263,10 +263,10 @@ def fill(engine: Engine, n: int) -> tuple[int, int]:
                 select(Interview.id).where(Interview.wave_id == wave_id).order_by(Interview.id)
             )
         )
-        written = 0
+        written, stamp = 0, stored_time(connection, now)  # converted once, as the import does
         for start in range(0, len(interview_ids), CHUNK):
             rows = [
-                (interview_id, variable_id, value, 1, now, BENCH.username)
+                (interview_id, variable_id, value, 1, stamp, BENCH.username)
                 for k, interview_id in enumerate(interview_ids[start : start + CHUNK], start)
                 for variable_id, value in templates[k % len(templates)].items()
             ]

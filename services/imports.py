@@ -26,7 +26,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from db import counters
-from db.bulk import stored_time, write_rows
+from db.bulk import reserve_ids, stored_time, write_rows
 from db.councils import match_key, member_keys
 from db.models import Answer, AnswerHistory, Interview, Wave, utcnow
 from flatfile.checks import (
@@ -118,7 +118,8 @@ def _import(
     councils = _lock_wave(session, wave)
     stream = open_wave_file(source, filename, instrument, councils=councils)
     why = (reason or "").strip() or None
-    writer = _Writer(session, actor, wave, instrument, why, filename or "a flat file", replace)
+    writer = _Writer(session, actor, wave, instrument, why, filename or "a flat file", replace,
+                     _answered(session, wave))  # fmt: skip
     chunks = checked_chunks(
         stream,
         instrument,
@@ -149,6 +150,20 @@ def _lock_wave(session: Session, wave: Wave) -> int:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return len(session.scalars(query).all())
+
+
+def _answered(session: Session, wave: Wave) -> set[int]:
+    """The wave's interviews that have any answer, read once: a chunk reads the stored answers
+    of these alone. A first import reads none, so the growing answer table is never scanned
+    for answers that cannot be there (the planner, its statistics taken before the import,
+    would scan it whole for each chunk)."""
+    query = (
+        select(Answer.interview_id)
+        .join(Interview, Interview.id == Answer.interview_id)
+        .where(Interview.wave_id == wave.id)
+        .distinct()
+    )
+    return set(session.scalars(query))
 
 
 def _council_finder(session: Session, frame: str) -> FindCouncil:
@@ -225,12 +240,9 @@ _CHANGE = (
         updated_by=bindparam("by"),
     )
 )
-_ANSWER_COLUMNS = ("interview_id", "variable_id", "value", "version", "updated_at",
+_ANSWER_COLUMNS = ("id", "interview_id", "variable_id", "value", "version", "updated_at",
                    "updated_by")  # fmt: skip
 _HISTORY = cast(Table, AnswerHistory.__table__)
-_IDS = select(_ANSWERS.c.id, _ANSWERS.c.interview_id, _ANSWERS.c.variable_id).where(
-    _ANSWERS.c.interview_id.in_(bindparam("ids", expanding=True))
-)  # by the (interview, variable) index alone: the planner may not be misled into a scan
 _HISTORY_COLUMNS = ("answer_id", "interview_id", "variable_id", "version", "old_value",
                     "new_value", "old_note", "new_note", "changed_by", "changed_at",
                     "source")  # fmt: skip
@@ -248,6 +260,7 @@ class _Writer:
     reason: str | None
     source: str
     replace: bool
+    answered: set[int]  # interviews that had answers when the import began (`_answered`)
     problems: Problems = field(default_factory=Problems)
     counted: counters.Counts = field(default_factory=counters.Counts)
     rows: int = 0
@@ -309,7 +322,8 @@ class _Writer:
 
     def _stored(self, interview_ids: list[int]) -> dict[int, dict[str, _Stored]]:
         stored: dict[int, dict[str, _Stored]] = defaultdict(dict)
-        for a in self.session.execute(_STORED, {"ids": interview_ids}):
+        answered = [i for i in interview_ids if i in self.answered]
+        for a in self.session.execute(_STORED, {"ids": answered}) if answered else ():
             stored[a.interview_id][a.variable_id] = _Stored(a.id, a.value, a.note, a.version)
         return stored
 
@@ -366,14 +380,14 @@ class _Writer:
         answers. No ORM object per value."""
         connection = self.session.connection()
         stamp, by = stored_time(connection, now), self.actor.username  # one time per chunk
-        fresh = [(interview.id, variable_id, value, 1, stamp, by)
+        fresh = [(interview.id, variable_id, value)
                  for interview, _, values in changes for variable_id, value in values.items()
                  if variable_id not in stored[interview.id]]  # fmt: skip
-        write_rows(connection, _ANSWERS, _ANSWER_COLUMNS, fresh)
-        made = {}  # first answers' ids, as the database gave them
-        if fresh:
-            ids = sorted({interview_id for interview_id, *_ in fresh})
-            made = {(i, v): a for a, i, v in self.session.execute(_IDS, {"ids": ids})}
+        ids = reserve_ids(connection, _ANSWERS, len(fresh))  # so history needs no read-back
+        write_rows(connection, _ANSWERS, _ANSWER_COLUMNS,
+                   ((a, i, v, value, 1, stamp, by)
+                    for a, (i, v, value) in zip(ids, fresh, strict=True)))  # fmt: skip
+        made = {(i, v): a for a, (i, v, _) in zip(ids, fresh, strict=True)}
         changed: list[dict[str, object]] = []
         history: list[tuple[object, ...]] = []
         verbatim = self.instrument.verbatim_ids
