@@ -116,6 +116,16 @@ class Problems(list[ImportProblem]):
         self.extend(problems)
         return self
 
+    @classmethod
+    def merged(cls, *kept: Problems) -> Problems:
+        """Several lists' problems as one, in row order, every one counted: the file's and
+        the wave's (answers already there), found a chunk apart, told in the file's order.
+        Each list is in row order, so the first shown of all are among the first each kept."""
+        merged = cls()
+        merged.extend(sorted((p for problems in kept for p in problems), key=lambda p: p.row or 0))
+        merged.total = sum(problems.total for problems in kept)
+        return merged
+
 
 @dataclass(frozen=True)
 class CouncilRef:

@@ -118,13 +118,14 @@ def _import(
     councils = _lock_wave(session, wave)
     stream = open_wave_file(source, filename, instrument, councils=councils)
     why = (reason or "").strip() or None
+    found = Problems()  # the file's own problems; the writer keeps the wave's apart
     writer = _Writer(session, actor, wave, instrument, why, filename or "a flat file", replace,
-                     _answered(session, wave))  # fmt: skip
+                     _answered(session, wave), found)  # fmt: skip
     chunks = checked_chunks(
         stream,
         instrument,
         _council_finder(session, wave.frame),
-        writer.problems,
+        found,
         wave_key=wave_key,
         councils=councils,
         chunk=CHUNK,
@@ -133,8 +134,8 @@ def _import(
         writer.write(rows)
         if progress is not None:
             progress(Progress(writer.rows, stream.read(), stream.size))
-    if writer.problems:
-        raise ImportRefused(writer.problems)
+    if writer.problems or found:
+        raise ImportRefused(Problems.merged(found, writer.problems))
     counters.add_counted(session, writer.counted)
     session.commit()
     return ImportReport(writer.rows, writer.changed, tuple(writer.replaced))
@@ -261,7 +262,8 @@ class _Writer:
     source: str
     replace: bool
     answered: set[int]  # interviews that had answers when the import began (`_answered`)
-    problems: Problems = field(default_factory=Problems)
+    found: Problems  # the file's problems so far: while there are none, rows are written
+    problems: Problems = field(default_factory=Problems)  # the writer's own
     counted: counters.Counts = field(default_factory=counters.Counts)
     rows: int = 0
     changed: int = 0
@@ -278,7 +280,7 @@ class _Writer:
         for row in rows:
             interview = interviews[row.council.id]
             self._check(row, interview, stored[interview.id])
-        if self.problems:
+        if self.problems or self.found:
             return  # the rest of the file is still checked, for the refusal to list it all
         before = [self._contribution(i, stored[i.id], {}) for i in interviews.values()]
         now = utcnow()

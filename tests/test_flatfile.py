@@ -858,10 +858,10 @@ def test_import__existing_answers_and_bad_cells__both_reported(
     import_file(session, csv_bytes([row_of(wave, "Fife")], header))
     rows = changed(wave, {"Stirling": {"q24_inhouse_pct": "150"}})
 
-    assert refusal(session, csv_bytes(rows, header)) == [
-        "row 31, Stirling, column q24_inhouse_pct, value '150': 150 is more than 100",
+    assert refusal(session, csv_bytes(rows, header)) == [  # in the file's order, as found
         "row 15, Fife, column council_code: Fife already has answers in wave 2011; import with "
         "--replace to overwrite them (every changed value is kept in the history)",
+        "row 31, Stirling, column q24_inhouse_pct, value '150': 150 is more than 100",
     ]
 
 

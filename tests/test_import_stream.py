@@ -123,6 +123,28 @@ def test_import__many_bad_rows__every_one_counted_and_the_first_hundred_listed(
     assert str(refused.value.problems[-1]).startswith("… and 150 more problems not shown")
 
 
+def test_import__the_files_and_the_waves_problems__listed_together_in_row_order(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's problems are found as it is read, the wave's (answers already there) by
+    the writer a chunk later: one refusal lists both in the file's order."""
+    monkeypatch.setattr(imports, "CHUNK", 100)
+    rows = _providers_wave(engine, 250)
+    _import(engine, csv_bytes(rows, columns(SCHEDULE)))
+    with Session(engine) as s:
+        answered = s.scalar(select(func.count(func.distinct(Answer.interview_id))))
+    rows[40] = {**rows[40], "interview_date": "2011-02-31"}
+
+    with pytest.raises(ImportRefused) as refused:
+        _import(engine, csv_bytes(rows, columns(SCHEDULE)))
+
+    assert refused.value.total == answered + 1  # each council with answers, and the date
+    assert any("not a real date" in p.reason and p.row == 42 for p in refused.value.problems)
+    listed = refused.value.problems[:-1]
+    assert [p.row for p in listed] == sorted(p.row or 0 for p in listed)
+    assert listed[0].row == 2 and "already has answers" in listed[0].reason
+
+
 def test_cli_import__a_file_on_disk__progress_bar_on_standard_error(
     cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
