@@ -448,8 +448,8 @@ class _RowCheck:
         row = CheckedRow(self.number, self.council, status, self._details(status))
         values, invalid = self._values()
         row.values = values
-        answered = [v.id for v in self.instrument.questions if self.cells[v.id].strip()]
         if status in InterviewStatus.codes() and status not in ANSWERABLE_STATUSES:
+            answered = [v.id for v in self.instrument.questions if self.cells[v.id].strip()]
             if answered:
                 first = answered[0]
                 more = " …" if len(answered) > 5 else ""
@@ -467,6 +467,8 @@ class _RowCheck:
 
     def _refuse_runaway_cells(self) -> None:
         """A cell longer than any answer is refused by its length alone, before it is read."""
+        if max(map(len, self.cells.cells), default=0) <= MAX_TEXT_LENGTH:
+            return  # as nearly every row: one look at them all
         for column in self.cells.position:
             text = self.cells[column]
             if len(text) > MAX_TEXT_LENGTH:

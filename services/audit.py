@@ -3,15 +3,17 @@ chained to the one before by its hash (`db.audit_chain`) so an edit made behind 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import cast
 
 from sqlalchemy import Connection, Table, select, text
 from sqlalchemy.orm import Session
 
 from db.audit_chain import ERASE_ACTION, GENESIS, ChainState, erasures_in, row_hash, walk
-from db.bulk import write_rows
+from db.bulk import stored_time, write_rows
 from db.models import AuditEvent, utcnow
 from services.actor import Actor
 
@@ -45,7 +47,7 @@ def record_entry(session: Session, actor: Actor, entry: Entry) -> AuditEvent:
     """`record`, given the row as an `Entry`: one ORM object, flushed with the change it
     belongs to (many rows in one statement)."""
     last_id, previous = _chain_end(session)
-    [row] = _chained(session, actor, [entry], last_id, previous)
+    [row] = _chained(session, actor, [entry], last_id, previous, utcnow())
     event = AuditEvent(**row)
     session.add(event)
     return event
@@ -59,16 +61,24 @@ def record_many(session: Session, *, actor: Actor, entries: Sequence[Entry]) -> 
         return
     session.flush()
     last_id, previous = _chain_end(session)
-    rows = _chained(session, actor, entries, last_id, previous)
-    write_rows(session.connection(), _TABLE, _HASHED, [[r[n] for n in _HASHED] for r in rows])
+    at = utcnow()
+    rows = _chained(session, actor, entries, last_id, previous, at)
+    connection = session.connection()
+    stored = stored_time(connection, at)  # hashed as a time, written as the column holds it
+    write_rows(connection, _TABLE, _HASHED, [_columns(r | {"at": stored}) for r in rows])
 
 
 def _chained(
-    session: Session, actor: Actor, entries: Sequence[Entry], last_id: int, previous: str
+    session: Session,
+    actor: Actor,
+    entries: Sequence[Entry],
+    last_id: int,
+    previous: str,
+    at: dt.datetime,
 ) -> list[dict[str, object]]:
     """The entries as rows after the chain's end, each with its id and hash; the new end is
     remembered for the transaction."""
-    ids, at, rows = _reserve_ids(session, last_id, len(entries)), utcnow(), []
+    ids, rows = _reserve_ids(session, last_id, len(entries)), []
     for event_id, entry in zip(ids, entries, strict=True):
         row: dict[str, object] = {
             "id": event_id, "at": at, "username": actor.username, "role": actor.role,
@@ -99,6 +109,7 @@ def _reserve_ids(session: Session, last_id: int, n: int) -> list[int]:
 
 
 _HASHED = tuple(c.name for c in AuditEvent.__table__.columns)
+_columns = itemgetter(*_HASHED)  # a row's values in the table's column order
 # pg_advisory_xact_lock key ("audi"): one chain append at a time, until that transaction ends
 CHAIN_LOCK = 0x61756469
 _LAST_LINK = "audit_chain_end"  # session.info: (transaction, id, row hash) of the last row added

@@ -382,14 +382,9 @@ class _Writer:
         answers. No ORM object per value."""
         connection = self.session.connection()
         stamp, by = stored_time(connection, now), self.actor.username  # one time per chunk
-        fresh = [(interview.id, variable_id, value)
-                 for interview, _, values in changes for variable_id, value in values.items()
-                 if variable_id not in stored[interview.id]]  # fmt: skip
-        ids = reserve_ids(connection, _ANSWERS, len(fresh))  # so history needs no read-back
-        write_rows(connection, _ANSWERS, _ANSWER_COLUMNS,
-                   ((a, i, v, value, 1, stamp, by)
-                    for a, (i, v, value) in zip(ids, fresh, strict=True)))  # fmt: skip
-        made = {(i, v): a for a, (i, v, _) in zip(ids, fresh, strict=True)}
+        first = sum(len(values.keys() - stored[i.id].keys()) for i, _, values in changes)
+        ids = iter(reserve_ids(connection, _ANSWERS, first))  # so history needs no read-back
+        fresh: list[tuple[object, ...]] = []
         changed: list[dict[str, object]] = []
         history: list[tuple[object, ...]] = []
         verbatim = self.instrument.verbatim_ids
@@ -402,12 +397,14 @@ class _Writer:
             self.changed += len(values)
             for variable_id, value in values.items():
                 answer = had.get(variable_id)
-                if answer is None:
-                    answer = _Stored(made[interview.id, variable_id], None, None, 0)
-                else:
-                    changed.append({"answer_id": answer.id, "new_value": value,
-                                    "new_version": answer.version + 1, "at": now,
-                                    "by": by})  # fmt: skip
+                if answer is None:  # a first answer: version 1, from nothing
+                    answer_id = next(ids)
+                    fresh.append((answer_id, interview.id, variable_id, value, 1, stamp, by))
+                    history.append((answer_id, interview.id, variable_id, 1, None, value, None,
+                                    None, by, stamp, "import"))  # fmt: skip
+                    continue
+                changed.append({"answer_id": answer.id, "new_value": value, "at": now,
+                                "new_version": answer.version + 1, "by": by})  # fmt: skip
                 history.append((answer.id, interview.id, variable_id, answer.version + 1,
                                 answer.value, value, answer.note, answer.note, by, stamp,
                                 "import"))  # fmt: skip
@@ -418,6 +415,7 @@ class _Writer:
                     old = {k: had[k].value for k in keys if k in had and had[k].value is not None}
                     new = _listed({k: values[k] for k in keys})
                     log.append(audit.Entry(action, target, _listed(old), new, self.why))
+        write_rows(connection, _ANSWERS, _ANSWER_COLUMNS, fresh)
         if changed:
             self.session.execute(_CHANGE, changed)
         write_rows(connection, _HISTORY, _HISTORY_COLUMNS, history)
