@@ -20,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 GENESIS = "0" * 64  # the "previous hash" of the first row
@@ -114,8 +115,13 @@ ERASE_ACTION = "privacy.erase"  # the audit row that records an erasure
 
 def _canonical(value: object) -> object:
     if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="microseconds")
+        return _time_text(value)
     return value
+
+
+@lru_cache(maxsize=64)  # rows written together share their time
+def _time_text(value: dt.datetime) -> str:
+    return value.isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)

@@ -535,7 +535,8 @@ class _RowCheck:
 
     def _values(self) -> tuple[dict[str, str | None], set[str]]:
         values: dict[str, str | None] = {}
-        invalid = {v.id for v in self.instrument.questions if v.id in self.refused}
+        refused = self.refused  # a column refused already (too long): its value is not read
+        invalid = {v.id for v in self.instrument.questions if v.id in refused} if refused else set()
         for v in self.instrument.questions:
             if v.id in invalid:
                 continue
@@ -553,7 +554,7 @@ class _RowCheck:
         if v.id in invalid:
             return
         condition = self.instrument.condition(v.id)
-        if condition and any(c.variable in invalid for c in condition.clauses):
+        if condition and invalid and any(c.variable in invalid for c in condition.clauses):
             return
         value = values.get(v.id)
         if condition is not None and not self.instrument.applies(v.id, values):

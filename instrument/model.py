@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -62,7 +63,7 @@ class Condition:
     text: str
     groups: tuple[tuple[Clause, ...], ...]
 
-    @property
+    @cached_property  # routing asks for them on every row of a file
     def clauses(self) -> tuple[Clause, ...]:
         return tuple(c for group in self.groups for c in group)
 
