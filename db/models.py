@@ -221,12 +221,17 @@ class InterviewCount(Base):
 
 
 class AnswerHistory(Base):
-    """Append-only: one row per saved change of an answer's value or note."""
+    """Append-only: one row per saved change of an answer's value or note. Read by interview,
+    so indexed by it; `answer_id` records which answer, with no key to it (migration 0019):
+    nothing deletes an answer alone, and the key cost each row written a lock on its answer."""
 
     __tablename__ = "answer_history"
+    __table_args__ = (
+        Index("ix_answer_history_interview", "interview_id", "variable_id", "version"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"), index=True)
+    answer_id: Mapped[int] = mapped_column(Integer)
     interview_id: Mapped[int] = mapped_column(ForeignKey("interview.id", ondelete="CASCADE"))
     variable_id: Mapped[str] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer)
@@ -240,7 +245,9 @@ class AnswerHistory(Base):
 
     # Set with the answer itself, so a batch of new answers and their history rows is written
     # in one flush (the answer's id is filled in then) rather than one flush per answer.
-    answer: Mapped[Answer] = relationship()
+    answer: Mapped[Answer] = relationship(
+        primaryjoin="foreign(AnswerHistory.answer_id) == Answer.id"
+    )
 
 
 class Theme(Base):

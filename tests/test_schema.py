@@ -177,6 +177,41 @@ def test_0014_lets_analyst_accounts_in__both_account_checks_kept__down_refused_w
     engine.dispose()
 
 
+def test_0019_history_read_by_interview__its_index__no_key_to_the_answer__rows_kept(
+    tmp_path: Path,
+) -> None:
+    """Below 0019 the history is indexed by answer and keyed to it; above, indexed by what
+    every reader asks (interview, variable, version), keyed to the interview alone, with
+    every row kept both ways. SQLite only, as above."""
+    engine = _downgraded_with_answers(tmp_path, "0018")
+    history = "SELECT count(*) FROM answer_history"
+    with engine.connect() as connection:
+        rows = connection.scalar(text(history))
+    keys = {k["referred_table"] for k in inspect(engine).get_foreign_keys("answer_history")}
+    assert rows and keys == {"answer", "interview"}
+    assert "ix_answer_history_answer_id" in _history_indexes(engine)
+
+    upgrade(engine)
+
+    assert _history_indexes(engine) == {
+        "ix_answer_history_interview": ["interview_id", "variable_id", "version"]
+    }
+    assert [k["referred_table"] for k in inspect(engine).get_foreign_keys("answer_history")] == [
+        "interview"
+    ]
+    with engine.connect() as connection:
+        assert connection.scalar(text(history)) == rows
+        plan = connection.execute(
+            text("EXPLAIN QUERY PLAN SELECT * FROM answer_history WHERE interview_id = 1")
+        ).all()
+    assert "ix_answer_history_interview" in str(plan)  # not a scan of the whole table
+    engine.dispose()
+
+
+def _history_indexes(engine: Engine) -> dict[str, list[str]]:
+    return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("answer_history")}
+
+
 def test_the_head_read_from_file_names_is_alembics_and_each_file_is_named_by_its_revision() -> None:
     """`is_current` reads the head from the migration files' names, not Alembic's graph (too
     slow to import for every command): the two must agree, and each name its revision."""
