@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import getpass
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -165,3 +168,13 @@ def test_without_as__the_operator_at_the_terminal_is_named(cli_db: str) -> None:
     assert survey_cli.main(["demo"]) == 0
     people = {who for who, action in audit_people(cli_db) if action == "answer.value"}
     assert people == {f"operator:{getpass.getuser()}"}
+
+
+def test_output_piped_into_a_reader_that_stops__no_traceback(tmp_path: Path) -> None:
+    """`survey_cli.py status | true`: the reader is gone before the command writes (as `head`
+    may be), and the command ends without a Python traceback on the terminal."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'survey.sqlite3'}"}
+    command = f"{sys.executable} survey_cli.py status | true"
+    done = subprocess.run(command, shell=True, cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.stderr == ""
