@@ -55,7 +55,6 @@ from services.analysis_files import FORMATS
 from services.export import export_wave
 from services.frames import DEFAULT_MEMBER
 from services.interviews import list_waves, wave_interviews
-from services.reports import json_report, markdown_report, word_supplement
 from services.waves import (
     WaveProblem,
     close_wave,
@@ -183,6 +182,9 @@ def cmd_report(engine: Engine, args: argparse.Namespace) -> int:
     if args.format == "docx" and not args.out:
         print("error: --format docx needs --out FILE", file=sys.stderr)
         return 2
+    # pandas, for the report's tables: loaded by this command alone, not by every start
+    from services.reports import json_report, markdown_report, word_supplement
+
     with Session(engine) as session:
         if args.format == "docx":
             docx = word_supplement(session, actor=args.actor, wave_key=args.wave,
