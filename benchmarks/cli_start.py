@@ -16,12 +16,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.processes import measured  # noqa: E402
 from benchmarks.timing import percentile  # noqa: E402
 
 FLOOR = "floor: python -c 'import pandas, sqlalchemy'"
@@ -29,13 +29,10 @@ FLOOR = "floor: python -c 'import pandas, sqlalchemy'"
 
 def run(command: list[str], env: dict[str, str]) -> tuple[float, int]:
     """Wall-clock milliseconds and peak resident memory (MB) of one process."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = (time.perf_counter() - start) * 1000
-    if status != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({status})")
-    return elapsed, usage.ru_maxrss // 1024
+    done = measured(command, env, cwd=REPO)
+    if done.exit_code != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.exit_code})")
+    return done.seconds * 1000, done.peak_mb
 
 
 def main() -> None:

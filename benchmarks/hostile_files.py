@@ -19,12 +19,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.processes import measured  # noqa: E402
 from instrument.loader import instrument_named  # noqa: E402
 from tests.wave_builder import build_wave, columns, csv_bytes  # noqa: E402
 
@@ -39,20 +39,9 @@ SMALL = ("nul_in_council_code.csv", "control_in_column_names.csv")
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
     """Seconds, peak MB, exit code and the first problem line of one CLI run."""
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, str(REPO / "survey_cli.py"), *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    assert child.stderr is not None
-    err = child.stderr.read().decode("utf-8", errors="replace")
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.perf_counter() - started
-    lines = [line for line in err.splitlines() if line.startswith("  - ")]
-    return seconds, usage.ru_maxrss / 1024, child.returncode, lines[0][4:] if lines else ""
+    done = measured([sys.executable, str(REPO / "survey_cli.py"), *args], env, stderr=True)
+    lines = [line for line in done.stderr.splitlines() if line.startswith("  - ")]
+    return done.seconds, done.peak_mb, done.exit_code, lines[0][4:] if lines else ""
 
 
 def main() -> int:
