@@ -5,8 +5,8 @@
 Builds every file of `tests/data/bad/make_corpus.py` (in a process of its own) and reads the
 committed ones, sets up a SQLite database in a temporary folder, imports a valid 32-council
 file (the floor), then imports each hostile file with `survey_cli.py import --replace`, each in a
-process of its own. Seconds are wall time; peak memory is the child's maximum resident set
-(`os.wait4`'s rusage, the per-child figure `RUSAGE_CHILDREN` would report). The target is
+process of its own. Seconds are wall time; peak memory is the command's own maximum resident
+set, read by the small launcher of `benchmarks/processes.py`. The target is
 every hostile file refused within 10 s and under 500 MB: a figure, not a timed test, since a
 shared machine's speed varies.
 """
