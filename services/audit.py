@@ -98,7 +98,9 @@ def _reserve_ids(session: Session, last_id: int, n: int) -> list[int]:
     """`n` ids for new rows, in chain order. Every writer of the log takes the chain's lock
     (`_chain_end`) before it takes an id, so while it is held a block may be reserved at
     once: on PostgreSQL the sequence is moved on by `n` in one statement, not asked `n`
-    times; on SQLite the ids after the last row are this transaction's."""
+    times; on SQLite the ids after the last row are this transaction's. Not
+    `db.bulk.reserve_ids`: the last row may be one `record_entry` added but has not flushed,
+    which only the remembered chain end knows."""
     if session.get_bind().dialect.name != "postgresql":
         return list(range(last_id + 1, last_id + 1 + n))
     sequence = "pg_get_serial_sequence('audit_event', 'id')"
