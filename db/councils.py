@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Council, CouncilAlias, SampleFrame
+from instrument.values import match_key
 
 COUNCILS_FILE = Path(__file__).parent / "councils.yaml"
 PARTNERSHIPS_FILE = Path(__file__).parent / "partnerships.yaml"
@@ -40,12 +41,6 @@ SHIPPED_FRAMES: dict[str, Frame] = {
         PARTNERSHIPS_FILE,
     ),
 }
-
-
-def match_key(text: str) -> str:
-    """Case, spacing, punctuation and '&' vs 'and' don't distinguish councils."""
-    text = text.casefold().replace("&", " and ")
-    return " ".join(re.sub(r"[^\w\s-]", " ", text).split())
 
 
 def seed_councils(session: Session) -> int:

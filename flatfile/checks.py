@@ -127,9 +127,10 @@ class Problems(list[ImportProblem]):
         return merged
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CouncilRef:
-    """A council as the checks need it: the database's id, its code and name."""
+    """A council as the checks need it: the database's id, its code and name (slots: a frame
+    of 100,000 organisations holds 100,000 of them)."""
 
     id: int
     code: str

@@ -180,3 +180,11 @@ __all__ = [
     "parse_date",
     "parse_percent",
 ]
+
+
+def match_key(text: str) -> str:
+    """The key two names typed differently match by (a council's code, name or alias; a
+    theme's): case, spacing, punctuation and '&' vs 'and' don't distinguish them. Here, below
+    the database and the files, so that an import's checks and the database match alike."""
+    text = text.casefold().replace("&", " and ")
+    return " ".join(re.sub(r"[^\w\s-]", " ", text).split())

@@ -16,9 +16,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, joinedload
 
-from db.councils import council_lookup, match_key
+from db.councils import council_lookup
 from db.models import Account, utcnow
 from instrument.errors import SurveyError
+from instrument.values import match_key
 from instrument.vocabulary import Role
 from services import audit
 from services.actor import Actor

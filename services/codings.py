@@ -12,7 +12,6 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from aggregation.themes import CodedTheme, ThemeTally, count_themes, withhold_themes
-from db.councils import match_key
 from db.models import (
     Answer,
     Coding,
@@ -25,7 +24,7 @@ from db.models import (
     utcnow,
 )
 from instrument.model import RESERVED_CODES
-from instrument.values import ValueProblem
+from instrument.values import ValueProblem, match_key
 from instrument.vocabulary import InterviewStatus
 from services import audit
 from services.actor import Actor

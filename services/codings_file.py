@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.councils import council_lookup, match_key
+from db.councils import council_lookup
 from db.models import Answer, Coding, Council, Interview, Theme, Wave
 from flatfile.checks import ImportRefused
 from flatfile.codings import CODING_COLUMNS, CodingRow, Resolve, Resolved, check_codings_file
 from flatfile.table import FlatFileFormat, write_table
 from instrument.model import RESERVED_CODES
+from instrument.values import match_key
 from services import audit
 from services.actor import Actor
 from services.codings import CODE, record_history

@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregation.wording import noun_plural
-from db.councils import match_key, new_member
+from db.councils import new_member
 from db.models import Council, CouncilAlias, SampleFrame, utcnow
 from flatfile.checks import ImportProblem, ImportRefused
 from flatfile.frames import check_frame_file
+from instrument.values import match_key
 from services import audit
 from services.actor import Actor
 from services.permissions import require

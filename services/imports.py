@@ -18,7 +18,8 @@ import datetime as dt
 import io
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
@@ -27,18 +28,10 @@ from sqlalchemy.orm import Session
 
 from db import counters
 from db.bulk import reserve_ids, stored_time, write_rows
-from db.councils import match_key, member_keys
+from db.councils import member_keys
 from db.models import Answer, AnswerHistory, Interview, Wave, utcnow
-from flatfile.checks import (
-    CheckedRow,
-    CouncilRef,
-    FindCouncil,
-    ImportProblem,
-    ImportRefused,
-    Problems,
-    checked_chunks,
-    open_wave_file,
-)
+from flatfile.checker import WaveFile, checked_wave_file
+from flatfile.checks import CheckedRow, CouncilRef, ImportProblem, ImportRefused, Problems
 from instrument.errors import Where
 from instrument.schedule import Instrument
 from services import audit
@@ -116,26 +109,22 @@ def _import(
     wave = get_wave(session, wave_key)
     instrument = pinned(wave)
     councils = _lock_wave(session, wave)
-    stream = open_wave_file(source, filename, instrument, councils=councils)
     why = (reason or "").strip() or None
     found = Problems()  # the file's own problems; the writer keeps the wave's apart
     writer = _Writer(session, actor, wave, instrument, why, filename or "a flat file", replace,
                      _answered(session, wave), found)  # fmt: skip
-    chunks = checked_chunks(
-        stream,
-        instrument,
-        _council_finder(session, wave.frame),
-        found,
-        wave_key=wave_key,
-        councils=councils,
-        chunk=CHUNK,
-    )
-    for rows in chunks:
-        writer.write(rows)
-        if progress is not None:
-            progress(Progress(writer.rows, stream.read(), stream.size))
-    if writer.problems or found:
-        raise ImportRefused(Problems.merged(found, writer.problems))
+    described = WaveFile(wave.instrument_text, wave.instrument_sha256, wave_key,
+                         _members(session, wave.frame), councils)  # fmt: skip
+    chunks = checked_wave_file(source, filename, described, found, chunk=CHUNK)
+    del described  # held by the checks alone: in a child process, sent there and let go
+    with writer:
+        for checked in chunks:
+            writer.write(checked.rows)
+            if progress is not None:
+                progress(Progress(writer.rows, checked.read, checked.size))
+        if writer.problems or found:
+            raise ImportRefused(Problems.merged(found, writer.problems))
+        writer.finish()
     counters.add_counted(session, writer.counted)
     session.commit()
     return ImportReport(writer.rows, writer.changed, tuple(writer.replaced))
@@ -167,15 +156,14 @@ def _answered(session: Session, wave: Wave) -> set[int]:
     return set(session.scalars(query))
 
 
-def _council_finder(session: Session, frame: str) -> FindCouncil:
+def _members(session: Session, frame: str) -> dict[str, CouncilRef]:
     """The wave frame's members by every way of naming them (code, name, alias), for the checks:
     a council's code in a wave of partnerships is not found."""
     refs: dict[tuple[int, str, str], CouncilRef] = {}
-    councils = {
+    return {
         key: refs.setdefault(member, CouncilRef(*member))
         for key, member in member_keys(session, frame).items()
     }
-    return lambda text: councils.get(match_key(text))
 
 
 # --- the write --------------------------------------------------------------------------------
@@ -249,10 +237,39 @@ _HISTORY_COLUMNS = ("answer_id", "interview_id", "variable_id", "version", "old_
                     "source")  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Stamp:
+    """When and by whom a chunk's answers change: the time, as the database is given it (made
+    once, not per row), and the username."""
+
+    now: dt.datetime
+    stored: object
+    by: str
+
+
+@dataclass
+class _Writes:
+    """What one chunk writes, made before it is written: the interviews' changed columns,
+    new answers, changed answers, their history, and the audit rows."""
+
+    interviews: list[dict[str, object]] = field(default_factory=list)
+    fresh: list[tuple[object, ...]] = field(default_factory=list)
+    changed: list[dict[str, object]] = field(default_factory=list)
+    history: list[tuple[object, ...]] = field(default_factory=list)
+    log: list[audit.Entry] = field(default_factory=list)
+
+
 @dataclass
 class _Writer:
     """Writes checked rows a chunk at a time, while no problem has been found; the checks
-    that need the database (answers already there, a validated submission) are made here."""
+    that need the database (answers already there, a validated submission) are made here.
+
+    Each chunk is read (its interviews, answers, new ids), then made into rows in Python, then
+    written. On PostgreSQL a chunk is written by a thread while the next is read and made:
+    the server's work on one (keys, indexes, the log) overlaps Python's on the next, and the
+    thread waits for the server without Python's lock. The next chunk's reads come after the
+    last writes have finished, as one connection serves both. On SQLite, whose writes are
+    Python's own work, each chunk is written before the next is read."""
 
     session: Session
     actor: Actor
@@ -268,6 +285,21 @@ class _Writer:
     rows: int = 0
     changed: int = 0
     replaced: list[str] = field(default_factory=list)
+    made: _Writes | None = None  # the last chunk's rows, made but not yet written
+    writing: Future[None] | None = None
+    thread: ThreadPoolExecutor | None = None
+
+    def __post_init__(self) -> None:
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.thread = ThreadPoolExecutor(1, thread_name_prefix="import-writes")
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *failed: object) -> None:
+        """Whatever happened, nothing is still writing when the caller commits or rolls back."""
+        if self.thread is not None:
+            self.thread.shutdown(wait=True)
 
     @property
     def why(self) -> str:
@@ -275,6 +307,9 @@ class _Writer:
 
     def write(self, rows: list[CheckedRow]) -> None:
         self.rows += len(rows)
+        if self.thread is None:
+            self._start_writing()  # SQLite: the last chunk written before this one is read
+        self._written()  # PostgreSQL: the one before it, in the thread, has ended
         interviews = self._interviews(rows)
         stored = self._stored([i.id for i in interviews.values()])
         for row in rows:
@@ -282,24 +317,74 @@ class _Writer:
             self._check(row, interview, stored[interview.id])
         if self.problems or self.found:
             return  # the rest of the file is still checked, for the refusal to list it all
-        before = [self._contribution(i, stored[i.id], {}) for i in interviews.values()]
-        now = utcnow()
-        changes, log = [], list[audit.Entry]()
+        changes = []
         for row in rows:
             interview = interviews[row.council.id]
-            changed = self._changes(row, stored[interview.id])
+            changes.append((interview, row, self._changes(row, stored[interview.id])))
+        connection, now = self.session.connection(), utcnow()
+        fresh = sum(len(values.keys() - stored[i.id].keys()) for i, _, values in changes)
+        ids = iter(reserve_ids(connection, _ANSWERS, fresh))  # so history needs no read-back
+        stamp = _Stamp(now, stored_time(connection, now), self.actor.username)
+        self._start_writing()  # PostgreSQL: the last chunk written while this one is made
+        self.made = self._made(interviews, stored, changes, ids, stamp)
+
+    def finish(self) -> None:
+        """Write the last chunk made, and wait for every write to end."""
+        self._start_writing()
+        self._written()
+
+    def _start_writing(self) -> None:
+        self._written()  # one chunk's writes at a time, in order
+        made, self.made = self.made, None
+        if made is None:
+            return
+        if self.thread is None:
+            self._write(made)
+        else:
+            self.writing = self.thread.submit(self._write, made)
+
+    def _written(self) -> None:
+        """Wait for the writes running in the thread; a failure there is raised here."""
+        writing, self.writing = self.writing, None
+        if writing is not None:
+            writing.result()
+
+    def _made(
+        self,
+        interviews: dict[int, _Interview],
+        stored: dict[int, dict[str, _Stored]],
+        changes: list[tuple[_Interview, CheckedRow, dict[str, str | None]]],
+        ids: Iterator[int],
+        stamp: _Stamp,
+    ) -> _Writes:
+        """The chunk's rows, made in Python alone (no statement: the thread may be writing),
+        and its difference to the counters."""
+        before = [self._contribution(i, stored[i.id], {}) for i in interviews.values()]
+        made = _Writes()
+        for interview, row, changed in changes:
             if changed or _changes_interview(interview, row):
                 guard_validated(self.session, interview, self.actor, self.reason,
-                                "the submission by import")  # fmt: skip
-            set_status(self.session, interview, row.status, self.actor, self.why, log)
-            set_details(self.session, interview, row.details, self.actor, self.why, log)
-            changes.append((interview, row, changed))
-        self._write_interviews(interviews.values())
-        self._write_answers(changes, stored, now, log)
+                                "the submission by import", made.log)  # fmt: skip
+            set_status(self.session, interview, row.status, self.actor, self.why, made.log)
+            set_details(self.session, interview, row.details, self.actor, self.why, made.log)
+        made.interviews = _rewritten(interviews.values())
+        self._answers(changes, stored, ids, stamp, made)
         for one in before:
             self.counted.add(one, -1)
         for interview, _, changed in changes:
             self.counted.add(self._contribution(interview, stored[interview.id], changed))
+        return made
+
+    def _write(self, made: _Writes) -> None:
+        """One chunk's rows written: in bulk, no ORM object per value."""
+        connection = self.session.connection()
+        if made.interviews:
+            self.session.execute(_REWRITE, made.interviews)
+        write_rows(connection, _ANSWERS, _ANSWER_COLUMNS, made.fresh)
+        if made.changed:
+            self.session.execute(_CHANGE, made.changed)
+        write_rows(connection, _HISTORY, _HISTORY_COLUMNS, made.history)
+        audit.record_many(self.session, actor=self.actor, entries=made.log)
 
     def _interviews(self, rows: list[CheckedRow]) -> dict[int, _Interview]:
         """The chunk's interviews (already locked), each with its council for the log."""
@@ -310,17 +395,6 @@ class _Writer:
             row["council_id"]: _Interview(dict(row), self.wave, councils[row["council_id"]])
             for row in found.mappings()
         }
-
-    def _write_interviews(self, interviews: Iterable[_Interview]) -> None:
-        """What the rules changed in the chunk's interviews, in one statement."""
-        changed = [
-            {"interview_id": i.id,
-             **{f"new_{name}": getattr(i, name) for name in i.read if name not in _KEPT}}
-            for i in interviews
-            if i.changed()
-        ]  # fmt: skip
-        if changed:
-            self.session.execute(_REWRITE, changed)
 
     def _stored(self, interview_ids: list[int]) -> dict[int, dict[str, _Stored]]:
         stored: dict[int, dict[str, _Stored]] = defaultdict(dict)
@@ -370,24 +444,18 @@ class _Writer:
                 changed[v.id] = value
         return changed
 
-    def _write_answers(
+    def _answers(
         self,
         changes: list[tuple[_Interview, CheckedRow, dict[str, str | None]]],
         stored: Mapping[int, Mapping[str, _Stored]],
-        now: dt.datetime,
-        log: list[audit.Entry],
+        ids: Iterator[int],
+        stamp: _Stamp,
+        made: _Writes,
     ) -> None:
-        """Every changed answer written in bulk (new ones, changed ones, their history), and
-        the audit log: the interviews' rows in `log`, then two per interview at most for its
-        answers. No ORM object per value."""
-        connection = self.session.connection()
-        stamp, by = stored_time(connection, now), self.actor.username  # one time per chunk
-        first = sum(len(values.keys() - stored[i.id].keys()) for i, _, values in changes)
-        ids = iter(reserve_ids(connection, _ANSWERS, first))  # so history needs no read-back
-        fresh: list[tuple[object, ...]] = []
-        changed: list[dict[str, object]] = []
-        history: list[tuple[object, ...]] = []
-        verbatim = self.instrument.verbatim_ids
+        """Every changed answer's row (new ones with the ids taken for them, changed ones,
+        their history), and two audit rows per interview at most for its answers."""
+        now, by, verbatim = stamp.now, stamp.by, self.instrument.verbatim_ids
+        at = stamp.stored  # the time as the database is given it, made once per chunk
         for interview, row, values in changes:
             had = stored[interview.id]
             if not values:
@@ -399,27 +467,22 @@ class _Writer:
                 answer = had.get(variable_id)
                 if answer is None:  # a first answer: version 1, from nothing
                     answer_id = next(ids)
-                    fresh.append((answer_id, interview.id, variable_id, value, 1, stamp, by))
-                    history.append((answer_id, interview.id, variable_id, 1, None, value, None,
-                                    None, by, stamp, "import"))  # fmt: skip
+                    made.fresh.append((answer_id, interview.id, variable_id, value, 1, at, by))
+                    made.history.append((answer_id, interview.id, variable_id, 1, None, value,
+                                         None, None, by, at, "import"))  # fmt: skip
                     continue
-                changed.append({"answer_id": answer.id, "new_value": value, "at": now,
-                                "new_version": answer.version + 1, "by": by})  # fmt: skip
-                history.append((answer.id, interview.id, variable_id, answer.version + 1,
-                                answer.value, value, answer.note, answer.note, by, stamp,
-                                "import"))  # fmt: skip
+                made.changed.append({"answer_id": answer.id, "new_value": value, "at": now,
+                                     "new_version": answer.version + 1, "by": by})  # fmt: skip
+                made.history.append((answer.id, interview.id, variable_id, answer.version + 1,
+                                     answer.value, value, answer.note, answer.note, by, at,
+                                     "import"))  # fmt: skip
             target = interview_target(interview)
             for action, keys in ((CLOSED_ACTION, [k for k in values if k not in verbatim]),
                                  (TEXT_ACTION, [k for k in values if k in verbatim])):  # fmt: skip
                 if keys:
                     old = {k: had[k].value for k in keys if k in had and had[k].value is not None}
                     new = _listed({k: values[k] for k in keys})
-                    log.append(audit.Entry(action, target, _listed(old), new, self.why))
-        write_rows(connection, _ANSWERS, _ANSWER_COLUMNS, fresh)
-        if changed:
-            self.session.execute(_CHANGE, changed)
-        write_rows(connection, _HISTORY, _HISTORY_COLUMNS, history)
-        audit.record_many(self.session, actor=self.actor, entries=log)
+                    made.log.append(audit.Entry(action, target, _listed(old), new, self.why))
 
     def _contribution(
         self,
@@ -432,6 +495,16 @@ class _Writer:
         held = {k: v or counters.NONE for k, v in answers.items() if v is not None}
         row = {name: getattr(interview, name) for name in counters.READ}
         return counters.contribution(self.instrument, row, held)
+
+
+def _rewritten(interviews: Iterable[_Interview]) -> list[dict[str, object]]:
+    """What the rules changed in the chunk's interviews, for one statement (`_REWRITE`)."""
+    return [
+        {"interview_id": i.id,
+         **{f"new_{name}": getattr(i, name) for name in i.read if name not in _KEPT}}
+        for i in interviews
+        if i.changed()
+    ]  # fmt: skip
 
 
 def _changes_interview(interview: _Interview, row: CheckedRow) -> bool:

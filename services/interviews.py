@@ -245,9 +245,15 @@ def _logged(
 
 
 def guard_validated(
-    session: Session, interview: InterviewRecord, actor: Actor, reason: str | None, what: str
+    session: Session,
+    interview: InterviewRecord,
+    actor: Actor,
+    reason: str | None,
+    what: str,
+    log: list[audit.Entry] | None = None,
 ) -> None:
-    """A change to a validated submission needs a reason, and sends it back to the council.
+    """A change to a validated submission needs a reason, and sends it back to the council
+    (its audit row added to `log`, an import's rows written together, when given).
 
     Call only once the change is certain to be made (after every other check).
     """
@@ -261,15 +267,10 @@ def guard_validated(
             f"{interview.validated_at:%d %B %Y}; give a reason to change {what} "
             "(the council will be asked to validate again)"
         )
-    audit.record(
-        session,
-        actor=actor,
-        action="review.validation_reopened",
-        target=interview_target(interview),
-        old=f"validated by {interview.validated_by}",
-        new="not validated",
-        reason=f"{what}: {given}",
-    )
+    entry = audit.Entry("review.validation_reopened", interview_target(interview),
+                        f"validated by {interview.validated_by}", "not validated",
+                        f"{what}: {given}")  # fmt: skip
+    _logged(session, actor, entry, log)
     interview.validated_at = interview.validated_by = None
 
 

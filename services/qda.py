@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.councils import match_key
 from db.models import Answer, Coding, Council, Interview, Theme, Wave
 from flatfile.checks import ImportProblem
 from flatfile.codebook import CODEBOOK_COLUMNS, VARIABLE_SEPARATOR, check_codebook_file
@@ -31,6 +30,7 @@ from flatfile.qda import (
     write_qdpx,
 )
 from flatfile.table import write_table
+from instrument.values import match_key
 from services.actor import Actor
 from services.codings import CODE, given_answers
 from services.codings_file import CodingsRefused, add_codings

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.councils import match_key
 from db.models import Coding, CodingDecision, Theme, ThemeVariable, Wave, utcnow
 from flatfile.checks import ImportProblem, ImportRefused
 from flatfile.codebook import (
@@ -26,6 +25,7 @@ from flatfile.codebook import (
 )
 from flatfile.table import FlatFileFormat, write_table
 from instrument.types import question_type
+from instrument.values import match_key
 from services import audit
 from services.actor import Actor
 from services.codings import record_history

@@ -21,9 +21,10 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages.common import TOKEN_KEY
 from db import open_database
-from db.councils import council_lookup, match_key
+from db.councils import council_lookup
 from db.engine import database_url
 from db.models import Account
+from instrument.values import match_key
 from services.actor import Actor
 from services.sessions import start_session
 

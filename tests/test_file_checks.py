@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from db.councils import COUNCILS_FILE, match_key
+from db.councils import COUNCILS_FILE
 from flatfile.checks import CouncilRef, FindCouncil, ImportProblem, ImportRefused, check_file
 from instrument import load_instrument
+from instrument.values import match_key
 from tests.file_cases import CELL_CASES, FILE_CASES, HEADER_CASES
 from tests.test_hostile_files import CORPUS, SECONDS, corpus_file
 from tests.wave_builder import build_wave, changed, columns, csv_bytes, wave_file

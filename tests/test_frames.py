@@ -12,10 +12,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 import survey_cli
-from db.councils import match_key
 from db.models import AuditEvent
 from flatfile.frames import MAX_MEMBERS, FrameMember, check_frame_file
 from instrument.loader import instrument_text
+from instrument.values import match_key
 from ops.backup import BackupRefused, restore_backup, write_backup
 from services.actor import Actor
 from services.frames import FrameRefused, load_frame, sample_frames

@@ -4,8 +4,10 @@ with its counters kept; the CLI draws a progress bar."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 import survey_cli
 from db import counters
 from db.models import Answer, AnswerHistory, AuditEvent, Interview, Wave
+from flatfile import checker
 from flatfile.table import UnreadableFile, open_table
 from instrument.loader import instrument_named, instrument_text
 from services import imports
@@ -51,9 +54,33 @@ def _providers_wave(engine: Engine, n: int = PROVIDERS) -> list[dict[str, str]]:
     return rows
 
 
-def _import(engine: Engine, data: bytes, **given: object) -> imports.ImportReport:
-    with Session(engine) as s:
-        return import_wave(s, actor=INTERVIEWER, wave_key="providers", data=io.BytesIO(data),
+@pytest.fixture(params=["here", "apart"])
+def checked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+            tmp_path: Path) -> str:  # fmt: skip
+    """Where the file is checked: in the importing process (an upload's bytes, a small file),
+    or in a child process while this one writes (a large file on disk: here, any file on
+    disk). Apart, the parent must never check a row itself."""
+    if request.param == "apart":
+        monkeypatch.setattr(checker, "APART_BYTES", 0)
+        monkeypatch.setattr(checker, "_checked_here", _not_here)
+    return str(tmp_path) if request.param == "apart" else ""
+
+
+def _not_here(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the file was checked in the importing process, not apart")
+
+
+def _import(
+    engine: Engine, data: bytes, checked: str = "", **given: object
+) -> imports.ImportReport:
+    """Import the file: as bytes, or (`checked` a folder) from a file on disk."""
+    with contextlib.ExitStack() as files, Session(engine) as s:
+        source: BinaryIO = io.BytesIO(data)
+        if checked:
+            path = Path(checked) / "providers.csv"
+            path.write_bytes(data)
+            source = files.enter_context(path.open("rb"))
+        return import_wave(s, actor=INTERVIEWER, wave_key="providers", data=source,
                            filename="providers.csv", **given)  # type: ignore[arg-type]  # fmt: skip
 
 
@@ -64,13 +91,13 @@ def _drifted(engine: Engine) -> int:
 
 
 def test_import__more_rows_than_a_chunk_and_than_1_000__every_row_written_and_counted(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, checked: str
 ) -> None:
     monkeypatch.setattr(imports, "CHUNK", 200)  # six chunks, the last one short
     rows = _providers_wave(engine)
     progress: list[imports.Progress] = []
 
-    report = _import(engine, csv_bytes(rows, columns(SCHEDULE)), progress=progress.append)
+    report = _import(engine, csv_bytes(rows, columns(SCHEDULE)), checked, progress=progress.append)
 
     assert report.councils == PROVIDERS
     assert [p.rows for p in progress] == [200, 400, 600, 800, 1_000, PROVIDERS]
@@ -88,7 +115,7 @@ def test_import__more_rows_than_a_chunk_and_than_1_000__every_row_written_and_co
 
 
 def test_import__a_problem_in_the_last_chunk__nothing_of_the_earlier_chunks_kept(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, checked: str
 ) -> None:
     monkeypatch.setattr(imports, "CHUNK", 100)
     rows = _providers_wave(engine, 350)
@@ -97,7 +124,7 @@ def test_import__a_problem_in_the_last_chunk__nothing_of_the_earlier_chunks_kept
         before = table_checksums(s)
 
     with pytest.raises(ImportRefused) as refused:
-        _import(engine, csv_bytes(rows, columns(SCHEDULE)))
+        _import(engine, csv_bytes(rows, columns(SCHEDULE)), checked)
 
     assert [str(p) for p in refused.value.problems] == [
         "row 351, Provider 00349, column interview_date, value '2011-02-31': "
@@ -110,13 +137,13 @@ def test_import__a_problem_in_the_last_chunk__nothing_of_the_earlier_chunks_kept
 
 
 def test_import__many_bad_rows__every_one_counted_and_the_first_hundred_listed(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, checked: str
 ) -> None:
     monkeypatch.setattr(imports, "CHUNK", 100)
     rows = [{**r, "council_code": f"X{k}"} for k, r in enumerate(_providers_wave(engine, 250))]
 
     with pytest.raises(ImportRefused) as refused:
-        _import(engine, csv_bytes(rows, columns(SCHEDULE)))
+        _import(engine, csv_bytes(rows, columns(SCHEDULE)), checked)
 
     assert refused.value.total == 250
     assert len(refused.value.problems) == 101  # a hundred, then how many more
@@ -124,19 +151,19 @@ def test_import__many_bad_rows__every_one_counted_and_the_first_hundred_listed(
 
 
 def test_import__the_files_and_the_waves_problems__listed_together_in_row_order(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, checked: str
 ) -> None:
     """The file's problems are found as it is read, the wave's (answers already there) by
     the writer a chunk later: one refusal lists both in the file's order."""
     monkeypatch.setattr(imports, "CHUNK", 100)
     rows = _providers_wave(engine, 250)
-    _import(engine, csv_bytes(rows, columns(SCHEDULE)))
+    _import(engine, csv_bytes(rows, columns(SCHEDULE)), checked)
     with Session(engine) as s:
         answered = s.scalar(select(func.count(func.distinct(Answer.interview_id))))
     rows[40] = {**rows[40], "interview_date": "2011-02-31"}
 
     with pytest.raises(ImportRefused) as refused:
-        _import(engine, csv_bytes(rows, columns(SCHEDULE)))
+        _import(engine, csv_bytes(rows, columns(SCHEDULE)), checked)
 
     assert refused.value.total == answered + 1  # each council with answers, and the date
     assert any("not a real date" in p.reason and p.row == 42 for p in refused.value.problems)
@@ -145,9 +172,12 @@ def test_import__the_files_and_the_waves_problems__listed_together_in_row_order(
     assert listed[0].row == 2 and "already has answers" in listed[0].reason
 
 
+@pytest.mark.parametrize("apart_bytes", [checker.APART_BYTES, 0], ids=["here", "apart"])
 def test_cli_import__a_file_on_disk__progress_bar_on_standard_error(
-    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, apart_bytes: int,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(checker, "APART_BYTES", apart_bytes)
     path = tmp_path / "wave.csv"
     path.write_bytes(csv_bytes(build_wave(SCHEDULE), columns(SCHEDULE)))
 
@@ -157,6 +187,79 @@ def test_cli_import__a_file_on_disk__progress_bar_on_standard_error(
     assert out.startswith("Imported 32 council(s) into wave 2011")
     assert err.endswith(f"\r[{'#' * 30}] 100%  32 rows checked\n")
 
+
+
+def test_import__a_file_that_is_not_a_waves__refused_by_the_checks_apart(
+    engine: Engine, checked: str
+) -> None:
+    _providers_wave(engine, 5)
+
+    with pytest.raises(ImportRefused) as refused:
+        _import(engine, b"name,age\r\nx,1\r\n", checked)
+
+    assert "none of the column names is one the survey uses" in str(refused.value)
+
+
+def test_import__more_rows_than_the_wave_has__refused_part_way_by_the_checks_apart(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, checked: str
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK", 10)
+    rows = _providers_wave(engine, 30)
+    with Session(engine) as s:
+        before = table_checksums(s)
+
+    with pytest.raises(ImportRefused) as refused:
+        _import(engine, csv_bytes(rows + rows[:1], columns(SCHEDULE)), checked)
+
+    assert "the file has more than 30 rows of data" in str(refused.value)
+    with Session(engine) as s:
+        assert table_checksums(s) == before  # three chunks were written, and rolled back
+
+
+def test_import__the_checking_process_stops__said_so_and_nothing_written(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(checker, "APART_BYTES", 0)
+    monkeypatch.setattr(checker, "_CHILD", ("-c", "import sys; sys.exit(3)"))
+    rows = _providers_wave(engine, 30)
+    with Session(engine) as s:
+        before = table_checksums(s)
+
+    with pytest.raises(checker.CheckerFailed, match=r"stopped \(exit code 3\)"):
+        _import(engine, csv_bytes(rows, columns(SCHEDULE)), str(tmp_path))
+
+    with Session(engine) as s:
+        assert table_checksums(s) == before
+
+
+def test_import__a_write_fails_part_way__the_failure_raised_and_nothing_kept(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a chunk is written by a thread while the next is read: its failure is
+    the import's, and nothing of the chunks before it stays."""
+    monkeypatch.setattr(imports, "CHUNK", 10)
+    rows = _providers_wave(engine, 45)
+    with Session(engine) as s:
+        before = table_checksums(s)
+    written: list[int] = []
+
+    def fails_on_the_third(connection: object, table: object, columns: object,
+                           history: list[object]) -> None:  # fmt: skip
+        if getattr(table, "name", "") == "answer_history":
+            written.append(len(history))
+            if len(written) == 3:
+                raise OSError("the disk is full")
+        real(connection, table, columns, history)  # type: ignore[arg-type]
+
+    real = imports.write_rows
+    monkeypatch.setattr(imports, "write_rows", fails_on_the_third)
+
+    with pytest.raises(OSError, match="the disk is full"):
+        _import(engine, csv_bytes(rows, columns(SCHEDULE)))
+
+    assert len(written) == 3  # two chunks written, the third failed, the rest never written
+    with Session(engine) as s:
+        assert table_checksums(s) == before
 
 # --- reading a file a line at a time -----------------------------------------------------------
 
