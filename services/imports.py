@@ -18,12 +18,12 @@ import datetime as dt
 import io
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, literal, null, select, update
 from sqlalchemy.orm import Session
 
 from db import counters
@@ -235,6 +235,22 @@ _HISTORY = cast(Table, AnswerHistory.__table__)
 _HISTORY_COLUMNS = ("answer_id", "interview_id", "variable_id", "version", "old_value",
                     "new_value", "old_note", "new_note", "changed_by", "changed_at",
                     "source")  # fmt: skip
+# A first answer's history is the answer itself (version 1, from nothing), copied by the
+# database from the rows just written: no row made in Python, none sent twice. The new rows
+# are those with the ids taken for them, of the chunk's interviews (locked by the import).
+_FIRST_HISTORY = insert(_HISTORY).from_select(
+    _HISTORY_COLUMNS,
+    select(
+        _ANSWERS.c.id, _ANSWERS.c.interview_id, _ANSWERS.c.variable_id, _ANSWERS.c.version,
+        null(), _ANSWERS.c.value, null(), null(), _ANSWERS.c.updated_by,
+        _ANSWERS.c.updated_at, literal("import"),
+    )
+    .where(
+        _ANSWERS.c.id.between(bindparam("first"), bindparam("last")),
+        _ANSWERS.c.interview_id.in_(bindparam("interviews", expanding=True)),
+    )
+    .order_by(_ANSWERS.c.id),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -255,7 +271,8 @@ class _Writes:
     interviews: list[dict[str, object]] = field(default_factory=list)
     fresh: list[tuple[object, ...]] = field(default_factory=list)
     changed: list[dict[str, object]] = field(default_factory=list)
-    history: list[tuple[object, ...]] = field(default_factory=list)
+    history: list[tuple[object, ...]] = field(default_factory=list)  # of changed answers
+    firsts: dict[str, object] = field(default_factory=dict)  # which are new (`_FIRST_HISTORY`)
     log: list[audit.Entry] = field(default_factory=list)
 
 
@@ -322,11 +339,13 @@ class _Writer:
             interview = interviews[row.council.id]
             changes.append((interview, row, self._changes(row, stored[interview.id])))
         connection, now = self.session.connection(), utcnow()
-        fresh = sum(len(values.keys() - stored[i.id].keys()) for i, _, values in changes)
-        ids = iter(reserve_ids(connection, _ANSWERS, fresh))  # so history needs no read-back
+        fresh = {i.id: len(values.keys() - stored[i.id].keys()) for i, _, values in changes}
+        taken = reserve_ids(connection, _ANSWERS, sum(fresh.values()))
+        firsts = _firsts(taken, [i for i, n in fresh.items() if n])
+        ids = iter(taken)
         stamp = _Stamp(now, stored_time(connection, now), self.actor.username)
         self._start_writing()  # PostgreSQL: the last chunk written while this one is made
-        self.made = self._made(interviews, stored, changes, ids, stamp)
+        self.made = self._made(interviews, stored, changes, ids, firsts, stamp)
 
     def finish(self) -> None:
         """Write the last chunk made, and wait for every write to end."""
@@ -355,12 +374,13 @@ class _Writer:
         stored: dict[int, dict[str, _Stored]],
         changes: list[tuple[_Interview, CheckedRow, dict[str, str | None]]],
         ids: Iterator[int],
+        firsts: dict[str, object],
         stamp: _Stamp,
     ) -> _Writes:
         """The chunk's rows, made in Python alone (no statement: the thread may be writing),
         and its difference to the counters."""
         before = [self._contribution(i, stored[i.id], {}) for i in interviews.values()]
-        made = _Writes()
+        made = _Writes(firsts=firsts)
         for interview, row, changed in changes:
             if changed or _changes_interview(interview, row):
                 guard_validated(self.session, interview, self.actor, self.reason,
@@ -381,6 +401,8 @@ class _Writer:
         if made.interviews:
             self.session.execute(_REWRITE, made.interviews)
         write_rows(connection, _ANSWERS, _ANSWER_COLUMNS, made.fresh)
+        if made.firsts:
+            self.session.execute(_FIRST_HISTORY, made.firsts)
         if made.changed:
             self.session.execute(_CHANGE, made.changed)
         write_rows(connection, _HISTORY, _HISTORY_COLUMNS, made.history)
@@ -468,9 +490,7 @@ class _Writer:
                 if answer is None:  # a first answer: version 1, from nothing
                     answer_id = next(ids)
                     made.fresh.append((answer_id, interview.id, variable_id, value, 1, at, by))
-                    made.history.append((answer_id, interview.id, variable_id, 1, None, value,
-                                         None, None, by, at, "import"))  # fmt: skip
-                    continue
+                    continue  # its history is copied from it (`_FIRST_HISTORY`)
                 made.changed.append({"answer_id": answer.id, "new_value": value, "at": now,
                                      "new_version": answer.version + 1, "by": by})  # fmt: skip
                 made.history.append((answer.id, interview.id, variable_id, answer.version + 1,
@@ -495,6 +515,13 @@ class _Writer:
         held = {k: v or counters.NONE for k, v in answers.items() if v is not None}
         row = {name: getattr(interview, name) for name in counters.READ}
         return counters.contribution(self.instrument, row, held)
+
+
+def _firsts(taken: Sequence[int], interviews: list[int]) -> dict[str, object]:
+    """Which rows of the answer table are a chunk's new answers, for `_FIRST_HISTORY`."""
+    if not taken:
+        return {}
+    return {"first": min(taken), "last": max(taken), "interviews": interviews}
 
 
 def _rewritten(interviews: Iterable[_Interview]) -> list[dict[str, object]]:

@@ -114,6 +114,36 @@ def test_import__more_rows_than_a_chunk_and_than_1_000__every_row_written_and_co
     assert _drifted(engine) == 0  # the counters kept chunk by chunk equal the reference
 
 
+def test_import__each_first_answer_has_its_history_row__version_1_from_nothing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first answer's history is copied from it by the database: one row each, the same
+    value, time and person, and no other answer's (a chunk's rows are told by their ids)."""
+    monkeypatch.setattr(imports, "CHUNK", 7)
+    rows = _providers_wave(engine, 20)
+    _import(engine, csv_bytes(rows[:9], columns(SCHEDULE)))  # two chunks, then more later
+    rows[0] = {**rows[0], "q15_skills_capacity": "Changed by the second file"}
+    _import(engine, csv_bytes(rows, columns(SCHEDULE)), replace=True, reason="corrected")
+
+    with Session(engine) as s:
+        answers = {(a.interview_id, a.variable_id): a for a in s.scalars(select(Answer))}
+        history = s.scalars(select(AnswerHistory).order_by(AnswerHistory.id)).all()
+    firsts = [h for h in history if h.version == 1]
+    assert sorted((h.interview_id, h.variable_id) for h in firsts) == sorted(answers)
+    for h in firsts:
+        answer = answers[h.interview_id, h.variable_id]
+        assert (h.answer_id, h.old_value, h.old_note, h.new_note, h.changed_by, h.source) == (
+            answer.id, None, None, None, "ilona", "import")  # fmt: skip
+        if answer.version == 1:
+            assert (h.new_value, h.changed_at) == (answer.value, answer.updated_at)
+    [second] = [h for h in history if h.version == 2]
+    assert (second.variable_id, second.new_value) == ("q15_skills_capacity",
+                                                      "Changed by the second file")  # fmt: skip
+    assert second.old_value == next(h.new_value for h in firsts
+                                    if (h.interview_id, h.variable_id) ==
+                                    (second.interview_id, second.variable_id))  # fmt: skip
+
+
 def test_import__a_problem_in_the_last_chunk__nothing_of_the_earlier_chunks_kept(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, checked: str
 ) -> None:
