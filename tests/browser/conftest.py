@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -154,6 +155,24 @@ IDLE = """() => {
 def idle(page) -> None:  # type: ignore[no-untyped-def]
     """No script run under way and nothing stale on the page."""
     page.wait_for_function(IDLE)
+
+
+def click_until_shown(page, button, shown, *, attempts: int = 3) -> None:  # type: ignore[no-untyped-def]
+    """Click `button` until `shown` appears. A click that lands as a rerun starts to redraw
+    the button is lost (Streamlit replaces the element under the pointer; seen in CI after
+    the coding page's consensus pass), so it is made again, only while the app is idle, the
+    button still there and its result not shown. A click that never works still fails."""
+    for _ in range(attempts):
+        idle(page)
+        if shown.is_visible() or not button.is_visible():
+            break
+        button.click()
+        try:
+            shown.wait_for(state="visible", timeout=4000)
+            return
+        except PlaywrightTimeout:
+            continue
+    shown.wait_for(state="visible", timeout=5000)
 
 
 def sign_out(page) -> None:  # type: ignore[no-untyped-def]

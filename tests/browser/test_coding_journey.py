@@ -24,7 +24,7 @@ from services.interviews import complete_interview
 from services.review import validate_submission
 from services.waves import set_disclosure_threshold
 from tests.answering import all_but_completion
-from tests.browser.conftest import add_account, idle, shoot, sign_in, sign_out
+from tests.browser.conftest import add_account, click_until_shown, idle, shoot, sign_in, sign_out
 from tests.conftest import INTERVIEWER, interview_id_of
 from tests.signing import account
 
@@ -333,9 +333,8 @@ def second_analyst(page: Page, app_url: str) -> None:
         candidate.get_by_text(f"Fife · {TRAINING} · marked by anna; not approved")
     ).to_be_visible()
     expect(candidate.get_by_text(f"“{QUOTED}”")).to_be_visible()
-    idle(page)  # a click while the consensus run still redraws the list was lost once in CI
-    candidate.get_by_role("button", name="Approve for the report").click()
-    expect(main(page).get_by_text("Quote approved for the report.")).to_be_visible()
+    click_until_shown(page, candidate.get_by_role("button", name="Approve for the report"),
+                      main(page).get_by_text("Quote approved for the report."))  # fmt: skip
     expect(approvals).to_contain_text("0 of 1 waiting for approval.")  # still open
     expect(
         candidate.get_by_text(f"Fife · {TRAINING} · marked by anna; approved by bruno")
