@@ -179,7 +179,8 @@ def _checked_apart(
 def _received(child: subprocess.Popen[bytes]) -> _Part | _Refused | _Failed:
     try:
         message: _Part | _Refused | _Failed = pickle.load(child.stdout)  # type: ignore[arg-type]
-    except EOFError:
+    except (EOFError, pickle.UnpicklingError):
+        child.kill()
         raise CheckerFailed(
             f"the process checking the file stopped (exit code {child.wait()})"
         ) from None
@@ -194,8 +195,12 @@ def _kept(problems: list[ImportProblem], total: int) -> Problems:
 
 
 def main() -> int:
-    """The child: check the file it was given, sending each chunk as it is checked."""
-    out = sys.stdout.buffer
+    """The child: check the file it was given, sending each chunk as it is checked. The
+    messages have standard output to themselves: anything else printed goes to standard
+    error, so that no stray line can break a message."""
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
 
     def send(message: _Part | _Refused | _Failed) -> None:
         pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)

@@ -262,6 +262,33 @@ def test_import__the_checking_process_stops__said_so_and_nothing_written(
         assert table_checksums(s) == before
 
 
+NOISY_CHILD = """
+import flatfile.checker as checker
+real = checker.open_wave_file
+def noisy(*args, **kwargs):
+    print("a library has something to say")
+    return real(*args, **kwargs)
+checker.open_wave_file = noisy
+raise SystemExit(checker.main())
+"""
+
+
+def test_import__the_checking_process_prints__its_messages_still_read(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Standard output carries the child's messages alone: a line printed there by anything
+    else goes to standard error instead of breaking a message."""
+    monkeypatch.setattr(checker, "APART_BYTES", 0)
+    monkeypatch.setattr(checker, "_CHILD", ("-c", NOISY_CHILD))
+    rows = _providers_wave(engine, 30)
+
+    report = _import(engine, csv_bytes(rows, columns(SCHEDULE)), str(tmp_path))
+
+    assert report.councils == 30
+    assert "a library has something to say" in capfd.readouterr().err
+
+
 def test_import__a_write_fails_part_way__the_failure_raised_and_nothing_kept(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
