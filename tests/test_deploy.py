@@ -88,6 +88,9 @@ def test_the_container_copies_every_folder_the_app_imports() -> None:
     packages = {p.parent.name for p in REPO.glob("*/__init__.py")} - {"tests", "benchmarks"}
     assert packages <= copied, packages - copied
     assert {"survey_app.py", "survey_cli.py", "requirements.txt", ".streamlit"} <= copied
+    # and compiles them at build: PYTHONDONTWRITEBYTECODE stops Python writing them later
+    [compiled] = [line.split()[4:] for line in lines if "compileall" in line]
+    assert packages | {"survey_app.py", "survey_cli.py"} <= set(compiled), compiled
 
 
 def test_the_units_run_the_app_and_the_backup_script_as_shipped() -> None:
