@@ -160,11 +160,10 @@ def _checked_apart(
         while True:
             message = _received(child)
             if isinstance(message, _Refused):
-                raise ImportRefused(_kept(message.problems, message.total))
+                raise ImportRefused(Problems().told(message.problems, message.total))
             if isinstance(message, _Failed):
                 raise CheckerFailed(f"checking the file failed:\n{message.trace}")
-            found.extend(message.problems)
-            found.total = message.total
+            found.told(message.problems, message.total)
             if message.checked.rows:
                 yield message.checked
             if message.last:
@@ -185,13 +184,6 @@ def _received(child: subprocess.Popen[bytes]) -> _Part | _Refused | _Failed:
             f"the process checking the file stopped (exit code {child.wait()})"
         ) from None
     return message
-
-
-def _kept(problems: list[ImportProblem], total: int) -> Problems:
-    kept = Problems()
-    kept.extend(problems)
-    kept.total = total
-    return kept
 
 
 def main() -> int:

@@ -116,6 +116,13 @@ class Problems(list[ImportProblem]):
         self.extend(problems)
         return self
 
+    def told(self, problems: Iterable[ImportProblem], total: int) -> Problems:
+        """Add the problems another list kept, and take its count of all it found (the
+        checking process's, sent a chunk at a time)."""
+        self.extend(problems)
+        self.total = total
+        return self
+
     @classmethod
     def merged(cls, *kept: Problems) -> Problems:
         """Several lists' problems as one, in row order, every one counted: the file's and
